@@ -1,0 +1,64 @@
+"""Building the python-telegram-bot `Application`: persistence, rate limiter, handlers, commands."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+from bot.errors import handle_error
+from bot.i18n import _, use_language
+from bot.runtime import RUNTIME_KEY, Runtime
+from conversations import fallback, home, language, linking
+from storage.persistence import DatabasePersistence
+
+LANGUAGE_GROUP = -10
+MAIN_GROUP = 0
+
+
+def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to the runtime's settings and database, with every handler registered."""
+    settings = runtime.settings
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_file_url)
+        .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
+        .post_init(_publish_commands)
+        .build()
+    )
+    application.bot_data[RUNTIME_KEY] = runtime
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in order: language first, dialogues, then the catch-all fallbacks."""
+    application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
+    application.add_handler(linking.build_handler(), group=MAIN_GROUP)
+    application.add_handlers(home.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)
+    application.add_error_handler(handle_error)
+
+
+async def _publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu of Telegram's app, in French by default and in English."""
+    for language_code in ("fr", "en"):
+        with use_language(language_code):
+            commands = [
+                BotCommand("accueil", _("Home screen")),
+                BotCommand("start", _("Link my account")),
+                BotCommand("langue", _("Change language")),
+                BotCommand("deconnexion", _("Log out")),
+            ]
+        await application.bot.set_my_commands(commands, language_code=None if language_code == "fr" else language_code)
+    logging.getLogger(__name__).info("bot commands published")
+
+
+ALLOWED_UPDATES = Update.ALL_TYPES

@@ -1,0 +1,154 @@
+"""The `portail-famille` command line: run, db upgrade, demo, invite.
+
+Operator messages are in English (the person installing the bot); everything parents and
+staff read in Telegram goes through the catalogs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import segno
+from telegram import Bot
+
+from bot.logging_setup import configure_logging
+from bot.runtime import Runtime
+from bot.services.demo import load_demo
+from bot.services.linking import UnknownFamily, create_invite
+from bot.services.structure_sync import sync_structure
+from bot.settings import Settings, SettingsError, load_settings
+from bot.structure import Structure, load_structure
+from bot.domain.rules import StructureConfigError
+from storage.db import Database
+from storage.migrate import upgrade_async
+
+EXIT_CONFIG = 2
+NO_TOKEN_MESSAGE = """TELEGRAM_BOT_TOKEN is not set.
+
+To get a token: in Telegram, open a chat with @BotFather, send /newbot, choose a name and a
+username ending in "bot"; BotFather answers with a token such as 123456789:AAE...
+Put it in the file .env at the project root (copy .env.example to .env first):
+
+    TELEGRAM_BOT_TOKEN=123456789:AAE...
+
+then run `make run` again."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="portail-famille", description="Portail Famille Telegram bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="migrate, load the demo when the database is empty, start the bot (long polling)")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"], help="apply the migrations")
+    sub.add_parser("demo", help="load the demo structure and families (idempotent)")
+    invite = sub.add_parser("invite", help="print a one-time invitation link for a family")
+    invite.add_argument("family_number", help="the N° famille")
+    invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        structure = load_structure(settings.structure_file)
+    except (SettingsError, StructureConfigError) as exc:
+        print(f"portail-famille: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    if args.command == "run":
+        return run(settings, structure)
+    if args.command == "db":
+        asyncio.run(upgrade_async(settings.database_url))
+        print("database is up to date")
+        return 0
+    if args.command == "demo":
+        created = asyncio.run(_prepare(settings, structure, demo="always"))
+        print(f"demo loaded: {created} new families")
+        return 0
+    return asyncio.run(_invite(settings, structure, args.family_number, args.qr))
+
+
+def run(settings: Settings, structure: Structure) -> int:
+    """Prepare the database then poll Telegram until stopped."""
+    if not settings.telegram_bot_token:
+        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        return EXIT_CONFIG
+    created = asyncio.run(_prepare(settings, structure, demo="when_empty"))
+    if created:
+        print(f"empty database: demo structure loaded ({created} families)")
+    from bot.app import ALLOWED_UPDATES, build_application  # imported late: heavy, only for run
+
+    runtime = Runtime(settings=settings, database=Database(settings.database_url), structure=structure)
+    application = build_application(runtime)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> int:
+    """Migrate, mirror the structure, and load the demo families; return how many were created."""
+    await upgrade_async(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        async with database.unit_of_work() as uow:
+            await sync_structure(uow, structure)
+            created = 0
+            if demo == "always" or (demo == "when_empty" and await uow.repos.families.count() == 0):
+                today = Runtime(settings=settings, database=database, structure=structure).today()
+                created = await load_demo(uow, structure, today)
+            await uow.commit()
+        return created
+    finally:
+        await database.dispose()
+
+
+async def _invite(settings: Settings, structure: Structure, family_number: str, qr: Path | None) -> int:
+    """Create an invite and print its link (and write its QR code)."""
+    database = Database(settings.database_url)
+    runtime = Runtime(settings=settings, database=database, structure=structure)
+    try:
+        username = await bot_username(settings)
+        async with database.unit_of_work() as uow:
+            invite = await create_invite(uow, family_number, runtime.now(), settings.invite_ttl_days)
+            await uow.commit()
+    except UnknownFamily:
+        print(f"portail-famille: no family has the number {family_number}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"portail-famille: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        await database.dispose()
+    link = invite_link(username, invite.code)
+    print(link)
+    print(f"valid once, until {invite.expires_at.astimezone(settings.tz):%d/%m/%Y %H:%M}")
+    if qr is not None:
+        segno.make(link, error="m").save(str(qr), scale=8, border=4)
+        print(f"QR code written to {qr}")
+    return 0
+
+
+def invite_link(username: str, code: str) -> str:
+    """The deep link that opens the bot with the invite code."""
+    return f"https://t.me/{username}?start={code}"
+
+
+async def bot_username(settings: Settings) -> str:
+    """The bot's @username: from TELEGRAM_BOT_USERNAME, or asked to the Bot API."""
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if not settings.telegram_bot_token:
+        raise ValueError("set TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_USERNAME) to build invitation links")
+    bot = Bot(
+        settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_base_file_url,
+    )
+    async with bot:
+        return bot.username

@@ -1,0 +1,95 @@
+"""The home screen (Accueil) and the family record views (Mon compte, Mes enfants).
+
+Each function returns a plain snapshot for the dialogue to render; none of them writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.domain.model import GuardianRole
+from storage.db import UnitOfWork
+from storage.models import Child, Family, Guardian
+
+
+@dataclass(frozen=True)
+class InvoiceDue:
+    """An unpaid invoice line of the home screen."""
+
+    number: str
+    issued_on: dt.date
+    due_on: dt.date
+    amount_due: Decimal
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What the seed portal's Accueil shows."""
+
+    family_number: str
+    greeting_name: str
+    unread_messages: int
+    balance: Decimal
+    unpaid_invoices: tuple[InvoiceDue, ...]
+
+    @property
+    def unpaid_total(self) -> Decimal:
+        """Sum of what remains due on unpaid invoices."""
+        return sum((item.amount_due for item in self.unpaid_invoices), Decimal("0.00"))
+
+
+@dataclass(frozen=True)
+class FamilyRecord:
+    """The fiche famille with its guardians and children."""
+
+    family: Family
+    responsable: Guardian | None
+    conjoint: Guardian | None
+    children: tuple[Child, ...]
+
+
+class FamilyNotFound(LookupError):
+    """The family disappeared (e.g. deleted by staff) while linked."""
+
+
+async def family_id_of_user(uow: UnitOfWork, user_id: int) -> int | None:
+    """The family the account is linked to, if any."""
+    link = await uow.repos.telegram.active_link(user_id)
+    return link.family_id if link else None
+
+
+async def home_summary(uow: UnitOfWork, family_id: int) -> HomeSummary:
+    """Greeting, unread messages, balance and unpaid invoices of a family."""
+    record = await family_record(uow, family_id)
+    unpaid = await uow.repos.accounts.unpaid_invoices(family_id)
+    return HomeSummary(
+        family_number=record.family.number,
+        greeting_name=display_name(record.responsable),
+        unread_messages=await uow.repos.messages.unread_count(family_id),
+        balance=await uow.repos.accounts.balance(family_id),
+        unpaid_invoices=tuple(
+            InvoiceDue(item.invoice.number, item.invoice.issued_on, item.invoice.due_on, item.due) for item in unpaid
+        ),
+    )
+
+
+async def family_record(uow: UnitOfWork, family_id: int) -> FamilyRecord:
+    """The family with its guardians and children; FamilyNotFound when gone."""
+    family = await uow.repos.families.get(family_id)
+    if family is None:
+        raise FamilyNotFound(family_id)
+    return FamilyRecord(
+        family=family,
+        responsable=family.guardian(GuardianRole.RESPONSABLE),
+        conjoint=family.guardian(GuardianRole.CONJOINT),
+        children=tuple(await uow.repos.families.children(family_id)),
+    )
+
+
+def display_name(guardian: Guardian | None) -> str:
+    """"JEAN DUPONT", as the seed portal greets."""
+    if guardian is None:
+        return ""
+    return f"{guardian.first_name} {guardian.last_name}".upper()

@@ -1,0 +1,151 @@
+"""The structure's configuration file (`STRUCTURE_FILE`): who we are, régies, services, rules.
+
+A commune states its own services and booking rules here, without code. Parsing is strict: a
+bad value raises `StructureConfigError` naming its path in the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.domain.rules import ServiceRules, StructureConfigError, parse_service_rules
+
+SCHOOL_HOLIDAY_ZONES = ("A", "B", "C")
+
+
+@dataclass(frozen=True)
+class RegieConfig:
+    """A régie as configured."""
+
+    code: str
+    name: str
+    invoice_prefix: str
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A service (prestation) as configured, with its parsed rules and their raw form."""
+
+    code: str
+    name: str
+    regie: str
+    rules: ServiceRules
+    raw_rules: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The whole configuration of one structure."""
+
+    name: str
+    service_name: str
+    address: str
+    phone: str
+    email: str
+    announcement: str
+    school_holiday_zone: str
+    payment_instructions: str
+    online_payment: bool
+    regies: tuple[RegieConfig, ...]
+    services: tuple[ServiceConfig, ...]
+
+    def service(self, code: str) -> ServiceConfig:
+        """The service with this code; KeyError when unknown."""
+        for service in self.services:
+            if service.code == code:
+                return service
+        raise KeyError(code)
+
+
+def load_structure(path: Path) -> Structure:
+    """Read and validate a structure file."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise StructureConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return parse_structure(raw)
+
+
+def parse_structure(raw: Any) -> Structure:
+    """Validate a parsed structure mapping."""
+    root = _mapping(raw, "(root)")
+    info = _mapping(root.get("structure"), "structure")
+    regies = tuple(_parse_regie(item, f"regies[{i}]") for i, item in enumerate(_list(root.get("regies"), "regies")))
+    services = tuple(
+        _parse_service(item, f"services[{i}]") for i, item in enumerate(_list(root.get("services"), "services"))
+    )
+    _check_unique([r.code for r in regies], "regies")
+    _check_unique([s.code for s in services], "services")
+    regie_codes = {r.code for r in regies}
+    for i, service in enumerate(services):
+        if service.regie not in regie_codes:
+            raise StructureConfigError(f"services[{i}].regie: unknown régie {service.regie!r}")
+    zone = _text(info, "school_holiday_zone", "structure").upper()
+    if zone not in SCHOOL_HOLIDAY_ZONES:
+        raise StructureConfigError(f"structure.school_holiday_zone: {zone!r} is not one of A, B, C")
+    return Structure(
+        name=_text(info, "name", "structure"),
+        service_name=_text(info, "service_name", "structure", default=""),
+        address=_text(info, "address", "structure", default=""),
+        phone=_text(info, "phone", "structure", default=""),
+        email=_text(info, "email", "structure", default=""),
+        announcement=_text(info, "announcement", "structure", default=""),
+        school_holiday_zone=zone,
+        payment_instructions=_text(info, "payment_instructions", "structure", default=""),
+        online_payment=bool(info.get("online_payment", False)),
+        regies=regies,
+        services=services,
+    )
+
+
+def _parse_regie(raw: Any, where: str) -> RegieConfig:
+    item = _mapping(raw, where)
+    return RegieConfig(
+        code=_text(item, "code", where),
+        name=_text(item, "name", where),
+        invoice_prefix=_text(item, "invoice_prefix", where),
+    )
+
+
+def _parse_service(raw: Any, where: str) -> ServiceConfig:
+    item = _mapping(raw, where)
+    raw_rules = _mapping(item.get("rules"), f"{where}.rules")
+    return ServiceConfig(
+        code=_text(item, "code", where),
+        name=_text(item, "name", where),
+        regie=_text(item, "regie", where),
+        rules=parse_service_rules(raw_rules, where=f"{where}.rules"),
+        raw_rules=raw_rules,
+    )
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise StructureConfigError(f"{where}: expected a mapping")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise StructureConfigError(f"{where}: expected a non-empty list")
+    return value
+
+
+def _text(item: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = item.get(key, default)
+    if value is None or not isinstance(value, (str, int)) or str(value).strip() == "" and default is None:
+        raise StructureConfigError(f"{where}.{key}: required text is missing")
+    return str(value).strip()
+
+
+def _check_unique(codes: list[str], where: str) -> None:
+    seen: set[str] = set()
+    for code in codes:
+        if code in seen:
+            raise StructureConfigError(f"{where}: code {code!r} is used twice")
+        seen.add(code)

@@ -1,0 +1,49 @@
+"""Last resort for parents' updates no dialogue took: stale buttons, stickers, stray text.
+
+Every such update gets a short French answer and the way back to the menu, never silence.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.i18n import _
+from bot.runtime import get_runtime
+from bot.services.home import family_id_of_user
+from conversations.common import Context, back_to_home_keyboard, how_to_link_text
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """A button from an old message, or data that is not ours."""
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer(_("This button is no longer valid."), show_alert=False)
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await _point_to_menu(update, context, _("This button is no longer valid."))
+
+
+async def not_understood(update: Update, context: Context) -> None:
+    """Text, stickers, unknown commands outside any dialogue."""
+    await _point_to_menu(update, context, _("Sorry, I did not understand. Use the buttons of the menu."))
+
+
+async def _point_to_menu(update: Update, context: Context, text: str) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    async with get_runtime(context).database.unit_of_work() as uow:
+        linked = await family_id_of_user(uow, user.id) is not None
+    if linked:
+        await chat.send_message(text, reply_markup=back_to_home_keyboard())
+    else:
+        await chat.send_message(how_to_link_text())
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Catch-all handlers; register them after every other handler of the group."""
+    return [
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.StatusUpdate.ALL, not_understood),
+    ]
