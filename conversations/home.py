@@ -93,11 +93,13 @@ async def open_tab(update: Update, context: Context) -> None:
     await query.answer()
     async with get_runtime(context).database.unit_of_work() as uow:
         record = await family_record(uow, family_id)
-    text = render_account(record) if tab == TAB_ACCOUNT else render_children(record)
+    structure = get_runtime(context).structure
+    contact = ", ".join(part for part in (structure.phone, structure.email) if part)
+    text = render_account(record, contact) if tab == TAB_ACCOUNT else render_children(record)
     await show(update, text, back_to_home_keyboard())
 
 
-def render_account(record: FamilyRecord) -> str:
+def render_account(record: FamilyRecord, contact: str) -> str:
     """Mon compte: the fiche famille (responsable, conjoint, fiscal and CAF information)."""
     family = record.family
     lines = [_("<b>My account</b> — family number {number}").format(number=family.number), ""]
@@ -115,7 +117,7 @@ def render_account(record: FamilyRecord) -> str:
             holder=escape(family.account_holder or "—"), debit=_("yes") if family.direct_debit else _("no")
         ),
         "",
-        _("To change these details, the request form comes with the next version; meanwhile write to the structure."),
+        _("To change these details, contact the structure: {contact}.").format(contact=escape(contact)),
     ]
     return "\n".join(lines)
 

@@ -84,7 +84,7 @@ async def receive_contact(update: Update, context: Context) -> str | int:
     number = context.user_data.pop(NUMBER_KEY, "")
     async with runtime.database.unit_of_work() as uow:
         if message.contact.user_id != user.id:
-            result = await linking.refuse_foreign_contact(uow, user.id)
+            result = await linking.refuse_foreign_contact(uow, user.id, runtime.now())
         else:
             result = await linking.link_by_phone(uow, number, message.contact.phone_number, user.id, runtime.now())
         await uow.commit()

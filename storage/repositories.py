@@ -262,11 +262,12 @@ class AuditRepository:
         family_id: int | None = None,
         target: str | None = None,
         details: dict[str, Any] | None = None,
+        at: dt.datetime | None = None,
     ) -> None:
-        """Stage an audit entry (committed with the unit of work)."""
+        """Stage an audit entry (committed with the unit of work), at `at` or now."""
         self.session.add(
             AuditEntry(
-                at=utcnow(),
+                at=at or utcnow(),
                 action=action,
                 outcome=outcome,
                 actor_telegram_id=actor_telegram_id,

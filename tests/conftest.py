@@ -24,7 +24,6 @@ from bot.structure import Structure, load_structure
 from storage.db import Database
 from storage.migrate import upgrade, upgrade_async
 
-PARIS = dt.timezone(dt.timedelta(hours=1))
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 
 

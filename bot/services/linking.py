@@ -110,7 +110,7 @@ async def create_invite(uow: UnitOfWork, family_number: str, now: dt.datetime, t
     expires_at = now + dt.timedelta(days=ttl_days)
     uow.repos.invites.add(Invite(family_id=family.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at))
     uow.repos.audit.record(
-        action=ACTION_INVITE, outcome="ok", actor_telegram_id=None, actor_kind="staff", family_id=family.id
+        action=ACTION_INVITE, outcome="ok", actor_telegram_id=None, actor_kind="staff", family_id=family.id, at=now
     )
     return CreatedInvite(code=code, family_number=family.number, expires_at=expires_at)
 
@@ -118,25 +118,25 @@ async def create_invite(uow: UnitOfWork, family_number: str, now: dt.datetime, t
 async def redeem_invite(uow: UnitOfWork, code: str, user_id: int, now: dt.datetime) -> LinkResult:
     """Link the account to the invite's family if the code is valid, unused and not expired."""
     if await _throttled(uow, user_id, now):
-        return await _refuse(uow, user_id, LinkOutcome.THROTTLED)
+        return await _refuse(uow, user_id, now, LinkOutcome.THROTTLED)
     if not _INVITE_CODE.match(code):
-        return await _refuse(uow, user_id, LinkOutcome.INVALID_CODE)
+        return await _refuse(uow, user_id, now, LinkOutcome.INVALID_CODE)
     code_hash = hash_code(code)
     invite = await uow.repos.invites.get_by_hash(code_hash)
     if invite is None:
-        return await _refuse(uow, user_id, LinkOutcome.INVALID_CODE)
+        return await _refuse(uow, user_id, now, LinkOutcome.INVALID_CODE)
     current = await uow.repos.telegram.active_link(user_id)
     if current is not None:
         if current.family_id == invite.family_id:
             return LinkResult(LinkOutcome.ALREADY_LINKED, current.family_id)
         return LinkResult(LinkOutcome.LINKED_ELSEWHERE, current.family_id)
     if invite.used_at is not None:
-        return await _refuse(uow, user_id, LinkOutcome.USED_CODE)
+        return await _refuse(uow, user_id, now, LinkOutcome.USED_CODE)
     if invite.expires_at <= now:
-        return await _refuse(uow, user_id, LinkOutcome.EXPIRED_CODE)
+        return await _refuse(uow, user_id, now, LinkOutcome.EXPIRED_CODE)
     family_id = await uow.repos.invites.claim(code_hash, user_id, now)
     if family_id is None:  # lost a race for the same code
-        return await _refuse(uow, user_id, LinkOutcome.USED_CODE)
+        return await _refuse(uow, user_id, now, LinkOutcome.USED_CODE)
     return await _link(uow, user_id, family_id, now, via="invite")
 
 
@@ -148,11 +148,11 @@ async def link_by_phone(
     An unknown number and a mismatch give the same answer, so nothing is learnt by guessing.
     """
     if await _throttled(uow, user_id, now):
-        return await _refuse(uow, user_id, LinkOutcome.THROTTLED)
+        return await _refuse(uow, user_id, now, LinkOutcome.THROTTLED)
     family = await uow.repos.families.get_by_number(family_number.strip())
     normalized = normalize_phone(phone)
     if family is None or normalized is None or normalized not in family_phones(family):
-        return await _refuse(uow, user_id, LinkOutcome.NO_MATCH)
+        return await _refuse(uow, user_id, now, LinkOutcome.NO_MATCH)
     current = await uow.repos.telegram.active_link(user_id)
     if current is not None:
         outcome = LinkOutcome.ALREADY_LINKED if current.family_id == family.id else LinkOutcome.LINKED_ELSEWHERE
@@ -160,9 +160,9 @@ async def link_by_phone(
     return await _link(uow, user_id, family.id, now, via="contact")
 
 
-async def refuse_foreign_contact(uow: UnitOfWork, user_id: int) -> LinkResult:
+async def refuse_foreign_contact(uow: UnitOfWork, user_id: int, now: dt.datetime) -> LinkResult:
     """Someone shared a contact that is not their own: refuse and audit it."""
-    return await _refuse(uow, user_id, LinkOutcome.NOT_OWN_CONTACT)
+    return await _refuse(uow, user_id, now, LinkOutcome.NOT_OWN_CONTACT)
 
 
 async def unlink(uow: UnitOfWork, user_id: int, now: dt.datetime) -> bool:
@@ -176,6 +176,7 @@ async def unlink(uow: UnitOfWork, user_id: int, now: dt.datetime) -> bool:
             actor_telegram_id=user_id,
             actor_kind="parent",
             family_id=link.family_id if link else None,
+            at=now,
         )
     return bool(revoked)
 
@@ -192,17 +193,19 @@ async def _link(uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime,
         actor_kind="parent",
         family_id=family_id,
         details={"via": via},
+        at=now,
     )
     return LinkResult(LinkOutcome.LINKED, family_id)
 
 
-async def _refuse(uow: UnitOfWork, user_id: int, outcome: LinkOutcome) -> LinkResult:
+async def _refuse(uow: UnitOfWork, user_id: int, now: dt.datetime, outcome: LinkOutcome) -> LinkResult:
     uow.repos.audit.record(
         action=ACTION_LINK,
         outcome="refused",
         actor_telegram_id=user_id,
         actor_kind="anonymous",
         details={"reason": outcome.value},
+        at=now,
     )
     return LinkResult(outcome)
 
