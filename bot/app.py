@@ -38,9 +38,14 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
 
 
 def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
-    """Every handler, in order: language first, dialogues, then the catch-all fallbacks."""
+    """Every handler, in order: language first, dialogues, then the catch-all fallbacks.
+
+    Within the main group the first matching handler wins: a feature's own `menu:<tab>`
+    handler must come before `home`, whose generic menu handler says "coming soon".
+    """
     application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
+    # Feature dialogues go here, before home.
     application.add_handlers(home.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)

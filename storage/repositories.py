@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.model import MessageDirection
+from bot.domain.model import MessageDirection, RequestStatus
 from storage.models import (
     AuditEntry,
     BotState,
@@ -28,6 +28,7 @@ from storage.models import (
     Message,
     Payment,
     Regie,
+    Request,
     Service,
     TelegramLink,
     TelegramUser,
@@ -321,6 +322,49 @@ class BotStateRepository:
         await self.session.execute(delete(BotState).where(BotState.kind == kind, BotState.key == key))
 
 
+class RequestRepository:
+    """Parent requests (demandes)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, request: Request) -> None:
+        """Stage a new request."""
+        self.session.add(request)
+
+    async def get(self, request_id: int) -> Request | None:
+        """A request by id."""
+        return await self.session.get(Request, request_id)
+
+    async def get_for_update(self, request_id: int) -> Request | None:
+        """A request, locked until the end of the transaction (PostgreSQL; SQLite locks at BEGIN)."""
+        stmt = select(Request).where(Request.id == request_id).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_idempotency_key(self, key: str) -> Request | None:
+        """The request submitted with this key, if any."""
+        stmt = select(Request).where(Request.idempotency_key == key)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def pending(self) -> Sequence[Request]:
+        """Every pending request, oldest first."""
+        stmt = (
+            select(Request)
+            .where(Request.status == RequestStatus.PENDING)
+            .order_by(Request.created_at, Request.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def of_family(self, family_id: int, since: dt.datetime) -> Sequence[Request]:
+        """A family's requests created since an instant, newest first."""
+        stmt = (
+            select(Request)
+            .where(Request.family_id == family_id, Request.created_at >= since)
+            .order_by(Request.created_at.desc(), Request.id.desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+
 class Repositories:
     """Every repository over one session."""
 
@@ -333,3 +377,4 @@ class Repositories:
         self.structure = StructureRepository(session)
         self.audit = AuditRepository(session)
         self.bot_state = BotStateRepository(session)
+        self.requests = RequestRepository(session)

@@ -108,3 +108,17 @@ class AbsenceReason(StrEnum):
     ILLNESS = "illness"  # maladie
     PERSONAL = "personal"  # convenance personnelle
     OTHER = "other"  # autre
+
+
+# A child holds a place on that day (counts against the service's capacity).
+PLACE_HOLDING_STATUSES = frozenset(
+    {
+        DayStatus.RESERVED,
+        DayStatus.REGULAR,
+        DayStatus.BOOKING_PROCESSING,
+        DayStatus.ABSENCE_PROCESSING,
+        DayStatus.PRESENT,
+    }
+)
+# A child is expected on that day (the headcount, the cantine order).
+EXPECTED_STATUSES = frozenset({DayStatus.RESERVED, DayStatus.REGULAR, DayStatus.PRESENT})
