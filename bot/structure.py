@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from bot.domain.rules import ServiceRules, StructureConfigError, parse_service_rules
+from bot.domain.rules import ServiceRules, StructureConfigError, check_requires, parse_service_rules
+from bot.domain.tariffs import BillingConfig, Tariff, parse_billing, parse_tariff
 
 SCHOOL_HOLIDAY_ZONES = ("A", "B", "C")
 
@@ -36,6 +37,8 @@ class ServiceConfig:
     regie: str
     rules: ServiceRules
     raw_rules: Mapping[str, Any]
+    tariff: Tariff | None = None
+    """Its prices (``tariffs:``); None when the service is not billed."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Structure:
     online_payment: bool
     regies: tuple[RegieConfig, ...]
     services: tuple[ServiceConfig, ...]
+    billing: BillingConfig = BillingConfig()
 
     def service(self, code: str) -> ServiceConfig:
         """The service with this code; KeyError when unknown."""
@@ -81,6 +85,7 @@ def parse_structure(raw: Any) -> Structure:
     )
     _check_unique([r.code for r in regies], "regies")
     _check_unique([s.code for s in services], "services")
+    check_requires({s.code: s.rules for s in services})
     regie_codes = {r.code for r in regies}
     for i, service in enumerate(services):
         if service.regie not in regie_codes:
@@ -100,6 +105,7 @@ def parse_structure(raw: Any) -> Structure:
         online_payment=bool(info.get("online_payment", False)),
         regies=regies,
         services=services,
+        billing=parse_billing(root.get("billing"), "billing"),
     )
 
 
@@ -121,6 +127,7 @@ def _parse_service(raw: Any, where: str) -> ServiceConfig:
         regie=_text(item, "regie", where),
         rules=parse_service_rules(raw_rules, where=f"{where}.rules"),
         raw_rules=raw_rules,
+        tariff=parse_tariff(item["tariffs"], f"{where}.tariffs") if item.get("tariffs") is not None else None,
     )
 
 
