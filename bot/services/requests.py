@@ -140,14 +140,14 @@ async def decide_request(
         return DecisionResult(DecisionOutcome.NOT_FOUND)
     if request.status != RequestStatus.PENDING:
         return DecisionResult(DecisionOutcome.ALREADY_DECIDED, request)
-    handler = request_type(request.kind)
-    if handler is not None:
-        await (handler.accept if accept else handler.refuse)(uow, request, now)
     request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED
     request.reason = None if accept else reason
     request.decided_at = now
     request.decided_by = staff_id
     request.decided_by_name = staff_name
+    handler = request_type(request.kind)
+    if handler is not None:
+        await (handler.accept if accept else handler.refuse)(uow, request, now)
     uow.repos.audit.record(
         action=ACTION_DECIDE,
         outcome="ok",

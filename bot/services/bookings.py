@@ -1,0 +1,532 @@
+"""Planning use cases: the month of a child, the options of a day, book, cancel, declare an
+absence, join a waiting list, book a weekly pattern.
+
+Every function checks that the child belongs to the caller's family first. Rules come from
+`bot.domain.rules`; each change of a day is written with its history (who, when, which
+request). Capacity is checked under a lock on the service, so two families racing for the last
+place cannot both get it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.domain.calendar import Calendar, Closure as CalendarClosure, DayKind, SchoolCalendarUnavailableError
+from bot.domain.model import PLACE_HOLDING_STATUSES, AbsenceReason, DayStatus, RequestKind, RequestStatus
+from bot.domain.planning import Month
+from bot.domain.rules import (
+    BookingWindow as RulesWindow,
+    Consequence,
+    Decision,
+    Outcome,
+    Reason,
+    can_book,
+    can_cancel,
+    can_declare_absence,
+)
+from bot.domain.rules import booked_with, cancelled_with
+from bot.services.requests import submit_request
+from bot.structure import ServiceConfig, Structure
+from storage.db import UnitOfWork
+from storage.models import Child, DayEntry, DayEntryEvent, Request, Service, WaitingListEntry
+
+ACTION_FORGED = "planning.forged"
+
+
+class BookingOutcome(StrEnum):
+    """What became of a parent's action on a day."""
+
+    BOOKED = "booked"
+    PENDING = "pending"  # waiting for staff
+    ALREADY = "already"  # nothing to do: a double tap, or already in that state
+    CANCELLED = "cancelled"
+    ABSENCE_RECORDED = "absence_recorded"
+    ABSENCE_PENDING = "absence_pending"  # late: staff decide whether it is billed
+    WAITING_LIST = "waiting_list"
+    REFUSED = "refused"
+    NOT_ENROLLED = "not_enrolled"
+    NOT_FOUND = "not_found"  # not this family's child, or unknown service
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The outcome of one action, with the decision that applied and what it touched."""
+
+    outcome: BookingOutcome
+    decision: Decision | None = None
+    services: tuple[str, ...] = ()
+    request_id: int | None = None
+    freed_for: tuple[int, ...] = ()  # families whose waiting child got the freed place
+
+
+@dataclass(frozen=True)
+class Planning:
+    """What the planning needs to know about the structure for a period."""
+
+    structure: Structure
+    calendar: Calendar
+    windows: tuple[RulesWindow, ...]
+
+    def service(self, code: str) -> ServiceConfig:
+        """The configured service with this code."""
+        return self.structure.service(code)
+
+    def group(self, code: str) -> list[str]:
+        """The service and those booked and cancelled with it (goûter with garderie soir)."""
+        rules = {s.code: s.rules for s in self.structure.services}
+        return [code, *sorted(booked_with(code, rules) | cancelled_with(code, rules))]
+
+
+@dataclass(frozen=True)
+class ServiceDay:
+    """One enrolled service on one day, with what the parent may do now."""
+
+    service_id: int
+    code: str
+    name: str
+    status: DayStatus | None
+    waiting: bool
+    book: Decision | None = None
+    cancel: Decision | None = None
+    absence: Decision | None = None
+    not_running: bool = False
+
+
+@dataclass(frozen=True)
+class DayCell:
+    """One day of a child's month."""
+
+    day: dt.date
+    kind: DayKind
+    closed: bool
+    statuses: tuple[DayStatus, ...]
+    waiting: bool
+
+
+@dataclass(frozen=True)
+class MonthPlanning:
+    """A child's month: each day's cell."""
+
+    child: Child
+    month: Month
+    cells: dict[dt.date, DayCell] = field(default_factory=dict)
+
+
+async def load_planning(uow: UnitOfWork, structure: Structure, tz: dt.tzinfo, first: dt.date, last: dt.date) -> Planning:
+    """Calendar (with staff closures) and booking windows for a period."""
+    closures = [
+        CalendarClosure(day=closure.day, service_code=code, reason=closure.reason)
+        for closure, code in await uow.repos.planning.closures_between(first, last)
+    ]
+    windows = tuple(
+        RulesWindow(code, w.period_starts_on, w.period_ends_on, w.opens_at, w.closes_at)
+        for w, code in await uow.repos.planning.booking_windows()
+    )
+    calendar = Calendar(structure.school_holiday_zone, closures=closures, tz=tz)  # type: ignore[arg-type]
+    return Planning(structure=structure, calendar=calendar, windows=windows)
+
+
+async def children_of_family(uow: UnitOfWork, family_id: int) -> Sequence[Child]:
+    """The family's children, for the child picker."""
+    return await uow.repos.families.children(family_id)
+
+
+async def owned_child(uow: UnitOfWork, family_id: int, child_id: int, *, actor: int | None, now: dt.datetime) -> Child | None:
+    """The child if it is the family's; otherwise None, and the attempt is audited."""
+    child = await uow.repos.planning.child_of_family(family_id, child_id)
+    if child is None:
+        uow.repos.audit.record(
+            action=ACTION_FORGED,
+            outcome="refused",
+            actor_telegram_id=actor,
+            actor_kind="parent",
+            family_id=family_id,
+            target=f"child:{child_id}",
+            at=now,
+        )
+    return child
+
+
+async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, child: Child, month: Month) -> MonthPlanning:
+    """Every day of the month with the child's statuses and the kind of day."""
+    first, last = month.first_day(), month.last_day()
+    entries = await uow.repos.planning.entries(child.id, first, last)
+    waiting = {w.day for w in await uow.repos.planning.waiting_days(child.id, first, last)}
+    by_day: dict[dt.date, list[DayStatus]] = {}
+    for entry in entries:
+        if entry.family_id == family_id:
+            by_day.setdefault(entry.day, []).append(entry.status)
+    result = MonthPlanning(child=child, month=month)
+    day = first
+    while day <= last:
+        try:
+            kind = planning.calendar.day_kind(day)
+        except SchoolCalendarUnavailableError:
+            kind = DayKind.WEEKEND if day.weekday() >= 5 else DayKind.SCHOOL_DAY
+        result.cells[day] = DayCell(
+            day=day,
+            kind=kind,
+            closed=planning.calendar.closure(day) is not None,
+            statuses=tuple(by_day.get(day, ())),
+            waiting=day in waiting,
+        )
+        day += dt.timedelta(days=1)
+    return result
+
+
+async def day_services(
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, day: dt.date, now: dt.datetime
+) -> list[ServiceDay]:
+    """The child's enrolled services on a day, each with its status and possible actions."""
+    result = []
+    for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
+        if enrolment.starts_on > day or (enrolment.ends_on is not None and enrolment.ends_on < day):
+            continue
+        result.append(await _service_day(uow, planning, child, enrolment.service, day, now))
+    return result
+
+
+async def _service_day(
+    uow: UnitOfWork, planning: Planning, child: Child, service: Service, day: dt.date, now: dt.datetime
+) -> ServiceDay:
+    config = planning.service(service.code)
+    entry = await uow.repos.planning.entry(child.id, service.id, day)
+    status = entry.status if entry else None
+    waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day) is not None
+    base = {"service_id": service.id, "code": service.code, "name": config.name, "status": status, "waiting": waiting}
+    try:
+        if not planning.calendar.runs(service.code, config.rules.schedule, day):
+            return ServiceDay(**base, not_running=True)
+    except SchoolCalendarUnavailableError:
+        return ServiceDay(**base, not_running=True)
+    if status in (DayStatus.RESERVED, DayStatus.REGULAR):
+        child_days = await _child_days(uow, child.id, service.id, day)
+        return ServiceDay(
+            **base,
+            cancel=can_cancel(config, day, now, calendar=planning.calendar, child_days=child_days),
+            absence=can_declare_absence(config, day, now, calendar=planning.calendar, child_days=child_days),
+        )
+    if status in (None, DayStatus.CANCELLED, DayStatus.BOOKING_REFUSED) and not waiting:
+        taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
+        decision = can_book(config, day, now, calendar=planning.calendar, windows=planning.windows, booked_count=taken)
+        return ServiceDay(**base, book=decision)
+    return ServiceDay(**base)
+
+
+async def book(
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date, now: dt.datetime, *, actor: int | None
+) -> ActionResult:
+    """Book a service (and those booked with it) for a day, within the rules and capacity."""
+    services = await _group_services(uow, planning, family_id, child, service_id, day)
+    if services is None:
+        return ActionResult(BookingOutcome.NOT_ENROLLED)
+    entries = {s.id: await uow.repos.planning.entry(child.id, s.id, day) for s in services}
+    if all(e is not None and e.status in PLACE_HOLDING_STATUSES for e in entries.values()):
+        return ActionResult(BookingOutcome.ALREADY, services=tuple(s.code for s in services))
+    decisions = []
+    for service in services:
+        await uow.repos.planning.lock_service(service.id)
+        taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
+        decision = can_book(
+            planning.service(service.code), day, now, calendar=planning.calendar, windows=planning.windows, booked_count=taken
+        )
+        if not decision.allowed:
+            return ActionResult(BookingOutcome.REFUSED, decision, (service.code,))
+        decisions.append(decision)
+    pending = any(d.outcome is Outcome.PENDING for d in decisions)
+    request = None
+    if pending:
+        request = await submit_request(
+            uow,
+            family_id=family_id,
+            child_id=child.id,
+            kind=RequestKind.BOOKING,
+            payload={"services": [s.code for s in services], "day": day.isoformat()},
+            created_by=actor,
+            now=now,
+        )
+    status = DayStatus.BOOKING_PROCESSING if pending else DayStatus.RESERVED
+    for service in services:
+        await _set_status(uow, entries[service.id], child, service, family_id, day, status, now, actor, request)
+        waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day)
+        if waiting is not None:
+            await uow.repos.planning.delete(waiting)
+    outcome = BookingOutcome.PENDING if pending else BookingOutcome.BOOKED
+    return ActionResult(outcome, decisions[0], tuple(s.code for s in services), request.id if request else None)
+
+
+async def cancel(
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    service_id: int,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    actor: int | None,
+    accept_late: bool = False,
+    reason: AbsenceReason | None = None,
+    note: str | None = None,
+    attachment: tuple[str, str] | None = None,
+) -> ActionResult:
+    """Cancel a booking, or declare an absence (with a reason) — with the services booked with it.
+
+    In time: the day is cancelled (or "absent excusé" for an absence), nothing billed. After the
+    deadline, with `late: billed`, only once the parent accepted the consequence
+    (`accept_late`): the day becomes "absence en cours de traitement" and staff decide whether
+    it is billed. A booking still waiting for staff is simply withdrawn.
+    """
+    services = await _group_services(uow, planning, family_id, child, service_id, day)
+    if services is None:
+        return ActionResult(BookingOutcome.NOT_ENROLLED)
+    main = services[0]
+    entry = await uow.repos.planning.entry(child.id, main.id, day)
+    if entry is None or entry.family_id != family_id or entry.status not in PLACE_HOLDING_STATUSES:
+        return ActionResult(BookingOutcome.ALREADY)
+    if entry.status == DayStatus.ABSENCE_PROCESSING:
+        return ActionResult(BookingOutcome.ALREADY)
+    codes = tuple(s.code for s in services)
+    if entry.status == DayStatus.BOOKING_PROCESSING:
+        return await _withdraw_pending(uow, family_id, child, services, day, now, actor, entry)
+    config = planning.service(main.code)
+    child_days = await _child_days(uow, child.id, main.id, day)
+    check = can_declare_absence if reason is not None else can_cancel
+    decision = check(config, day, now, calendar=planning.calendar, child_days=child_days)
+    if not decision.allowed:
+        return ActionResult(BookingOutcome.REFUSED, decision, codes)
+    late = decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
+    if late and not accept_late:
+        return ActionResult(BookingOutcome.REFUSED, decision, codes)
+    request = None
+    if late:
+        request = await submit_request(
+            uow,
+            family_id=family_id,
+            child_id=child.id,
+            kind=RequestKind.ABSENCE,
+            payload={"services": list(codes), "day": day.isoformat(), "reason": (reason or AbsenceReason.OTHER).value, "note": note or ""},
+            created_by=actor,
+            now=now,
+            attachment_file_id=attachment[0] if attachment else None,
+            attachment_kind=attachment[1] if attachment else None,
+        )
+        new_status = DayStatus.ABSENCE_PROCESSING
+    else:
+        new_status = DayStatus.ABSENT_EXCUSED if reason is not None else DayStatus.CANCELLED
+    freed: list[int] = []
+    for service in services:
+        current = await uow.repos.planning.entry(child.id, service.id, day)
+        if current is None or current.status not in PLACE_HOLDING_STATUSES:
+            continue
+        await _set_status(uow, current, child, service, family_id, day, new_status, now, actor, request)
+        if new_status not in PLACE_HOLDING_STATUSES:
+            given = await _offer_freed_place(uow, planning, service, day, now)
+            if given is not None:
+                freed.append(given)
+    if late:
+        return ActionResult(BookingOutcome.ABSENCE_PENDING, decision, codes, request.id if request else None, tuple(freed))
+    outcome = BookingOutcome.ABSENCE_RECORDED if reason is not None else BookingOutcome.CANCELLED
+    return ActionResult(outcome, decision, codes, None, tuple(freed))
+
+
+async def join_waiting_list(
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date, now: dt.datetime
+) -> ActionResult:
+    """Put the child on a full day's waiting list (once)."""
+    services = await _group_services(uow, planning, family_id, child, service_id, day)
+    if services is None:
+        return ActionResult(BookingOutcome.NOT_ENROLLED)
+    main = services[0]
+    if await uow.repos.planning.waiting_entry(child.id, main.id, day) is not None:
+        return ActionResult(BookingOutcome.ALREADY, services=(main.code,))
+    uow.repos.planning.add(WaitingListEntry(child_id=child.id, service_id=main.id, family_id=family_id, day=day, created_at=now))
+    return ActionResult(BookingOutcome.WAITING_LIST, services=(main.code,))
+
+
+@dataclass(frozen=True)
+class PatternDay:
+    """The outcome of one day of a weekly pattern booking."""
+
+    day: dt.date
+    service_code: str
+    result: ActionResult
+
+
+async def book_pattern(
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    service_ids: Sequence[int],
+    weekdays: frozenset[int],
+    first: dt.date,
+    last: dt.date,
+    now: dt.datetime,
+    *,
+    actor: int | None,
+) -> list[PatternDay]:
+    """Book the chosen services on the chosen weekdays from `first` to `last`, day by day.
+
+    Days the service does not run are skipped; every other day is checked against the rules
+    and reported, booked or not, with why.
+    """
+    results = []
+    day = first
+    while day <= last:
+        if day.weekday() in weekdays:
+            for service_id in service_ids:
+                service = await _enrolled_service(uow, family_id, child, service_id, day)
+                if service is None or not _runs(planning, service.code, day):
+                    continue
+                results.append(PatternDay(day, service.code, await book(uow, planning, family_id, child, service_id, day, now, actor=actor)))
+        day += dt.timedelta(days=1)
+    return results
+
+
+def next_holidays_start(planning: Planning, today: dt.date, horizon_days: int = 120) -> dt.date:
+    """The last school day before the next school holidays (at most `horizon_days` ahead)."""
+    day = today
+    for _ in range(horizon_days):
+        nxt = day + dt.timedelta(days=1)
+        try:
+            if planning.calendar.school_holidays(nxt) is not None:
+                return day
+        except SchoolCalendarUnavailableError:
+            return day
+        day = nxt
+    return day
+
+
+async def _withdraw_pending(
+    uow: UnitOfWork, family_id: int, child: Child, services: list[Service], day: dt.date, now: dt.datetime, actor: int | None, entry: DayEntry
+) -> ActionResult:
+    if entry.request_id is not None:
+        request = await uow.repos.requests.get(entry.request_id)
+        if request is not None and request.status == RequestStatus.PENDING:
+            request.status = RequestStatus.CANCELLED
+            request.decided_at = now
+    for service in services:
+        current = await uow.repos.planning.entry(child.id, service.id, day)
+        if current is not None and current.status == DayStatus.BOOKING_PROCESSING:
+            await _set_status(uow, current, child, service, family_id, day, DayStatus.CANCELLED, now, actor, None)
+    return ActionResult(BookingOutcome.CANCELLED, services=tuple(s.code for s in services))
+
+
+async def _offer_freed_place(uow: UnitOfWork, planning: Planning, service: Service, day: dt.date, now: dt.datetime) -> int | None:
+    """Give a freed place to the first child of the waiting list; return its family id."""
+    waiting = await uow.repos.planning.first_waiting(service.id, day)
+    if waiting is None:
+        return None
+    child = await uow.repos.planning.child_of_family(waiting.family_id, waiting.child_id)
+    if child is None:
+        await uow.repos.planning.delete(waiting)
+        return None
+    result = await book(uow, planning, waiting.family_id, child, service.id, day, now, actor=None)
+    if result.outcome in (BookingOutcome.BOOKED, BookingOutcome.PENDING):
+        return waiting.family_id
+    return None
+
+
+async def _set_status(
+    uow: UnitOfWork,
+    entry: DayEntry | None,
+    child: Child,
+    service: Service,
+    family_id: int,
+    day: dt.date,
+    status: DayStatus,
+    now: dt.datetime,
+    actor: int | None,
+    request: Request | None,
+) -> DayEntry:
+    previous = entry.status if entry is not None else None
+    if entry is None:
+        entry = DayEntry(child_id=child.id, service_id=service.id, family_id=family_id, day=day, status=status)
+        uow.repos.planning.add(entry)
+    entry.status = status
+    entry.family_id = family_id
+    entry.request_id = request.id if request is not None else None
+    entry.updated_at = now
+    await uow.session.flush()
+    uow.repos.planning.add(
+        DayEntryEvent(
+            day_entry_id=entry.id,
+            at=now,
+            actor_telegram_id=actor,
+            actor_kind="parent" if actor is not None else "system",
+            from_status=previous,
+            to_status=status,
+            request_id=request.id if request is not None else None,
+        )
+    )
+    return entry
+
+
+async def set_day_status(
+    uow: UnitOfWork, entry: DayEntry, status: DayStatus, now: dt.datetime, *, actor: int | None, actor_kind: str, request_id: int | None, note: str | None = None
+) -> None:
+    """Change an existing day entry's status with its history (used by staff decisions)."""
+    uow.repos.planning.add(
+        DayEntryEvent(
+            day_entry_id=entry.id,
+            at=now,
+            actor_telegram_id=actor,
+            actor_kind=actor_kind,
+            from_status=entry.status,
+            to_status=status,
+            request_id=request_id,
+            note=note,
+        )
+    )
+    entry.status = status
+    entry.updated_at = now
+
+
+async def _group_services(
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date
+) -> list[Service] | None:
+    main = await _enrolled_service(uow, family_id, child, service_id, day)
+    if main is None:
+        return None
+    enrolled = {e.service.code: e.service for e in await uow.repos.planning.enrolments(family_id, child.id, day, day)}
+    group = []
+    for code in planning.group(main.code):
+        if code not in enrolled:
+            return None
+        group.append(enrolled[code])
+    return group
+
+
+async def _enrolled_service(uow: UnitOfWork, family_id: int, child: Child, service_id: int, day: dt.date) -> Service | None:
+    for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
+        if enrolment.service_id == service_id:
+            return enrolment.service
+    return None
+
+
+async def _child_days(uow: UnitOfWork, child_id: int, service_id: int, day: dt.date) -> frozenset[dt.date]:
+    window = dt.timedelta(days=62)
+    entries = await uow.repos.planning.entries(child_id, day - window, day + window)
+    return frozenset(e.day for e in entries if e.service_id == service_id and e.status in PLACE_HOLDING_STATUSES)
+
+
+def _runs(planning: Planning, code: str, day: dt.date) -> bool:
+    try:
+        return planning.calendar.runs(code, planning.service(code).rules.schedule, day)
+    except SchoolCalendarUnavailableError:
+        return False
+
+
+def describe_reason(decision: Decision | None) -> Reason | None:
+    """The refusal reason of a decision, if any."""
+    return decision.reason if decision is not None else None
+
+
+def payload_services(payload: dict[str, Any]) -> list[str]:
+    """The service codes a booking or absence request names."""
+    return [str(code) for code in payload.get("services", [])]
