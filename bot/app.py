@@ -11,7 +11,8 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.errors import handle_error
 from bot.i18n import _, use_language
 from bot.runtime import RUNTIME_KEY, Runtime
-from conversations import fallback, home, language, linking
+from conversations import fallback, home, language, linking, planning
+from conversations import invoices, money_staff, statement, tariffs
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
@@ -46,6 +47,11 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
     # Feature dialogues go here, before home.
+    application.add_handlers(statement.build_handlers(), group=MAIN_GROUP)  # menu:statement
+    application.add_handlers(invoices.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(home.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)
@@ -60,6 +66,7 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
                 BotCommand("accueil", _("Home screen")),
                 BotCommand("start", _("Link my account")),
                 BotCommand("langue", _("Change language")),
+                BotCommand("tarifs", _("My current tariffs")),
                 BotCommand("deconnexion", _("Log out")),
             ]
         await application.bot.set_my_commands(commands, language_code=None if language_code == "fr" else language_code)

@@ -21,6 +21,122 @@ LOGOUT = "logout"
 LANGUAGE = "lang"
 ACTIONS: dict[str, int] = {HOME: 0, MENU: 1, LOGOUT: 1, LANGUAGE: 1}
 
+# Staff buttons in the admin group (issue 4): accept, refuse (asks the reason), a one-tap
+# reason, cancel a refusal, open a request's card, confirm an announcement, revoke a link.
+STAFF_ACCEPT = "sa"
+STAFF_REFUSE = "sr"
+STAFF_REASON = "sq"
+STAFF_REFUSE_CANCEL = "sx"
+STAFF_OPEN = "so"
+STAFF_ANNOUNCE = "sn"
+STAFF_LINK = "sl"
+# Parents' Boîte de réception: an operation and a number (page or message id).
+INBOX = "ib"
+ACTIONS.update(
+    {
+        STAFF_ACCEPT: 1,
+        STAFF_REFUSE: 1,
+        STAFF_REASON: 2,
+        STAFF_REFUSE_CANCEL: 1,
+        STAFF_OPEN: 1,
+        STAFF_ANNOUNCE: 2,
+        STAFF_LINK: 2,
+        INBOX: 2,
+    }
+)
+
+
+# Planning (issue 3): month (child, YYYYMM), day (child, YYYYMMDD), action (what, child,
+# service, day), absence reason (reason, late consent, child, service, day), weekly pattern
+# (child, weekdays mask, services mask), and buttons that only label.
+PLANNING_MONTH = "pm"
+PLANNING_DAY = "pd"
+PLANNING_ACTION = "pa"
+PLANNING_REASON = "pr"
+PLANNING_PATTERN = "pp"
+PLANNING_PATTERN_CONFIRM = "pv"
+NOOP = "x"
+ACTIONS.update(
+    {
+        PLANNING_MONTH: 2,
+        PLANNING_DAY: 2,
+        PLANNING_ACTION: 4,
+        PLANNING_REASON: 5,
+        PLANNING_PATTERN: 3,
+        PLANNING_PATTERN_CONFIRM: 3,
+        NOOP: 0,
+    }
+)
+
+# Money (issue 6): relevé de compte of a school year (its first year, e.g. 2026), its invoices
+# and payments, an invoice's PDF and online payment (invoice id), the attestation de frais de
+# garde (calendar year), and the family's tariffs ("Tarifs en cours", for Mes enfants).
+STATEMENT = "st"
+STATEMENT_INVOICES = "sti"
+STATEMENT_PAYMENTS = "stp"
+INVOICE_PDF = "ivp"
+INVOICE_PAY = "ivy"
+ATTESTATION = "att"
+TARIFFS = "tar"
+ACTIONS.update(
+    {
+        STATEMENT: 1,
+        STATEMENT_INVOICES: 1,
+        STATEMENT_PAYMENTS: 1,
+        INVOICE_PDF: 1,
+        INVOICE_PAY: 1,
+        ATTESTATION: 1,
+        TARIFFS: 0,
+    }
+)
+
+
+# Mon compte, Mes enfants, forms, Liste des demandes, Infos/Documents (issue 7). Forms carry
+# their draft's token so a button of an older form cannot edit the current one.
+ACCOUNT = "ma"  # block
+FORM_START = "fs"  # form code, child id (0: none)
+FORM_ENROL = "fe"  # child id, service id
+FORM_FIELD = "ff"  # token, field index
+FORM_CHOICE = "fc"  # token, field index, choice index
+FORM_SEND = "fo"  # token: show the changes to confirm
+FORM_CONFIRM = "fk"  # token: send the request
+FORM_BACK = "fb"  # token: back to the form
+FORM_CANCEL = "fx"  # token
+CHILD = "kc"  # child id (0: the list)
+CHILD_AUTHORIZATIONS = "ka"  # child id
+CHILD_REMOVAL = "kr"  # child id, person id: confirm
+CHILD_REMOVAL_CONFIRM = "kq"  # child id, person id
+CHILD_HEALTH = "kh"  # child id
+CHILD_ENROL = "ke"  # child id
+REQUEST_LIST = "rl"  # filter, months
+DOCUMENT = "dc"  # document id
+REGISTRATION_FORM = "dp"  # child id (0: blank)
+DOCUMENT_WITHDRAW = "dw"  # document id (staff)
+MY_DATA = "md"
+ACTIONS.update(
+    {
+        ACCOUNT: 1,
+        FORM_START: 2,
+        FORM_ENROL: 2,
+        FORM_FIELD: 2,
+        FORM_CHOICE: 3,
+        FORM_SEND: 1,
+        FORM_CONFIRM: 1,
+        FORM_BACK: 1,
+        FORM_CANCEL: 1,
+        CHILD: 1,
+        CHILD_AUTHORIZATIONS: 1,
+        CHILD_REMOVAL: 2,
+        CHILD_REMOVAL_CONFIRM: 2,
+        CHILD_HEALTH: 1,
+        CHILD_ENROL: 1,
+        REQUEST_LIST: 2,
+        DOCUMENT: 1,
+        REGISTRATION_FORM: 1,
+        DOCUMENT_WITHDRAW: 1,
+        MY_DATA: 0,
+    }
+)
 
 @dataclass(frozen=True)
 class Callback:

@@ -6,7 +6,7 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.i18n import _
@@ -27,7 +27,7 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if error is None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
-    if isinstance(error, (NetworkError, TimedOut, RetryAfter)):
+    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(error, BadRequest):
         logger.warning("telegram network issue on update %s: %s", update_id, type(error).__name__)
         return
     logger.error("error on update %s: %s", update_id, describe_error(error))

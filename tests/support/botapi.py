@@ -2321,19 +2321,22 @@ class BotApiStub:
         button = stored.snapshot().button(label)
         if "callback_data" not in button:
             raise AssertionError(f"Button {label!r} sends no callback query: {button}")
+        return self._callback_query(user, stored, button["callback_data"])
+
+    def _callback_query(self, user: FakeUser, stored: StoredMessage, data: str) -> str:
         query_id = f"{next(self._query_numbers)}{secrets.token_hex(6)}"
         self._open_queries[query_id] = {
             "user_id": user.id,
             "chat_id": stored.chat_id,
             "message_id": stored.message_id,
-            "data": button["callback_data"],
+            "data": data,
         }
         query = {
             "id": query_id,
             "from": user.as_user(),
             "message": stored.data,
             "chat_instance": str(abs(stored.chat_id) * 31 + self.bot_id),
-            "data": button["callback_data"],
+            "data": data,
         }
         self.enqueue_update({"callback_query": query})
         return query_id
@@ -2564,6 +2567,13 @@ class FakeUser(_ChatView):
         callback query id (see `BotApiStub.wait_callback_answer`).
         """
         query_id = self._stub._tap(self, message, label)
+        await asyncio.sleep(0)
+        return query_id
+
+    async def tap_data(self, message: ChatMessage, data: str) -> str:
+        """Sends a callback query with arbitrary data from ``message``, as a modified client can
+        (to test that the bot never trusts a button's data). Returns the query id."""
+        query_id = self._stub._callback_query(self, self._stub._live_message(message), data)
         await asyncio.sleep(0)
         return query_id
 

@@ -1,0 +1,426 @@
+"""Planning: a child's month as a calendar keyboard, a day's services, and what can be done.
+
+Réserver, Annuler and Déclarer une absence act on a day; "Réserver plusieurs jours" books a
+weekly pattern until the next holidays. The same message is edited as the parent moves around.
+Every button carries only opaque ids, and the child is re-checked against the tapping parent's
+family on every tap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot import callbacks
+from bot.domain.model import AbsenceReason, DayStatus
+from bot.domain.planning import Mark, Month, day_code, day_mark, parse_day, status_mark
+from bot.domain.rules import Consequence, Decision, Outcome, Reason
+from bot.i18n import N_, _, babel_locale, format_day, format_moment
+from bot.runtime import Runtime, get_runtime
+from bot.services import booking_requests  # noqa: F401 - registers booking and absence requests
+from bot.services import bookings
+from bot.services.bookings import ActionResult, BookingOutcome, MonthPlanning, ServiceDay
+from conversations.common import TAB_PLANNING, Context, escape, linked_family, show
+from conversations.notify import notify_family
+from conversations.planning_texts import STATUS_LABELS, explain_refusal, render_outcome
+from storage.models import Child
+
+logger = logging.getLogger(__name__)
+
+WEEKDAY_HEADERS = (N_("Mo"), N_("Tu"), N_("We"), N_("Th"), N_("Fr"), N_("Sa"), N_("Su"))
+LEGEND = (
+    (Mark.RESERVED, N_("booked")),
+    (Mark.REGULAR, N_("regular")),
+    (Mark.BOOKING_PROCESSING, N_("booking being processed")),
+    (Mark.WAITING, N_("waiting list")),
+    (Mark.REFUSED, N_("booking refused")),
+    (Mark.ABSENCE_PROCESSING, N_("absence being processed")),
+    (Mark.ABSENT_EXCUSED, N_("excused absence")),
+    (Mark.ABSENT_BILLED, N_("billed absence")),
+    (Mark.PRESENT, N_("present")),
+    (Mark.CLOSURE, N_("closed")),
+    (Mark.PUBLIC_HOLIDAY, N_("public holiday")),
+    (Mark.SHORT_HOLIDAYS, N_("short holidays")),
+    (Mark.SUMMER_HOLIDAYS, N_("summer holidays")),
+)
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+async def open_planning(update: Update, context: Context) -> None:
+    """The Planning tab: choose a child (skipped when there is only one)."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    family_id = await linked_family(update, context)
+    if family_id is None:
+        return
+    runtime = get_runtime(context)
+    async with runtime.database.unit_of_work() as uow:
+        children = list(await bookings.children_of_family(uow, family_id))
+    if len(children) == 1:
+        await _show_month(update, context, family_id, children[0].id, Month.of(runtime.today()))
+        return
+    if not children:
+        await show(update, _("No child is recorded for your family."), _home_keyboard())
+        return
+    month = Month.of(runtime.today()).code()
+    rows = [
+        [InlineKeyboardButton(f"{c.first_name}", callback_data=callbacks.build(callbacks.PLANNING_MONTH, c.id, month))]
+        for c in children
+    ]
+    rows.append(_home_row())
+    await show(update, _("<b>Planning</b>\nChoose a child:"), InlineKeyboardMarkup(rows))
+
+
+async def on_month(update: Update, context: Context) -> None:
+    """◀ ▶ and the child picker: show a month."""
+    parsed = await _parsed(update)
+    family_id = await linked_family(update, context) if parsed else None
+    if parsed is None or family_id is None:
+        return
+    child_id, month = parsed.int_arg(0), Month.parse(parsed.arg(1))
+    if child_id is None or month is None:
+        await _stale(update)
+        return
+    await _show_month(update, context, family_id, child_id, month)
+
+
+async def on_day(update: Update, context: Context) -> None:
+    """A day of the calendar: its services and what can be done."""
+    parsed = await _parsed(update)
+    family_id = await linked_family(update, context) if parsed else None
+    if parsed is None or family_id is None:
+        return
+    child_id, day = parsed.int_arg(0), parse_day(parsed.arg(1))
+    if child_id is None or day is None:
+        await _stale(update)
+        return
+    await _show_day(update, context, family_id, child_id, day)
+
+
+async def on_action(update: Update, context: Context) -> None:
+    """Réserver / Annuler / liste d'attente on a service's day, and the late confirmation."""
+    parsed = await _parsed(update)
+    family_id = await linked_family(update, context) if parsed else None
+    if parsed is None or family_id is None:
+        return
+    action, child_id, service_id, day = parsed.arg(0), parsed.int_arg(1), parsed.int_arg(2), parse_day(parsed.arg(3))
+    if child_id is None or service_id is None or day is None or action not in ACTIONS:
+        await _stale(update)
+        return
+    if action == ABSENCE:
+        await show(update, _("Why will your child be absent?"), reason_keyboard(child_id, service_id, day))
+        return
+    await perform(update, context, family_id, child_id, service_id, day, ACTIONS[action], late_action=CANCEL_LATE)
+
+
+async def on_reason(update: Update, context: Context) -> None:
+    """An absence reason was chosen (maladie, convenance personnelle, autre)."""
+    parsed = await _parsed(update)
+    family_id = await linked_family(update, context) if parsed else None
+    if parsed is None or family_id is None:
+        return
+    reason, late = REASON_CODES.get(parsed.arg(0)), parsed.arg(1) == "1"
+    child_id, service_id, day = parsed.int_arg(2), parsed.int_arg(3), parse_day(parsed.arg(4))
+    if reason is None or child_id is None or service_id is None or day is None:
+        await _stale(update)
+        return
+
+    async def declare(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
+        return await bookings.cancel(
+            uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=late, reason=reason
+        )
+
+    await perform(update, context, family_id, child_id, service_id, day, declare, late_action=None, reason_code=parsed.arg(0))
+
+
+async def perform(
+    update: Update,
+    context: Context,
+    family_id: int,
+    child_id: int,
+    service_id: int,
+    day: dt.date,
+    action,  # type: ignore[no-untyped-def]
+    *,
+    late_action: str | None,
+    reason_code: str | None = None,
+) -> None:
+    """Run one planning action for an owned child, then show the day with its outcome."""
+    runtime = get_runtime(context)
+    user_id = update.effective_user.id if update.effective_user else None
+    async with runtime.database.unit_of_work() as uow:
+        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
+        if child is None:
+            await uow.commit()
+            await _stale(update)
+            return
+        planning = await _planning(uow, runtime, day, day)
+        result = await action(uow, planning, family_id, child, service_id, day, runtime.now(), user_id)
+        await uow.commit()
+    if result.outcome == BookingOutcome.REFUSED and _needs_consent(result.decision):
+        confirm = (
+            callbacks.build(callbacks.PLANNING_ACTION, late_action, child_id, service_id, day_code(day))
+            if late_action is not None
+            else callbacks.build(callbacks.PLANNING_REASON, reason_code, "1", child_id, service_id, day_code(day))
+        )
+        await _ask_late_consent(update, child_id, day, confirm, result.decision, runtime)
+        return
+    await after_action(context, result, day)
+    await _show_day(update, context, family_id, child_id, day, notice=render_outcome(result, runtime))
+
+
+async def after_action(context: Context, result: ActionResult, day: dt.date) -> None:
+    """Tell each family whose waiting child got a freed place."""
+    runtime = get_runtime(context)
+    names = ", ".join(runtime.structure.service(code).name for code in result.services)
+    for family_id in result.freed_for:
+        await notify_family(
+            context.bot,
+            runtime,
+            family_id,
+            lambda: _("🎉 A place was freed on {day} ({services}): your child on the waiting list is now booked.").format(
+                day=format_day(day), services=escape(names)
+            ),
+        )
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+BOOK, CANCEL, CANCEL_LATE, ABSENCE, WAIT = "b", "c", "cl", "a", "w"
+REASON_CODES = {"i": AbsenceReason.ILLNESS, "p": AbsenceReason.PERSONAL, "o": AbsenceReason.OTHER}
+
+
+async def _book(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
+    return await bookings.book(uow, planning, family_id, child, service_id, day, now, actor=actor)
+
+
+async def _cancel(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
+    return await bookings.cancel(uow, planning, family_id, child, service_id, day, now, actor=actor)
+
+
+async def _cancel_late(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
+    return await bookings.cancel(uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=True)
+
+
+async def _wait(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
+    return await bookings.join_waiting_list(uow, planning, family_id, child, service_id, day, now)
+
+
+ACTIONS = {BOOK: _book, CANCEL: _cancel, CANCEL_LATE: _cancel_late, ABSENCE: None, WAIT: _wait}
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+async def _show_month(update: Update, context: Context, family_id: int, child_id: int, month: Month) -> None:
+    runtime = get_runtime(context)
+    user_id = update.effective_user.id if update.effective_user else None
+    async with runtime.database.unit_of_work() as uow:
+        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
+        if child is None:
+            await uow.commit()
+            await _stale(update)
+            return
+        planning = await _planning(uow, runtime, month.first_day(), month.last_day())
+        view = await bookings.month_planning(uow, planning, family_id, child, month)
+    await show(update, render_month_text(view), month_keyboard(view, runtime.today()))
+
+
+def render_month_text(view: MonthPlanning) -> str:
+    """Title and legend of a month."""
+    from babel.dates import format_date
+
+    title = format_date(view.month.first_day(), "MMMM yyyy", locale=babel_locale()).capitalize()
+    legend = " · ".join(f"{mark.value} {_(label)}" for mark, label in LEGEND)
+    return "\n".join(
+        [
+            _("<b>Planning of {name}</b> — {month}").format(name=escape(view.child.first_name), month=title),
+            _("Tap a day to book, cancel or declare an absence."),
+            "",
+            f"<i>{legend}</i>",
+        ]
+    )
+
+
+def month_keyboard(view: MonthPlanning, today: dt.date) -> InlineKeyboardMarkup:
+    """One row per week, each day with its mark; ◀ ▶ to move month to month."""
+    child_id = view.child.id
+    from babel.dates import format_date
+
+    title = format_date(view.month.first_day(), "MMM yyyy", locale=babel_locale())
+    rows = [
+        [
+            InlineKeyboardButton("◀", callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, view.month.shift(-1).code())),
+            InlineKeyboardButton(title, callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, view.month.code())),
+            InlineKeyboardButton("▶", callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, view.month.shift(1).code())),
+        ],
+        [InlineKeyboardButton(_(name), callback_data=callbacks.build(callbacks.NOOP)) for name in WEEKDAY_HEADERS],
+    ]
+    for week in view.month.weeks():
+        row = []
+        for day in week:
+            if day is None:
+                row.append(InlineKeyboardButton("·", callback_data=callbacks.build(callbacks.NOOP)))
+                continue
+            cell = view.cells[day]
+            mark = day_mark(cell.kind, cell.closed, cell.statuses, cell.waiting)
+            label = f"{day.day}{mark.value if mark else ''}"
+            if day == today:
+                label = f"[{label}]"
+            row.append(InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day))))
+        rows.append(row)
+    rows.append(
+        [InlineKeyboardButton(_("📆 Book several days"), callback_data=callbacks.build(callbacks.PLANNING_PATTERN, child_id, 0, 0))]
+    )
+    rows.append(_home_row())
+    return InlineKeyboardMarkup(rows)
+
+
+async def _show_day(update: Update, context: Context, family_id: int, child_id: int, day: dt.date, notice: str = "") -> None:
+    runtime = get_runtime(context)
+    user_id = update.effective_user.id if update.effective_user else None
+    async with runtime.database.unit_of_work() as uow:
+        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
+        if child is None:
+            await uow.commit()
+            await _stale(update)
+            return
+        planning = await _planning(uow, runtime, day, day)
+        services = await bookings.day_services(uow, planning, family_id, child, day, runtime.now())
+    text = render_day_text(child, day, services, runtime, notice)
+    await show(update, text, day_keyboard(child.id, day, services))
+
+
+def render_day_text(child: Child, day: dt.date, services: list[ServiceDay], runtime: Runtime, notice: str = "") -> str:
+    """A day: each enrolled service with its status and, when closed, why and since when."""
+    lines = [notice, ""] if notice else []
+    lines.append(_("<b>{name}</b> — {day}").format(name=escape(child.first_name), day=format_day(day)))
+    if not services:
+        lines.append(_("Your child is not enrolled in any service that day."))
+    for item in services:
+        lines.append("")
+        mark = status_mark(item.status) if item.status else None
+        status = _(STATUS_LABELS[item.status]) if item.status else _("not booked")
+        if item.waiting:
+            status = _(STATUS_LABELS[DayStatus.PENDING])
+        lines.append(f"{mark.value + ' ' if mark else ''}<b>{escape(item.name)}</b> : {status}")
+        if item.not_running:
+            lines.append("   " + _("The service does not run that day."))
+        elif item.book is not None and not item.book.allowed:
+            lines.append("   " + explain_refusal(item.book, runtime))
+        elif item.cancel is not None and item.cancel.deadline is not None:
+            lines.append("   " + _("Free cancellation until {deadline}.").format(deadline=format_moment(item.cancel.deadline, runtime.settings.tz)))
+    return "\n".join(lines)
+
+
+def day_keyboard(child_id: int, day: dt.date, services: list[ServiceDay]) -> InlineKeyboardMarkup:
+    """The actions possible now for each service, then back to the month."""
+    rows = []
+    for item in services:
+        def button(label: str, action: str) -> InlineKeyboardButton:
+            return InlineKeyboardButton(
+                label.format(service=item.name),
+                callback_data=callbacks.build(callbacks.PLANNING_ACTION, action, child_id, item.service_id, day_code(day)),
+            )
+
+        if item.book is not None and item.book.allowed:
+            rows.append([button(_("✅ Book: {service}"), BOOK)])
+        elif item.book is not None and item.book.reason == Reason.FULL:
+            rows.append([button(_("🕒 Join the waiting list: {service}"), WAIT)])
+        if item.status == DayStatus.BOOKING_PROCESSING:
+            rows.append([button(_("↩️ Withdraw the request: {service}"), CANCEL)])
+        if item.cancel is not None and item.cancel.allowed:
+            rows.append([button(_("❎ Cancel: {service}"), CANCEL)])
+        if item.absence is not None and item.absence.allowed:
+            rows.append([button(_("🤒 Declare an absence: {service}"), ABSENCE)])
+    month = Month.of(day).code()
+    rows.append([InlineKeyboardButton(_("📅 Back to the month"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, month))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _ask_late_consent(
+    update: Update, child_id: int, day: dt.date, confirm_data: str, decision: Decision | None, runtime: Runtime
+) -> None:
+    """After the deadline: say which deadline applied and that the day will be billed."""
+    text = _("⚠️ The deadline has passed.")
+    if decision is not None and decision.deadline is not None:
+        text += "\n" + _("It was {deadline}.").format(deadline=format_moment(decision.deadline, runtime.settings.tz))
+    text += "\n" + _("If you confirm, the day will be billed unless the structure excuses the absence.")
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("Confirm"), callback_data=confirm_data)],
+            [InlineKeyboardButton(_("Back"), callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day)))],
+        ]
+    )
+    await show(update, text, keyboard)
+
+
+def reason_keyboard(child_id: int, service_id: int, day: dt.date) -> InlineKeyboardMarkup:
+    """Maladie / Convenance personnelle / Autre."""
+    labels = (("i", _("🤒 Illness")), ("p", _("🏠 Personal convenience")), ("o", _("✏️ Other")))
+    rows = [
+        [InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_REASON, code, "0", child_id, service_id, day_code(day)))]
+        for code, label in labels
+    ]
+    rows.append([InlineKeyboardButton(_("Back"), callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day)))])
+    return InlineKeyboardMarkup(rows)
+
+
+def _needs_consent(decision: Decision | None) -> bool:
+    return decision is not None and decision.outcome is not Outcome.REFUSED and decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def _planning(uow, runtime: Runtime, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
+    return await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, first, last)
+
+
+async def _parsed(update: Update) -> callbacks.Callback | None:
+    query = update.callback_query
+    if query is None:
+        return None
+    parsed = callbacks.parse(query.data)
+    await query.answer()
+    return parsed
+
+
+async def _stale(update: Update) -> None:
+    await show(update, _("This button is no longer valid."), _home_keyboard())
+
+
+def _home_row() -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]
+
+
+def _home_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([_home_row()])
+
+
+async def ignore(update: Update, context: Context) -> None:
+    """Buttons that only label (weekday headers, blank cells)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The planning's handlers (register before home's)."""
+    from conversations.planning_pattern import build_handlers as pattern_handlers
+
+    return [
+        CallbackQueryHandler(open_planning, pattern=rf"^{callbacks.MENU}:{TAB_PLANNING}$"),
+        CallbackQueryHandler(on_month, pattern=callbacks.pattern(callbacks.PLANNING_MONTH)),
+        CallbackQueryHandler(on_day, pattern=callbacks.pattern(callbacks.PLANNING_DAY)),
+        CallbackQueryHandler(on_action, pattern=callbacks.pattern(callbacks.PLANNING_ACTION)),
+        CallbackQueryHandler(on_reason, pattern=callbacks.pattern(callbacks.PLANNING_REASON)),
+        CallbackQueryHandler(ignore, pattern=callbacks.pattern(callbacks.NOOP)),
+        *pattern_handlers(),
+    ]
+
