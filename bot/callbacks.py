@@ -138,6 +138,11 @@ ACTIONS.update(
     }
 )
 
+# Reminder preferences (issue 5): kind, new state ("1" on, "0" off).
+REMINDER_TOGGLE = "rt"
+ACTIONS[REMINDER_TOGGLE] = 2
+
+
 @dataclass(frozen=True)
 class Callback:
     """A parsed button press: an action and its string arguments."""

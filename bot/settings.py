@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Paris")
     invite_ttl_days: int = Field(default=60, ge=1, le=365)
     log_level: str = Field(default="INFO")
+    reminder_interval_seconds: int = Field(default=60, ge=0, le=3600)
+    send_rate_per_second: int = Field(default=30, ge=1, le=1000)
+    payment_provider_token: str = Field(default="", repr=False)
+    """Telegram Payments provider token (@BotFather > Payments); online payment needs it."""
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from bot.domain.reminders import DEFAULT_OFFSETS_HOURS
 from bot.domain.rules import ServiceRules, StructureConfigError, check_requires, parse_service_rules
 from bot.domain.tariffs import BillingConfig, Tariff, parse_billing, parse_tariff
 
@@ -39,6 +40,8 @@ class ServiceConfig:
     raw_rules: Mapping[str, Any]
     tariff: Tariff | None = None
     """Its prices (``tariffs:``); None when the service is not billed."""
+    reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS_HOURS
+    """Hours before each booking cutoff at which parents are reminded (``reminders_hours:``)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,16 @@ def _parse_service(raw: Any, where: str) -> ServiceConfig:
         rules=parse_service_rules(raw_rules, where=f"{where}.rules"),
         raw_rules=raw_rules,
         tariff=parse_tariff(item["tariffs"], f"{where}.tariffs") if item.get("tariffs") is not None else None,
+        reminder_offsets=_reminder_offsets(item.get("reminders_hours"), f"{where}.reminders_hours"),
     )
+
+
+def _reminder_offsets(value: Any, where: str) -> tuple[int, ...]:
+    if value is None:
+        return DEFAULT_OFFSETS_HOURS
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 24 * 14 for v in value):
+        raise StructureConfigError(f"{where}: expected a list of hours between 1 and 336, e.g. [24, 2]")
+    return tuple(sorted(set(value), reverse=True))
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

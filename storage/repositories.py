@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain.account import InvoiceFacts, PaymentFacts, allocate_payments, paid_by_invoice
 from bot.domain.model import DayStatus, HealthItemKind, MessageDirection, RequestStatus
 from storage.models import (
     AuditEntry,
@@ -35,9 +36,12 @@ from storage.models import (
     HealthItem,
     Invite,
     Invoice,
+    InvoiceLine,
     Message,
     Payment,
     Regie,
+    ReminderLog,
+    ReminderPreference,
     Request,
     Service,
     TelegramLink,
@@ -227,6 +231,23 @@ class UnpaidInvoice:
         return self.invoice.total - self.paid
 
 
+def invoice_facts(invoice: Invoice) -> InvoiceFacts:
+    """An invoice as `bot.domain.account` sees it (its régie loaded)."""
+    return InvoiceFacts(
+        id=invoice.id, number=invoice.number, regie=invoice.regie.name,
+        issued_on=invoice.issued_on, due_on=invoice.due_on, period_start=invoice.period_start,
+        period_end=invoice.period_end, total=invoice.total,
+    )
+
+
+def payment_facts(payment: Payment) -> PaymentFacts:
+    """A payment as `bot.domain.account` sees it (its régie loaded)."""
+    return PaymentFacts(
+        id=payment.id, number=payment.number, regie=payment.regie.name,
+        paid_on=payment.paid_on, method=payment.method, amount=payment.amount, invoice_id=payment.invoice_id,
+    )
+
+
 class AccountRepository:
     """Invoices and payments of a family."""
 
@@ -242,26 +263,136 @@ class AccountRepository:
         return (total_invoiced - total_paid).quantize(Decimal("0.01"))
 
     async def unpaid_invoices(self, family_id: int) -> list[UnpaidInvoice]:
-        """Invoices not fully paid, oldest due date first."""
-        paid = (
-            select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
-            .where(Payment.family_id == family_id, Payment.invoice_id.is_not(None))
-            .group_by(Payment.invoice_id)
-            .subquery()
-        )
-        stmt = (
-            select(Invoice, func.coalesce(paid.c.paid, 0))
-            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-            .where(Invoice.family_id == family_id)
-            .order_by(Invoice.due_on, Invoice.id)
-        )
-        rows = (await self.session.execute(stmt)).all()
-        result = [UnpaidInvoice(invoice, Decimal(paid_amount)) for invoice, paid_amount in rows]
-        return [item for item in result if item.due > 0]
+        """Invoices not fully paid, oldest due date first.
+
+        What each payment paid follows `bot.domain.account.allocate_payments`: a payment for
+        no invoice, or beyond what its invoice asked, pays the oldest unpaid invoices.
+        """
+        invoices = await self.invoices_of_family(family_id)
+        payments = await self.payments_of_family(family_id)
+        paid = paid_by_invoice(allocate_payments([invoice_facts(i) for i in invoices], [payment_facts(p) for p in payments]))
+        result = [UnpaidInvoice(invoice, paid.get(invoice.id, Decimal("0.00"))) for invoice in invoices]
+        return sorted((item for item in result if item.due > 0), key=lambda item: (item.invoice.due_on, item.invoice.id))
 
     def add(self, row: Invoice | Payment) -> None:
         """Stage an invoice or a payment."""
         self.session.add(row)
+
+    # --- money (issue 6): invoices, payments, numbering, billing inputs, invoice notices ---
+
+    async def invoices_of_family(self, family_id: int) -> Sequence[Invoice]:
+        """Every invoice of a family with its régie, oldest first."""
+        stmt = (
+            select(Invoice)
+            .where(Invoice.family_id == family_id)
+            .options(selectinload(Invoice.regie))
+            .order_by(Invoice.issued_on, Invoice.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def payments_of_family(self, family_id: int) -> Sequence[Payment]:
+        """Every payment of a family with its régie, oldest first."""
+        stmt = (
+            select(Payment)
+            .where(Payment.family_id == family_id)
+            .options(selectinload(Payment.regie))
+            .order_by(Payment.paid_on, Payment.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def invoice_lines_of_family(self, family_id: int) -> Sequence[InvoiceLine]:
+        """Every line of a family's invoices."""
+        stmt = select(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id).where(Invoice.family_id == family_id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def get_invoice(self, invoice_id: int) -> Invoice | None:
+        """An invoice with its régie and lines."""
+        stmt = (
+            select(Invoice)
+            .where(Invoice.id == invoice_id)
+            .options(selectinload(Invoice.regie), selectinload(Invoice.lines))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def invoice_by_number(self, number: str) -> Invoice | None:
+        """An invoice by its number ("AL-36"), whatever the case typed."""
+        stmt = select(Invoice).where(func.upper(Invoice.number) == number.strip().upper())
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def invoice_exists(self, family_id: int, regie_id: int, period_start: dt.date) -> bool:
+        """Whether the family already has the régie's invoice for the period."""
+        stmt = select(Invoice.id).where(
+            Invoice.family_id == family_id, Invoice.regie_id == regie_id, Invoice.period_start == period_start
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def payment_by_charge_id(self, charge_id: str) -> Payment | None:
+        """The payment recorded for a Telegram Payments charge, if any."""
+        stmt = select(Payment).where(Payment.telegram_charge_id == charge_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def payment_by_reference(self, reference: str) -> Payment | None:
+        """The payment recorded with this reference, if any."""
+        stmt = select(Payment).where(Payment.reference == reference).limit(1)
+        return (await self.session.execute(stmt)).scalars().first()
+
+    async def regies_for_update(self) -> Sequence[Regie]:
+        """Every régie, locked until the end of the transaction (PostgreSQL; SQLite locks at BEGIN)."""
+        stmt = select(Regie).order_by(Regie.id).with_for_update()
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def next_invoice_number(self, regie_id: int) -> int:
+        """Take the régie's next invoice number: one atomic UPDATE … RETURNING, never reused."""
+        stmt = (
+            update(Regie)
+            .where(Regie.id == regie_id)
+            .values(next_invoice_number=Regie.next_invoice_number + 1)
+            .returning(Regie.next_invoice_number)
+        )
+        return int((await self.session.execute(stmt)).scalar_one()) - 1
+
+    async def next_payment_number(self, regie_id: int) -> int:
+        """Take the régie's next payment number: one atomic UPDATE … RETURNING, never reused."""
+        stmt = (
+            update(Regie)
+            .where(Regie.id == regie_id)
+            .values(next_payment_number=Regie.next_payment_number + 1)
+            .returning(Regie.next_payment_number)
+        )
+        return int((await self.session.execute(stmt)).scalar_one()) - 1
+
+    async def day_entries_between(self, first: dt.date, last: dt.date) -> Sequence[DayEntry]:
+        """Every family's day entries from `first` to `last` (both included)."""
+        stmt = select(DayEntry).where(DayEntry.day >= first, DayEntry.day <= last).order_by(DayEntry.family_id, DayEntry.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def closures_between(self, first: dt.date, last: dt.date) -> list[tuple[dt.date, str | None, str]]:
+        """Closures from `first` to `last`: (day, service code or None for all, reason)."""
+        stmt = (
+            select(Closure.day, Service.code, Closure.reason)
+            .outerjoin(Service, Service.id == Closure.service_id)
+            .where(Closure.day >= first, Closure.day <= last)
+        )
+        return [(day, code, reason) for day, code, reason in (await self.session.execute(stmt)).all()]
+
+    async def children_by_ids(self, ids: Sequence[int]) -> Sequence[Child]:
+        """Children by id."""
+        if not ids:
+            return []
+        return (await self.session.execute(select(Child).where(Child.id.in_(ids)))).scalars().all()
+
+    def add_notice(self, kind: str, recipient: int, subject: str) -> None:
+        """Stage a message to send once (the outbox row, sent_at empty)."""
+        self.session.add(ReminderLog(kind=kind, recipient=recipient, subject=subject))
+
+    async def pending_notices(self, kind: str) -> Sequence[ReminderLog]:
+        """Messages of a kind not sent yet, oldest first."""
+        stmt = select(ReminderLog).where(ReminderLog.kind == kind, ReminderLog.sent_at.is_(None)).order_by(ReminderLog.id)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def mark_notice_sent(self, notice_id: int, at: dt.datetime) -> None:
+        """Record that a message was sent (or given up, for a blocked user)."""
+        await self.session.execute(update(ReminderLog).where(ReminderLog.id == notice_id).values(sent_at=at))
 
 
 class MessageRepository:
@@ -492,6 +623,15 @@ class RequestRepository:
             select(Request)
             .where(Request.family_id == family_id, Request.created_at >= since)
             .order_by(Request.created_at.desc(), Request.id.desc())
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def pending_of_family(self, family_id: int) -> Sequence[Request]:
+        """A family's pending requests, whatever their age, oldest first."""
+        stmt = (
+            select(Request)
+            .where(Request.family_id == family_id, Request.status == RequestStatus.PENDING)
+            .order_by(Request.created_at, Request.id)
         )
         return (await self.session.execute(stmt)).scalars().all()
 
@@ -841,6 +981,162 @@ class StaffDayRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
 
+class ReminderRepository:
+    """Who is to be reminded, and the log that makes each reminder sent once."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, keys: Sequence[tuple[str, int, str]], now: dt.datetime) -> dict[tuple[str, int, str], int]:
+        """Record reminders about to be sent; return the ids of those not recorded before.
+
+        One INSERT … ON CONFLICT DO NOTHING RETURNING on the unique (kind, recipient, subject):
+        two processes can never both claim the same reminder, on SQLite and PostgreSQL.
+        """
+        if not keys:
+            return {}
+        rows = [{"kind": kind, "recipient": recipient, "subject": subject, "created_at": now} for kind, recipient, subject in keys]
+        if self.session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = (
+            dialect_insert(ReminderLog)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(ReminderLog.id, ReminderLog.kind, ReminderLog.recipient, ReminderLog.subject)
+        )
+        result = await self.session.execute(stmt)
+        return {(kind, recipient, subject): log_id for log_id, kind, recipient, subject in result.all()}
+
+    async def mark_sent(self, log_ids: Sequence[int], now: dt.datetime) -> None:
+        """These reminders reached Telegram."""
+        await self.session.execute(update(ReminderLog).where(ReminderLog.id.in_(list(log_ids))).values(sent_at=now))
+
+    async def logged(self, kind: str, subjects: Sequence[str]) -> set[tuple[int, str]]:
+        """(recipient, subject) pairs already recorded for these subjects."""
+        if not subjects:
+            return set()
+        stmt = select(ReminderLog.recipient, ReminderLog.subject).where(
+            ReminderLog.kind == kind, ReminderLog.subject.in_(list(subjects))
+        )
+        return {(recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()}
+
+    async def in_doubt(self) -> int:
+        """Reminders claimed but not confirmed sent (the process stopped mid-send)."""
+        stmt = select(func.count(ReminderLog.id)).where(ReminderLog.sent_at.is_(None))
+        return (await self.session.execute(stmt)).scalar_one()
+
+    def _linked_accounts(self, kind: str):  # type: ignore[no-untyped-def]
+        """Active links of reachable accounts that did not turn this kind of reminder off."""
+        opted_out = (
+            select(ReminderPreference.telegram_user_id)
+            .where(ReminderPreference.kind == kind, ReminderPreference.enabled.is_(False))
+            .scalar_subquery()
+        )
+        return (
+            select(TelegramLink.family_id, TelegramLink.telegram_user_id, TelegramUser.language)
+            .join(TelegramUser, TelegramUser.id == TelegramLink.telegram_user_id)
+            .where(
+                TelegramLink.revoked_at.is_(None),
+                TelegramUser.unreachable_since.is_(None),
+                TelegramLink.telegram_user_id.not_in(opted_out),
+            )
+        )
+
+    async def unbooked_enrolled(
+        self, kind: str, service_id: int, first: dt.date, last: dt.date, holding: frozenset[DayStatus]
+    ) -> Sequence[tuple[int, str | None, int, int, str]]:
+        """(account, language, family, child, first name) for each child enrolled in the service
+        over the period with no place held on any of its days."""
+        booked = (
+            select(DayEntry.id)
+            .where(
+                DayEntry.child_id == Enrolment.child_id,
+                DayEntry.service_id == service_id,
+                DayEntry.day >= first,
+                DayEntry.day <= last,
+                DayEntry.status.in_(holding),
+            )
+            .exists()
+        )
+        links = self._linked_accounts(kind).subquery()
+        stmt = (
+            select(links.c.telegram_user_id, links.c.language, Enrolment.family_id, Child.id, Child.first_name)
+            .join(links, links.c.family_id == Enrolment.family_id)
+            .join(Child, Child.id == Enrolment.child_id)
+            .where(
+                Enrolment.service_id == service_id,
+                Enrolment.starts_on <= last,
+                (Enrolment.ends_on.is_(None)) | (Enrolment.ends_on >= first),
+                ~booked,
+            )
+            .order_by(links.c.telegram_user_id, Child.first_name)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def enrolled_accounts(self, kind: str, service_id: int, first: dt.date, last: dt.date) -> Sequence[tuple[int, str | None, int]]:
+        """(account, language, family) of families with a child enrolled in the service."""
+        links = self._linked_accounts(kind).subquery()
+        stmt = (
+            select(links.c.telegram_user_id, links.c.language, links.c.family_id)
+            .join(Enrolment, Enrolment.family_id == links.c.family_id)
+            .where(
+                Enrolment.service_id == service_id,
+                Enrolment.starts_on <= last,
+                (Enrolment.ends_on.is_(None)) | (Enrolment.ends_on >= first),
+            )
+            .distinct()
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def accounts_of_families(self, kind: str, family_ids: Sequence[int]) -> Sequence[tuple[int, str | None, int]]:
+        """(account, language, family) of the given families."""
+        if not family_ids:
+            return []
+        links = self._linked_accounts(kind).where(TelegramLink.family_id.in_(list(family_ids)))
+        return [(user_id, language, family_id) for family_id, user_id, language in (await self.session.execute(links)).all()]
+
+    async def invoices_due_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Invoice, Decimal]]:
+        """Invoices due in the period with what remains to pay (unpaid ones only)."""
+        paid = (
+            select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
+            .where(Payment.invoice_id.is_not(None))
+            .group_by(Payment.invoice_id)
+            .subquery()
+        )
+        stmt = (
+            select(Invoice, func.coalesce(paid.c.paid, 0))
+            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
+            .where(Invoice.due_on >= first, Invoice.due_on <= last)
+        )
+        rows = [(invoice, invoice.total - Decimal(paid_amount)) for invoice, paid_amount in (await self.session.execute(stmt)).all()]
+        return [(invoice, due) for invoice, due in rows if due > 0]
+
+    async def boosters_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Vaccination, Child, int]]:
+        """(vaccination, child, family) for booster dates in the period, per family of the child."""
+        stmt = (
+            select(Vaccination, Child, FamilyChild.family_id)
+            .join(Child, Child.id == Vaccination.child_id)
+            .join(FamilyChild, FamilyChild.child_id == Child.id)
+            .where(Vaccination.booster_on >= first, Vaccination.booster_on <= last)
+        )
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def preferences(self, user_id: int) -> dict[str, bool]:
+        """The user's stored choices (kinds not listed are on)."""
+        stmt = select(ReminderPreference.kind, ReminderPreference.enabled).where(ReminderPreference.telegram_user_id == user_id)
+        return {kind: enabled for kind, enabled in (await self.session.execute(stmt)).all()}
+
+    async def set_preference(self, user_id: int, kind: str, enabled: bool) -> None:
+        """Turn one kind of reminder on or off for the user."""
+        row = await self.session.get(ReminderPreference, (user_id, kind))
+        if row is None:
+            self.session.add(ReminderPreference(telegram_user_id=user_id, kind=kind, enabled=enabled))
+        else:
+            row.enabled = enabled
+
+
 class Repositories:
     """Every repository over one session."""
 
@@ -859,3 +1155,4 @@ class Repositories:
         self.documents = DocumentRepository(session)
         self.export = ExportRepository(session)
         self.planning = PlanningRepository(session)
+        self.reminders = ReminderRepository(session)

@@ -53,6 +53,7 @@ def runtime(demo_database: Database, structure: Structure, botapi: BotApiStub, c
         telegram_api_base_url=botapi.base_url,
         telegram_api_base_file_url=botapi.base_file_url,
         database_url=demo_database.url,
+        reminder_interval_seconds=0,  # reminder tests run the job themselves
     )
     return Runtime(settings=settings, database=demo_database, structure=structure, clock=clock)
 

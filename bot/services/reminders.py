@@ -1,0 +1,235 @@
+"""What reminders are due now, computed from the database, and the log that sends each once.
+
+Nothing is scheduled in memory: every tick asks "what is due at this instant?" from deadlines,
+enrolments, bookings, invoices, boosters and preferences, minus what the reminder log already
+holds. After a restart the bot therefore sends what became due while it was down, while it is
+still useful, and never what was already sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.domain.model import PLACE_HOLDING_STATUSES
+from bot.domain.reminders import (
+    DEFAULT_OFFSETS_HOURS,
+    PARENT_KINDS,
+    DeadlineGroup,
+    ReminderKind,
+    date_reminder_due,
+    deadline_groups,
+    digest_due,
+    due_offset,
+    headcount_due,
+)
+from bot.domain.rules import InBookingWindow
+from bot.services.bookings import Planning, load_planning
+from bot.structure import Structure
+from storage.db import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """How far ahead to look and when date reminders start."""
+
+    horizon_days: int = 60
+    headcount_grace: dt.timedelta = dt.timedelta(hours=6)
+    digest_at: dt.time = dt.time(8, 0)
+    invoice_days_before: int = 3
+    vaccine_days_before: int = 14
+    kinds: frozenset[ReminderKind] = frozenset(ReminderKind)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message to send once: its kind, recipient (account or admin chat) and subject."""
+
+    kind: ReminderKind
+    recipient: int
+    subject: str
+    language: str | None = None
+    family_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+async def due_reminders(
+    uow: UnitOfWork,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    *,
+    admin_chat_id: int | None,
+    settings: ReminderSettings = ReminderSettings(),
+) -> list[Reminder]:
+    """Every reminder due at `now` that the log does not hold yet."""
+    today = now.astimezone(tz).date()
+    planning = await load_planning(uow, structure, tz, today, today + dt.timedelta(days=settings.horizon_days))
+    found: list[Reminder] = []
+    groups = _groups(planning, today, settings)
+    found += await _booking_reminders(uow, planning, groups, now)
+    found += await _window_reminders(uow, planning, now)
+    if admin_chat_id is not None:
+        found += _headcount_reminders(groups, now, admin_chat_id, settings)
+        found += await _digest_reminder(uow, now.astimezone(tz), admin_chat_id, settings)
+    found += await _invoice_reminders(uow, today, settings)
+    found += await _vaccine_reminders(uow, today, settings)
+    return await _not_yet_logged(uow, [r for r in found if r.kind in settings.kinds])
+
+
+async def claim(uow: UnitOfWork, reminders: Sequence[Reminder], now: dt.datetime) -> list[tuple[int, Reminder]]:
+    """Record reminders before sending them; return (log id, reminder) for those this call got
+    (the others were already recorded, by this process or another)."""
+    got = await uow.repos.reminders.claim([(r.kind.value, r.recipient, r.subject) for r in reminders], now)
+    return [(got[key], r) for r in reminders if (key := (r.kind.value, r.recipient, r.subject)) in got]
+
+
+async def mark_sent(uow: UnitOfWork, log_ids: Sequence[int], now: dt.datetime) -> None:
+    """These reminders reached Telegram."""
+    await uow.repos.reminders.mark_sent(log_ids, now)
+
+
+def _groups(planning: Planning, today: dt.date, settings: ReminderSettings) -> list[DeadlineGroup]:
+    last = today + dt.timedelta(days=settings.horizon_days)
+    groups = []
+    for service in planning.structure.services:
+        groups += deadline_groups(service, today, last, calendar=planning.calendar, windows=planning.windows)
+    return groups
+
+
+async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[DeadlineGroup], now: dt.datetime) -> list[Reminder]:
+    reminders = []
+    for group in groups:
+        config = planning.service(group.service_code)
+        offset = due_offset(group.deadline, config.reminder_offsets or DEFAULT_OFFSETS_HOURS, now)
+        if offset is None:
+            continue
+        service = await uow.repos.structure.service_by_code(group.service_code)
+        if service is None:
+            continue
+        rows = await uow.repos.reminders.unbooked_enrolled(
+            ReminderKind.BOOKING.value, service.id, group.first_day, group.last_day, PLACE_HOLDING_STATUSES
+        )
+        children_by_account: dict[tuple[int, str | None, int], list[tuple[int, str]]] = {}
+        for account, language, family_id, child_id, first_name in rows:
+            children_by_account.setdefault((account, language, family_id), []).append((child_id, first_name))
+        for (account, language, family_id), children in children_by_account.items():
+            reminders.append(
+                Reminder(
+                    ReminderKind.BOOKING,
+                    account,
+                    group.subject(offset),
+                    language,
+                    family_id,
+                    {"service": group.service_code, "deadline": group.deadline, "days": group.days, "children": children},
+                )
+            )
+    return reminders
+
+
+async def _window_reminders(uow: UnitOfWork, planning: Planning, now: dt.datetime) -> list[Reminder]:
+    reminders = []
+    for window in planning.windows:
+        if not window.opens_at <= now < window.closes_at:
+            continue
+        if not isinstance(planning.service(window.service_code).rules.booking, InBookingWindow):
+            continue
+        service = await uow.repos.structure.service_by_code(window.service_code)
+        if service is None:
+            continue
+        subject = f"{window.service_code}:{window.period_start:%Y%m%d}:{window.opens_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M}"
+        for account, language, family_id in await uow.repos.reminders.enrolled_accounts(
+            ReminderKind.WINDOW_OPEN.value, service.id, window.period_start, window.period_end
+        ):
+            reminders.append(
+                Reminder(
+                    ReminderKind.WINDOW_OPEN,
+                    account,
+                    subject,
+                    language,
+                    family_id,
+                    {"service": window.service_code, "first": window.period_start, "last": window.period_end, "closes_at": window.closes_at},
+                )
+            )
+    return reminders
+
+
+def _headcount_reminders(groups: list[DeadlineGroup], now: dt.datetime, admin_chat_id: int, settings: ReminderSettings) -> list[Reminder]:
+    return [
+        Reminder(ReminderKind.HEADCOUNT, admin_chat_id, group.subject(), details={"service": group.service_code, "days": group.days})
+        for group in groups
+        if headcount_due(group.deadline, now, settings.headcount_grace)
+    ]
+
+
+async def _digest_reminder(uow: UnitOfWork, now_local: dt.datetime, admin_chat_id: int, settings: ReminderSettings) -> list[Reminder]:
+    if not digest_due(now_local, settings.digest_at):
+        return []
+    pending = await uow.repos.requests.pending()
+    if not pending:
+        return []
+    return [Reminder(ReminderKind.DIGEST, admin_chat_id, f"{now_local.date():%Y%m%d}", details={"request_ids": [r.id for r in pending]})]
+
+
+async def _invoice_reminders(uow: UnitOfWork, today: dt.date, settings: ReminderSettings) -> list[Reminder]:
+    rows = await uow.repos.reminders.invoices_due_between(today, today + dt.timedelta(days=settings.invoice_days_before))
+    by_family: dict[int, list[Any]] = {invoice.family_id: [] for invoice, _due in rows}
+    for invoice, due in rows:
+        by_family[invoice.family_id].append((invoice, due))
+    reminders = []
+    accounts = await uow.repos.reminders.accounts_of_families(ReminderKind.INVOICE.value, list(by_family))
+    for account, language, family_id in accounts:
+        for invoice, due in by_family[family_id]:
+            if date_reminder_due(invoice.due_on, today, settings.invoice_days_before):
+                reminders.append(
+                    Reminder(
+                        ReminderKind.INVOICE,
+                        account,
+                        invoice.number,
+                        language,
+                        family_id,
+                        {"number": invoice.number, "due_on": invoice.due_on, "amount": due, "invoice_id": invoice.id},
+                    )
+                )
+    return reminders
+
+
+async def _vaccine_reminders(uow: UnitOfWork, today: dt.date, settings: ReminderSettings) -> list[Reminder]:
+    rows = await uow.repos.reminders.boosters_between(today, today + dt.timedelta(days=settings.vaccine_days_before))
+    reminders = []
+    for vaccination, child, family_id in rows:
+        for account, language, _family in await uow.repos.reminders.accounts_of_families(ReminderKind.VACCINE.value, [family_id]):
+            reminders.append(
+                Reminder(
+                    ReminderKind.VACCINE,
+                    account,
+                    f"{vaccination.id}:{vaccination.booster_on:%Y%m%d}",
+                    language,
+                    family_id,
+                    {"child": child.first_name, "vaccine": vaccination.name, "booster_on": vaccination.booster_on},
+                )
+            )
+    return reminders
+
+
+async def _not_yet_logged(uow: UnitOfWork, reminders: Sequence[Reminder]) -> list[Reminder]:
+    result = []
+    for kind in {r.kind for r in reminders}:
+        of_kind = [r for r in reminders if r.kind == kind]
+        logged = await uow.repos.reminders.logged(kind.value, sorted({r.subject for r in of_kind}))
+        result += [r for r in of_kind if (r.recipient, r.subject) not in logged]
+    return result
+
+
+async def set_reminder_preference(uow: UnitOfWork, user_id: int, kind: ReminderKind, enabled: bool) -> None:
+    """Turn a kind of reminder on or off for an account (/rappels)."""
+    await uow.repos.reminders.set_preference(user_id, kind.value, enabled)
+
+
+async def reminder_preferences(uow: UnitOfWork, user_id: int) -> dict[ReminderKind, bool]:
+    """Each parent kind of reminder with whether it is on."""
+    stored = await uow.repos.reminders.preferences(user_id)
+    return {kind: stored.get(kind.value, True) for kind in PARENT_KINDS}
+
