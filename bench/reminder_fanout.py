@@ -108,7 +108,7 @@ async def worker(database_path: str, base_url: str, rate: int) -> None:
     async with bot:
         report = await reminder_job.run_reminders(bot, runtime, keep_going=lambda: not stopping.is_set(), settings=only_booking)
     async with runtime.database.unit_of_work() as uow:
-        in_doubt = await uow.repos.reminders.in_doubt()
+        in_doubt = await uow.repos.reminders.in_doubt([k.value for k in ReminderKind])
     await runtime.database.dispose()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"WORKER sent={report.sent} due={report.due} stopped_early={report.stopped_early} in_doubt={in_doubt} peak_kib={peak_kib}", flush=True)

@@ -11,11 +11,16 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from bot.errors import handle_error
 from bot.i18n import _, use_language
 from bot.runtime import RUNTIME_KEY, Runtime
-from conversations import fallback, home, language, linking, planning
+from bot.absence_job import schedule_absence_job
+from bot.reminder_job import schedule_reminders
+from conversations import absence_proof, fallback, home, language, linking, planning, reminders
 from conversations import invoices, money_staff, statement, tariffs
+from conversations import documents, family
+from conversations import inbox, staff
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
+FAMILY_GROUP = -5  # Mon compte, Mes enfants, forms, demandes, documents (see conversations/family.py)
 MAIN_GROUP = 0
 
 
@@ -28,13 +33,16 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_per_second, max_retries=3))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         .post_init(_publish_commands)
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime
     register_handlers(application)
+    schedule_reminders(application, runtime)
+    schedule_absence_job(application, runtime)
+    staff.install(application)  # the admin group's outbox and command menu
     return application
 
 
@@ -45,13 +53,21 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     handler must come before `home`, whose generic menu handler says "coming soon".
     """
     application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
+    application.add_handler(family.build_handler(), group=FAMILY_GROUP)  # menu:account, menu:children …
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
+    application.add_handlers(family.build_absorbers(), group=MAIN_GROUP)  # handled in FAMILY_GROUP
+    application.add_handlers(documents.build_staff_handlers(), group=MAIN_GROUP)  # /document
+    application.add_handler(inbox.build_compose_handler(), group=inbox.COMPOSE_GROUP)  # writing to the structure
     # Feature dialogues go here, before home.
+    application.add_handlers(inbox.build_handlers(), group=MAIN_GROUP)  # menu:inbox
+    application.add_handlers(staff.build_handlers(), group=MAIN_GROUP)  # the admin group
     application.add_handlers(statement.build_handlers(), group=MAIN_GROUP)  # menu:statement
     application.add_handlers(invoices.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(absence_proof.build_handlers(), group=MAIN_GROUP)  # before planning
     application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)
+    application.add_handlers(reminders.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(home.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)
@@ -65,8 +81,10 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
             commands = [
                 BotCommand("accueil", _("Home screen")),
                 BotCommand("start", _("Link my account")),
+                BotCommand("rappels", _("My reminders")),
                 BotCommand("langue", _("Change language")),
                 BotCommand("tarifs", _("My current tariffs")),
+                BotCommand("mesdonnees", _("All my data (GDPR)")),
                 BotCommand("deconnexion", _("Log out")),
             ]
         await application.bot.set_my_commands(commands, language_code=None if language_code == "fr" else language_code)

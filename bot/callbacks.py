@@ -138,6 +138,9 @@ ACTIONS.update(
     }
 )
 
+# A doctor's certificate for an absence request (request id).
+PROOF = "pf"
+ACTIONS[PROOF] = 1
 # Reminder preferences (issue 5): kind, new state ("1" on, "0" off).
 REMINDER_TOGGLE = "rt"
 ACTIONS[REMINDER_TOGGLE] = 2

@@ -60,6 +60,8 @@ class Structure:
     regies: tuple[RegieConfig, ...]
     services: tuple[ServiceConfig, ...]
     billing: BillingConfig = BillingConfig()
+    certificate_days: int = 2
+    """Days a parent has to send the doctor's certificate of a late absence for illness."""
 
     def service(self, code: str) -> ServiceConfig:
         """The service with this code; KeyError when unknown."""
@@ -109,6 +111,7 @@ def parse_structure(raw: Any) -> Structure:
         regies=regies,
         services=services,
         billing=parse_billing(root.get("billing"), "billing"),
+        certificate_days=_certificate_days(root.get("absences")),
     )
 
 
@@ -133,6 +136,15 @@ def _parse_service(raw: Any, where: str) -> ServiceConfig:
         tariff=parse_tariff(item["tariffs"], f"{where}.tariffs") if item.get("tariffs") is not None else None,
         reminder_offsets=_reminder_offsets(item.get("reminders_hours"), f"{where}.reminders_hours"),
     )
+
+
+def _certificate_days(value: Any) -> int:
+    if value is None:
+        return 2
+    days = _mapping(value, "absences").get("certificate_days", 2)
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
+        raise StructureConfigError("absences.certificate_days: expected a number of days from 0 to 30")
+    return days
 
 
 def _reminder_offsets(value: Any, where: str) -> tuple[int, ...]:

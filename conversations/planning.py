@@ -24,7 +24,9 @@ from bot.services import booking_requests  # noqa: F401 - registers booking and 
 from bot.services import bookings
 from bot.services.bookings import ActionResult, BookingOutcome, MonthPlanning, ServiceDay
 from conversations.common import TAB_PLANNING, Context, escape, linked_family, show
+from conversations.absence_proof import proof_keyboard
 from conversations.notify import notify_family
+from conversations.staff.cards import post_request_card
 from conversations.planning_texts import STATUS_LABELS, explain_refusal, render_outcome
 from storage.models import Child
 
@@ -172,12 +174,19 @@ async def perform(
         await _ask_late_consent(update, child_id, day, confirm, result.decision, runtime)
         return
     await after_action(context, result, day)
-    await _show_day(update, context, family_id, child_id, day, notice=render_outcome(result, runtime))
+    notice = render_outcome(result, runtime)
+    if result.outcome == BookingOutcome.ABSENCE_PENDING and result.request_id is not None:
+        notice += "\n" + _("📎 If you have a doctor's certificate, send it now: it is taken into account.")
+        await show(update, notice, proof_keyboard(result.request_id))
+        return
+    await _show_day(update, context, family_id, child_id, day, notice=notice)
 
 
 async def after_action(context: Context, result: ActionResult, day: dt.date) -> None:
-    """Tell each family whose waiting child got a freed place."""
+    """Show a new request to staff; tell each family whose waiting child got a freed place."""
     runtime = get_runtime(context)
+    if result.request_id is not None:
+        await post_request_card(context.bot, runtime, result.request_id)
     names = ", ".join(runtime.structure.service(code).name for code in result.services)
     for family_id in result.freed_for:
         await notify_family(
@@ -339,6 +348,10 @@ def day_keyboard(child_id: int, day: dt.date, services: list[ServiceDay]) -> Inl
             rows.append([button(_("❎ Cancel: {service}"), CANCEL)])
         if item.absence is not None and item.absence.allowed:
             rows.append([button(_("🤒 Declare an absence: {service}"), ABSENCE)])
+        if item.proof_request_id is not None:
+            rows.append(
+                [InlineKeyboardButton(_("📎 Send the doctor's certificate"), callback_data=callbacks.build(callbacks.PROOF, item.proof_request_id))]
+            )
     month = Month.of(day).code()
     rows.append([InlineKeyboardButton(_("📅 Back to the month"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, month))])
     return InlineKeyboardMarkup(rows)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.account import InvoiceFacts, PaymentFacts, allocate_payments, paid_by_invoice
-from bot.domain.model import DayStatus, HealthItemKind, MessageDirection, RequestStatus
+from bot.domain.model import RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
 from storage.models import (
     AuditEntry,
     AuthorizedPerson,
@@ -617,6 +617,15 @@ class RequestRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
+    async def pending_of_kind_before(self, kind: RequestKind, created_before: dt.datetime) -> Sequence[Request]:
+        """Pending requests of a kind created before an instant, oldest first."""
+        stmt = (
+            select(Request)
+            .where(Request.status == RequestStatus.PENDING, Request.kind == kind, Request.created_at < created_before)
+            .order_by(Request.created_at, Request.id)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
     async def of_family(self, family_id: int, since: dt.datetime) -> Sequence[Request]:
         """A family's requests created since an instant, newest first."""
         stmt = (
@@ -1022,9 +1031,9 @@ class ReminderRepository:
         )
         return {(recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()}
 
-    async def in_doubt(self) -> int:
-        """Reminders claimed but not confirmed sent (the process stopped mid-send)."""
-        stmt = select(func.count(ReminderLog.id)).where(ReminderLog.sent_at.is_(None))
+    async def in_doubt(self, kinds: Sequence[str]) -> int:
+        """Reminders of these kinds claimed but not confirmed sent (the sender stopped mid-send)."""
+        stmt = select(func.count(ReminderLog.id)).where(ReminderLog.sent_at.is_(None), ReminderLog.kind.in_(list(kinds)))
         return (await self.session.execute(stmt)).scalar_one()
 
     def _linked_accounts(self, kind: str):  # type: ignore[no-untyped-def]

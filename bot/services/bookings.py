@@ -94,6 +94,7 @@ class ServiceDay:
     cancel: Decision | None = None
     absence: Decision | None = None
     not_running: bool = False
+    proof_request_id: int | None = None  # a pending absence still without its certificate
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,10 @@ async def _service_day(
             cancel=can_cancel(config, day, now, calendar=planning.calendar, child_days=child_days),
             absence=can_declare_absence(config, day, now, calendar=planning.calendar, child_days=child_days),
         )
+    if status == DayStatus.ABSENCE_PROCESSING and entry is not None and entry.request_id is not None:
+        request = await uow.repos.requests.get(entry.request_id)
+        if request is not None and request.status == RequestStatus.PENDING and request.attachment_file_id is None:
+            return ServiceDay(**base, proof_request_id=request.id)
     if status in (None, DayStatus.CANCELLED, DayStatus.BOOKING_REFUSED) and not waiting:
         taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
         decision = can_book(config, day, now, calendar=planning.calendar, windows=planning.windows, booked_count=taken)
@@ -530,3 +535,39 @@ def describe_reason(decision: Decision | None) -> Reason | None:
 def payload_services(payload: dict[str, Any]) -> list[str]:
     """The service codes a booking or absence request names."""
     return [str(code) for code in payload.get("services", [])]
+
+
+class ProofOutcome(StrEnum):
+    """What became of a proof (doctor's certificate) sent for an absence."""
+
+    ATTACHED = "attached"
+    NOT_FOUND = "not_found"  # not this family's request, or not an absence
+    ALREADY_DECIDED = "already_decided"
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """Outcome of attaching a proof, with the request's staff card when it was already posted."""
+
+    outcome: ProofOutcome
+    request_id: int | None = None
+    admin_message_id: int | None = None
+
+
+async def attach_proof(
+    uow: UnitOfWork, family_id: int, request_id: int, file_id: str, kind: str, now: dt.datetime, *, actor: int | None
+) -> ProofResult:
+    """Attach a doctor's certificate (photo or PDF) to the family's pending absence request."""
+    request = await uow.repos.requests.get(request_id)
+    if request is None or request.family_id != family_id or request.kind != RequestKind.ABSENCE:
+        uow.repos.audit.record(
+            action=ACTION_FORGED, outcome="refused", actor_telegram_id=actor, actor_kind="parent",
+            family_id=family_id, target=f"request:{request_id}", at=now,
+        )
+        return ProofResult(ProofOutcome.NOT_FOUND)
+    if request.status != RequestStatus.PENDING:
+        return ProofResult(ProofOutcome.ALREADY_DECIDED, request.id)
+    request.attachment_file_id = file_id
+    request.attachment_kind = kind
+    request.payload = {**request.payload, "proof_at": now.isoformat()}
+    return ProofResult(ProofOutcome.ATTACHED, request.id, request.admin_message_id)

@@ -111,7 +111,7 @@ async def test_a_claimed_reminder_whose_send_was_interrupted_is_not_sent_twice(b
     report = await run_reminders(bot.bot, runtime)
     assert report.due == 0 and botapi.calls("sendMessage") == []
     async with runtime.database.unit_of_work() as uow:
-        assert await uow.repos.reminders.in_doubt() == 1
+        assert await uow.repos.reminders.in_doubt([k.value for k in ReminderKind]) == 1
 
 
 async def test_429_is_waited_out_and_nothing_is_lost(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
