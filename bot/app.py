@@ -13,7 +13,7 @@ from bot.i18n import _, use_language
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.absence_job import schedule_absence_job
 from bot.reminder_job import schedule_reminders
-from conversations import absence_proof, fallback, home, language, linking, planning, reminders
+from conversations import absence_proof, fallback, home, language, linking, planning, planning_family, reminders
 from conversations import invoices, money_staff, statement, tariffs
 from conversations import documents, family
 from conversations import inbox, staff
@@ -66,6 +66,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(absence_proof.build_handlers(), group=MAIN_GROUP)  # before planning
+    application.add_handlers(planning_family.build_handlers(), group=MAIN_GROUP)  # before planning
     application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(reminders.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(home.build_handlers(), group=MAIN_GROUP)

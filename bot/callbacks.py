@@ -46,15 +46,17 @@ ACTIONS.update(
 )
 
 
-# Planning (issue 3): month (child, YYYYMM), day (child, YYYYMMDD), action (what, child,
-# service, day), absence reason (reason, late consent, child, service, day), weekly pattern
-# (child, weekdays mask, services mask), and buttons that only label.
+# Planning (issue 3): month (child, YYYYMM; child 0 = all the children), day (child,
+# YYYYMMDD), action (what, child, service, day), absence reason (reason, late consent, child,
+# service, day), weekly pattern (children mask, weekdays mask, services mask), and buttons
+# that only label.
 PLANNING_MONTH = "pm"
 PLANNING_DAY = "pd"
 PLANNING_ACTION = "pa"
 PLANNING_REASON = "pr"
 PLANNING_PATTERN = "pp"
 PLANNING_PATTERN_CONFIRM = "pv"
+PLANNING_GROUP = "pg"  # for all the children: what, service, day, late consent
 NOOP = "x"
 ACTIONS.update(
     {
@@ -64,6 +66,7 @@ ACTIONS.update(
         PLANNING_REASON: 5,
         PLANNING_PATTERN: 3,
         PLANNING_PATTERN_CONFIRM: 3,
+        PLANNING_GROUP: 4,
         NOOP: 0,
     }
 )

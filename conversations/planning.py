@@ -44,6 +44,7 @@ LEGEND = (
     (Mark.ABSENT_BILLED, N_("billed absence")),
     (Mark.PRESENT, N_("present")),
     (Mark.CLOSURE, N_("closed")),
+    (Mark.OTHER_HOUSEHOLD, N_("the other household's week")),
     (Mark.PUBLIC_HOLIDAY, N_("public holiday")),
     (Mark.SHORT_HOLIDAYS, N_("short holidays")),
     (Mark.SUMMER_HOLIDAYS, N_("summer holidays")),
@@ -75,6 +76,7 @@ async def open_planning(update: Update, context: Context) -> None:
         [InlineKeyboardButton(f"{c.first_name}", callback_data=callbacks.build(callbacks.PLANNING_MONTH, c.id, month))]
         for c in children
     ]
+    rows.append([InlineKeyboardButton(_("👨‍👩‍👧 All my children"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, ALL_CHILDREN, month))])
     rows.append(_home_row())
     await show(update, _("<b>Planning</b>\nChoose a child:"), InlineKeyboardMarkup(rows))
 
@@ -202,6 +204,7 @@ async def after_action(context: Context, result: ActionResult, day: dt.date) -> 
 # --- actions ---------------------------------------------------------------------------------
 
 BOOK, CANCEL, CANCEL_LATE, ABSENCE, WAIT = "b", "c", "cl", "a", "w"
+ALL_CHILDREN = 0  # the child id of "tous mes enfants" in callback data
 REASON_CODES = {"i": AbsenceReason.ILLNESS, "p": AbsenceReason.PERSONAL, "o": AbsenceReason.OTHER}
 
 
@@ -228,17 +231,24 @@ ACTIONS = {BOOK: _book, CANCEL: _cancel, CANCEL_LATE: _cancel_late, ABSENCE: Non
 
 
 async def _show_month(update: Update, context: Context, family_id: int, child_id: int, month: Month) -> None:
+    """One child's month, or all the family's children together (child id 0)."""
     runtime = get_runtime(context)
     user_id = update.effective_user.id if update.effective_user else None
     async with runtime.database.unit_of_work() as uow:
-        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
-        if child is None:
-            await uow.commit()
-            await _stale(update)
-            return
+        children = list(await bookings.children_of_family(uow, family_id))
         planning = await _planning(uow, runtime, month.first_day(), month.last_day())
-        view = await bookings.month_planning(uow, planning, family_id, child, month)
-    await show(update, render_month_text(view), month_keyboard(view, runtime.today()))
+        if child_id == ALL_CHILDREN and children:
+            view = await bookings.family_month_planning(uow, planning, family_id, children, month)
+            mask = (1 << len(children)) - 1
+        else:
+            child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
+            if child is None:
+                await uow.commit()
+                await _stale(update)
+                return
+            view = await bookings.month_planning(uow, planning, family_id, child, month)
+            mask = 1 << [c.id for c in children].index(child.id)
+    await show(update, render_month_text(view), month_keyboard(view, runtime.today(), mask))
 
 
 def render_month_text(view: MonthPlanning) -> str:
@@ -247,9 +257,10 @@ def render_month_text(view: MonthPlanning) -> str:
 
     title = format_date(view.month.first_day(), "MMMM yyyy", locale=babel_locale()).capitalize()
     legend = " · ".join(f"{mark.value} {_(label)}" for mark, label in LEGEND)
+    name = escape(view.child.first_name) if view.child is not None else _("all my children")
     return "\n".join(
         [
-            _("<b>Planning of {name}</b> — {month}").format(name=escape(view.child.first_name), month=title),
+            _("<b>Planning of {name}</b> — {month}").format(name=name, month=title),
             _("Tap a day to book, cancel or declare an absence."),
             "",
             f"<i>{legend}</i>",
@@ -257,9 +268,9 @@ def render_month_text(view: MonthPlanning) -> str:
     )
 
 
-def month_keyboard(view: MonthPlanning, today: dt.date) -> InlineKeyboardMarkup:
+def month_keyboard(view: MonthPlanning, today: dt.date, children_mask: int) -> InlineKeyboardMarkup:
     """One row per week, each day with its mark; ◀ ▶ to move month to month."""
-    child_id = view.child.id
+    child_id = view.child.id if view.child is not None else ALL_CHILDREN
     from babel.dates import format_date
 
     title = format_date(view.month.first_day(), "MMM yyyy", locale=babel_locale())
@@ -278,14 +289,14 @@ def month_keyboard(view: MonthPlanning, today: dt.date) -> InlineKeyboardMarkup:
                 row.append(InlineKeyboardButton("·", callback_data=callbacks.build(callbacks.NOOP)))
                 continue
             cell = view.cells[day]
-            mark = day_mark(cell.kind, cell.closed, cell.statuses, cell.waiting)
+            mark = day_mark(cell.kind, cell.closed, cell.statuses, cell.waiting, cell.other_household)
             label = f"{day.day}{mark.value if mark else ''}"
             if day == today:
                 label = f"[{label}]"
             row.append(InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day))))
         rows.append(row)
     rows.append(
-        [InlineKeyboardButton(_("📆 Book several days"), callback_data=callbacks.build(callbacks.PLANNING_PATTERN, child_id, 0, 0))]
+        [InlineKeyboardButton(_("📆 Book several days"), callback_data=callbacks.build(callbacks.PLANNING_PATTERN, children_mask, 0, 0))]
     )
     rows.append(_home_row())
     return InlineKeyboardMarkup(rows)
@@ -321,6 +332,8 @@ def render_day_text(child: Child, day: dt.date, services: list[ServiceDay], runt
         lines.append(f"{mark.value + ' ' if mark else ''}<b>{escape(item.name)}</b> : {status}")
         if item.not_running:
             lines.append("   " + _("The service does not run that day."))
+        elif item.other_booked:
+            lines.append("   " + _("Your child is already booked that day by the other household."))
         elif item.book is not None and not item.book.allowed:
             lines.append("   " + explain_refusal(item.book, runtime))
         elif item.cancel is not None and item.cancel.deadline is not None:
@@ -330,11 +343,23 @@ def render_day_text(child: Child, day: dt.date, services: list[ServiceDay], runt
 
 def day_keyboard(child_id: int, day: dt.date, services: list[ServiceDay]) -> InlineKeyboardMarkup:
     """The actions possible now for each service, then back to the month."""
+    return InlineKeyboardMarkup([*day_rows(child_id, day, services), [month_button(child_id, day)]])
+
+
+def month_button(child_id: int, day: dt.date) -> InlineKeyboardButton:
+    """Back to the month of a day."""
+    return InlineKeyboardButton(
+        _("📅 Back to the month"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, Month.of(day).code())
+    )
+
+
+def day_rows(child_id: int, day: dt.date, services: list[ServiceDay], prefix: str = "") -> list[list[InlineKeyboardButton]]:
+    """One row per action possible now on each service of a child's day."""
     rows = []
     for item in services:
         def button(label: str, action: str) -> InlineKeyboardButton:
             return InlineKeyboardButton(
-                label.format(service=item.name),
+                prefix + label.format(service=item.name),
                 callback_data=callbacks.build(callbacks.PLANNING_ACTION, action, child_id, item.service_id, day_code(day)),
             )
 
@@ -350,11 +375,9 @@ def day_keyboard(child_id: int, day: dt.date, services: list[ServiceDay]) -> Inl
             rows.append([button(_("🤒 Declare an absence: {service}"), ABSENCE)])
         if item.proof_request_id is not None:
             rows.append(
-                [InlineKeyboardButton(_("📎 Send the doctor's certificate"), callback_data=callbacks.build(callbacks.PROOF, item.proof_request_id))]
+                [InlineKeyboardButton(prefix + _("📎 Send the doctor's certificate"), callback_data=callbacks.build(callbacks.PROOF, item.proof_request_id))]
             )
-    month = Month.of(day).code()
-    rows.append([InlineKeyboardButton(_("📅 Back to the month"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, child_id, month))])
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
 async def _ask_late_consent(

@@ -42,6 +42,8 @@ def render_outcome(result: ActionResult, runtime: Runtime) -> str:
     outcome = result.outcome
     if outcome == BookingOutcome.BOOKED:
         return _("✅ Booked.")
+    if outcome == BookingOutcome.PENDING and result.other_household:
+        return _("⏳ This week is the other household's: your request was sent to the structure, which decides; you will be told.")
     if outcome == BookingOutcome.PENDING:
         return _("⏳ Request sent: the structure will answer; you will be told.")
     if outcome == BookingOutcome.ALREADY:
@@ -54,6 +56,8 @@ def render_outcome(result: ActionResult, runtime: Runtime) -> str:
         return _("⌛ Absence sent to the structure: it decides whether the day is billed; you will be told.")
     if outcome == BookingOutcome.WAITING_LIST:
         return _("🕒 Your child is on the waiting list. If a place is freed, it is booked for you and you are told.")
+    if outcome == BookingOutcome.OTHER_HOUSEHOLD_BOOKED:
+        return _("Your child is already booked that day by the other household.")
     if outcome == BookingOutcome.NOT_ENROLLED:
         return _("Your child is not enrolled in this service (or in a service that goes with it).")
     return "❌ " + explain_refusal(result.decision, runtime)

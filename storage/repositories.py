@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.account import InvoiceFacts, PaymentFacts, allocate_payments, paid_by_invoice
-from bot.domain.model import RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
+from bot.domain.model import Custody, RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
 from storage.models import (
     AuditEntry,
     AuthorizedPerson,
@@ -697,6 +697,11 @@ class PlanningRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def family_link(self, family_id: int, child_id: int) -> FamilyChild | None:
+        """The child's link to the family, with its custody (garde alternée)."""
+        stmt = select(FamilyChild).where(FamilyChild.family_id == family_id, FamilyChild.child_id == child_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def enrolments(self, family_id: int, child_id: int, first: dt.date, last: dt.date) -> Sequence[Enrolment]:
         """The child's enrolments with this family overlapping a period, services loaded."""
         stmt = (
@@ -1055,9 +1060,9 @@ class ReminderRepository:
 
     async def unbooked_enrolled(
         self, kind: str, service_id: int, first: dt.date, last: dt.date, holding: frozenset[DayStatus]
-    ) -> Sequence[tuple[int, str | None, int, int, str]]:
-        """(account, language, family, child, first name) for each child enrolled in the service
-        over the period with no place held on any of its days."""
+    ) -> Sequence[tuple[int, str | None, int, int, str, Custody, dt.date | None]]:
+        """(account, language, family, child, first name, custody, custody reference) for each
+        child enrolled in the service over the period with no place held on any of its days."""
         booked = (
             select(DayEntry.id)
             .where(
@@ -1071,9 +1076,13 @@ class ReminderRepository:
         )
         links = self._linked_accounts(kind).subquery()
         stmt = (
-            select(links.c.telegram_user_id, links.c.language, Enrolment.family_id, Child.id, Child.first_name)
+            select(
+                links.c.telegram_user_id, links.c.language, Enrolment.family_id, Child.id, Child.first_name,
+                FamilyChild.custody, FamilyChild.custody_reference_monday,
+            )
             .join(links, links.c.family_id == Enrolment.family_id)
             .join(Child, Child.id == Enrolment.child_id)
+            .join(FamilyChild, (FamilyChild.child_id == Enrolment.child_id) & (FamilyChild.family_id == Enrolment.family_id))
             .where(
                 Enrolment.service_id == service_id,
                 Enrolment.starts_on <= last,

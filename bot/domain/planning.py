@@ -29,6 +29,7 @@ class Mark(StrEnum):
     RESERVED = "✅"  # réservé
     REGULAR = "🔁"  # régulier
     CLOSURE = "🚫"  # fermeture
+    OTHER_HOUSEHOLD = "↔"  # garde alternée: the other foyer's week
     PUBLIC_HOLIDAY = "F"  # jour férié
     SHORT_HOLIDAYS = "P"  # petites vacances
     SUMMER_HOLIDAYS = "G"  # grandes vacances
@@ -69,8 +70,11 @@ def status_mark(status: DayStatus) -> Mark | None:
     return _STATUS_MARKS.get(status)
 
 
-def day_mark(kind: DayKind, closed: bool, statuses: Iterable[DayStatus], waiting: bool = False) -> Mark | None:
-    """The one mark of a calendar cell: the child's most urgent status, else the kind of day."""
+def day_mark(
+    kind: DayKind, closed: bool, statuses: Iterable[DayStatus], waiting: bool = False, other_household: bool = False
+) -> Mark | None:
+    """The one mark of a calendar cell: the child's most urgent status, else the kind of day
+    (or, in garde alternée, that the week is the other foyer's)."""
     marks = {mark for mark in (status_mark(s) for s in statuses) if mark is not None}
     if waiting:
         marks.add(Mark.WAITING)
@@ -81,6 +85,8 @@ def day_mark(kind: DayKind, closed: bool, statuses: Iterable[DayStatus], waiting
         return Mark.PUBLIC_HOLIDAY
     if closed:
         return Mark.CLOSURE
+    if other_household and kind not in _KIND_MARKS:
+        return Mark.OTHER_HOUSEHOLD
     return _KIND_MARKS.get(kind)
 
 

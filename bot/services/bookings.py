@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.calendar import Calendar, Closure as CalendarClosure, DayKind, SchoolCalendarUnavailableError
+from bot.domain.custody import in_custody
 from bot.domain.model import PLACE_HOLDING_STATUSES, AbsenceReason, DayStatus, RequestKind, RequestStatus
 from bot.domain.planning import Month
 from bot.domain.rules import (
@@ -50,6 +51,7 @@ class BookingOutcome(StrEnum):
     REFUSED = "refused"
     NOT_ENROLLED = "not_enrolled"
     NOT_FOUND = "not_found"  # not this family's child, or unknown service
+    OTHER_HOUSEHOLD_BOOKED = "other_household_booked"  # garde alternée: the other foyer booked that day
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ActionResult:
     services: tuple[str, ...] = ()
     request_id: int | None = None
     freed_for: tuple[int, ...] = ()  # families whose waiting child got the freed place
+    other_household: bool = False  # garde alternée: the other foyer's week, so staff decide
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class ServiceDay:
     absence: Decision | None = None
     not_running: bool = False
     proof_request_id: int | None = None  # a pending absence still without its certificate
+    other_booked: bool = False  # garde alternée: the other foyer booked the child that day
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,14 @@ class DayCell:
     closed: bool
     statuses: tuple[DayStatus, ...]
     waiting: bool
+    other_household: bool = False
 
 
 @dataclass(frozen=True)
 class MonthPlanning:
-    """A child's month: each day's cell."""
+    """A child's month (or, with `child` None, all the family's children together)."""
 
-    child: Child
+    child: Child | None
     month: Month
     cells: dict[dt.date, DayCell] = field(default_factory=dict)
 
@@ -162,6 +167,7 @@ async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, ch
         if entry.family_id == family_id:
             by_day.setdefault(entry.day, []).append(entry.status)
     result = MonthPlanning(child=child, month=month)
+    link = await uow.repos.planning.family_link(family_id, child.id)
     day = first
     while day <= last:
         try:
@@ -174,9 +180,29 @@ async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, ch
             closed=planning.calendar.closure(day) is not None,
             statuses=tuple(by_day.get(day, ())),
             waiting=day in waiting,
+            other_household=link is not None and not in_custody(link.custody, day, link.custody_reference_monday),
         )
         day += dt.timedelta(days=1)
     return result
+
+
+async def family_month_planning(
+    uow: UnitOfWork, planning: Planning, family_id: int, children: Sequence[Child], month: Month
+) -> MonthPlanning:
+    """All the family's children in one month: each day with every child's statuses."""
+    views = [await month_planning(uow, planning, family_id, child, month) for child in children]
+    merged = MonthPlanning(child=None, month=month)
+    for day, cell in views[0].cells.items():
+        others = [view.cells[day] for view in views]
+        merged.cells[day] = DayCell(
+            day=day,
+            kind=cell.kind,
+            closed=cell.closed,
+            statuses=tuple(status for other in others for status in other.statuses),
+            waiting=any(other.waiting for other in others),
+            other_household=all(other.other_household for other in others),
+        )
+    return merged
 
 
 async def day_services(
@@ -187,15 +213,17 @@ async def day_services(
     for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
         if enrolment.starts_on > day or (enrolment.ends_on is not None and enrolment.ends_on < day):
             continue
-        result.append(await _service_day(uow, planning, child, enrolment.service, day, now))
+        result.append(await _service_day(uow, planning, family_id, child, enrolment.service, day, now))
     return result
 
 
 async def _service_day(
-    uow: UnitOfWork, planning: Planning, child: Child, service: Service, day: dt.date, now: dt.datetime
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service: Service, day: dt.date, now: dt.datetime
 ) -> ServiceDay:
     config = planning.service(service.code)
     entry = await uow.repos.planning.entry(child.id, service.id, day)
+    if entry is not None and entry.family_id != family_id:  # the other foyer's booking: not shown
+        return ServiceDay(service.id, service.code, config.name, None, False, other_booked=True)
     status = entry.status if entry else None
     waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day) is not None
     base = {"service_id": service.id, "code": service.code, "name": config.name, "status": status, "waiting": waiting}
@@ -230,6 +258,8 @@ async def book(
     if services is None:
         return ActionResult(BookingOutcome.NOT_ENROLLED)
     entries = {s.id: await uow.repos.planning.entry(child.id, s.id, day) for s in services}
+    if any(e is not None and e.family_id != family_id and e.status in PLACE_HOLDING_STATUSES for e in entries.values()):
+        return ActionResult(BookingOutcome.OTHER_HOUSEHOLD_BOOKED, services=tuple(s.code for s in services))
     if all(e is not None and e.status in PLACE_HOLDING_STATUSES for e in entries.values()):
         return ActionResult(BookingOutcome.ALREADY, services=tuple(s.code for s in services))
     decisions = []
@@ -242,7 +272,9 @@ async def book(
         if not decision.allowed:
             return ActionResult(BookingOutcome.REFUSED, decision, (service.code,))
         decisions.append(decision)
-    pending = any(d.outcome is Outcome.PENDING for d in decisions)
+    link = await uow.repos.planning.family_link(family_id, child.id)
+    other_household = link is not None and not in_custody(link.custody, day, link.custody_reference_monday)
+    pending = other_household or any(d.outcome is Outcome.PENDING for d in decisions)
     request = None
     if pending:
         request = await submit_request(
@@ -250,7 +282,7 @@ async def book(
             family_id=family_id,
             child_id=child.id,
             kind=RequestKind.BOOKING,
-            payload={"services": [s.code for s in services], "day": day.isoformat()},
+            payload={"services": [s.code for s in services], "day": day.isoformat(), "other_household": other_household},
             created_by=actor,
             now=now,
         )
@@ -261,7 +293,9 @@ async def book(
         if waiting is not None:
             await uow.repos.planning.delete(waiting)
     outcome = BookingOutcome.PENDING if pending else BookingOutcome.BOOKED
-    return ActionResult(outcome, decisions[0], tuple(s.code for s in services), request.id if request else None)
+    return ActionResult(
+        outcome, decisions[0], tuple(s.code for s in services), request.id if request else None, other_household=other_household
+    )
 
 
 async def cancel(
@@ -381,8 +415,12 @@ async def book_pattern(
     and reported, booked or not, with why.
     """
     results = []
+    link = await uow.repos.planning.family_link(family_id, child.id)
     day = first
     while day <= last:
+        if link is not None and not in_custody(link.custody, day, link.custody_reference_monday):
+            day += dt.timedelta(days=1)  # the other foyer's week: "une semaine sur deux"
+            continue
         if day.weekday() in weekdays:
             for service_id in service_ids:
                 service = await _enrolled_service(uow, family_id, child, service_id, day)
@@ -571,3 +609,41 @@ async def attach_proof(
     request.attachment_kind = kind
     request.payload = {**request.payload, "proof_at": now.isoformat()}
     return ProofResult(ProofOutcome.ATTACHED, request.id, request.admin_message_id)
+
+
+class GroupAction(StrEnum):
+    """What a parent does for several children at once."""
+
+    BOOK = "book"
+    CANCEL = "cancel"
+    ABSENCE = "absence"
+
+
+async def act_for_children(
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    service_id: int,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    actor: int | None,
+    action: GroupAction,
+    reason: AbsenceReason | None = None,
+    accept_late: bool = False,
+) -> list[tuple[Child, ActionResult]]:
+    """Book, cancel or declare an absence for every child of the family enrolled in the
+    service that day; each child is checked on its own and gets its own outcome."""
+    results = []
+    for child in await uow.repos.families.children(family_id):
+        if await _enrolled_service(uow, family_id, child, service_id, day) is None:
+            continue
+        if action == GroupAction.BOOK:
+            result = await book(uow, planning, family_id, child, service_id, day, now, actor=actor)
+        else:
+            result = await cancel(
+                uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=accept_late,
+                reason=reason if action == GroupAction.ABSENCE else None,
+            )
+        results.append((child, result))
+    return results

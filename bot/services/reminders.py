@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.custody import in_custody
 from bot.domain.model import PLACE_HOLDING_STATUSES
 from bot.domain.reminders import (
     DEFAULT_OFFSETS_HOURS,
@@ -113,8 +114,9 @@ async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[D
             ReminderKind.BOOKING.value, service.id, group.first_day, group.last_day, PLACE_HOLDING_STATUSES
         )
         children_by_account: dict[tuple[int, str | None, int], list[tuple[int, str]]] = {}
-        for account, language, family_id, child_id, first_name in rows:
-            children_by_account.setdefault((account, language, family_id), []).append((child_id, first_name))
+        for account, language, family_id, child_id, first_name, custody, reference in rows:
+            if any(in_custody(custody, day, reference) for day in group.days):  # this foyer's weeks only
+                children_by_account.setdefault((account, language, family_id), []).append((child_id, first_name))
         for (account, language, family_id), children in children_by_account.items():
             reminders.append(
                 Reminder(
