@@ -15,10 +15,11 @@ from pathlib import Path
 import segno
 from telegram import Bot
 
+from bot import invoicing_cli
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
 from bot.services.demo import load_demo
-from bot.services.linking import UnknownFamily, create_invite
+from bot.services.linking import UnknownFamily, create_invite, invite_link
 from bot.services.structure_sync import sync_structure
 from bot.settings import Settings, SettingsError, load_settings
 from bot.structure import Structure, load_structure
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite = sub.add_parser("invite", help="print a one-time invitation link for a family")
     invite.add_argument("family_number", help="the N° famille")
     invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
+    invoicing_cli.add_parser(sub)
     return parser
 
 
@@ -68,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(upgrade_async(settings.database_url))
         print("database is up to date")
         return 0
+    if args.command == "invoices":
+        return asyncio.run(invoicing_cli.issue_month(settings, structure, args.month))
     if args.command == "demo":
         created = asyncio.run(_prepare(settings, structure, demo="always"))
         print(f"demo loaded: {created} new families")
@@ -132,11 +136,6 @@ async def _invite(settings: Settings, structure: Structure, family_number: str, 
         segno.make(link, error="m").save(str(qr), scale=8, border=4)
         print(f"QR code written to {qr}")
     return 0
-
-
-def invite_link(username: str, code: str) -> str:
-    """The deep link that opens the bot with the invite code."""
-    return f"https://t.me/{username}?start={code}"
 
 
 async def bot_username(settings: Settings) -> str:

@@ -28,6 +28,8 @@ class Runtime:
     structure: Structure
     clock: Callable[[], dt.datetime] = utcnow
     languages: dict[int, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+    """Per-runtime objects a feature keeps between updates (e.g. the admin group's outbox)."""
 
     def now(self) -> dt.datetime:
         """The current instant (aware UTC); tests replace `clock`."""

@@ -66,6 +66,11 @@ class UnknownFamily(LookupError):
     """No family has this N° famille."""
 
 
+def invite_link(username: str, code: str) -> str:
+    """The deep link that opens the bot with the invite code (printed as a QR code too)."""
+    return f"https://t.me/{username.lstrip('@')}?start={code}"
+
+
 def hash_code(code: str) -> str:
     """The stored form of an invite code."""
     return hashlib.sha256(code.strip().encode("utf-8")).hexdigest()

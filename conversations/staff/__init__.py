@@ -1,0 +1,73 @@
+"""The staff's admin group: request cards and decisions, family messages, running the day.
+
+`build_handlers()` lists every staff handler (register them in the main group, before the
+catch-all fallbacks); `install(application)` attaches the admin group's outbox to the job
+queue and publishes the staff commands in the admin group's command menu.
+
+Interface for other features:
+- `conversations.staff.cards.post_request_card(bot, runtime, request_id)` after committing a
+  new request;
+- `conversations.notify.notify_family(bot, runtime, family_id, text, keyboard=...)` to tell
+  every linked account of a family, each in its language.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+from telegram.ext import Application, BaseHandler, ContextTypes
+
+from bot.i18n import _
+from bot.runtime import RUNTIME_KEY, Runtime
+from conversations.staff import announcements, cards, day, decisions, group_replies, membership, outbox, relay
+from conversations.staff.common import staff_language
+
+logger = logging.getLogger(__name__)
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """Every staff handler."""
+    return [
+        *cards.build_handlers(),
+        *decisions.build_handlers(),
+        *relay.build_handlers(),
+        *announcements.build_handlers(),
+        *day.build_handlers(),
+        *group_replies.build_handlers(),
+        *membership.build_handlers(),
+    ]
+
+
+def install(application: Application) -> None:  # type: ignore[type-arg]
+    """Attach the outbox and, once started, publish the staff commands in the admin group."""
+    outbox.install(application)
+    if application.job_queue is not None:
+        application.job_queue.run_once(_publish_staff_commands, when=0.5, name="staff-commands")
+
+
+def staff_commands() -> list[BotCommand]:
+    """The admin group's command menu."""
+    with staff_language():
+        return [
+            BotCommand("demandes", _("Pending requests")),
+            BotCommand("message", _("Write to a family: /message N_FAMILLE text")),
+            BotCommand("annonce", _("Announcement to every family")),
+            BotCommand("invite", _("Invitation link and QR code of a family")),
+            BotCommand("fermeture", _("Close a day: /fermeture DATE [service] reason")),
+            BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
+            BotCommand("famille", _("A family's record")),
+            BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
+        ]
+
+
+async def _publish_staff_commands(context: ContextTypes.DEFAULT_TYPE) -> None:
+    runtime: Runtime = context.application.bot_data[RUNTIME_KEY]
+    chat_id = runtime.settings.admin_chat_id
+    if chat_id is None:
+        return
+    try:
+        await context.bot.set_my_commands(staff_commands(), scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        logger.warning("staff commands not published in the admin group: %s", type(exc).__name__)

@@ -1,0 +1,260 @@
+"""✅ Accepter / ❌ Refuser on a request card.
+
+Accepting applies the request through its registered type in the same transaction as the
+decision. Refusing first asks the reason: the bot answers the card with a few one-tap common
+reasons, or the staff member replies to that question with their own words. Either way the
+card is then edited to show the decision, who took it and when, without buttons, and the
+family is told at once. A card decided already answers "already decided by …".
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot import callbacks
+from bot.i18n import _
+from bot.domain.model import RequestStatus
+from bot.errors import describe_error
+from bot.runtime import Runtime, get_runtime
+from bot.services.request_cards import CardDecision, RequestCard, decide_from_card, request_card
+from bot.services.requests import DecisionOutcome
+from conversations.common import TAB_REQUESTS, escape
+from conversations.notify import notify_family
+from conversations.staff.cards import refresh_cards
+from conversations.staff.common import Context, staff_action, staff_name
+from conversations.staff.render import (
+    QUICK_REASONS,
+    already_decided_text,
+    change_lines,
+    reason_keyboard,
+    reason_prompt_text,
+    request_title,
+)
+
+logger = logging.getLogger(__name__)
+
+REFUSALS_KEY = "refusal_prompts"
+"""chat_data key: {str(prompt message id): [request id, card message id]} (persisted)."""
+MAX_REASON = 500
+
+
+def _request_id(update: Update) -> int | None:
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    return parsed.int_arg(0) if parsed else None
+
+
+@staff_action("staff.accept")
+async def accept(update: Update, context: Context) -> None:
+    """✅ Accepter."""
+    query, request_id = update.callback_query, _request_id(update)
+    if query is None or request_id is None:
+        return
+    await _decide(update, context, request_id, accept=True, reason=None, card_message=query.message)
+
+
+@staff_action("staff.refuse")
+async def ask_reason(update: Update, context: Context) -> None:
+    """❌ Refuser: ask why, with one-tap reasons; the decision waits for the reason."""
+    query, request_id = update.callback_query, _request_id(update)
+    if query is None or request_id is None or not isinstance(query.message, Message):
+        return
+    runtime = get_runtime(context)
+    async with runtime.database.unit_of_work() as uow:
+        card = await request_card(uow, request_id)
+    if card is None:
+        await query.answer(_("This request no longer exists."), show_alert=True)
+        return
+    if not card.pending:
+        await query.answer(already_decided_text(card, runtime.settings.tz), show_alert=True)
+        await refresh_cards(context.bot, runtime, card, tapped=query.message)
+        return
+    await query.answer()
+    prompt = await query.message.reply_text(reason_prompt_text(card), reply_markup=reason_keyboard(request_id))
+    prompts = _prompts(context)
+    prompts[str(prompt.message_id)] = [request_id, query.message.message_id]
+
+
+@staff_action("staff.refuse")
+async def quick_reason(update: Update, context: Context) -> None:
+    """A one-tap reason under the question: refuse with it."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    if query is None or parsed is None or not isinstance(query.message, Message):
+        return
+    request_id, index = parsed.int_arg(0), parsed.int_arg(1)
+    if request_id is None or index is None or index >= len(QUICK_REASONS):
+        await query.answer(_("This button is no longer valid."))
+        return
+    entry = _prompts(context).pop(str(query.message.message_id), None)
+    card_message_id = entry[1] if entry else None
+    await _delete(query.message)
+    await _decide(
+        update,
+        context,
+        request_id,
+        accept=False,
+        reason=_(QUICK_REASONS[index]),
+        card_message=None,
+        card_message_id=card_message_id,
+    )
+
+
+@staff_action("staff.refuse_cancel")
+async def cancel_refusal(update: Update, context: Context) -> None:
+    """↩️ Ne pas refuser: drop the question; the card keeps its buttons."""
+    query = update.callback_query
+    if query is None or not isinstance(query.message, Message):
+        return
+    _prompts(context).pop(str(query.message.message_id), None)
+    await query.answer(_("The request stays pending."))
+    await _delete(query.message)
+
+
+def is_reason_prompt(context: Context, message_id: int) -> bool:
+    """True when this bot message asks for a refusal's reason."""
+    return str(message_id) in _prompts(context)
+
+
+@staff_action("staff.refuse")
+async def typed_reason(update: Update, context: Context) -> None:
+    """A staff member replied to the question with the reason: refuse with it."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None:
+        return
+    reason = (message.text or message.caption or "").strip()
+    if not reason:
+        await message.reply_text(_("Please reply with the reason in words."))
+        return
+    prompt = message.reply_to_message
+    entry = _prompts(context).pop(str(prompt.message_id), None)
+    if entry is None:
+        return
+    request_id, card_message_id = int(entry[0]), int(entry[1])
+    await _delete(prompt)
+    await _decide(
+        update, context, request_id, accept=False, reason=reason[:MAX_REASON], card_message=None,
+        card_message_id=card_message_id,
+    )
+
+
+async def _decide(
+    update: Update,
+    context: Context,
+    request_id: int,
+    *,
+    accept: bool,
+    reason: str | None,
+    card_message: Any,
+    card_message_id: int | None = None,
+) -> None:
+    runtime = get_runtime(context)
+    user = update.effective_user
+    try:
+        async with runtime.database.unit_of_work() as uow:
+            decision = await decide_from_card(
+                uow,
+                request_id,
+                accept=accept,
+                staff_id=user.id if user else 0,
+                staff_name=staff_name(user),
+                now=runtime.now(),
+                reason=reason,
+            )
+            await uow.commit()
+    except Exception as exc:  # noqa: BLE001 - a request type could not apply it: nothing was changed
+        logger.error("request %s not decided: %s", request_id, describe_error(exc))
+        await _tell(update, _("⚠️ This request could not be applied; nothing was changed."))
+        return
+    if decision.outcome == DecisionOutcome.NOT_FOUND or decision.card is None:
+        await _tell(update, _("This request no longer exists."))
+        return
+    card = decision.card
+    if decision.outcome == DecisionOutcome.ALREADY_DECIDED:
+        await _tell(update, already_decided_text(card, runtime.settings.tz))
+    elif update.callback_query is not None:
+        await update.callback_query.answer(_("✅ Accepted.") if accept else _("❌ Refused."))
+    other = None
+    if card_message_id is not None and update.effective_chat is not None:
+        other = (update.effective_chat.id, card_message_id)
+    await refresh_cards(
+        context.bot, runtime, card, tapped=card_message if isinstance(card_message, Message) else None, other=other
+    )
+    if decision.outcome == DecisionOutcome.DECIDED:
+        await _notify(context, runtime, decision)
+
+
+async def _notify(context: Context, runtime: Runtime, decision: CardDecision) -> None:
+    card = decision.card
+    assert card is not None
+    report = await notify_family(
+        context.bot,
+        runtime,
+        card.family_id,
+        lambda: decision_text_for_parent(card),
+        keyboard=_parent_keyboard,
+        recipients=decision.recipients,
+    )
+    logger.info(
+        "request %s decided; family told on %s account(s), %s unreachable",
+        card.request_id, len(report.reached), len(report.unreachable),
+    )
+
+
+def decision_text_for_parent(card: RequestCard) -> str:
+    """What the family reads (in each parent's language)."""
+    accepted = card.status == RequestStatus.ACCEPTED
+    lines = [_("✅ <b>Your request was accepted</b>") if accepted else _("❌ <b>Your request was refused</b>")]
+    subject = escape(request_title(card.kind, card.description))
+    if card.child_name:
+        subject += f" — {escape(card.child_name)}"
+    lines.append(subject)
+    lines += change_lines(card.description)
+    if not accepted:
+        lines += ["", _("Reason: {reason}").format(reason=escape(card.reason or "—"))]
+    return "\n".join(lines)
+
+
+def _parent_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.MENU, TAB_REQUESTS)),
+                InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+            ]
+        ]
+    )
+
+
+async def _tell(update: Update, text: str) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def _delete(message: Message) -> None:
+    try:
+        await message.delete()
+    except BadRequest as exc:
+        logger.info("could not delete a reason prompt: %s", type(exc).__name__)
+
+
+def _prompts(context: Context) -> dict[str, list[int]]:
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    return chat_data.setdefault(REFUSALS_KEY, {})
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The card buttons (typed reasons come through `conversations.staff.group_replies`)."""
+    return [
+        CallbackQueryHandler(accept, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT)),
+        CallbackQueryHandler(ask_reason, pattern=callbacks.pattern(callbacks.STAFF_REFUSE)),
+        CallbackQueryHandler(quick_reason, pattern=callbacks.pattern(callbacks.STAFF_REASON)),
+        CallbackQueryHandler(cancel_refusal, pattern=callbacks.pattern(callbacks.STAFF_REFUSE_CANCEL)),
+    ]

@@ -1,0 +1,179 @@
+"""Running the day from the admin group: invitations, closures, headcounts, a family's fiche."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+
+from bot.domain.model import DayStatus, HealthItemKind, RequestKind, RequestStatus
+from bot.runtime import Runtime
+from bot.services.requests import submit_request
+from storage.models import DayEntry, HealthItem
+from tests.conversations.conftest import DUPONT, MARTIN
+from tests.conversations.staff.conftest import plain
+from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
+
+pytestmark = pytest.mark.usefixtures("bot")
+
+TUESDAY = dt.date(2026, 11, 24)
+
+
+async def _planning(runtime: Runtime) -> dict[str, int]:
+    """Tuesday's bookings: Lucas and Chloé at the cantine, Emma's pending, Lucas at the evening garderie."""
+    async with runtime.database.unit_of_work() as uow:
+        dupont = await uow.repos.families.get_by_number(DUPONT)
+        martin = await uow.repos.families.get_by_number(MARTIN)
+        lucas, emma = sorted(await uow.repos.families.children(dupont.id), key=lambda c: c.first_name != "LUCAS")
+        (chloe,) = await uow.repos.families.children(martin.id)
+        cantine = await uow.repos.structure.service_by_code("cantine")
+        soir = await uow.repos.structure.service_by_code("garderie_soir")
+        pending = await submit_request(
+            uow, family_id=dupont.id, child_id=emma.id, kind=RequestKind.BOOKING,
+            payload={"day": TUESDAY.isoformat(), "service": "cantine"}, created_by=101, now=runtime.now(),
+        )
+        rows = {
+            "lucas_cantine": DayEntry(child_id=lucas.id, service_id=cantine.id, family_id=dupont.id, day=TUESDAY, status=DayStatus.RESERVED),
+            "emma_cantine": DayEntry(
+                child_id=emma.id, service_id=cantine.id, family_id=dupont.id, day=TUESDAY,
+                status=DayStatus.BOOKING_PROCESSING, request_id=pending.id,
+            ),
+            "lucas_soir": DayEntry(child_id=lucas.id, service_id=soir.id, family_id=dupont.id, day=TUESDAY, status=DayStatus.RESERVED),
+            "chloe_cantine": DayEntry(child_id=chloe.id, service_id=cantine.id, family_id=martin.id, day=TUESDAY, status=DayStatus.REGULAR),
+            "emma_soir": DayEntry(child_id=emma.id, service_id=soir.id, family_id=dupont.id, day=TUESDAY, status=DayStatus.ABSENT_EXCUSED),
+        }
+        for row in rows.values():
+            uow.session.add(row)
+        uow.session.add(HealthItem(child_id=lucas.id, kind=HealthItemKind.ALLERGY, description="arachide"))
+        await uow.commit()
+        return {name: row.id for name, row in rows.items()} | {"request": pending.id}
+
+
+async def _statuses(runtime: Runtime, ids: dict[str, int]) -> dict[str, DayStatus]:
+    async with runtime.database.unit_of_work() as uow:
+        return {name: (await uow.session.get(DayEntry, ids[name])).status for name in ids if name != "request"}
+
+
+async def test_invite_gives_a_link_and_qr_code_that_link_a_parent(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
+) -> None:
+    await claire.send_command("/invite", DUPONT, chat=admin_group)
+    invitation = await admin_group.next_message()
+    assert invitation.photo is not None
+    assert botapi.file_content(invitation.photo[0]["file_id"]).startswith(b"\x89PNG")
+    match = re.search(r"https://t\.me/PortailFamilleBot\?start=([A-Za-z0-9_-]+)", invitation.caption or "")
+    assert match and "Valable une fois" in invitation.caption
+    jeanne = botapi.user(102, "Jeanne")
+    await jeanne.send_command("/start", match.group(1))
+    assert "maintenant relié" in (await jeanne.next_message()).text
+    await claire.send_command("/invite", "999999999", chat=admin_group)
+    assert "Aucune famille" in (await admin_group.next_message()).text
+
+
+async def test_closing_a_day_cancels_its_bookings_without_charge_and_tells_the_families(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+) -> None:
+    jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
+    await link(jean)
+    await link(sophie, MARTIN)
+    ids = await _planning(runtime)
+
+    await claire.send_command("/fermeture", "24/11/2026", "cantine", "Grève du personnel de restauration", chat=admin_group)
+    report = plain((await admin_group.next_message()).text)
+    assert "Fermeture enregistrée : mardi 24 novembre 2026, Restauration scolaire" in report
+    assert "3 réservations annulées sans frais" in report and "2 familles prévenues" in report
+    assert "1 demande en attente pour ce jour a été annulée" in report
+
+    told_jean = await jean.next_message()
+    assert "Fermeture le mardi 24 novembre 2026" in told_jean.text and "Grève du personnel" in told_jean.text
+    assert "LUCAS DUPONT — Restauration scolaire" in told_jean.text and "EMMA DUPONT — Restauration scolaire" in told_jean.text
+    assert "CHLOÉ" not in told_jean.text
+    assert "CHLOÉ MARTIN — Restauration scolaire" in (await sophie.next_message()).text
+
+    assert await _statuses(runtime, ids) == {
+        "lucas_cantine": DayStatus.CANCELLED,
+        "emma_cantine": DayStatus.CANCELLED,
+        "chloe_cantine": DayStatus.CANCELLED,
+        "lucas_soir": DayStatus.RESERVED,  # another service
+        "emma_soir": DayStatus.ABSENT_EXCUSED,  # held no place
+    }
+    async with runtime.database.unit_of_work() as uow:
+        history = await uow.repos.planning.history(ids["lucas_cantine"])
+        request = await uow.repos.requests.get(ids["request"])
+        closures = await uow.repos.planning.closures_between(TUESDAY, TUESDAY)
+    assert [(e.from_status, e.to_status, e.actor_telegram_id) for e in history] == [
+        (DayStatus.RESERVED, DayStatus.CANCELLED, claire.id)
+    ]
+    assert request.status == RequestStatus.CANCELLED
+    assert [(c.reason, code) for c, code in closures] == [("Grève du personnel de restauration", "cantine")]
+
+    await claire.send_command("/fermeture", "24/11/2026", "cantine", "Grève", chat=admin_group)
+    assert "déjà fermé" in (await admin_group.next_message()).text
+    await jean.expect_silence(0.3)
+
+
+async def test_closing_needs_a_day_to_come_and_a_reason(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser
+) -> None:
+    await claire.send_command("/fermeture", "20/11/2026", "Travaux", chat=admin_group)
+    assert "est passé" in (await admin_group.next_message()).text
+    await claire.send_command("/fermeture", "demain", "cantine", chat=admin_group)
+    assert "Utilisation : /fermeture" in (await admin_group.next_message()).text
+
+
+async def test_headcount_per_service_with_allergies_and_a_csv_of_names(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
+) -> None:
+    await _planning(runtime)
+    await claire.send_command("/effectifs", chat=admin_group)  # tomorrow: Tuesday 24
+    summary = plain((await admin_group.next_message()).text)
+    assert "Effectifs du mardi 24 novembre 2026" in summary
+    assert "Restauration scolaire : 2 — ⚠️ 1 allergie" in summary
+    assert "Garderie soir : 1 — ⚠️ 1 allergie" in summary
+    assert "Garderie matin : 0" in summary
+    assert "LUCAS DUPONT (Restauration scolaire) : arachide" in summary
+
+    document = await admin_group.next_message()
+    assert document.document["file_name"] == "effectifs-2026-11-24.csv"
+    content = botapi.file_content(document.document["file_id"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content), delimiter=";"))
+    assert rows[0] == ["Date", "Service", "Nom", "Prénom", "École", "Classe", "Statut", "Allergies"]
+    assert sorted((r[1], r[2], r[3], r[6], r[7]) for r in rows[1:]) == [
+        ("Garderie soir", "DUPONT", "LUCAS", "réservé", "arachide"),
+        ("Restauration scolaire", "DUPONT", "LUCAS", "réservé", "arachide"),
+        ("Restauration scolaire", "MARTIN", "CHLOÉ", "régulier", ""),
+    ]
+
+
+async def test_family_fiche_and_unlinking_an_account(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, clock  # type: ignore[no-untyped-def]
+) -> None:
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    await _planning(runtime)
+    await claire.send_command("/famille", "1001 0018 18331", chat=admin_group)
+    fiche = await admin_group.next_message()
+    text = plain(fiche.text)
+    assert "Famille JEAN DUPONT — N° famille 1001001818331" in text
+    assert "Monsieur JEAN DUPONT" in text and "06 12 34 56 78" in text and "Madame JEANNE DUPONT" in text
+    assert "Solde : 120,60 €" in text and "1 facture impayée" in text
+    assert "LUCAS DUPONT, né(e) le 14/03/2017 — CE2" in text and "allergies : arachide" in text
+    assert "Réservation — en attente" in text
+    assert "compte 101, relié le 23/11/2026 (invitation)" in text
+    assert fiche.button_labels == ["🔗 Délier le compte 101"]
+
+    await claire.tap(fiche, "🔗 Délier le compte 101")
+    confirm = await admin_group.next_message()
+    await claire.tap(confirm, "Oui, délier")
+    again = await claire.tap(confirm, "Oui, délier")  # a double tap
+    assert "Compte 101 délié de la famille N° 1001001818331" in (await admin_group.next_message()).text
+    assert "n’est plus relié" in (await jean.next_message()).text
+    await jean.send_command("/accueil")
+    assert "pas encore relié" in (await jean.next_message()).text
+    async with runtime.database.unit_of_work() as uow:
+        audit = await uow.repos.audit.entries(action="telegram_link.revoke")
+    assert [(e.actor_telegram_id, e.outcome) for e in audit] == [(claire.id, "ok")]
+    assert "déjà délié" in (await botapi.wait_callback_answer(again))["text"]
