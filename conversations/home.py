@@ -1,4 +1,4 @@
-"""The home screen (Accueil), the main menu tabs, Mon compte, Mes enfants, and Déconnexion."""
+"""The home screen (Accueil), the main menu tabs, and Déconnexion."""
 
 from __future__ import annotations
 
@@ -9,19 +9,15 @@ from bot import callbacks
 from bot.i18n import _, format_day, format_money, format_short_date, ngettext
 from bot.runtime import get_runtime
 from bot.services import linking
-from bot.services.home import FamilyRecord, HomeSummary, family_record, home_summary
+from bot.services.home import HomeSummary, home_summary
 from conversations.common import (
-    TAB_ACCOUNT,
-    TAB_CHILDREN,
     TAB_LOGOUT,
     Context,
-    back_to_home_keyboard,
     escape,
     linked_family,
     main_menu_keyboard,
     show,
 )
-from storage.models import Guardian
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -79,82 +75,15 @@ async def open_tab(update: Update, context: Context) -> None:
     parsed = callbacks.parse(query.data if query else None)
     if query is None or parsed is None:
         return
-    family_id = await linked_family(update, context)
-    if family_id is None:
+    if await linked_family(update, context) is None:
         return
     tab = parsed.arg(0)
     if tab == TAB_LOGOUT:
         await query.answer()
         await ask_logout(update, context)
         return
-    if tab not in (TAB_ACCOUNT, TAB_CHILDREN):
-        await query.answer(_("This part of the portal is coming soon."), show_alert=True)
-        return
-    await query.answer()
-    async with get_runtime(context).database.unit_of_work() as uow:
-        record = await family_record(uow, family_id)
-    structure = get_runtime(context).structure
-    contact = ", ".join(part for part in (structure.phone, structure.email) if part)
-    text = render_account(record, contact) if tab == TAB_ACCOUNT else render_children(record)
-    await show(update, text, back_to_home_keyboard())
-
-
-def render_account(record: FamilyRecord, contact: str) -> str:
-    """Mon compte: the fiche famille (responsable, conjoint, fiscal and CAF information)."""
-    family = record.family
-    lines = [_("<b>My account</b> — family number {number}").format(number=family.number), ""]
-    lines += _render_guardian(_("Responsable"), record.responsable)
-    if record.conjoint is not None:
-        lines += [""] + _render_guardian(_("Spouse / partner"), record.conjoint)
-    regime = {"caf": "CAF", "msa": "MSA", "other": _("other")}.get(family.regime.value if family.regime else "", "—")
-    lines += [
-        "",
-        _("<b>Tax information</b>: scheme {regime}").format(regime=regime),
-        _("<b>CAF information</b>: allocataire no. {number}, {children} children").format(
-            number=escape(family.caf_number or "—"), children=family.caf_children_count or 0
-        ),
-        _("<b>Bank details</b>: account holder {holder}, direct debit {debit}").format(
-            holder=escape(family.account_holder or "—"), debit=_("yes") if family.direct_debit else _("no")
-        ),
-        "",
-        _("To change these details, contact the structure: {contact}.").format(contact=escape(contact)),
-    ]
-    return "\n".join(lines)
-
-
-def _render_guardian(title: str, guardian: Guardian | None) -> list[str]:
-    if guardian is None:
-        return [f"<b>{title}</b>: —"]
-    address = " ".join(part for part in (guardian.address, guardian.postal_code, guardian.city) if part)
-    phones = ", ".join(p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p)
-    return [
-        f"<b>{title}</b>: {escape(guardian.civility or '')} {escape(guardian.first_name)} {escape(guardian.last_name)}",
-        _("Address: {address}").format(address=escape(address or "—")),
-        _("Phones: {phones}").format(phones=escape(phones or "—")),
-        _("Email: {email}").format(email=escape(guardian.email or "—")),
-        _("SMS authorisation: {sms} — email authorisation: {email}").format(
-            sms=_("yes") if guardian.sms_consent else _("no"),
-            email=_("yes") if guardian.email_consent else _("no"),
-        ),
-    ]
-
-
-def render_children(record: FamilyRecord) -> str:
-    """Mes enfants: each child's fiche (identity, school and class)."""
-    if not record.children:
-        return _("<b>My children</b>\n\nNo child is recorded for your family.")
-    lines = [_("<b>My children</b>")]
-    for child in record.children:
-        born = format_day(child.birth_date) if child.birth_date else "—"
-        lines += [
-            "",
-            f"<b>{escape(child.first_name)} {escape(child.last_name)}</b>",
-            _("Born on {date}").format(date=born),
-            _("School: {school} — class {class_name}").format(
-                school=escape(child.school or "—"), class_name=escape(child.class_name or "—")
-            ),
-        ]
-    return "\n".join(lines)
+    # Tabs with a feature of their own are taken by that feature's handler before this one.
+    await query.answer(_("This part of the portal is coming soon."), show_alert=True)
 
 
 async def ask_logout(update: Update, context: Context) -> None:

@@ -1,0 +1,170 @@
+"""Mon compte: the fiche famille, its five blocks, and "Demander une modification" for each.
+
+The overview shows the responsable, the conjoint, the fiscal and CAF information and the bank
+details (IBAN masked but for its last digits); each block opens on its own with every field, the
+changes already asked ("Demandes de modifications en cours") and the button that opens its form.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot import callbacks
+from bot.domain import forms
+from bot.domain.forms import Form
+from bot.domain.validators import mask_iban
+from bot.family_texts import display_value, yes_no
+from bot.i18n import _
+from bot.runtime import get_runtime
+from bot.services import family_requests
+from bot.services.home import FamilyRecord, family_record
+from bot.services.request_history import pending_items
+from conversations.common import TAB_ACCOUNT, Context, escape, linked_family, show
+from conversations.forms import State, step
+from conversations.requests_list import render_request_line
+from storage.models import Guardian
+
+# Block code -> its form.
+BLOCKS: dict[str, Form] = {
+    "r": forms.RESPONSABLE,
+    "c": forms.CONJOINT,
+    "f": forms.FISCAL,
+    "a": forms.CAF,
+    "b": forms.BANK,
+}
+
+
+def _block_label(code: str) -> str:
+    labels = {
+        "r": _("👤 Responsable information"),
+        "c": _("👥 Spouse information"),
+        "f": _("🧾 Tax information"),
+        "a": _("🏛 CAF information"),
+        "b": _("🏦 Bank details"),
+    }
+    return labels[code]
+
+
+def render_account(record: FamilyRecord) -> str:
+    """The overview of the fiche famille (Mon compte)."""
+    family = record.family
+    lines = [_("👤 <b>My account</b> — family number {number}").format(number=family.number), ""]
+    lines += _guardian_summary(_("Responsable"), record.responsable)
+    lines += [""] + _guardian_summary(_("Spouse / partner"), record.conjoint)
+    fiscal = forms.current_values(forms.FISCAL, family)
+    caf = forms.current_values(forms.CAF, family)
+    lines += [
+        "",
+        _("<b>Tax information</b>: scheme {regime}").format(
+            regime=escape(display_value(forms.FISCAL.field("regime"), fiscal["regime"]))
+        ),
+        _("<b>CAF information</b>: allocataire no. {number}, {children} children, quotient familial {qf}").format(
+            number=escape(caf["caf_number"] or "—"),
+            children=escape(caf["caf_children_count"] or "—"),
+            qf=escape(display_value(forms.CAF.field("quotient_familial"), caf["quotient_familial"])),
+        ),
+        _("<b>Bank details</b>: account holder {holder}, IBAN {iban}, direct debit {debit}").format(
+            holder=escape(family.account_holder or "—"),
+            iban=escape(mask_iban(family.iban) or "—"),
+            debit=yes_no(family.direct_debit),
+        ),
+        "",
+        _("⚠️ Please check the email address of the responsable: invoices are sent to it."),
+        _("Tap a block to see it in full and ask for a change."),
+    ]
+    return "\n".join(lines)
+
+
+def _guardian_summary(title: str, guardian: Guardian | None) -> list[str]:
+    if guardian is None:
+        return [f"<b>{escape(title)}</b>: —"]
+    address = " ".join(part for part in (guardian.address, guardian.postal_code, guardian.city) if part)
+    phones = ", ".join(p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p)
+    name = " ".join(part for part in (guardian.civility, guardian.first_name, guardian.last_name) if part)
+    return [
+        f"<b>{escape(title)}</b>: {escape(name)}",
+        _("Address: {address}").format(address=escape(address or "—")),
+        _("Phones: {phones}").format(phones=escape(phones or "—")),
+        _("Email: {email}").format(email=escape(guardian.email or "—")),
+    ]
+
+
+def account_keyboard() -> InlineKeyboardMarkup:
+    """The five blocks, the requests and home."""
+    rows = [
+        [InlineKeyboardButton(_block_label(code), callback_data=callbacks.build(callbacks.ACCOUNT, code))]
+        for code in BLOCKS
+    ]
+    rows.append(
+        [
+            InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1)),
+            InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def show_account(update: Update, context: Context) -> State | None:
+    """The Mon compte tab (also the "◀ My account" button)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    family_id = await linked_family(update, context)
+    if family_id is None:
+        return None
+    await query.answer()
+    async with get_runtime(context).database.unit_of_work() as uow:
+        record = await family_record(uow, family_id)
+    await show(update, render_account(record), account_keyboard())
+    return None
+
+
+async def show_block(update: Update, context: Context) -> State | None:
+    """One block of the fiche famille, with its pending changes and its form's button."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    if query is None or parsed is None:
+        return None
+    code = parsed.arg(0)
+    if code not in BLOCKS:
+        return await show_account(update, context)
+    family_id = await linked_family(update, context)
+    if family_id is None:
+        return None
+    await query.answer()
+    form = BLOCKS[code]
+    runtime = get_runtime(context)
+    async with runtime.database.unit_of_work() as uow:
+        current = await family_requests.current_values(uow, family_id, form)
+        record = await family_record(uow, family_id)
+        pending = await pending_items(uow, family_id, (form.kind,))
+    lines = [f"<b>{escape(_block_label(code))}</b>", ""]
+    if code == "c" and record.conjoint is None:
+        lines.append(_("No spouse or partner is recorded."))
+    else:
+        for item in form.fields:
+            lines.append(f"{escape(_(item.label))} : {escape(display_value(item, current[item.key], masked=True))}")
+    if pending:
+        lines += ["", _("<b>Changes asked, not yet processed</b>")]
+        lines += [render_request_line(item, runtime.settings.tz, with_decision=False) for item in pending]
+    ask = _("✏️ Ask for a change") if not (code == "c" and record.conjoint is None) else _("➕ Declare a spouse or partner")
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(ask, callback_data=callbacks.build(callbacks.FORM_START, form.code, 0))],
+            [
+                InlineKeyboardButton(_("◀ My account"), callback_data=callbacks.build(callbacks.ACCOUNT, "m")),
+                InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+            ],
+        ]
+    )
+    await show(update, "\n".join(lines), keyboard)
+    return None
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The tab and its buttons (steps of the family conversation)."""
+    return [
+        CallbackQueryHandler(step(show_account), pattern=rf"^{callbacks.MENU}:{TAB_ACCOUNT}$"),
+        CallbackQueryHandler(step(show_block), pattern=callbacks.pattern(callbacks.ACCOUNT)),
+    ]

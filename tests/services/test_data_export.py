@@ -1,0 +1,82 @@
+"""The family's right of access: the export holds every table with family data, and only its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from bot.domain.model import HealthItemKind, MessageDirection, RequestKind
+from bot.services import linking
+from bot.services.data_export import ACTION_EXPORT, export_family_data
+from bot.services.requests import decide_request, submit_request
+from storage.db import Database
+from storage.models import AuthorizedPerson, Base, HealthItem, Message, Vaccination
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def family_tables() -> set[str]:
+    """Every table of the schema with a family_id or child_id column."""
+    return {table.name for table in Base.metadata.sorted_tables if {"family_id", "child_id"} & set(table.c.keys())}
+
+
+async def _fill(db: Database) -> tuple[int, int]:
+    async with db.unit_of_work() as uow:
+        dupont = await uow.repos.families.get_by_number("1001001818331")
+        martin = await uow.repos.families.get_by_number("1001001818332")
+        lucas = next(c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS")
+        chloe = (await uow.repos.families.children(martin.id))[0]
+        uow.repos.children.add(Vaccination(child_id=lucas.id, name="Pentacoq", given_on=dt.date(2017, 6, 12)))
+        uow.repos.children.add(HealthItem(child_id=lucas.id, kind=HealthItemKind.ALLERGY, description="Arachide"))
+        uow.repos.children.add(AuthorizedPerson(child_id=lucas.id, last_name="VOISNE", relation="Voisine"))
+        uow.repos.children.add(HealthItem(child_id=chloe.id, kind=HealthItemKind.PAI, description="Secret de Chloé"))
+        uow.repos.messages.add(Message(family_id=dupont.id, direction=MessageDirection.FROM_FAMILY, body="Bonjour"))
+        uow.repos.messages.add(Message(family_id=martin.id, direction=MessageDirection.FROM_FAMILY, body="Message Martin"))
+        await uow.commit()
+        ids = dupont.id, martin.id
+    async with db.unit_of_work() as uow:
+        request = await submit_request(
+            uow, family_id=ids[0], kind=RequestKind.FISCAL, payload={"form": "fiscal", "values": {"regime": "msa"}},
+            created_by=101, now=NOW,
+        )
+        await decide_request(uow, request.id, accept=False, staff_id=901, staff_name="Claire", now=NOW, reason="Non")
+        await uow.commit()
+    async with db.unit_of_work() as uow:
+        invite = await linking.create_invite(uow, "1001001818331", NOW, 30)
+        await linking.redeem_invite(uow, invite.code, 101, NOW)
+        await uow.commit()
+    return ids
+
+
+async def test_the_export_covers_every_table_holding_family_data(any_demo_database: Database) -> None:
+    dupont_id, _martin_id = await _fill(any_demo_database)
+    async with any_demo_database.unit_of_work() as uow:
+        export = await export_family_data(uow, dupont_id, actor=101, now=NOW)
+        await uow.commit()
+    assert export is not None
+    assert family_tables() <= set(export.tables), family_tables() - set(export.tables)
+    tables = export.tables
+    assert [row["number"] for row in tables["families"]] == ["1001001818331"]
+    assert sorted(row["first_name"] for row in tables["children"]) == ["EMMA", "LUCAS"]
+    assert [row["name"] for row in tables["vaccinations"]] == ["Pentacoq"]
+    assert [row["description"] for row in tables["health_items"]] == ["Arachide"]
+    assert [row["body"] for row in tables["messages"]] == ["Bonjour"]
+    assert {row["number"] for row in tables["invoices"]} == {"AL-12", "AL-36"}
+    assert [row["id"] for row in tables["telegram_users"]] == [101]
+    assert all("code_hash" not in row for row in tables["invites"]) and len(tables["invites"]) == 1
+    [request] = tables["requests"]
+    assert request["reason"] == "Non" and request["decided_by_name"] == "Claire"
+    assert "decided_by" not in request  # the staff member's Telegram id is not the family's
+    json.dumps(export.as_json())  # plain JSON all through
+    dumped = json.dumps(export.as_json(), ensure_ascii=False)
+    assert "MARTIN" not in dumped and "Secret de Chloé" not in dumped and "1001001818332" not in dumped
+
+
+async def test_the_export_is_audited_without_its_content(any_demo_database: Database) -> None:
+    dupont_id, _ = await _fill(any_demo_database)
+    async with any_demo_database.unit_of_work() as uow:
+        await export_family_data(uow, dupont_id, actor=101, now=NOW)
+        await uow.commit()
+    async with any_demo_database.unit_of_work() as uow:
+        entries = await uow.repos.audit.entries(action=ACTION_EXPORT)
+    assert [(e.actor_telegram_id, e.family_id, e.details) for e in entries] == [(101, dupont_id, {})]
