@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.i18n import _, use_language
 from bot.runtime import Runtime, get_runtime
+from bot.scheduling import schedule_every_interval
 from bot.services.absences import SYSTEM_ACTOR_ID, overdue_without_certificate
 from bot.services.request_cards import decide_from_card
 from bot.services.requests import DecisionOutcome
@@ -54,14 +55,5 @@ async def settle(bot: Any, runtime: Runtime) -> int:
 
 
 def schedule_absence_job(application: Any, runtime: Runtime) -> None:
-    """Check every REMINDER_INTERVAL_SECONDS (0 disables it, as for reminders)."""
-    interval = runtime.settings.reminder_interval_seconds
-    if interval <= 0 or application.job_queue is None:
-        return
-    application.job_queue.run_repeating(
-        settle_overdue_absences,
-        interval=interval,
-        first=min(20, interval),
-        name="absences",
-        job_kwargs={"misfire_grace_time": interval, "coalesce": True, "max_instances": 1},
-    )
+    """Register the job (every REMINDER_INTERVAL_SECONDS, like reminders)."""
+    schedule_every_interval(application, runtime, settle_overdue_absences, name="absences", first=20)

@@ -17,6 +17,7 @@ from conversations import absence_proof, fallback, home, language, linking, plan
 from conversations import invoices, money_staff, statement, tariffs
 from conversations import documents, family
 from conversations import inbox, staff
+from conversations.staff import history as staff_history
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
@@ -61,11 +62,13 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     # Feature dialogues go here, before home.
     application.add_handlers(inbox.build_handlers(), group=MAIN_GROUP)  # menu:inbox
     application.add_handlers(staff.build_handlers(), group=MAIN_GROUP)  # the admin group
+    application.add_handlers(staff_history.build_handlers(), group=MAIN_GROUP)  # /historique
     application.add_handlers(statement.build_handlers(), group=MAIN_GROUP)  # menu:statement
     application.add_handlers(invoices.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
-    application.add_handlers(absence_proof.build_handlers(), group=MAIN_GROUP)  # before planning
+    application.add_handler(absence_proof.build_handler(), group=absence_proof.PROOF_GROUP)
+    application.add_handler(absence_proof.build_absorber(), group=MAIN_GROUP)
     application.add_handlers(planning_family.build_handlers(), group=MAIN_GROUP)  # before planning
     application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(reminders.build_handlers(), group=MAIN_GROUP)

@@ -25,9 +25,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.domain.reminders import ReminderKind
 from bot.i18n import normalize_language, use_language
 from bot.runtime import Runtime, get_runtime
+from bot.scheduling import schedule_every_interval
 from bot.services.reminders import Reminder, ReminderSettings, claim, due_reminders, mark_sent
 from bot.services.staff_day import headcount
 from conversations.reminders import render_reminder, reminder_keyboard
+from conversations.staff.outbox import get_outbox
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +165,8 @@ async def _send_one(bot: Any, runtime: Runtime, reminder: Reminder, headcounts: 
     with use_language(normalize_language(reminder.language)):
         body, keyboard = render_reminder(reminder, runtime, headcounts), reminder_keyboard(reminder)
     try:
+        if reminder.recipient == runtime.settings.admin_chat_id:
+            await _wait_for_group_budget(runtime)
         await _send_with_retries(bot, reminder.recipient, body, keyboard)
     except Forbidden:
         report.unreachable.append(reminder.recipient)
@@ -179,6 +183,14 @@ async def _send_one(bot: Any, runtime: Runtime, reminder: Reminder, headcounts: 
         report.failed += 1
         return False
     return True
+
+
+async def _wait_for_group_budget(runtime: Runtime) -> None:
+    """Posts to the admin group share its budget with the request cards (about 20 a minute)."""
+    budget = get_outbox(runtime).budget
+    while (delay := budget.wait_time()) > 0:
+        await asyncio.sleep(delay)
+    budget.spend()
 
 
 async def _send_with_retries(bot: Any, chat_id: int, body: str, keyboard: Any) -> None:
@@ -199,14 +211,5 @@ async def _send_with_retries(bot: Any, chat_id: int, body: str, keyboard: Any) -
 
 
 def schedule_reminders(application: Any, runtime: Runtime) -> None:
-    """Register the job (when REMINDER_INTERVAL_SECONDS is not 0)."""
-    interval = runtime.settings.reminder_interval_seconds
-    if interval <= 0 or application.job_queue is None:
-        return
-    application.job_queue.run_repeating(
-        send_due_reminders,
-        interval=interval,
-        first=min(10, interval),
-        name="reminders",
-        job_kwargs={"misfire_grace_time": interval, "coalesce": True, "max_instances": 1},
-    )
+    """Register the reminder job."""
+    schedule_every_interval(application, runtime, send_due_reminders, name="reminders", first=10)

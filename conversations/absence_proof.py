@@ -3,12 +3,23 @@
 After a late absence goes to staff, the parent may send a photo or a PDF of the certificate;
 it is attached to the request (the staff card shows it, or gets it as a reply when already
 posted). The dialogue is persistent: the bot may restart while the parent takes the photo.
+
+It runs in its own handler group, before the main one: what it handles stops there
+(ApplicationHandlerStop); any other button or command ends it and still reaches its own feature.
 """
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import callbacks
 from bot.i18n import _, use_language
@@ -46,7 +57,7 @@ async def ask_for_proof(update: Update, context: Context) -> str | int:
     assert context.user_data is not None
     context.user_data[REQUEST_KEY] = request_id
     await show(update, _("Send the doctor's certificate now, as a photo or a PDF. Send /annuler to stop."))
-    return AWAIT_PROOF
+    raise ApplicationHandlerStop(AWAIT_PROOF)
 
 
 async def receive_proof(update: Update, context: Context) -> int:
@@ -70,24 +81,31 @@ async def receive_proof(update: Update, context: Context) -> int:
     else:
         text = _("This button is no longer valid.")
     await message.reply_text(text, reply_markup=back_to_home_keyboard())
-    return ConversationHandler.END
+    raise ApplicationHandlerStop(ConversationHandler.END)
 
 
 async def remind_format(update: Update, context: Context) -> str:
     """Anything but a photo or a PDF while waiting for the certificate."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(_("Please send a photo or a PDF of the certificate, or /annuler."))
-    return AWAIT_PROOF
+    raise ApplicationHandlerStop(AWAIT_PROOF)
 
 
 async def stop(update: Update, context: Context) -> int:
-    """/annuler (or any command): stop waiting; the certificate can be sent later from the day."""
+    """/annuler: stop waiting; the certificate can be sent later from the day."""
     if context.user_data is not None:
         context.user_data.pop(REQUEST_KEY, None)
     assert update.effective_message is not None
     await update.effective_message.reply_text(
         _("Fine: you can send the certificate later from the day in the planning."), reply_markup=back_to_home_keyboard()
     )
+    raise ApplicationHandlerStop(ConversationHandler.END)
+
+
+async def leave(update: Update, context: Context) -> int:
+    """Another button or command: stop waiting, and let the update reach its own feature."""
+    if context.user_data is not None:
+        context.user_data.pop(REQUEST_KEY, None)
     return ConversationHandler.END
 
 
@@ -113,7 +131,11 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(PRIVATE & ~filters.COMMAND, remind_format),
             ]
         },
-        fallbacks=[MessageHandler(PRIVATE & filters.COMMAND, stop)],
+        fallbacks=[
+            CommandHandler("annuler", stop, filters=PRIVATE),
+            MessageHandler(PRIVATE & filters.COMMAND, leave),
+            CallbackQueryHandler(leave),
+        ],
         name="absence_proof",
         persistent=True,
         allow_reentry=True,
@@ -121,6 +143,13 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    """The dialogue, as a list for the application."""
-    return [build_handler()]
+PROOF_GROUP = -3
+
+
+async def _answered(update: Update, context: Context) -> None:
+    """The certificate button was handled in PROOF_GROUP; nothing more to do in the main group."""
+
+
+def build_absorber() -> BaseHandler:  # type: ignore[type-arg]
+    """For the main group: keeps the fallbacks from calling the certificate button stale."""
+    return CallbackQueryHandler(_answered, pattern=callbacks.pattern(callbacks.PROOF))

@@ -83,10 +83,10 @@ async def open_planning(update: Update, context: Context) -> None:
 
 async def on_month(update: Update, context: Context) -> None:
     """◀ ▶ and the child picker: show a month."""
-    parsed = await _parsed(update)
-    family_id = await linked_family(update, context) if parsed else None
-    if parsed is None or family_id is None:
+    tapped = await _tapped(update, context)
+    if tapped is None:
         return
+    parsed, family_id = tapped
     child_id, month = parsed.int_arg(0), Month.parse(parsed.arg(1))
     if child_id is None or month is None:
         await _stale(update)
@@ -96,10 +96,10 @@ async def on_month(update: Update, context: Context) -> None:
 
 async def on_day(update: Update, context: Context) -> None:
     """A day of the calendar: its services and what can be done."""
-    parsed = await _parsed(update)
-    family_id = await linked_family(update, context) if parsed else None
-    if parsed is None or family_id is None:
+    tapped = await _tapped(update, context)
+    if tapped is None:
         return
+    parsed, family_id = tapped
     child_id, day = parsed.int_arg(0), parse_day(parsed.arg(1))
     if child_id is None or day is None:
         await _stale(update)
@@ -109,10 +109,10 @@ async def on_day(update: Update, context: Context) -> None:
 
 async def on_action(update: Update, context: Context) -> None:
     """Réserver / Annuler / liste d'attente on a service's day, and the late confirmation."""
-    parsed = await _parsed(update)
-    family_id = await linked_family(update, context) if parsed else None
-    if parsed is None or family_id is None:
+    tapped = await _tapped(update, context)
+    if tapped is None:
         return
+    parsed, family_id = tapped
     action, child_id, service_id, day = parsed.arg(0), parsed.int_arg(1), parsed.int_arg(2), parse_day(parsed.arg(3))
     if child_id is None or service_id is None or day is None or action not in ACTIONS:
         await _stale(update)
@@ -125,10 +125,10 @@ async def on_action(update: Update, context: Context) -> None:
 
 async def on_reason(update: Update, context: Context) -> None:
     """An absence reason was chosen (maladie, convenance personnelle, autre)."""
-    parsed = await _parsed(update)
-    family_id = await linked_family(update, context) if parsed else None
-    if parsed is None or family_id is None:
+    tapped = await _tapped(update, context)
+    if tapped is None:
         return
+    parsed, family_id = tapped
     reason, late = REASON_CODES.get(parsed.arg(0)), parsed.arg(1) == "1"
     child_id, service_id, day = parsed.int_arg(2), parsed.int_arg(3), parse_day(parsed.arg(4))
     if reason is None or child_id is None or service_id is None or day is None:
@@ -417,6 +417,13 @@ def _needs_consent(decision: Decision | None) -> bool:
 
 async def _planning(uow, runtime: Runtime, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
     return await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, first, last)
+
+
+async def _tapped(update: Update, context: Context) -> tuple[callbacks.Callback, int] | None:
+    """The tapped button's parsed data and the tapping parent's family (None: nothing to do)."""
+    parsed = await _parsed(update)
+    family_id = await linked_family(update, context) if parsed else None
+    return None if parsed is None or family_id is None else (parsed, family_id)
 
 
 async def _parsed(update: Update) -> callbacks.Callback | None:

@@ -688,15 +688,6 @@ class PlanningRepository:
         stmt = select(BookingWindow, Service.code).join(Service, Service.id == BookingWindow.service_id)
         return [(window, code) for window, code in (await self.session.execute(stmt)).all()]
 
-    async def child_of_family(self, family_id: int, child_id: int) -> Child | None:
-        """The child when it belongs to the family, else None (the ownership check)."""
-        stmt = (
-            select(Child)
-            .join(FamilyChild, FamilyChild.child_id == Child.id)
-            .where(FamilyChild.family_id == family_id, Child.id == child_id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
     async def family_link(self, family_id: int, child_id: int) -> FamilyChild | None:
         """The child's link to the family, with its custody (garde alternée)."""
         stmt = select(FamilyChild).where(FamilyChild.family_id == family_id, FamilyChild.child_id == child_id)

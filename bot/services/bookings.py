@@ -1,7 +1,8 @@
 """Planning use cases: the month of a child, the options of a day, book, cancel, declare an
 absence, join a waiting list, book a weekly pattern.
 
-Every function checks that the child belongs to the caller's family first. Rules come from
+Callers check that the child belongs to the caller's family first (`owned_child`, re-exported
+from `bot.services.children`, the one ownership check of the code). Rules come from
 `bot.domain.rules`; each change of a day is written with its history (who, when, which
 request). Capacity is checked under a lock on the service, so two families racing for the last
 place cannot both get it.
@@ -30,12 +31,12 @@ from bot.domain.rules import (
     can_declare_absence,
 )
 from bot.domain.rules import booked_with, cancelled_with
+from bot.services.children import owned_child, refuse_foreign
 from bot.services.requests import submit_request
 from bot.structure import ServiceConfig, Structure
 from storage.db import UnitOfWork
 from storage.models import Child, DayEntry, DayEntryEvent, Request, Service, WaitingListEntry
 
-ACTION_FORGED = "planning.forged"
 
 
 class BookingOutcome(StrEnum):
@@ -139,22 +140,6 @@ async def load_planning(uow: UnitOfWork, structure: Structure, tz: dt.tzinfo, fi
 async def children_of_family(uow: UnitOfWork, family_id: int) -> Sequence[Child]:
     """The family's children, for the child picker."""
     return await uow.repos.families.children(family_id)
-
-
-async def owned_child(uow: UnitOfWork, family_id: int, child_id: int, *, actor: int | None, now: dt.datetime) -> Child | None:
-    """The child if it is the family's; otherwise None, and the attempt is audited."""
-    child = await uow.repos.planning.child_of_family(family_id, child_id)
-    if child is None:
-        uow.repos.audit.record(
-            action=ACTION_FORGED,
-            outcome="refused",
-            actor_telegram_id=actor,
-            actor_kind="parent",
-            family_id=family_id,
-            target=f"child:{child_id}",
-            at=now,
-        )
-    return child
 
 
 async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, child: Child, month: Month) -> MonthPlanning:
@@ -465,7 +450,7 @@ async def _offer_freed_place(uow: UnitOfWork, planning: Planning, service: Servi
     waiting = await uow.repos.planning.first_waiting(service.id, day)
     if waiting is None:
         return None
-    child = await uow.repos.planning.child_of_family(waiting.family_id, waiting.child_id)
+    child = await uow.repos.children.of_family(waiting.family_id, waiting.child_id)
     if child is None:
         await uow.repos.planning.delete(waiting)
         return None
@@ -598,10 +583,7 @@ async def attach_proof(
     """Attach a doctor's certificate (photo or PDF) to the family's pending absence request."""
     request = await uow.repos.requests.get(request_id)
     if request is None or request.family_id != family_id or request.kind != RequestKind.ABSENCE:
-        uow.repos.audit.record(
-            action=ACTION_FORGED, outcome="refused", actor_telegram_id=actor, actor_kind="parent",
-            family_id=family_id, target=f"request:{request_id}", at=now,
-        )
+        await refuse_foreign(uow, family_id, f"request:{request_id}", actor=actor, now=now)
         return ProofResult(ProofOutcome.NOT_FOUND)
     if request.status != RequestStatus.PENDING:
         return ProofResult(ProofOutcome.ALREADY_DECIDED, request.id)
@@ -647,3 +629,34 @@ async def act_for_children(
             )
         results.append((child, result))
     return results
+
+
+@dataclass(frozen=True)
+class DayHistory:
+    """One child's service on a day, with every change made to it."""
+
+    child_name: str
+    service_name: str
+    status: DayStatus
+    events: tuple[DayEntryEvent, ...]
+
+
+async def day_history(uow: UnitOfWork, structure: Structure, family_number: str, day: dt.date) -> list[DayHistory] | None:
+    """Who changed what, when and from which request, for a family's children on a day (staff).
+
+    None when no family has that number.
+    """
+    family = await uow.repos.families.get_by_number(family_number)
+    if family is None:
+        return None
+    names = {s.code: s.name for s in structure.services}
+    services = {s.id: s.code for s in await uow.repos.structure.services()}
+    result = []
+    for child in await uow.repos.families.children(family.id):
+        for entry in await uow.repos.planning.entries(child.id, day, day):
+            if entry.family_id != family.id:
+                continue
+            code = services.get(entry.service_id, "?")
+            events = tuple(await uow.repos.planning.history(entry.id))
+            result.append(DayHistory(child.first_name, names.get(code, code), entry.status, events))
+    return result

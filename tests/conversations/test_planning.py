@@ -11,6 +11,7 @@ import pytest
 
 from bot.domain.model import DayStatus
 from bot.runtime import Runtime
+from bot.services.children import ACTION_OWNERSHIP_REFUSED
 from tests.conversations.conftest import Clock
 from tests.support.botapi import BotApiStub, FakeUser
 
@@ -169,7 +170,7 @@ async def test_forged_button_for_another_familys_child_is_refused_and_audited(bo
     assert "n’est plus valable" in answer.text and "LUCAS" not in answer.text
     assert await entry_status(runtime, "LUCAS", "cantine", dt.date(2026, 12, 3)) is None
     async with runtime.database.unit_of_work() as uow:
-        audit = await uow.repos.audit.entries(action="planning.forged")
+        audit = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
     assert [a.actor_telegram_id for a in audit] == [202]
 
 

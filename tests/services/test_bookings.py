@@ -17,6 +17,7 @@ from bot.domain.rules import Reason
 from bot.services import bookings
 from bot.services import booking_requests  # noqa: F401 - registers the request types
 from bot.services.bookings import BookingOutcome
+from bot.services.children import ACTION_OWNERSHIP_REFUSED
 from bot.services.requests import decide_request
 from bot.structure import Structure
 from storage.db import Database
@@ -171,7 +172,7 @@ async def test_another_familys_child_is_refused_and_audited(demo_database: Datab
         assert await bookings.owned_child(uow, martin_id, lucas_id, actor=666, now=NOW) is None
         await uow.commit()
     async with demo_database.unit_of_work() as uow:
-        audit = await uow.repos.audit.entries(action=bookings.ACTION_FORGED)
+        audit = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
     assert [(a.actor_telegram_id, a.outcome, a.target) for a in audit] == [(666, "refused", f"child:{lucas_id}")]
 
 

@@ -93,3 +93,47 @@ async def test_without_a_certificate_by_the_deadline_the_day_is_billed(
     told = await jean.next_message()
     assert "refusée" in told.text and "certificat" in told.text
     assert await settle(bot.bot, runtime) == 0
+
+
+async def test_waiting_for_the_certificate_ends_with_any_other_command(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup  # type: ignore[no-untyped-def,type-arg]
+) -> None:
+    await book_cantine(runtime)
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    sent = await declare_sick_at_0730(jean, clock)
+    await jean.tap(sent, "📎 Envoyer le certificat médical")
+    assert "en photo ou en PDF" in (await jean.next_message()).text
+    await jean.send("bonjour")
+    assert "Envoyez une photo ou un PDF" in (await jean.next_message()).text
+    await jean.send_command("/accueil")
+    assert "Bienvenue JEAN DUPONT" in (await jean.next_message()).text
+    await jean.send_photo(b"\x89PNG not a certificate any more")
+    answer = await jean.next_message()
+    assert "Certificat reçu" not in answer.text
+    async with runtime.database.unit_of_work() as uow:
+        from sqlalchemy import select
+
+        from storage.models import Request
+
+        request = (await uow.session.execute(select(Request).where(Request.kind == "absence"))).scalar_one()
+    assert request.attachment_file_id is None
+
+
+async def test_staff_see_the_history_of_the_day(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup, claire: FakeUser  # type: ignore[no-untyped-def,type-arg]
+) -> None:
+    await book_cantine(runtime)
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    await declare_sick_at_0730(jean, clock)
+    await claire.send("/historique 1001001818331 24/11/2026", chat=admin_group)
+    answer = await admin_group.next_message()
+    while "Historique" not in answer.text:  # the absence's card came first
+        answer = await admin_group.next_message()
+    assert "LUCAS" in answer.text and "Restauration scolaire" in answer.text
+    assert "parent 101 : réservé" in answer.text
+    assert "réservé → absence en cours de traitement (demande n° " in answer.text
+    eve = botapi.user(666, "Eve")
+    await eve.send("/historique 1001001818331 24/11/2026")
+    assert "réservée au personnel" in (await eve.next_message()).text

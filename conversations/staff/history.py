@@ -1,0 +1,62 @@
+"""/historique N_FAMILLE DATE: the history of a family's day, for staff — each booking,
+cancellation and absence with who made it, when, and from which request."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.domain.staff_input import parse_day, parse_family_number
+from bot.i18n import _, format_day, format_timestamp
+from bot.runtime import get_runtime
+from bot.services.bookings import DayHistory, day_history
+from conversations.common import escape
+from conversations.planning_texts import STATUS_LABELS
+from conversations.staff.common import Context, command_text, staff_action
+
+
+
+@staff_action("staff.day_history")
+async def show_history(update: Update, context: Context) -> None:
+    """Answer with the day's history, or how to use the command."""
+    message = update.effective_message
+    if message is None:
+        return
+    runtime = get_runtime(context)
+    words = command_text(update).split()
+    number = parse_family_number(words[0]) if words else None
+    day = parse_day(words[1], runtime.today()) if len(words) > 1 else None
+    if number is None or day is None:
+        await message.reply_text(_("Usage: /historique FAMILY_NUMBER DATE\nExample: /historique 1001001818331 24/11/2026"))
+        return
+    async with runtime.database.unit_of_work() as uow:
+        history = await day_history(uow, runtime.structure, number, day)
+    if history is None:
+        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        return
+    await message.reply_text(render_history(number, day, history, runtime.settings.tz))
+
+
+def render_history(number: str, day, history: list[DayHistory], tz) -> str:  # type: ignore[no-untyped-def]
+    """The day, service by service, each change on its own line."""
+    lines = [_("<b>History of {day}</b> — family {number}").format(day=format_day(day), number=escape(number))]
+    if not history:
+        lines.append(_("Nothing booked or declared that day."))
+    for item in history:
+        lines += ["", f"<b>{escape(item.child_name)}</b> — {escape(item.service_name)} : {_(STATUS_LABELS[item.status])}"]
+        for event in item.events:
+            who = {
+                "parent": _("parent {id}").format(id=event.actor_telegram_id),
+                "staff": _("staff {id}").format(id=event.actor_telegram_id),
+            }.get(event.actor_kind, _("the portal"))
+            change = _(STATUS_LABELS[event.to_status])
+            if event.from_status is not None:
+                change = f"{_(STATUS_LABELS[event.from_status])} → {change}"
+            request = _(" (request no. {id})").format(id=event.request_id) if event.request_id else ""
+            lines.append(f"• {format_timestamp(event.at, tz)} — {who} : {change}{request}")
+    return "\n".join(lines)
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/historique."""
+    return [CommandHandler("historique", show_history)]
