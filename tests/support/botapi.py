@@ -28,7 +28,7 @@ like a parent's story::
         await jean.tap(welcome, "Continuer")
         edited = await jean.next_message()
 
-Nothing ever leaves the loopback: no test reaches api.telegram.org.
+Nothing ever leaves the loopback: no test reaches Telegram's servers.
 
 Deliberate simplifications (the real server does more): no inline mode, no
 webhooks, no media groups, no automatic detection of URLs or mentions in the
