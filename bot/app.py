@@ -37,6 +37,7 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_per_second, max_retries=3))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         .post_init(_publish_commands)
+        .post_shutdown(_close_database)
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime
@@ -76,6 +77,11 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)
     application.add_error_handler(handle_error)
+
+
+async def _close_database(application: Application) -> None:  # type: ignore[type-arg]
+    """Close the pool: aiosqlite's connection threads would otherwise keep the process alive."""
+    await application.bot_data[RUNTIME_KEY].database.dispose()
 
 
 async def _publish_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -10,6 +10,8 @@ It runs in its own handler group, before the main one: what it handles stops the
 
 from __future__ import annotations
 
+import warnings
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -20,6 +22,8 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+
+from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
 from bot.i18n import _, use_language
@@ -122,7 +126,14 @@ async def _forward_to_staff(context: Context, result: bookings.ProofResult, file
 
 
 def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
-    """The persistent certificate dialogue (register before the planning's handlers)."""
+    """The persistent certificate dialogue, entered by a button and continued by messages
+    (so tracked per chat, not per message: PTB's warning about that is expected)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return _conversation()
+
+
+def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(ask_for_proof, pattern=callbacks.pattern(callbacks.PROOF))],
         states={
