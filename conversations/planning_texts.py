@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.model import DayStatus
 from bot.domain.rules import Decision, Reason
-from bot.i18n import N_, _, format_moment
+from bot.i18n import N_, _, format_moment, ngettext
 from bot.runtime import Runtime
 from bot.services.bookings import ActionResult, BookingOutcome
 
@@ -38,7 +38,19 @@ REASON_TEXTS = {
 
 
 def render_outcome(result: ActionResult, runtime: Runtime) -> str:
-    """One line saying what the action did."""
+    """What the action did, with the weekly minimum still to reach when there is one."""
+    text = _render_outcome(result, runtime)
+    shortfall = result.week_shortfall
+    if shortfall is not None:
+        text += "\n" + ngettext(
+            "⚠️ At least {required} day a week is required: {booked} booked so far this week.",
+            "⚠️ At least {required} days a week are required: {booked} booked so far this week.",
+            shortfall.required,
+        ).format(required=shortfall.required, booked=shortfall.booked)
+    return text
+
+
+def _render_outcome(result: ActionResult, runtime: Runtime) -> str:
     outcome = result.outcome
     if outcome == BookingOutcome.BOOKED:
         return _("✅ Booked.")

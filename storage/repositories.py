@@ -683,6 +683,17 @@ class PlanningRepository:
         )
         return [(closure, code) for closure, code in (await self.session.execute(stmt)).all()]
 
+    async def booking_window(self, service_id: int, period_start: dt.date) -> BookingWindow | None:
+        """The window of one service's holiday period, if set."""
+        stmt = select(BookingWindow).where(
+            BookingWindow.service_id == service_id, BookingWindow.period_starts_on == period_start
+        )
+        return (await self.session.execute(stmt)).scalars().first()
+
+    def add_window(self, window: BookingWindow) -> None:
+        """Stage a new booking window."""
+        self.session.add(window)
+
     async def booking_windows(self) -> Sequence[tuple[BookingWindow, str]]:
         """Every holiday booking window with its service's code."""
         stmt = select(BookingWindow, Service.code).join(Service, Service.id == BookingWindow.service_id)

@@ -20,17 +20,20 @@ from bot.domain.calendar import Calendar, Closure as CalendarClosure, DayKind, S
 from bot.domain.custody import in_custody
 from bot.domain.model import PLACE_HOLDING_STATUSES, AbsenceReason, DayStatus, RequestKind, RequestStatus
 from bot.domain.planning import Month
+from bot.domain.rules import BookingWindow as RulesWindow
 from bot.domain.rules import (
-    BookingWindow as RulesWindow,
     Consequence,
     Decision,
     Outcome,
     Reason,
+    WeekShortfall,
+    booked_with,
     can_book,
     can_cancel,
     can_declare_absence,
+    cancelled_with,
+    check_min_per_week,
 )
-from bot.domain.rules import booked_with, cancelled_with
 from bot.services.children import owned_child, refuse_foreign
 from bot.services.requests import submit_request
 from bot.structure import ServiceConfig, Structure
@@ -65,6 +68,7 @@ class ActionResult:
     request_id: int | None = None
     freed_for: tuple[int, ...] = ()  # families whose waiting child got the freed place
     other_household: bool = False  # garde alternée: the other foyer's week, so staff decide
+    week_shortfall: WeekShortfall | None = None  # fewer days booked that week than the minimum
 
 
 @dataclass(frozen=True)
@@ -279,8 +283,25 @@ async def book(
             await uow.repos.planning.delete(waiting)
     outcome = BookingOutcome.PENDING if pending else BookingOutcome.BOOKED
     return ActionResult(
-        outcome, decisions[0], tuple(s.code for s in services), request.id if request else None, other_household=other_household
+        outcome,
+        decisions[0],
+        tuple(s.code for s in services),
+        request.id if request else None,
+        other_household=other_household,
+        week_shortfall=await _week_shortfall(uow, planning, child, services[0], day),
     )
+
+
+async def _week_shortfall(uow: UnitOfWork, planning: Planning, child: Child, service: Service, day: dt.date) -> WeekShortfall | None:
+    """The week's shortfall against the service's minimum days a week (holiday ALSH), if any."""
+    config = planning.service(service.code)
+    if config.rules.min_per_week is None:
+        return None
+    monday = day - dt.timedelta(days=day.weekday())
+    entries = await uow.repos.planning.entries(child.id, monday, monday + dt.timedelta(days=6))
+    days = {e.day for e in entries if e.service_id == service.id and e.status in PLACE_HOLDING_STATUSES}
+    shortfalls = check_min_per_week(config, days, calendar=planning.calendar)
+    return shortfalls[0] if shortfalls else None
 
 
 async def cancel(

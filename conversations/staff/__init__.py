@@ -58,6 +58,7 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("fermeture", _("Close a day: /fermeture DATE [service] reason")),
             BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
             BotCommand("famille", _("A family's record")),
+            BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
             BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
         ]
 

@@ -1,0 +1,83 @@
+"""/vacances: staff open the booking window of a holiday period (ALSH vacances).
+
+`/vacances DEBUT FIN OUVERTURE FERMETURE` sets it; `/vacances` alone lists the windows to come.
+Parents enrolled in the service are told when a window opens (by the reminder job).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.domain.staff_input import parse_day
+from bot.i18n import _, format_day, format_moment
+from bot.runtime import get_runtime
+from bot.services.booking_windows import WindowOutcome, set_booking_window, upcoming_windows
+from conversations.common import escape
+from conversations.staff.common import Context, command_text, staff_action
+
+USAGE = (
+    "Usage: /vacances START END OPENS CLOSES\n"
+    "Example: /vacances 19/12/2026 03/01/2027 23/11/2026 12/12/2026\n"
+    "(the holidays from START to END may be booked from OPENS to CLOSES, both included)"
+)
+
+
+@staff_action("staff.booking_window")
+async def booking_window(update: Update, context: Context) -> None:
+    """Set a holiday booking window, or list those to come."""
+    message = update.effective_message
+    if message is None:
+        return
+    runtime = get_runtime(context)
+    words = command_text(update).split()
+    if not words:
+        await message.reply_text(await _listing(runtime))
+        return
+    days = [parse_day(word, runtime.today()) for word in words[:4]]
+    if len(words) != 4 or any(day is None for day in days):
+        await message.reply_text(_(USAGE))
+        return
+    start, end, opens, closes = days
+    user = update.effective_user
+    async with runtime.database.unit_of_work() as uow:
+        result = await set_booking_window(
+            uow, runtime.structure, runtime.settings.tz, period_start=start, period_end=end, opens_on=opens,  # type: ignore[arg-type]
+            closes_on=closes, staff_id=user.id if user else 0, now=runtime.now(),  # type: ignore[arg-type]
+        )
+        await uow.commit()
+    if result.outcome == WindowOutcome.BAD_DATES:
+        await message.reply_text(_("These dates do not fit: the window must open before it closes, and close before the holidays start.") + "\n" + _(USAGE))
+        return
+    if result.outcome == WindowOutcome.NO_SERVICE:
+        await message.reply_text(_("No service of the structure is booked in a holiday window."))
+        return
+    names = ", ".join(escape(runtime.structure.service(code).name) for code in result.services)
+    await message.reply_text(
+        _("✅ {services}: the holidays from {start} to {end} may be booked from {opens} to {closes}. Enrolled families are told when it opens.").format(
+            services=names, start=format_day(start), end=format_day(end),  # type: ignore[arg-type]
+            opens=format_moment(result.opens_at, runtime.settings.tz), closes=format_moment(result.closes_at, runtime.settings.tz),  # type: ignore[arg-type]
+        )
+    )
+
+
+async def _listing(runtime) -> str:  # type: ignore[no-untyped-def]
+    async with runtime.database.unit_of_work() as uow:
+        windows = await upcoming_windows(uow, runtime.today())
+    if not windows:
+        return _("No holiday booking window to come.") + "\n" + _(USAGE)
+    lines = [_("<b>Holiday booking windows</b>")]
+    for window, code in windows:
+        lines.append(
+            _("• {service}: {start} – {end}, bookings {opens} – {closes}").format(
+                service=escape(runtime.structure.service(code).name),
+                start=format_day(window.period_starts_on), end=format_day(window.period_ends_on),
+                opens=format_moment(window.opens_at, runtime.settings.tz), closes=format_moment(window.closes_at, runtime.settings.tz),
+            )
+        )
+    return "\n".join(lines)
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/vacances."""
+    return [CommandHandler("vacances", booking_window)]
