@@ -186,3 +186,22 @@ async def test_a_dialogue_in_progress_survives_a_restart(botapi: BotApiStub, run
         assert "maintenant relié" in (await jeanne.next_message()).text
     finally:
         await stop_application(restarted)
+
+
+async def test_an_error_is_answered_in_french_and_logged_without_personal_data(
+    botapi: BotApiStub, link, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+) -> None:
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+
+    async def broken(uow, family_id):  # type: ignore[no-untyped-def]
+        raise ValueError("DUPONT JEAN 06 12 34 56 78 FR7630006000011234567890189")
+
+    monkeypatch.setattr("conversations.home.home_summary", broken)
+    with caplog.at_level("INFO"):
+        await jean.send_command("/accueil")
+        answer = await jean.next_message()
+    assert "une erreur est survenue" in answer.text and "/accueil" in answer.text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "ValueError" in logged
+    assert "DUPONT" not in logged and "06 12" not in logged and "FR76" not in logged
