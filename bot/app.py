@@ -19,6 +19,7 @@ from conversations import documents, family
 from conversations import inbox, staff
 from conversations.staff import history as staff_history
 from conversations.staff import windows as staff_windows
+from conversations.staff import custody as staff_custody
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
@@ -66,6 +67,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(staff.build_handlers(), group=MAIN_GROUP)  # the admin group
     application.add_handlers(staff_history.build_handlers(), group=MAIN_GROUP)  # /historique
     application.add_handlers(staff_windows.build_handlers(), group=MAIN_GROUP)  # /vacances
+    application.add_handlers(staff_custody.build_handlers(), group=MAIN_GROUP)  # /garde
     application.add_handlers(statement.build_handlers(), group=MAIN_GROUP)  # menu:statement
     application.add_handlers(invoices.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)

@@ -59,6 +59,7 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
             BotCommand("famille", _("A family's record")),
             BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
+            BotCommand("garde", _("Garde alternée: /garde N_FAMILLE FIRST_NAME MODE")),
             BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
         ]
 

@@ -61,3 +61,22 @@ async def test_staff_open_the_christmas_holidays_and_a_parent_books(
 async def test_only_staff_open_windows(botapi: BotApiStub, bot: Application, admin_group: FakeGroup, eve: FakeUser) -> None:  # type: ignore[type-arg]
     await eve.send("/vacances 19/12/2026 03/01/2027 23/11/2026 12/12/2026")
     assert "réservée au personnel" in (await eve.next_message()).text
+
+
+async def test_staff_set_garde_alternee_with_garde(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, admin_group: FakeGroup, claire: FakeUser  # type: ignore[type-arg]
+) -> None:
+    from bot.domain.custody import in_custody
+
+    await claire.send("/garde 1001001818331 lucas 02/12/2026", chat=admin_group)
+    answer = await admin_group.next_message()
+    assert "LUCAS" in answer.text and "lundi 30 novembre 2026" in answer.text
+    async with runtime.database.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number("1001001818331")
+        lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
+        link = await uow.repos.planning.family_link(family.id, lucas.id)
+    assert link.custody_reference_monday == dt.date(2026, 11, 30)
+    assert in_custody(link.custody, dt.date(2026, 12, 14), link.custody_reference_monday)
+    assert not in_custody(link.custody, dt.date(2026, 12, 7), link.custody_reference_monday)
+    await claire.send("/garde 1001001818331 NOBODY paire", chat=admin_group)
+    assert "aucun enfant" in (await admin_group.next_message()).text

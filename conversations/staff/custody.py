@@ -1,0 +1,68 @@
+"""/garde N_FAMILLE PRÉNOM MODE: staff set a child's custody in a foyer (garde alternée).
+
+MODE is `complète` (every week), `impaire` / `paire` (odd or even ISO weeks), or a date: the
+foyer has that week and every other week from it.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.domain.custody import monday_of
+from bot.domain.model import Custody
+from bot.domain.staff_input import parse_day, parse_family_number
+from bot.i18n import _, format_day
+from bot.runtime import get_runtime
+from bot.services.custody import CustodyOutcome, set_custody
+from conversations.common import escape
+from conversations.staff.common import Context, command_text, staff_action
+
+MODES = {"complete": Custody.FULL, "complète": Custody.FULL, "impaire": Custody.ODD_WEEKS, "impaires": Custody.ODD_WEEKS,
+         "paire": Custody.EVEN_WEEKS, "paires": Custody.EVEN_WEEKS}
+USAGE = (
+    "Usage: /garde FAMILY_NUMBER FIRST_NAME MODE\n"
+    "MODE: complète (every week), impaire or paire (odd or even weeks), or a date (that week and every other week from it).\n"
+    "Example: /garde 1001001818331 LUCAS 30/11/2026"
+)
+
+
+@staff_action("staff.custody")
+async def custody(update: Update, context: Context) -> None:
+    """Set the custody, or explain how."""
+    message = update.effective_message
+    if message is None:
+        return
+    runtime = get_runtime(context)
+    words = command_text(update).split()
+    number = parse_family_number(words[0]) if words else None
+    mode = words[2].lower() if len(words) == 3 else ""
+    reference = None if mode in MODES else parse_day(mode, runtime.today())
+    if number is None or (mode not in MODES and reference is None):
+        await message.reply_text(_(USAGE))
+        return
+    kind = MODES.get(mode, Custody.EVEN_WEEKS)
+    user = update.effective_user
+    async with runtime.database.unit_of_work() as uow:
+        result = await set_custody(uow, number, words[1], kind, reference, staff_id=user.id if user else 0, now=runtime.now())
+        await uow.commit()
+    if result.outcome == CustodyOutcome.UNKNOWN_FAMILY:
+        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+    elif result.outcome == CustodyOutcome.UNKNOWN_CHILD:
+        await message.reply_text(_("Family {number} has no child named {name}.").format(number=escape(number), name=escape(words[1])))
+    else:
+        what = {
+            Custody.FULL: _("every week"),
+            Custody.ODD_WEEKS: _("odd weeks"),
+            Custody.EVEN_WEEKS: _("even weeks"),
+        }[kind]
+        if reference is not None:
+            what = _("the week of {day} and every other week").format(day=format_day(monday_of(reference)))
+        await message.reply_text(
+            _("✅ {name} is in the care of family {number}: {weeks}.").format(name=escape(result.child_name or ""), number=escape(number), weeks=what)
+        )
+
+
+def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """/garde."""
+    return [CommandHandler("garde", custody)]
