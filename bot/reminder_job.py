@@ -54,8 +54,10 @@ class FanOutReport:
 
 
 class SmoothPacer:
-    """Evenly spaced sends: one every 1/rate seconds, never a burst (bursts arrive clumped and
-    trip Telegram's flood control even under the average rate)."""
+    """Evenly spaced sends, one every 1/rate seconds, never a burst: waiters go one at a time,
+    and each next slot counts from the moment the previous send actually left. (Bursts arrive
+    clumped and trip Telegram's flood control even under the average rate; so would a backlog
+    released at once after the event loop was busy.)"""
 
     def __init__(self, rate: float, clock: Any = time.monotonic) -> None:
         self.interval = 1.0 / rate
@@ -64,13 +66,12 @@ class SmoothPacer:
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
-        """Return at this send's slot."""
+        """Return when this send may leave."""
         async with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+            delay = self._next - self._clock()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = self._clock() + self.interval
 
 
 class SenderLock:
