@@ -8,6 +8,7 @@ Every button names a child by id: it is checked to be one of the tapping parent'
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
@@ -73,6 +74,19 @@ async def _sheet(update: Update, context: Context, child_id: int | None) -> tupl
             return None
         sheet = await child_sheet(uow, family_id, child)
     return family_id, sheet
+
+
+async def _tapped_sheet(update: Update, context: Context) -> tuple[Any, callbacks.Callback, int, ChildSheet] | None:
+    """The tapped button, its data, the family, and the sheet of the child its first argument
+    names (refused and audited when the child is not the family's)."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    if query is None or parsed is None:
+        return None
+    found = await _sheet(update, context, parsed.int_arg(0))
+    if found is None:
+        return None
+    return query, parsed, found[0], found[1]
 
 
 # --- The list and the fiche ----------------------------------------------------------------
@@ -229,15 +243,12 @@ def _person(person: AuthorizedPerson) -> str:
 
 async def show_authorizations(update: Update, context: Context) -> State | None:
     """Les autorisations: who may pick the child up, with the additions and removals asked."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    tapped = await _tapped_sheet(update, context)
+    if tapped is None:
         return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
+    query, _parsed, family_id, sheet = tapped
     await query.answer()
-    await _show_authorizations(update, context, *found)
+    await _show_authorizations(update, context, family_id, sheet)
     return None
 
 
@@ -287,14 +298,10 @@ async def _show_authorizations(update: Update, context: Context, family_id: int,
 
 async def ask_removal(update: Update, context: Context) -> State | None:
     """🗑: confirm before asking for the removal."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    tapped = await _tapped_sheet(update, context)
+    if tapped is None:
         return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    family_id, sheet = found
+    query, parsed, family_id, sheet = tapped
     person = next((p for p in sheet.authorized_persons if p.id == parsed.int_arg(1)), None)
     if person is None:
         await _refuse_person(update, context, family_id, parsed.arg(1))
@@ -413,14 +420,10 @@ def render_health(sheet: ChildSheet, pending: list[HistoryItem], tz: dt.tzinfo) 
 
 async def show_health(update: Update, context: Context) -> State | None:
     """Données sanitaires, with a button per thing that can be added or changed."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    tapped = await _tapped_sheet(update, context)
+    if tapped is None:
         return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    family_id, sheet = found
+    query, parsed, family_id, sheet = tapped
     await query.answer()
     runtime = get_runtime(context)
     async with runtime.database.unit_of_work() as uow:
@@ -446,14 +449,10 @@ async def show_health(update: Update, context: Context) -> State | None:
 
 async def show_enrolment(update: Update, context: Context) -> State | None:
     """📝: the services the child may be enrolled in."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    tapped = await _tapped_sheet(update, context)
+    if tapped is None:
         return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    _family_id, sheet = found
+    query, parsed, _family_id, sheet = tapped
     await query.answer()
     runtime = get_runtime(context)
     async with runtime.database.unit_of_work() as uow:
@@ -479,14 +478,10 @@ async def show_enrolment(update: Update, context: Context) -> State | None:
 
 async def start_enrolment(update: Update, context: Context) -> State | None:
     """A service chosen: open the enrolment form (from which date)."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    tapped = await _tapped_sheet(update, context)
+    if tapped is None:
         return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    family_id, sheet = found
+    query, parsed, family_id, sheet = tapped
     runtime = get_runtime(context)
     async with runtime.database.unit_of_work() as uow:
         services = {s.id: s for s in await enrolable_services(uow, sheet, runtime.today())}

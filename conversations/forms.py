@@ -235,6 +235,21 @@ async def _stale(update: Update) -> None:
         await update.callback_query.answer(_("This form is closed. Open it again from the menu."), show_alert=True)
 
 
+async def _open_draft(update: Update, context: Context) -> tuple[Any, callbacks.Callback, dict[str, Any], Form] | None:
+    """The tapped button, its parsed data, and the form draft it belongs to; None (after saying
+    the form is closed when it is gone) when there is nothing to act on."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    if query is None or parsed is None:
+        return None
+    draft = _draft(context, parsed.arg(0))
+    form = forms.get_form(draft["form"]) if draft else None
+    if draft is None or form is None:
+        await _stale(update)
+        return None
+    return query, parsed, draft, form
+
+
 # --- Steps ---------------------------------------------------------------------------------
 
 
@@ -270,14 +285,12 @@ async def start_form(update: Update, context: Context) -> State | None:
 
 async def tap_field(update: Update, context: Context) -> State | None:
     """A field's button: offer its choices, or ask for the value to type."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    opened = await _open_draft(update, context)
+    if opened is None:
         return END
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
+    query, parsed, draft, form = opened
     index = parsed.int_arg(1)
-    if draft is None or form is None or index is None or index >= len(form.fields):
+    if index is None or index >= len(form.fields):
         await _stale(update)
         return END
     field = form.fields[index]
@@ -312,14 +325,12 @@ async def _ask_value(update: Update, form: Form, field: Field, draft: dict[str, 
 
 async def tap_choice(update: Update, context: Context) -> State | None:
     """A choice (Oui/Non, CAF/MSA…) for a field."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    opened = await _open_draft(update, context)
+    if opened is None:
         return END
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
+    query, parsed, draft, form = opened
     index, position = parsed.int_arg(1), parsed.int_arg(2)
-    if draft is None or form is None or index is None or position is None or index >= len(form.fields):
+    if index is None or position is None or index >= len(form.fields):
         await _stale(update)
         return END
     field = form.fields[index]
@@ -373,15 +384,10 @@ async def remind_value(update: Update, context: Context) -> State | None:
 
 async def back_to_form(update: Update, context: Context) -> State | None:
     """Back from a choice or from the confirmation to the form."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    opened = await _open_draft(update, context)
+    if opened is None:
         return END
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
-    if draft is None or form is None:
-        await _stale(update)
-        return END
+    query, _parsed, draft, form = opened
     draft["awaiting"] = None
     await query.answer()
     await show(update, *render_form(form, draft))
@@ -390,15 +396,10 @@ async def back_to_form(update: Update, context: Context) -> State | None:
 
 async def ask_confirmation(update: Update, context: Context) -> State | None:
     """"Send": check the form is complete, then show the changes to confirm."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    opened = await _open_draft(update, context)
+    if opened is None:
         return END
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
-    if draft is None or form is None:
-        await _stale(update)
-        return END
+    query, _parsed, draft, form = opened
     changed = _changed(form, draft)
     if form.mode is FormMode.CHANGE and not changed:
         await query.answer(_("You have not changed anything yet: tap a field to change it."), show_alert=True)

@@ -2323,6 +2323,11 @@ class BotApiStub:
             raise AssertionError(f"Button {label!r} sends no callback query: {button}")
         return self._callback_query(user, stored, button["callback_data"])
 
+    def callback_query(self, user: FakeUser, message: ChatMessage, data: str) -> str:
+        """Queues a callback query with any `data` from `message`, as a tampered client (or a
+        second tap on a button already replaced) sends; returns the query id."""
+        return self._callback_query(user, self._live_message(message), data)
+
     def _callback_query(self, user: FakeUser, stored: StoredMessage, data: str) -> str:
         query_id = f"{next(self._query_numbers)}{secrets.token_hex(6)}"
         self._open_queries[query_id] = {
@@ -2573,7 +2578,7 @@ class FakeUser(_ChatView):
     async def tap_data(self, message: ChatMessage, data: str) -> str:
         """Sends a callback query with arbitrary data from ``message``, as a modified client can
         (to test that the bot never trusts a button's data). Returns the query id."""
-        query_id = self._stub._callback_query(self, self._stub._live_message(message), data)
+        query_id = self._stub.callback_query(self, message, data)
         await asyncio.sleep(0)
         return query_id
 
