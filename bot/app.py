@@ -6,9 +6,12 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 from bot.errors import handle_error
+from bot.ratelimit import TelegramRateLimiter
+from bot.sender import OutboxSender
+from bot.update_processor import ChatOrderedUpdateProcessor
 from bot.i18n import _, use_language
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.absence_job import schedule_absence_job
@@ -36,9 +39,11 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
         .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
-        .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate_per_second, max_retries=3))
+        .rate_limiter(TelegramRateLimiter(overall_per_second=settings.send_rate_per_second))
+        .concurrent_updates(ChatOrderedUpdateProcessor(settings.max_concurrent_updates))
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
-        .post_init(_publish_commands)
+        .post_init(_post_init)
+        .post_stop(_stop_sender)
         .post_shutdown(_close_database)
         .build()
     )
@@ -81,6 +86,37 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(language.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(fallback.build_handlers(), group=MAIN_GROUP)
     application.add_error_handler(handle_error)
+
+
+SENDER_KEY = "outbox_sender"
+
+
+def get_sender(application: Application) -> OutboxSender | None:  # type: ignore[type-arg]
+    """The application's outbox sender, once started."""
+    sender: OutboxSender | None = application.bot_data.get(SENDER_KEY)
+    return sender
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Publish the command menu and start the outbox sender."""
+    await _publish_commands(application)
+    runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    limiter = application.bot.rate_limiter
+    sender = OutboxSender(
+        runtime,
+        application.bot,
+        limiter if isinstance(limiter, TelegramRateLimiter) else None,
+        concurrency=runtime.settings.outbox_concurrency,
+    )
+    application.bot_data[SENDER_KEY] = sender
+    await sender.start()
+
+
+async def _stop_sender(application: Application) -> None:  # type: ignore[type-arg]
+    """Let the sends in flight finish, then stop the sender."""
+    sender = get_sender(application)
+    if sender is not None:
+        await sender.stop()
 
 
 async def _close_database(application: Application) -> None:  # type: ignore[type-arg]

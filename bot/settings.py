@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     reminder_interval_seconds: int = Field(default=60, ge=0, le=3600)
     send_rate_per_second: int = Field(default=30, ge=1, le=1000)
+    max_concurrent_updates: int = Field(default=32, ge=1, le=1024)
+    """Updates of different chats handled at the same time (one chat's are always in order)."""
+    outbox_concurrency: int = Field(default=8, ge=1, le=64)
+    """Messages of the outbox being sent at the same time."""
     payment_provider_token: str = Field(default="", repr=False)
     """Telegram Payments provider token (@BotFather > Payments); online payment needs it."""
 

@@ -1,22 +1,28 @@
-"""Shared pieces of the parent dialogues: the main menu, replying or editing, the link guard.
+"""Shared pieces of the parent dialogues: the main menu, replying or editing, the guard.
 
-A handler calls `linked_family` first: it answers unlinked users with how to link, so no
-family data is ever shown to them.
+A parent's handler is wrapped with `parent_handler`: the tapped button's query is answered
+at once (best effort: a query too old never stops the action), and the refusals a service
+raises become answers: `NotLinked` tells the person how to link (no family data is ever shown
+to them), `NotAllowed` says the button is no longer valid.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.i18n import _
 from bot.runtime import get_runtime
 from bot.services.home import family_id_of_user
+from bot.services.use_case import NotAllowed, NotLinked
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +78,57 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None 
         await chat.send_message(text, reply_markup=keyboard)
 
 
+Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+
+
+async def answer_query(update: Update, text: str | None = None, *, show_alert: bool = False) -> None:
+    """Answer the tapped button's query; its failure (a query too old) does not stop the action."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:
+        logger.info("callback query not answered: %s", type(exc).__name__)
+
+
+def parent_handler(handler: Handler | None = None, *, answers_itself: bool = False) -> Any:
+    """Wrap a parent's handler: answer the query first, turn service refusals into answers.
+
+    `answers_itself=True` for a handler that answers its query with a text of its own.
+    """
+
+    def decorate(inner: Handler) -> Handler:
+        @functools.wraps(inner)
+        async def wrapped(update: Update, context: Context) -> Any:
+            if not answers_itself:
+                await answer_query(update)
+            try:
+                return await inner(update, context)
+            except NotLinked:
+                await tell_how_to_link(update, answered=not answers_itself)
+            except NotAllowed:
+                await stale_button(update)
+            return None
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate(handler) if handler is not None else decorate
+
+
+async def stale_button(update: Update) -> None:
+    """A button that names nothing the person may act on any more."""
+    await show(update, _("This button is no longer valid."), back_to_home_keyboard())
+
+
+def user_id_of(update: Update) -> int:
+    """The id of the person behind the update (every parent update has one)."""
+    user = update.effective_user
+    if user is None:
+        raise NotLinked()
+    return user.id
+
+
 async def linked_family(update: Update, context: Context) -> int | None:
     """The family of the user, or None after telling an unlinked user how to link."""
     user = update.effective_user
@@ -85,10 +142,10 @@ async def linked_family(update: Update, context: Context) -> int | None:
     return family_id
 
 
-async def tell_how_to_link(update: Update) -> None:
+async def tell_how_to_link(update: Update, *, answered: bool = False) -> None:
     """Explain to an unlinked user how to link their account (and show nothing else)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    if not answered:
+        await answer_query(update)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_message(how_to_link_text(), reply_markup=ReplyKeyboardRemove())

@@ -6,6 +6,8 @@ work and reach tables only through its repositories.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -49,11 +51,14 @@ def _sqlite_begin_immediate(connection: Any) -> None:
 
 
 class UnitOfWork:
-    """One transaction: repositories over one session, committed once by the caller."""
+    """One transaction: repositories over one session, committed once by the service."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, on_outbox_commit: Callable[[], None] | None = None) -> None:
         self.session = session
         self.repos = Repositories(session)
+        self.outbox_written = False
+        """Set when the transaction wrote outbox rows: committing then wakes the sender."""
+        self._on_outbox_commit = on_outbox_commit
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -69,8 +74,12 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
-        """Make the work of this unit durable."""
+        """Make the work of this unit durable (and wake the sender when it wrote messages)."""
         await self.session.commit()
+        if self.outbox_written:
+            self.outbox_written = False
+            if self._on_outbox_commit is not None:
+                self._on_outbox_commit()
 
     async def rollback(self) -> None:
         """Forget the work of this unit."""
@@ -84,6 +93,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._outbox_listeners: list[Callable[[], None]] = []
 
     @property
     def backend(self) -> str:
@@ -92,7 +102,29 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work; use as `async with db.unit_of_work() as uow:`."""
-        return UnitOfWork(self._sessions())
+        return UnitOfWork(self._sessions(), self._outbox_committed)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work committed when the block ends normally, rolled back otherwise.
+
+        The way a service owns its transaction: `async with db.transaction() as uow: ...`.
+        """
+        async with self.unit_of_work() as uow:
+            yield uow
+            await uow.commit()
+
+    def on_outbox_commit(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after each commit that wrote outbox rows (the sender's wake-up).
+
+        Returns the function that stops calling it.
+        """
+        self._outbox_listeners.append(listener)
+        return lambda: self._outbox_listeners.remove(listener)
+
+    def _outbox_committed(self) -> None:
+        for listener in self._outbox_listeners:
+            listener()
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -567,6 +567,39 @@ class ReminderLog(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class OutboxMessage(Base):
+    """A message the bot starts on its own, written in the transaction of the change behind it.
+
+    The sender (`bot.sender`) claims pending rows, renders them with their template in the
+    recipient's language, sends them and marks them. `audience` "account" writes to `chat_id`;
+    "staff" writes to the admin group, resolved when sent.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "available_at", "id"),
+        UniqueConstraint("dedupe_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    audience: Mapped[str] = mapped_column(String(16))  # account, staff
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    family_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    language: Mapped[str | None] = mapped_column(String(8))
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON)
+
+
 class AuditEntry(Base):
     """What was done, by whom, and whether it was allowed. Never holds health or bank data."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.account import InvoiceFacts, PaymentFacts, allocate_payments, paid_by_invoice
 from bot.domain.model import Custody, RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
+from storage.outbox_repository import OutboxRepository
 from storage.models import (
     AuditEntry,
     AuthorizedPerson,
@@ -1176,3 +1177,4 @@ class Repositories:
         self.export = ExportRepository(session)
         self.planning = PlanningRepository(session)
         self.reminders = ReminderRepository(session)
+        self.outbox = OutboxRepository(session)

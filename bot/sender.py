@@ -1,0 +1,418 @@
+"""The outbox sender: the one place that delivers what the bot starts on its own.
+
+Services write outbox rows in the transaction of the change behind them (`bot.services.outbox`);
+this sender drains the table. One sender runs per deployment (a PostgreSQL advisory lock
+chooses which process; another takes over within `lock_retry_seconds` when it dies). It:
+
+- claims due rows, most urgent first (`FOR UPDATE SKIP LOCKED` on PostgreSQL; the SQLite write
+  lock elsewhere), a few at a time, and marks each one sent right after Telegram took it;
+- renders each row with its template (`bot.outgoing`) in the recipient's language;
+- sends through the bot's one rate limiter (`bot.ratelimit`) as background traffic, so that
+  answers to parents go first and Telegram's limits hold;
+- groups request cards into one summary when several wait for the admin group;
+- retries network errors with a growing delay until the row's `expires_at`, marks a blocked or
+  deleted account unreachable instead of retrying it, and records every other refusal.
+
+After a `kill -9` nothing is lost: rows claimed but not yet marked are put back when the next
+sender starts, so the messages that were in flight at that instant (at most `concurrency`)
+may arrive twice. We chose this side because Telegram gives no way to ask whether a message
+arrived, and a lost decision or request card costs more than a repeated one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from telegram import Message
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.errors import describe_error
+from bot.i18n import DEFAULT_LANGUAGE, normalize_language, use_language
+from bot.outgoing import Outgoing, Template, get_template, groupable_templates
+from bot.ratelimit import BACKGROUND, TelegramRateLimiter, retry_after_seconds
+from bot.runtime import Runtime
+from bot.services.outbox import ACCOUNT, STAFF
+from bot.telegram_text import CAPTION_LIMIT, cut, fits, split
+from storage.locks import AdvisoryLock
+from storage.models import OutboxMessage
+from storage.outbox_repository import EXPIRED, FAILED, SENT, SKIPPED, UNREACHABLE
+
+logger = logging.getLogger(__name__)
+
+SENDER_LOCK_KEY = 0x5046_4F55_5442  # "PFOUTB"
+DIGEST_SIZE = 20
+"""Request cards listed in one summary."""
+INDIVIDUAL_RESERVE = 6
+"""A lone card is posted on its own while more than this many group posts remain free."""
+GROUP_RETRY_SECONDS = 300.0
+"""When the admin group cannot be written to (bot removed, wrong id), try again this much later."""
+MAX_BACKOFF_SECONDS = 300.0
+_UNREACHABLE_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "not enough rights", "have no rights")
+
+
+class Verdict(Enum):
+    """What a Telegram error means for the row."""
+
+    UNREACHABLE = "unreachable"
+    RETRY = "retry"
+    DONE = "done"
+    GONE = "gone"
+    REFUSED = "refused"
+
+
+def classify(error: TelegramError) -> Verdict:
+    """The one reading of Telegram's errors for messages the bot starts."""
+    if isinstance(error, Forbidden):
+        return Verdict.UNREACHABLE
+    if isinstance(error, BadRequest):
+        detail = str(error).lower()
+        if any(hint in detail for hint in _UNREACHABLE_HINTS):
+            return Verdict.UNREACHABLE
+        if "not modified" in detail:
+            return Verdict.DONE
+        if "message to edit not found" in detail or "message can't be edited" in detail:
+            return Verdict.GONE
+        return Verdict.REFUSED
+    if isinstance(error, (RetryAfter, NetworkError)):
+        return Verdict.RETRY
+    return Verdict.REFUSED
+
+
+@dataclass
+class SenderFigures:
+    """What the sender did since it started."""
+
+    sent: int = 0
+    skipped: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    retried: int = 0
+    expired: int = 0
+    digests: int = 0
+
+
+class OutboxSender:
+    """Drains the outbox while the application runs (see the module's docstring)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        bot: Any,
+        limiter: TelegramRateLimiter | None,
+        *,
+        concurrency: int = 8,
+        poll_seconds: float = 1.0,
+        lock_retry_seconds: float = 10.0,
+    ) -> None:
+        self.runtime = runtime
+        self.bot = bot
+        self.limiter = limiter
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.lock_retry_seconds = lock_retry_seconds
+        self.figures = SenderFigures()
+        self._lock = AdvisoryLock(runtime.database, SENDER_LOCK_KEY)
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._unsubscribe: Any = None
+        self._claims_released = False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start draining in the background."""
+        self._loop = asyncio.get_running_loop()
+        self._event = asyncio.Event()
+        self._stopping = False
+        self._unsubscribe = self.runtime.database.on_outbox_commit(self.wake)
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, then stop (SIGTERM loses nothing)."""
+        self._stopping = True
+        self.wake()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self._lock.release()
+
+    def wake(self) -> None:
+        """Something was written: look at the outbox now."""
+        if self._event is None or self._loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._event.set()
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            if not await self._lock.try_acquire():
+                await self._pause(self.lock_retry_seconds)
+                continue
+            if not self._claims_released:
+                await self._release_claims()
+            try:
+                handled = await self.drain_once()
+            except Exception as exc:  # noqa: BLE001 - the sender must outlive one bad round
+                logger.error("outbox sender: %s", describe_error(exc))
+                handled = 0
+                await self._pause(self.poll_seconds)
+            if not handled:
+                await self._pause(self.poll_seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        assert self._event is not None
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        self._event.clear()
+
+    async def _release_claims(self) -> None:
+        async with self.runtime.database.transaction() as uow:
+            released = await uow.repos.outbox.release_claims()
+        if released:
+            logger.warning("outbox: %s messages in flight at the last stop are sent again", released)
+        self._claims_released = True
+
+    # ------------------------------------------------------------------ one round
+
+    async def drain_once(self) -> int:
+        """Send what is due now; returns how many rows were handled."""
+        handled = await self._send_cards_waiting_for_staff()
+        rows = await self._claim()
+        if rows:
+            semaphore = asyncio.Semaphore(self.concurrency)
+
+            async def one(row: OutboxMessage) -> None:
+                async with semaphore:
+                    await self._send_row(row)
+
+            await asyncio.gather(*(one(row) for row in rows))
+        return handled + len(rows)
+
+    async def _claim(self) -> list[OutboxMessage]:
+        now = self.runtime.now()
+        admin = self.runtime.settings.admin_chat_id
+        async with self.runtime.database.transaction() as uow:
+            rows = await uow.repos.outbox.claim(now, self.concurrency, audience=ACCOUNT)
+            staff_room = self._staff_room(admin)
+            if staff_room:
+                rows += await uow.repos.outbox.claim(now, staff_room, audience=STAFF, exclude_templates=groupable_templates())
+            expired = [row for row in rows if row.expires_at is not None and row.expires_at <= now]
+            await uow.repos.outbox.finish([row.id for row in expired], EXPIRED, now)
+        self.figures.expired += len(expired)
+        return [row for row in rows if row not in expired]
+
+    def _staff_room(self, admin: int | None) -> int:
+        """How many admin-group rows may be claimed now."""
+        if admin is None:
+            return self.concurrency  # rendered and skipped: no group to post in
+        if self.limiter is None:
+            return self.concurrency
+        return min(self.concurrency, self.limiter.group_free(admin))
+
+    async def _send_cards_waiting_for_staff(self) -> int:
+        """Request cards for the group: one by one while it is quiet, else summaries."""
+        groupable = groupable_templates()
+        if not groupable:
+            return 0
+        now = self.runtime.now()
+        admin = self.runtime.settings.admin_chat_id
+        async with self.runtime.database.unit_of_work() as uow:
+            waiting = await uow.repos.outbox.pending_of(STAFF, groupable, now, DIGEST_SIZE * 3)
+        if not waiting:
+            return 0
+        free = self._staff_room(admin) if admin is not None else self.concurrency
+        if free == 0:
+            return 0
+        if len(waiting) == 1 and (admin is None or free > INDIVIDUAL_RESERVE or self.limiter is None):
+            rows = await self._claim_ids([waiting[0].id])
+            for row in rows:
+                await self._send_row(row)
+            return len(rows)
+        handled = 0
+        by_template: dict[str, list[OutboxMessage]] = {}
+        for row in waiting:
+            by_template.setdefault(row.template, []).append(row)
+        for name, rows in by_template.items():
+            for start in range(0, len(rows), DIGEST_SIZE):
+                if free <= 0:
+                    return handled
+                claimed = await self._claim_ids([row.id for row in rows[start : start + DIGEST_SIZE]])
+                if claimed:
+                    await self._send_digest(get_template(name), claimed)
+                    handled += len(claimed)
+                    free -= 1
+        return handled
+
+    async def _claim_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:
+        async with self.runtime.database.transaction() as uow:
+            return await uow.repos.outbox.claim(self.runtime.now(), len(ids), audience=STAFF, ids=ids)
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send_row(self, row: OutboxMessage) -> None:
+        entry = get_template(row.template)
+        chat_id = self._chat_of(row)
+        if entry is None or chat_id is None:
+            why = "unknown template" if entry is None else "no admin group"
+            if entry is None:
+                logger.error("outbox row %s: template %s is not registered", row.id, row.template)
+            await self._finish(row, SKIPPED if chat_id is None else FAILED, why)
+            return
+        try:
+            with use_language(self._language_of(row)):
+                outgoing = await entry.render(self.runtime, row.params)
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+            logger.error("outbox row %s (%s) not rendered: %s", row.id, row.template, describe_error(exc))
+            await self._finish(row, FAILED, type(exc).__name__)
+            return
+        if outgoing is None:
+            await self._finish(row, SKIPPED, None)
+            return
+        try:
+            message_ids = await deliver(self.bot, chat_id, outgoing)
+        except TelegramError as exc:
+            await self._failed(row, chat_id, exc)
+            return
+        await self._sent(row, entry, chat_id, message_ids)
+
+    async def _send_digest(self, entry: Template | None, rows: list[OutboxMessage]) -> None:
+        admin = self.runtime.settings.admin_chat_id
+        if entry is None or entry.digest is None or admin is None:
+            for row in rows:
+                await self._send_row(row)
+            return
+        params = [row.params for row in rows]
+        try:
+            with use_language(DEFAULT_LANGUAGE):
+                outgoing = await entry.digest(self.runtime, params)
+            message_ids = await deliver(self.bot, admin, outgoing) if outgoing is not None else []
+        except TelegramError as exc:
+            for row in rows:
+                await self._failed(row, admin, exc)
+            return
+        now = self.runtime.now()
+        async with self.runtime.database.transaction() as uow:
+            if entry.on_digest_sent is not None and message_ids:
+                await entry.on_digest_sent(uow, params, message_ids[-1])
+            await uow.repos.outbox.finish([row.id for row in rows], SENT if message_ids else SKIPPED, now, message_ids=message_ids)
+        self.figures.digests += 1
+        self.figures.sent += len(rows)
+
+    async def _sent(self, row: OutboxMessage, entry: Template, chat_id: int, message_ids: list[int]) -> None:
+        now = self.runtime.now()
+        if entry.on_sent is not None:
+            try:
+                async with self.runtime.database.transaction() as uow:
+                    await entry.on_sent(uow, row.params, message_ids)
+            except Exception as exc:  # noqa: BLE001 - the message is out: never send it again
+                logger.error("outbox row %s: after-send step failed: %s", row.id, describe_error(exc))
+        async with self.runtime.database.transaction() as uow:
+            await uow.repos.outbox.finish([row.id], SENT, now, message_ids=message_ids)
+            if row.audience == ACCOUNT:
+                await uow.repos.telegram.mark_reachable([chat_id])
+        self.figures.sent += 1
+
+    async def _failed(self, row: OutboxMessage, chat_id: int, error: TelegramError) -> None:
+        verdict = classify(error)
+        name = type(error).__name__
+        if verdict is Verdict.DONE:
+            await self._finish(row, SENT, None)
+        elif verdict is Verdict.GONE:
+            await self._finish(row, SKIPPED, name)
+        elif verdict is Verdict.UNREACHABLE and row.audience == ACCOUNT:
+            async with self.runtime.database.transaction() as uow:
+                await uow.repos.outbox.finish([row.id], UNREACHABLE, self.runtime.now(), error=name)
+                await uow.repos.telegram.mark_unreachable([chat_id], self.runtime.now())
+            self.figures.unreachable += 1
+        elif verdict is Verdict.UNREACHABLE:
+            logger.error("the bot cannot post in the admin group (ADMIN_CHAT_ID wrong, bot removed?); messages wait")
+            await self._retry(row, GROUP_RETRY_SECONDS, name)
+        elif verdict is Verdict.RETRY:
+            delay = retry_after_seconds(error) if isinstance(error, RetryAfter) else min(MAX_BACKOFF_SECONDS, 2.0 ** row.attempts)
+            logger.warning("outbox row %s not sent yet (%s), next try in %.0fs", row.id, name, delay)
+            await self._retry(row, delay, name)
+        else:
+            logger.warning("Telegram refused outbox row %s (%s): %s", row.id, row.template, name)
+            await self._finish(row, FAILED, name)
+
+    async def _retry(self, row: OutboxMessage, delay: float, error: str) -> None:
+        at = self.runtime.now() + dt.timedelta(seconds=delay)
+        if row.expires_at is not None and at >= row.expires_at:
+            await self._finish(row, EXPIRED, error)
+            return
+        async with self.runtime.database.transaction() as uow:
+            await uow.repos.outbox.retry_later(row.id, at, error)
+        self.figures.retried += 1
+
+    async def _finish(self, row: OutboxMessage, status: str, error: str | None) -> None:
+        async with self.runtime.database.transaction() as uow:
+            await uow.repos.outbox.finish([row.id], status, self.runtime.now(), error=error)
+        counter = {SENT: "sent", SKIPPED: "skipped", FAILED: "failed", EXPIRED: "expired", UNREACHABLE: "unreachable"}[status]
+        setattr(self.figures, counter, getattr(self.figures, counter) + 1)
+
+    def _chat_of(self, row: OutboxMessage) -> int | None:
+        return self.runtime.settings.admin_chat_id if row.audience == STAFF else row.chat_id
+
+    @staticmethod
+    def _language_of(row: OutboxMessage) -> str:
+        return DEFAULT_LANGUAGE if row.audience == STAFF else normalize_language(row.language)
+
+
+async def deliver(bot: Any, chat_id: int, outgoing: Outgoing) -> list[int]:
+    """Send (or edit) one rendered message; returns the ids of the messages posted."""
+    if outgoing.edit_message_id is not None:
+        await _edit(bot, chat_id, outgoing)
+        return [outgoing.edit_message_id]
+    pieces = split(outgoing.text)
+    posted: list[Message] = []
+    if outgoing.attachment is not None:
+        if len(pieces) == 1 and fits(outgoing.text, CAPTION_LIMIT):
+            return [(await _send_file(bot, chat_id, outgoing, caption=outgoing.text, keyboard=outgoing.keyboard)).message_id]
+        posted.append(await _send_file(bot, chat_id, outgoing, caption=None, keyboard=None))
+    for index, piece in enumerate(pieces):
+        keyboard = outgoing.keyboard if index == len(pieces) - 1 else None
+        posted.append(await bot.send_message(chat_id, piece, reply_markup=keyboard, rate_limit_args=BACKGROUND))
+    return [message.message_id for message in posted]
+
+
+async def _send_file(bot: Any, chat_id: int, outgoing: Outgoing, *, caption: str | None, keyboard: Any) -> Message:
+    assert outgoing.attachment is not None
+    send = bot.send_photo if outgoing.attachment.kind == "photo" else bot.send_document
+    message: Message = await send(chat_id, outgoing.attachment.file_id, caption=caption, reply_markup=keyboard, rate_limit_args=BACKGROUND)
+    return message
+
+
+async def _edit(bot: Any, chat_id: int, outgoing: Outgoing) -> None:
+    try:
+        await bot.edit_message_text(
+            outgoing.text, chat_id=chat_id, message_id=outgoing.edit_message_id, reply_markup=outgoing.keyboard, rate_limit_args=BACKGROUND
+        )
+    except BadRequest as exc:
+        if "there is no text" not in str(exc).lower():
+            raise
+        await bot.edit_message_caption(
+            chat_id=chat_id,
+            message_id=outgoing.edit_message_id,
+            caption=cut(outgoing.text, CAPTION_LIMIT),
+            reply_markup=outgoing.keyboard,
+            rate_limit_args=BACKGROUND,
+        )

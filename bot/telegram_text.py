@@ -1,0 +1,55 @@
+"""Lengths as Telegram counts them: UTF-16 code units (4,096 per message, 1,024 per caption).
+
+Python counts code points; an emoji is one of them and two UTF-16 units. Every place the bot
+checks, splits or cuts a text before sending measures it here.
+"""
+
+from __future__ import annotations
+
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def utf16_len(text: str) -> int:
+    """The length Telegram measures."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fits(text: str, limit: int = MESSAGE_LIMIT) -> bool:
+    """True when Telegram accepts `text` under `limit`."""
+    return utf16_len(text) <= limit
+
+
+def cut(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` shortened to at most `limit` units, ending with `ellipsis` when cut."""
+    if fits(text, limit):
+        return text
+    budget = limit - utf16_len(ellipsis)
+    kept: list[str] = []
+    for char in text:
+        budget -= utf16_len(char)
+        if budget < 0:
+            break
+        kept.append(char)
+    return "".join(kept) + ellipsis
+
+
+def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """`text` in pieces of at most `limit` units, cut between lines where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = line if not current else current + "\n" + line
+        if fits(candidate, limit):
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while not fits(line, limit):
+            head = cut(line, limit, ellipsis="")
+            pieces.append(head)
+            line = line[len(head) :]
+        current = line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
