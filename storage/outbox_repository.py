@@ -167,6 +167,13 @@ class OutboxRepository:
             await self.session.execute(select(func.min(OutboxMessage.available_at)).where(OutboxMessage.status == PENDING))
         ).scalar_one()
 
+    async def with_keys(self, keys: Sequence[str]) -> list[OutboxMessage]:
+        """The rows queued under these dedupe keys."""
+        if not keys:
+            return []
+        query = select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(list(keys))).order_by(OutboxMessage.id)
+        return list((await self.session.execute(query)).scalars())
+
     async def of_template(self, template: str, **params: Any) -> list[OutboxMessage]:
         """Rows of a template (filtered on params in Python): for tests and the admin tools."""
         rows = (await self.session.execute(select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id))).scalars()

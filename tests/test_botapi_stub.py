@@ -527,3 +527,18 @@ async def test_application_story_over_long_polling(stub: BotApiStub, jean: FakeU
 
     assert stub.rejections == []
     assert [c.method for c in stub.calls() if c.method != "getUpdates"][:1] == ["getMe"]
+
+
+async def test_held_calls_hang_after_the_first_ones_and_are_never_carried_out(stub: BotApiStub, bot: telegram.Bot) -> None:
+    stub.user(JEAN)
+    stub.hold("sendMessage", chat_id=JEAN, after=1)
+    await bot.send_message(JEAN, "passes")
+    held = asyncio.create_task(bot.send_message(JEAN, "hangs"))
+    await stub.wait_held(1, timeout=5)
+    assert not held.done()
+    stub.release()
+    with pytest.raises(NetworkError):
+        await held
+    assert [m.text for m in stub.messages(JEAN)] == ["passes"]
+    await bot.send_message(JEAN, "after the release")
+    assert stub.held == 0 and len(stub.messages(JEAN)) == 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
@@ -137,3 +138,35 @@ async def _queue(uow: UnitOfWork, messages: list[NewMessage]) -> None:
     if messages:
         await uow.repos.outbox.add(messages)
         uow.outbox_written = True
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON for outbox params: dates, instants and amounts keep their type."""
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def revive(value: Any) -> Any:
+    """The values `plain` wrote, back to dates, instants and amounts (lists stay lists)."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            (key, item), = value.items()
+            if key == "$datetime":
+                return dt.datetime.fromisoformat(item)
+            if key == "$date":
+                return dt.date.fromisoformat(item)
+            if key == "$decimal":
+                return Decimal(item)
+        return {key: revive(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revive(item) for item in value]
+    return value

@@ -28,8 +28,16 @@ from bot.domain.reminders import (
 )
 from bot.domain.rules import InBookingWindow
 from bot.services.bookings import Planning, load_planning
+from bot.services.outbox import ACCOUNT, STAFF, Priority, plain, queue_many, revive
+from bot.services.staff_day import Headcount, headcount
+from bot.services.use_case import use_case
 from bot.structure import Structure
-from storage.db import UnitOfWork
+from storage.db import Database, UnitOfWork
+from storage.models import utcnow
+from storage.outbox_repository import NewMessage
+
+REMINDER_TEMPLATE = "reminders.reminder"
+STAFF_KINDS = frozenset({ReminderKind.HEADCOUNT, ReminderKind.DIGEST})
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,89 @@ async def due_reminders(
     found += await _invoice_reminders(uow, today, settings)
     found += await _vaccine_reminders(uow, today, settings)
     return await _not_yet_logged(uow, [r for r in found if r.kind in settings.kinds])
+
+
+@dataclass(frozen=True)
+class QueuedReminders:
+    """What one tick found due and queued."""
+
+    due: int
+    keys: list[str]
+    """The outbox dedupe keys of the messages queued (one per reminder)."""
+
+
+async def queue_due_reminders(
+    db: Database,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    *,
+    admin_chat_id: int | None,
+    settings: ReminderSettings = ReminderSettings(),
+) -> QueuedReminders:
+    """Find what is due, record each reminder once in the log and queue its message, in one
+    transaction: two processes ticking together queue each reminder once."""
+    async with use_case(db) as uow:
+        reminders = await due_reminders(uow, structure, tz, now, admin_chat_id=admin_chat_id, settings=settings)
+        messages = [_outbox_message(log_id, reminder, now) for log_id, reminder in await claim(uow, reminders, now)]
+        await queue_many(uow, messages)
+    return QueuedReminders(len(reminders), [m.dedupe_key for m in messages if m.dedupe_key])
+
+
+def _outbox_message(log_id: int, reminder: Reminder, now: dt.datetime) -> NewMessage:
+    staff = reminder.kind in STAFF_KINDS
+    return NewMessage(
+        audience=STAFF if staff else ACCOUNT,
+        chat_id=None if staff else reminder.recipient,
+        template=REMINDER_TEMPLATE,
+        params={
+            "log_id": log_id,
+            "kind": reminder.kind.value,
+            "recipient": reminder.recipient,
+            "subject": reminder.subject,
+            "family_id": reminder.family_id,
+            "details": plain(reminder.details),
+        },
+        language=reminder.language,
+        priority=int(Priority.REMINDER),
+        available_at=now,
+        family_id=reminder.family_id,
+        expires_at=_useful_until(reminder),
+        dedupe_key=f"reminder:{log_id}",
+    )
+
+
+def _useful_until(reminder: Reminder) -> dt.datetime | None:
+    """After its cutoff a booking reminder is pointless; after closing, a window's opening too."""
+    if reminder.kind == ReminderKind.BOOKING:
+        deadline: dt.datetime = reminder.details["deadline"]
+        return deadline
+    if reminder.kind == ReminderKind.WINDOW_OPEN:
+        closes_at: dt.datetime = reminder.details["closes_at"]
+        return closes_at
+    return None
+
+
+def reminder_from(params: dict[str, Any]) -> Reminder:
+    """The reminder an outbox row was queued for."""
+    return Reminder(
+        ReminderKind(params["kind"]),
+        params["recipient"],
+        params["subject"],
+        family_id=params.get("family_id"),
+        details=revive(params["details"]),
+    )
+
+
+async def mark_reminder_sent(uow: UnitOfWork, params: dict[str, Any], message_ids: Sequence[int]) -> None:
+    """The reminder's message went out (recorded in the log beside its claim)."""
+    await uow.repos.reminders.mark_sent([params["log_id"]], utcnow())
+
+
+async def headcounts_of(db: Database, days: Sequence[dt.date]) -> list[Headcount]:
+    """The headcount of each day, read when the staff's reminder is sent."""
+    async with use_case(db) as uow:
+        return [await headcount(uow, day) for day in days]
 
 
 async def claim(uow: UnitOfWork, reminders: Sequence[Reminder], now: dt.datetime) -> list[tuple[int, Reminder]]:

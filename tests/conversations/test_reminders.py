@@ -1,5 +1,5 @@
 """Reminders through the real bot and the local Bot API: content, exactly once, restarts,
-429s, blocked parents, preferences, staff headcount and digest, two senders."""
+429s, blocked parents, preferences, staff headcount and digest, two ticks at once."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ from telegram.ext import Application
 
 from bot.domain.model import DayStatus, RequestKind
 from bot import reminder_job
+from bot.services.outbox import tell_account
 from bot.domain.reminders import ReminderKind
 from bot.services.reminders import ReminderSettings
 from bot.runtime import Runtime
 from bot.services import bookings
 from bot.services.requests import submit_request
 from storage.models import TelegramLink, Vaccination
-from tests.conversations.conftest import Clock
+from tests.conversations.conftest import Clock, start_application, stop_application
+from tests.support.outbox import Delivered, deliver_reminders, wait_until_final
 from tests.support.botapi import BotApiStub
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -37,10 +39,11 @@ async def link_directly(runtime: Runtime, user_id: int, number: str) -> int:
         return family.id
 
 
-async def run_reminders(bot, runtime: Runtime, *kinds: ReminderKind):  # type: ignore[no-untyped-def]
-    """Run the job once, for the given kinds (default: booking reminders only)."""
+async def run_reminders(bot, runtime: Runtime, *kinds: ReminderKind) -> Delivered:  # type: ignore[no-untyped-def]
+    """Run the job once, for the given kinds (default: booking reminders only), and wait until
+    the running bot has delivered what it queued."""
     settings = ReminderSettings(kinds=frozenset(kinds or (ReminderKind.BOOKING,)))
-    return await reminder_job.run_reminders(bot, runtime, settings=settings)
+    return await deliver_reminders(runtime, settings)
 
 
 def only_cantine(runtime: Runtime) -> None:
@@ -101,17 +104,23 @@ async def test_exactly_once_across_runs_and_a_restart(botapi: BotApiStub, bot: A
     assert len(sent) == 4 and len({(c.params["chat_id"], c.params["text"]) for c in sent}) == 2
 
 
-async def test_a_claimed_reminder_whose_send_was_interrupted_is_not_sent_twice(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_reminder_left_in_flight_by_a_killed_process_is_sent_once_after_the_restart(botapi: BotApiStub, runtime: Runtime, clock: Clock) -> None:
     only_cantine(runtime)
     await link_directly(runtime, 101, DUPONT)
+    jean = botapi.user(101, "Jean")
     clock.now = FRIDAY_11
-    async with runtime.database.unit_of_work() as uow:  # a previous process claimed it, then died
-        await uow.repos.reminders.claim([("booking", 101, "cantine:20261127T1100:2h")], clock.now)
-        await uow.commit()
-    report = await run_reminders(bot.bot, runtime)
-    assert report.due == 0 and botapi.calls("sendMessage") == []
-    async with runtime.database.unit_of_work() as uow:
-        assert await uow.repos.reminders.in_doubt([k.value for k in ReminderKind]) == 1
+    queued = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    async with runtime.database.transaction() as uow:  # the sender had claimed it, then was killed
+        await uow.repos.outbox.claim(clock.now, 10, audience="account")
+    application = await start_application(runtime)
+    try:
+        assert "Restauration scolaire" in (await jean.next_message()).text
+        await wait_until_final(runtime, queued.keys)
+        assert (await run_reminders(application.bot, runtime)).due == 0
+        await jean.expect_silence(0.3)
+    finally:
+        await stop_application(application)
+    assert len(botapi.calls("sendMessage", chat_id=101)) == 1
 
 
 async def test_429_is_waited_out_and_nothing_is_lost(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]

@@ -1,7 +1,9 @@
-"""Two bot processes on one database: each reminder is sent once (SQLite and PostgreSQL).
+"""Two bot processes on one database: each reminder is queued once and sent once (SQLite and
+PostgreSQL).
 
-On PostgreSQL the advisory lock lets one sender work while the other returns at once; on both
-engines the reminder log's unique key would refuse a second claim anyway.
+Both processes tick at the same instant: the reminder log's unique key lets one of them queue
+each reminder. Both run an outbox sender: on PostgreSQL the advisory lock lets one of them
+work; on either engine a row claimed by one sender is never claimed by the other.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot import reminder_job
 from bot.domain.reminders import ReminderKind
+from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Runtime
+from bot.sender import OutboxSender
 from bot.services.reminders import ReminderSettings
 from bot.settings import load_settings
 from bot.structure import Structure
 from storage.db import Database
 from storage.models import TelegramLink
 from tests.support.botapi import DEFAULT_TOKEN, BotApiStub
+from tests.support.outbox import wait_until_final
 
 PARIS = ZoneInfo("Europe/Paris")
 FRIDAY_11 = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)
@@ -46,11 +51,17 @@ async def test_two_processes_send_each_reminder_once(any_demo_database: Database
             Runtime(settings=settings, database=Database(any_demo_database.url), structure=cantine_only, clock=lambda: FRIDAY_11)
             for _ in range(2)
         ]
-        bot = Bot(DEFAULT_TOKEN, base_url=stub.base_url, base_file_url=stub.base_file_url)
+        bot = ExtBot(DEFAULT_TOKEN, base_url=stub.base_url, base_file_url=stub.base_file_url, rate_limiter=TelegramRateLimiter())
         async with bot:
-            reports = await asyncio.gather(*(reminder_job.run_reminders(bot, p, settings=only_booking) for p in processes))
+            senders = [OutboxSender(p, bot, None, poll_seconds=0.05) for p in processes]
+            for sender in senders:
+                await sender.start()
+            queued = await asyncio.gather(*(reminder_job.queue_reminders(p, only_booking) for p in processes))
+            rows = await wait_until_final(processes[0], [key for q in queued for key in q.keys])
+            for sender in senders:
+                await sender.stop()
         for process in processes:
             await process.database.dispose()
         sent = stub.calls("sendMessage")
-    assert sum(r.sent for r in reports) == 20
+    assert len(rows) == 20
     assert sorted(c.params["chat_id"] for c in sent) == list(range(501, 521))

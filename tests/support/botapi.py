@@ -1359,6 +1359,16 @@ def _camel_to_snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
 
+@dataclass
+class _Hold:
+    """Calls of a method (to a chat) that hang once `after` of them passed."""
+
+    method: str
+    chat_id: int | None
+    after: int
+    passed: int = 0
+
+
 class _Signal:
     """Wakes every waiter when something happened (one-shot, renewed)."""
 
@@ -1483,6 +1493,9 @@ class BotApiStub:
         self._query_numbers = itertools.count(1)
         self._failures: dict[str, list[ApiError]] = {}
         self._overrides: dict[str, ApiHandler] = {}
+        self._holds: list[_Hold] = []
+        self._released = asyncio.Event()
+        self._held_now = 0
         self._methods = {name.lower(): name for name in API_METHODS}
         self._updates_signal = _Signal()
         self._activity = _Signal()
@@ -1507,6 +1520,7 @@ class BotApiStub:
     async def stop(self) -> None:
         """Answers pending long polls and shuts the server down."""
         self._closing = True
+        self._released.set()
         self._updates_signal.fire()
         self._activity.fire()
         if self._runner is not None:
@@ -1572,6 +1586,7 @@ class BotApiStub:
         failures = self._failures.get(method)
         if failures:
             raise failures.pop(0)
+        await self._maybe_hold(method, params)
         override = self._overrides.get(method)
         if override is not None:
             result = override(params.values)
@@ -2150,6 +2165,44 @@ class BotApiStub:
         """Makes the next ``times`` calls of ``method`` fail with this answer."""
         error = ApiError(error_code, description, retry_after=retry_after)
         self._failures.setdefault(self._canonical(method), []).extend([error] * times)
+
+    def hold(self, method: str, *, chat_id: int | None = None, after: int = 0) -> None:
+        """Calls of ``method`` (to ``chat_id``) hang unanswered, after the first ``after`` pass.
+
+        A process killed while its call hangs never learns the outcome; held calls are not
+        carried out: `release` answers them with an error.
+        """
+        self._holds.append(_Hold(self._canonical(method), chat_id, after))
+
+    def release(self) -> None:
+        """Stops holding; the calls held so far fail (the message never arrived)."""
+        self._holds.clear()
+        self._released.set()
+
+    @property
+    def held(self) -> int:
+        """How many calls hang now."""
+        return self._held_now
+
+    async def wait_held(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Waits until at least ``count`` calls hang."""
+        if await self._wait_until(lambda: True if self._held_now >= count else None, timeout) is None:
+            raise AssertionError(f"{self._held_now} call(s) held, {count} expected within {timeout}s")
+
+    async def _maybe_hold(self, method: str, params: _Params) -> None:
+        for hold in self._holds:
+            if hold.method != method or (hold.chat_id is not None and params.integer("chat_id") != hold.chat_id):
+                continue
+            if hold.passed < hold.after:
+                hold.passed += 1
+                return
+            self._held_now += 1
+            self._activity.fire()
+            try:
+                await self._released.wait()
+            finally:
+                self._held_now -= 1
+            raise ApiError(500, "Internal Server Error: the call was held and never carried out")
 
     def set_handler(self, method: str, handler: ApiHandler) -> None:
         """Serves ``method`` (new or existing) with ``handler(params) -> result``.

@@ -1,0 +1,97 @@
+"""A bot process for the benchmarks: Portail Famille as `portail-famille run` builds it, or a bare
+python-telegram-bot handler answering every update with one call, both polling the stand-in.
+
+    python bench/_bot_process.py portail|bare STATS_FILE
+
+Settings come from the environment (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, DATABASE_URL…).
+On SIGTERM it stops like the real bot and writes {"updates": …, "statements": …} to STATS_FILE:
+the updates it handled and the SQL statements it ran (SQLAlchemy's cursor events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+class Counters:
+    """What the process did."""
+
+    def __init__(self) -> None:
+        self.updates = 0
+        self.statements = 0
+
+
+async def _count_update(update: object, context: Any, counters: Counters) -> None:
+    counters.updates += 1
+
+
+def build_portail(counters: Counters) -> Any:
+    """The real application, with a statement counter on its engine."""
+    from sqlalchemy import event
+    from telegram.ext import TypeHandler
+
+    from bot.app import build_application
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+    from bot.structure import load_structure
+    from storage.db import Database
+
+    settings = load_settings()
+    runtime = Runtime(settings=settings, database=Database(settings.database_url), structure=load_structure(settings.structure_file))
+    event.listen(runtime.database.engine.sync_engine, "before_cursor_execute", lambda *args: _add_statement(counters))
+    application = build_application(runtime)
+    application.add_handler(TypeHandler(object, lambda u, c: _count_update(u, c, counters)), group=-1000)
+    return application
+
+
+def _add_statement(counters: Counters) -> None:
+    counters.statements += 1
+
+
+def build_bare(counters: Counters) -> Any:
+    """One handler answering each update with one call (the floor to compare with)."""
+    import os
+
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, TypeHandler
+
+    async def answer(update: object, context: Any) -> None:
+        counters.updates += 1
+        if isinstance(update, Update) and update.callback_query is not None:
+            await update.callback_query.edit_message_text(f"ok {update.update_id}")
+        elif isinstance(update, Update) and update.effective_chat is not None:
+            await update.effective_chat.send_message(f"ok {update.update_id}")
+
+    application = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_API_BASE_URL"])
+        .concurrent_updates(int(os.environ.get("MAX_CONCURRENT_UPDATES", "32")))
+        .build()
+    )
+    application.add_handler(TypeHandler(object, answer))
+    return application
+
+
+def main() -> None:
+    """Run until SIGTERM, then write the counters."""
+    kind, stats_file = sys.argv[1], Path(sys.argv[2])
+    counters = Counters()
+    application = build_portail(counters) if kind == "portail" else build_bare(counters)
+    try:
+        application.run_polling(allowed_updates=["message", "callback_query"], stop_signals=(signal.SIGTERM,), close_loop=False)
+    finally:
+        stats_file.write_text(json.dumps({"updates": counters.updates, "statements": counters.statements}))
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+if __name__ == "__main__":
+    main()
