@@ -30,18 +30,26 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             update_interval=update_interval,
         )
         self.database = database
+        self._stored: dict[tuple[str, str], str | None] = {}
+        """What each row holds, as last read or written: an unchanged value is not written again."""
 
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self.database.unit_of_work() as uow:
-            return await uow.repos.bot_state.load(kind)
+            rows = await uow.repos.bot_state.load(kind)
+        self._stored.update({(kind, key): json.dumps(value, sort_keys=True) for key, value in rows.items()})
+        return rows
 
     async def _save(self, kind: str, key: str, data: Any | None) -> None:
+        serialised = None if data is None else json.dumps(data, sort_keys=True)
+        if self._stored.get((kind, key)) == serialised:
+            return
         async with self.database.unit_of_work() as uow:
             if data is None:
                 await uow.repos.bot_state.remove(kind, key)
             else:
                 await uow.repos.bot_state.save(kind, key, data)
             await uow.commit()
+        self._stored[(kind, key)] = serialised
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         """All stored user_data, by user id."""
