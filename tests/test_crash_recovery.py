@@ -161,7 +161,7 @@ async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(story: tupl
         martin = await uow.repos.families.get_by_number(MARTIN)
         lucas = next(c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS")
         chloe = next(c for c in await uow.repos.families.children(martin.id) if c.first_name.startswith("CHLO"))
-        uow.session.add(DayEntry(child_id=chloe.id, service_id=cantine.id, family_id=martin.id, day=day, status=DayStatus.BOOKED))
+        uow.session.add(DayEntry(child_id=chloe.id, service_id=cantine.id, family_id=martin.id, day=day, status=DayStatus.RESERVED))
         uow.session.add(WaitingListEntry(child_id=lucas.id, service_id=cantine.id, family_id=dupont.id, day=day))
     stub.hold("sendMessage", chat_id=JEAN)
     await bot.start(stub)
