@@ -29,7 +29,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time

@@ -1,8 +1,9 @@
 """`portail-famille invoices issue --month YYYY-MM`: the month's invoices from the command line.
 
 The same use case as the staff's /facturer: invoices are created once per family, régie and
-month, then every linked account is told (when TELEGRAM_BOT_TOKEN is set; otherwise the
-notices wait in the database for the next run). Operator messages are in English.
+month, and a "new invoice" message to every linked account is queued in the outbox in the same
+transaction; the running bot sends them (or sends them when it starts). Operator messages are
+in English.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-
-from telegram import Bot
 
 from bot.domain.billing import parse_month
 from bot.runtime import Runtime
@@ -40,12 +39,10 @@ async def issue_month(settings: Settings, structure: Structure, month: str) -> i
     runtime = Runtime(settings=settings, database=database, structure=structure)
     try:
         try:
-            async with database.unit_of_work() as uow:
-                result = await issue_invoices(
-                    uow, structure, period, today=runtime.today(), now=runtime.now(),
-                    actor_telegram_id=None, actor_kind="system",
-                )
-                await uow.commit()
+            result = await issue_invoices(
+                database, structure, period, today=runtime.today(), now=runtime.now(),
+                actor_telegram_id=None, actor_kind="system",
+            )
         except MissingTariff as exc:
             print(f"portail-famille: service {exc.args[0]} has no tariffs in the structure file; nothing issued",
                   file=sys.stderr)
@@ -57,17 +54,7 @@ async def issue_month(settings: Settings, structure: Structure, month: str) -> i
         numbers = f" ({result.issued[0].number} to {result.issued[-1].number})" if result.issued else ""
         print(f"{period.code}: {len(result.issued)} invoice(s) issued{numbers}, total {result.total} EUR; "
               f"{result.already_issued} already issued, unchanged")
-        if not settings.telegram_bot_token:
-            print("TELEGRAM_BOT_TOKEN is not set: families will be told at the next run with a token")
-            return 0
-        from conversations.invoices import send_invoice_notices  # imported late: Telegram texts
-
-        bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url,
-                  base_file_url=settings.telegram_api_base_file_url)
-        async with bot:
-            report = await send_invoice_notices(bot, runtime)
-        print(f"families told: {report.sent} message(s) sent, {report.blocked} blocked account(s) skipped, "
-              f"{report.failed} to retry")
+        print(f"families told: {result.notices} message(s) queued; the bot sends them (at once if it runs, else when it starts)")
         return 0
     finally:
         await database.dispose()

@@ -26,19 +26,16 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
-from telegram import Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot.errors import describe_error
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, use_language
-from bot.outgoing import Outgoing, Template, get_template, groupable_templates
-from bot.ratelimit import BACKGROUND, TelegramRateLimiter, retry_after_seconds
+from bot.outgoing import Template, Verdict, classify, deliver, deliver_or_fall_back, get_template, groupable_templates
+from bot.ratelimit import TelegramRateLimiter, retry_after_seconds
 from bot.runtime import Runtime
 from bot.services.outbox import ACCOUNT, STAFF
-from bot.telegram_text import CAPTION_LIMIT, cut, fits, split
 from storage.locks import AdvisoryLock
 from storage.models import OutboxMessage
 from storage.outbox_repository import EXPIRED, FAILED, SENT, SKIPPED, UNREACHABLE
@@ -53,37 +50,6 @@ INDIVIDUAL_RESERVE = 6
 GROUP_RETRY_SECONDS = 300.0
 """When the admin group cannot be written to (bot removed, wrong id), try again this much later."""
 MAX_BACKOFF_SECONDS = 300.0
-_UNREACHABLE_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "not enough rights", "have no rights")
-
-
-class Verdict(Enum):
-    """What a Telegram error means for the row."""
-
-    UNREACHABLE = "unreachable"
-    RETRY = "retry"
-    DONE = "done"
-    GONE = "gone"
-    REFUSED = "refused"
-
-
-def classify(error: TelegramError) -> Verdict:
-    """The one reading of Telegram's errors for messages the bot starts."""
-    if isinstance(error, Forbidden):
-        return Verdict.UNREACHABLE
-    if isinstance(error, BadRequest):
-        detail = str(error).lower()
-        if any(hint in detail for hint in _UNREACHABLE_HINTS):
-            return Verdict.UNREACHABLE
-        if "not modified" in detail:
-            return Verdict.DONE
-        if "message to edit not found" in detail or "message can't be edited" in detail:
-            return Verdict.GONE
-        return Verdict.REFUSED
-    if isinstance(error, (RetryAfter, NetworkError)):
-        return Verdict.RETRY
-    return Verdict.REFUSED
-
-
 @dataclass
 class SenderFigures:
     """What the sender did since it started."""
@@ -288,7 +254,7 @@ class OutboxSender:
             await self._finish(row, SKIPPED, None)
             return
         try:
-            message_ids = await deliver(self.bot, chat_id, outgoing)
+            message_ids = await deliver_or_fall_back(self.bot, chat_id, outgoing)
         except TelegramError as exc:
             await self._failed(row, chat_id, exc)
             return
@@ -375,44 +341,3 @@ class OutboxSender:
     @staticmethod
     def _language_of(row: OutboxMessage) -> str:
         return DEFAULT_LANGUAGE if row.audience == STAFF else normalize_language(row.language)
-
-
-async def deliver(bot: Any, chat_id: int, outgoing: Outgoing) -> list[int]:
-    """Send (or edit) one rendered message; returns the ids of the messages posted."""
-    if outgoing.edit_message_id is not None:
-        await _edit(bot, chat_id, outgoing)
-        return [outgoing.edit_message_id]
-    pieces = split(outgoing.text)
-    posted: list[Message] = []
-    if outgoing.attachment is not None:
-        if len(pieces) == 1 and fits(outgoing.text, CAPTION_LIMIT):
-            return [(await _send_file(bot, chat_id, outgoing, caption=outgoing.text, keyboard=outgoing.keyboard)).message_id]
-        posted.append(await _send_file(bot, chat_id, outgoing, caption=None, keyboard=None))
-    for index, piece in enumerate(pieces):
-        keyboard = outgoing.keyboard if index == len(pieces) - 1 else None
-        posted.append(await bot.send_message(chat_id, piece, reply_markup=keyboard, rate_limit_args=BACKGROUND))
-    return [message.message_id for message in posted]
-
-
-async def _send_file(bot: Any, chat_id: int, outgoing: Outgoing, *, caption: str | None, keyboard: Any) -> Message:
-    assert outgoing.attachment is not None
-    send = bot.send_photo if outgoing.attachment.kind == "photo" else bot.send_document
-    message: Message = await send(chat_id, outgoing.attachment.file_id, caption=caption, reply_markup=keyboard, rate_limit_args=BACKGROUND)
-    return message
-
-
-async def _edit(bot: Any, chat_id: int, outgoing: Outgoing) -> None:
-    try:
-        await bot.edit_message_text(
-            outgoing.text, chat_id=chat_id, message_id=outgoing.edit_message_id, reply_markup=outgoing.keyboard, rate_limit_args=BACKGROUND
-        )
-    except BadRequest as exc:
-        if "there is no text" not in str(exc).lower():
-            raise
-        await bot.edit_message_caption(
-            chat_id=chat_id,
-            message_id=outgoing.edit_message_id,
-            caption=cut(outgoing.text, CAPTION_LIMIT),
-            reply_markup=outgoing.keyboard,
-            rate_limit_args=BACKGROUND,
-        )

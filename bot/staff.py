@@ -2,11 +2,12 @@
 
 Membership is asked to the Bot API (getChatMember) and cached for a short time. Handlers of
 staff commands and buttons are wrapped with `staff_only`, which refuses anyone else and writes
-the attempt to the audit log.
+the attempt to the audit log (`record_refusal`, a use case of its own: one transaction).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import time
@@ -20,6 +21,8 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import _
 from bot.runtime import Runtime, get_runtime
+from bot.services.use_case import use_case
+from storage.db import Database
 
 logger = logging.getLogger(__name__)
 
@@ -91,18 +94,26 @@ def staff_only(action: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+async def record_refusal(
+    db: Database, *, action: str, actor_id: int | None, actor_kind: str, target: str | None, now: dt.datetime
+) -> None:
+    """Audit a staff command or button refused by a guard (who, or where, was wrong)."""
+    async with use_case(db) as uow:
+        uow.repos.audit.record(
+            action=action, outcome="refused", actor_telegram_id=actor_id, actor_kind=actor_kind, target=target, at=now
+        )
+
+
 async def _refuse(update: Update, runtime: Runtime, action: str) -> None:
     user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        uow.repos.audit.record(
-            action=ACTION_STAFF_REFUSED,
-            outcome="refused",
-            actor_telegram_id=user.id if user else None,
-            actor_kind="anonymous",
-            target=action,
-            at=runtime.now(),
-        )
-        await uow.commit()
+    await record_refusal(
+        runtime.database,
+        action=ACTION_STAFF_REFUSED,
+        actor_id=user.id if user else None,
+        actor_kind="anonymous",
+        target=action,
+        now=runtime.now(),
+    )
     text = _("This action is reserved for the staff of the structure.")
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)

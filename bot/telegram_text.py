@@ -34,6 +34,16 @@ def cut(text: str, limit: int, ellipsis: str = "…") -> str:
     return "".join(kept) + ellipsis
 
 
+def fit_lines(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` with whole lines dropped from its end until it fits (an HTML tag is never cut)."""
+    if fits(text, limit):
+        return text
+    lines = text.split("\n")
+    while lines and utf16_len("\n".join(lines)) + 1 + utf16_len(ellipsis) > limit:
+        lines.pop()
+    return "\n".join([*lines, ellipsis])
+
+
 def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """`text` in pieces of at most `limit` units, cut between lines where possible."""
     pieces: list[str] = []

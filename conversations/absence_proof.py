@@ -1,8 +1,9 @@
 """The doctor's certificate of an absence: sent right after declaring it, or later from the day.
 
 After a late absence goes to staff, the parent may send a photo or a PDF of the certificate;
-it is attached to the request (the staff card shows it, or gets it as a reply when already
-posted). The dialogue is persistent: the bot may restart while the parent takes the photo.
+it is attached to the request (the staff card shows it; when the card is already in the admin
+group, the certificate follows it there, through the outbox). The dialogue is persistent: the
+bot may restart while the parent takes the photo.
 
 It runs in its own handler group, before the main one: what it handles stops there
 (ApplicationHandlerStop); any other button or command ends it and still reaches its own feature.
@@ -26,11 +27,13 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
-from bot.i18n import _, use_language
-from bot.runtime import get_runtime
+from bot.i18n import _
+from bot.outgoing import Attachment, Outgoing, Params, template
+from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import ProofOutcome
-from conversations.common import Context, back_to_home_keyboard, linked_family, show
+from bot.services.use_case import NotAllowed, NotLinked
+from conversations.common import Context, answer_query, back_to_home_keyboard, show, stale_button, tell_how_to_link
 
 AWAIT_PROOF = "await_proof"
 REQUEST_KEY = "proof_request"
@@ -50,14 +53,24 @@ def proof_keyboard(request_id: int) -> InlineKeyboardMarkup:
 
 async def ask_for_proof(update: Update, context: Context) -> str | int:
     """The parent tapped "send the certificate": wait for a photo or a PDF."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    await answer_query(update)
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    request_id = parsed.int_arg(0) if parsed else None
+    user = update.effective_user
+    if request_id is None or user is None:
         return ConversationHandler.END
-    await query.answer()
-    request_id = parsed.int_arg(0)
-    if request_id is None or await linked_family(update, context) is None:
-        return ConversationHandler.END
+    runtime = get_runtime(context)
+    try:
+        outcome = await bookings.proof_expected(runtime.database, user.id, request_id, runtime.now())
+    except NotLinked:
+        await tell_how_to_link(update, answered=True)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    except NotAllowed:
+        await stale_button(update)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    if outcome == ProofOutcome.ALREADY_DECIDED:
+        await show(update, _("The structure has already decided on this absence; the certificate was not attached."), back_to_home_keyboard())
+        raise ApplicationHandlerStop(ConversationHandler.END)
     assert context.user_data is not None
     context.user_data[REQUEST_KEY] = request_id
     await show(update, _("Send the doctor's certificate now, as a photo or a PDF. Send /annuler to stop."))
@@ -68,22 +81,23 @@ async def receive_proof(update: Update, context: Context) -> int:
     """Attach the photo or PDF to the absence request."""
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None and context.user_data is not None
-    family_id = await linked_family(update, context)
     request_id = context.user_data.pop(REQUEST_KEY, None)
-    if family_id is None or request_id is None:
+    if request_id is None:
         return ConversationHandler.END
     file_id, kind = (message.photo[-1].file_id, "photo") if message.photo else (message.document.file_id, "document")  # type: ignore[union-attr]
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        result = await bookings.attach_proof(uow, family_id, request_id, file_id, kind, runtime.now(), actor=user.id)
-        await uow.commit()
-    if result.outcome == ProofOutcome.ATTACHED:
-        await _forward_to_staff(context, result, file_id, kind)
-        text = _("📎 Certificate received: it is attached to your absence request.")
-    elif result.outcome == ProofOutcome.ALREADY_DECIDED:
-        text = _("The structure has already decided on this absence; the certificate was not attached.")
-    else:
+    try:
+        result = await bookings.attach_proof(runtime.database, user.id, request_id, file_id, kind, runtime.now())
+    except NotLinked:
+        await tell_how_to_link(update)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    except NotAllowed:
         text = _("This button is no longer valid.")
+    else:
+        if result.outcome == ProofOutcome.ATTACHED:
+            text = _("📎 Certificate received: it is attached to your absence request.")
+        else:
+            text = _("The structure has already decided on this absence; the certificate was not attached.")
     await message.reply_text(text, reply_markup=back_to_home_keyboard())
     raise ApplicationHandlerStop(ConversationHandler.END)
 
@@ -113,16 +127,14 @@ async def leave(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-async def _forward_to_staff(context: Context, result: bookings.ProofResult, file_id: str, kind: str) -> None:
-    """When the card is already in the admin group, the certificate follows it as a reply."""
-    runtime = get_runtime(context)
-    chat_id = runtime.settings.admin_chat_id
-    if chat_id is None or result.admin_message_id is None or result.admin_message_id <= 0:
-        return  # the card is not posted yet: it will show the certificate itself
-    with use_language("fr"):
-        caption = _("📎 Doctor's certificate for request no. {number}").format(number=result.request_id)
-    send = context.bot.send_photo if kind == "photo" else context.bot.send_document
-    await send(chat_id, file_id, caption=caption, reply_to_message_id=result.admin_message_id)
+@template(bookings.CERTIFICATE)
+async def render_certificate(runtime: Runtime, params: Params) -> Outgoing | None:
+    """To staff: a certificate sent after its request's card was posted in the group."""
+    certificate = await bookings.certificate_to_forward(runtime.database, int(params["request_id"]))
+    if certificate is None:
+        return None
+    caption = _("📎 Doctor's certificate for request no. {number}").format(number=certificate.request_id)
+    return Outgoing(caption, attachment=Attachment(certificate.file_id, certificate.kind))
 
 
 def build_handler() -> ConversationHandler:  # type: ignore[type-arg]

@@ -7,6 +7,8 @@ changes already asked ("Demandes de modifications en cours") and the button that
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -18,9 +20,9 @@ from bot.family_texts import display_value, yes_no
 from bot.i18n import _
 from bot.runtime import get_runtime
 from bot.services import family_requests
-from bot.services.home import FamilyRecord, family_record
-from bot.services.request_history import pending_items
-from conversations.common import TAB_ACCOUNT, Context, escape, linked_family, show
+from bot.services.family_requests import AccountBlock
+from bot.services.home import FamilyRecord
+from conversations.common import TAB_ACCOUNT, Context, escape, parent_handler, show, user_id_of
 from conversations.forms import State, step
 from conversations.requests_list import render_request_line
 from storage.models import Guardian
@@ -105,61 +107,57 @@ def account_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+@parent_handler
 async def show_account(update: Update, context: Context) -> State | None:
-    """The Mon compte tab (also the "◀ My account" button)."""
-    query = update.callback_query
-    if query is None:
-        return None
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return None
-    await query.answer()
-    async with get_runtime(context).database.unit_of_work() as uow:
-        record = await family_record(uow, family_id)
+    """The Mon compte tab."""
+    record = await family_requests.account_overview(get_runtime(context).database, user_id_of(update))
     await show(update, render_account(record), account_keyboard())
     return None
 
 
+@parent_handler
 async def show_block(update: Update, context: Context) -> State | None:
-    """One block of the fiche famille, with its pending changes and its form's button."""
+    """One block of the fiche famille, with its pending changes and its form's button (any
+    other code, as the "◀ My account" button's, shows the overview)."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return None
-    code = parsed.arg(0)
-    if code not in BLOCKS:
-        return await show_account(update, context)
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return None
-    await query.answer()
-    form = BLOCKS[code]
+    code = parsed.arg(0) if parsed else ""
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        current = await family_requests.current_values(uow, family_id, form)
-        record = await family_record(uow, family_id)
-        pending = await pending_items(uow, family_id, (form.kind,))
+    if code not in BLOCKS:
+        record = await family_requests.account_overview(runtime.database, user_id_of(update))
+        await show(update, render_account(record), account_keyboard())
+        return None
+    block = await family_requests.account_block(runtime.database, user_id_of(update), BLOCKS[code])
+    await show(update, render_block(code, block, runtime.settings.tz), block_keyboard(code, block))
+    return None
+
+
+def render_block(code: str, block: AccountBlock, tz: dt.tzinfo) -> str:
+    """A block's every field (bank details masked) and the changes asked, not yet processed."""
     lines = [f"<b>{escape(_block_label(code))}</b>", ""]
-    if code == "c" and record.conjoint is None:
+    if not block.recorded:
         lines.append(_("No spouse or partner is recorded."))
     else:
-        for item in form.fields:
-            lines.append(f"{escape(_(item.label))} : {escape(display_value(item, current[item.key], masked=True))}")
-    if pending:
+        for item in block.form.fields:
+            lines.append(f"{escape(_(item.label))} : {escape(display_value(item, block.current[item.key], masked=True))}")
+    if block.pending:
         lines += ["", _("<b>Changes asked, not yet processed</b>")]
-        lines += [render_request_line(item, runtime.settings.tz, with_decision=False) for item in pending]
-    ask = _("✏️ Ask for a change") if not (code == "c" and record.conjoint is None) else _("➕ Declare a spouse or partner")
-    keyboard = InlineKeyboardMarkup(
+        lines += [render_request_line(item, tz, with_decision=False) for item in block.pending]
+    return "\n".join(lines)
+
+
+def block_keyboard(code: str, block: AccountBlock) -> InlineKeyboardMarkup:
+    """Ask for a change (or declare a spouse), back to the account, home."""
+    ask = _("✏️ Ask for a change") if block.recorded else _("➕ Declare a spouse or partner")
+    return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(ask, callback_data=callbacks.build(callbacks.FORM_START, form.code, 0))],
+            [InlineKeyboardButton(ask, callback_data=callbacks.build(callbacks.FORM_START, block.form.code, 0))],
             [
                 InlineKeyboardButton(_("◀ My account"), callback_data=callbacks.build(callbacks.ACCOUNT, "m")),
                 InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
             ],
         ]
     )
-    await show(update, "\n".join(lines), keyboard)
-    return None
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

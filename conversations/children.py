@@ -1,14 +1,14 @@
 """Mes enfants: the list, the fiche enfant, Les autorisations, Données sanitaires, inscriptions.
 
-Every button names a child by id: it is checked to be one of the tapping parent's family
-(`owned_child`), and a forged one is refused and audited. Changes go through the forms of
-`conversations.forms` and become requests; removals of authorised persons too.
+Every button names a child by id: the page's service checks it is one of the tapping parent's
+family, and a forged one is refused (`ChildNotInFamily`, audited) with an alert. Changes go
+through the forms of `conversations.forms` and become requests; removals of authorised persons
+too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
@@ -21,18 +21,22 @@ from bot.i18n import N_, _, format_day, format_short_date, ngettext
 from bot.runtime import get_runtime
 from bot.services import family_requests
 from bot.services.children import (
+    AuthorizationsPage,
+    ChildrenPage,
     ChildSheet,
-    child_sheet,
+    HealthPage,
+    authorizations_page,
+    child_page,
+    children_page,
     current_enrolments,
-    enrolable_services,
-    owned_child,
-    refuse_foreign,
+    enrolment_page,
+    health_page,
+    removal_question,
 )
 from bot.services.family_requests import SubmitOutcome
-from bot.services.home import family_record
-from bot.services.request_history import HistoryItem, pending_items
-from conversations.common import TAB_CHILDREN, Context, escape, linked_family, show
-from conversations.forms import State, open_form, post_card, step
+from bot.services.request_history import HistoryItem
+from conversations.common import TAB_CHILDREN, Context, answer_query, escape, parent_handler, show, user_id_of
+from conversations.forms import State, begin_draft, family_tap, step, tapped
 from conversations.requests_list import render_request_line
 from storage.models import AuthorizedPerson, Child
 
@@ -54,60 +58,24 @@ def _child_button(child: Child, label: str | None = None) -> InlineKeyboardButto
     )
 
 
-async def _refuse_child(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("This child is not in your family."), show_alert=True)
-
-
-async def _sheet(update: Update, context: Context, child_id: int | None) -> tuple[int, ChildSheet] | None:
-    """The family and the child's sheet, or None after refusing (and auditing) a foreign child."""
-    user = update.effective_user
-    family_id = await linked_family(update, context)
-    if family_id is None or user is None:
-        return None
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        child = await owned_child(uow, family_id, child_id, actor=user.id, now=runtime.now())
-        if child is None:
-            await uow.commit()
-            await _refuse_child(update)
-            return None
-        sheet = await child_sheet(uow, family_id, child)
-    return family_id, sheet
-
-
-async def _tapped_sheet(update: Update, context: Context) -> tuple[Any, callbacks.Callback, int, ChildSheet] | None:
-    """The tapped button, its data, the family, and the sheet of the child its first argument
-    names (refused and audited when the child is not the family's)."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return None
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    return query, parsed, found[0], found[1]
-
-
 # --- The list and the fiche ----------------------------------------------------------------
 
 
+@parent_handler
 async def show_children(update: Update, context: Context) -> State | None:
     """The Mes enfants tab: each child with school and class, and "Ajouter un enfant"."""
-    query = update.callback_query
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return None
-    if query is not None:
-        await query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        record = await family_record(uow, family_id)
-        pending = await pending_items(uow, family_id, (RequestKind.ADD_CHILD,))
+    page = await children_page(runtime.database, user_id_of(update))
+    await show(update, render_children(page, runtime.settings.tz), children_keyboard(page))
+    return None
+
+
+def render_children(page: ChildrenPage, tz: dt.tzinfo) -> str:
+    """The list of the children, and those asked to be added."""
     lines = [_("👧 <b>My children</b>")]
-    if not record.children:
+    if not page.children:
         lines += ["", _("No child is recorded for your family.")]
-    for child in record.children:
+    for child in page.children:
         born = format_short_date(child.birth_date) if child.birth_date else NOTHING
         lines += [
             "",
@@ -117,33 +85,36 @@ async def show_children(update: Update, context: Context) -> State | None:
                 school=escape(child.school or NOTHING), class_name=escape(child.class_name or NOTHING)
             ),
         ]
-    if pending:
+    if page.pending_additions:
         lines += ["", _("<b>Children to add, not yet processed</b>")]
-        lines += [render_request_line(item, runtime.settings.tz, with_decision=False) for item in pending]
+        lines += [render_request_line(item, tz, with_decision=False) for item in page.pending_additions]
     lines += ["", _("Tap a child to see their record.")]
-    rows = [[_child_button(child, f"👧 {child.first_name}")] for child in record.children]
+    return "\n".join(lines)
+
+
+def children_keyboard(page: ChildrenPage) -> InlineKeyboardMarkup:
+    """A button per child, "Ajouter un enfant", home."""
+    rows = [[_child_button(child, f"👧 {child.first_name}")] for child in page.children]
     rows.append(
         [InlineKeyboardButton(_("➕ Add a child"), callback_data=callbacks.build(callbacks.FORM_START, forms.ADD_CHILD.code, 0))]
     )
     rows.append([_home_button()])
-    await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
-    return None
+    return InlineKeyboardMarkup(rows)
 
 
+@family_tap
 async def show_child(update: Update, context: Context) -> State | None:
-    """The fiche enfant: identity, school and class, responsable, inscriptions."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return None
-    if parsed.arg(0) == "0":
-        return await show_children(update, context)
-    found = await _sheet(update, context, parsed.int_arg(0))
-    if found is None:
-        return None
-    await query.answer()
+    """The fiche enfant: identity, school and class, responsable, inscriptions ("◀ My children"
+    names child 0: the list)."""
+    parsed = tapped(update)
     runtime = get_runtime(context)
-    _family_id, sheet = found
+    if parsed.arg(0) == "0":
+        page = await children_page(runtime.database, user_id_of(update))
+        await answer_query(update)
+        await show(update, render_children(page, runtime.settings.tz), children_keyboard(page))
+        return None
+    sheet = await child_page(runtime.database, user_id_of(update), parsed.int_arg(0), now=runtime.now())
+    await answer_query(update)
     await show(update, render_child(sheet, runtime.today()), child_keyboard(sheet.child, runtime.today()))
     return None
 
@@ -241,39 +212,32 @@ def _person(person: AuthorizedPerson) -> str:
     return " — ".join(escape(part) for part in (name, person.relation or "", phones) if part)
 
 
+@family_tap
 async def show_authorizations(update: Update, context: Context) -> State | None:
     """Les autorisations: who may pick the child up, with the additions and removals asked."""
-    tapped = await _tapped_sheet(update, context)
-    if tapped is None:
-        return None
-    query, _parsed, family_id, sheet = tapped
-    await query.answer()
-    await _show_authorizations(update, context, family_id, sheet)
+    runtime = get_runtime(context)
+    page = await authorizations_page(runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now())
+    await answer_query(update)
+    await _show_authorizations(update, page, runtime.settings.tz)
     return None
 
 
-async def _show_authorizations(update: Update, context: Context, family_id: int, sheet: ChildSheet, notice: str = "") -> None:
-    runtime = get_runtime(context)
-    tz = runtime.settings.tz
-    async with runtime.database.unit_of_work() as uow:
-        additions = await pending_items(uow, family_id, (RequestKind.AUTHORIZATION,), child_id=sheet.child.id)
-        removals = await pending_items(uow, family_id, (RequestKind.AUTHORIZATION_REMOVAL,), child_id=sheet.child.id)
-    child = sheet.child
+async def _show_authorizations(update: Update, page: AuthorizationsPage, tz: dt.tzinfo, notice: str = "") -> None:
+    child = page.sheet.child
     lines = [_("🛡 <b>Authorisations — {name}</b>").format(name=escape(child.first_name))]
     if notice:
         lines += ["", notice]
     lines += ["", _("<b>Persons authorised to pick the child up</b>")]
-    if not sheet.authorized_persons:
+    if not page.sheet.authorized_persons:
         lines.append(_("Nobody is recorded yet."))
-    lines += [f"• {_person(person)}" for person in sheet.authorized_persons]
-    if additions:
+    lines += [f"• {_person(person)}" for person in page.sheet.authorized_persons]
+    if page.additions:
         lines += ["", _("<b>Additions asked, not yet processed</b>")]
-        lines += [render_request_line(item, tz, with_decision=False) for item in additions]
-    if removals:
+        lines += [render_request_line(item, tz, with_decision=False) for item in page.additions]
+    if page.removals:
         lines += ["", _("<b>Removals asked, not yet processed</b>")]
-        lines += [render_request_line(item, tz, with_decision=False) for item in removals]
-    asked = {int(item.request.payload.get("person_id", 0)) for item in removals}
-    removable = [p for p in sheet.authorized_persons if p.id not in asked]
+        lines += [render_request_line(item, tz, with_decision=False) for item in page.removals]
+    removable = page.removable
     if removable:
         lines += ["", _("Tap 🗑 to ask for the removal of an authorisation.")]
     rows = [
@@ -296,18 +260,16 @@ async def _show_authorizations(update: Update, context: Context, family_id: int,
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+@family_tap
 async def ask_removal(update: Update, context: Context) -> State | None:
     """🗑: confirm before asking for the removal."""
-    tapped = await _tapped_sheet(update, context)
-    if tapped is None:
-        return None
-    query, parsed, family_id, sheet = tapped
-    person = next((p for p in sheet.authorized_persons if p.id == parsed.int_arg(1)), None)
-    if person is None:
-        await _refuse_person(update, context, family_id, parsed.arg(1))
-        return None
-    await query.answer()
-    child = sheet.child
+    parsed = tapped(update)
+    runtime = get_runtime(context)
+    question = await removal_question(
+        runtime.database, user_id_of(update), parsed.int_arg(0), parsed.int_arg(1), now=runtime.now()
+    )
+    await answer_query(update)
+    child, person = question.child, question.person
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -328,54 +290,20 @@ async def ask_removal(update: Update, context: Context) -> State | None:
     return None
 
 
-async def _refuse_person(update: Update, context: Context, family_id: int, person_arg: str) -> None:
-    """A person id that is not one of this child's: refused and audited."""
-    user = update.effective_user
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        await refuse_foreign(
-            uow, family_id, f"authorized_person:{person_arg}", actor=user.id if user else 0, now=runtime.now()
-        )
-        await uow.commit()
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("This person is no longer on the list."), show_alert=True)
-
-
+@family_tap
 async def confirm_removal(update: Update, context: Context) -> State | None:
     """Yes: record the removal request (once, even when tapped twice)."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    user = update.effective_user
-    if query is None or parsed is None or user is None:
-        return None
-    family_id = await linked_family(update, context)
-    child_id, person_id = parsed.int_arg(0), parsed.int_arg(1)
-    if family_id is None:
-        return None
-    if child_id is None or person_id is None:
-        await query.answer(_("This button is no longer valid."))
-        return None
+    parsed = tapped(update)
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        result = await family_requests.request_removal(
-            uow, family_id=family_id, user_id=user.id, child_id=child_id, person_id=person_id, now=runtime.now()
-        )
-        await uow.commit()
-    if result.outcome == SubmitOutcome.NOT_OWNED:
-        await _refuse_child(update)
-        return None
-    if result.outcome == SubmitOutcome.NOT_AVAILABLE:
-        await query.answer(_("This person is no longer on the list."), show_alert=True)
-        return None
-    if result.outcome == SubmitOutcome.SUBMITTED and result.request is not None:
-        await post_card(context, result.request.id)
+    result = await family_requests.request_removal(
+        runtime.database, user_id_of(update), child_id=parsed.int_arg(0), person_id=parsed.int_arg(1), now=runtime.now()
+    )
+    await answer_query(update)
+    if result.outcome == SubmitOutcome.SUBMITTED:
         notice = _("✅ Your request has been sent to the structure.")
     else:
         notice = _("You have already asked for this: the structure has not answered yet.")
-    await query.answer()
-    found = await _sheet(update, context, child_id)
-    if found is not None:
-        await _show_authorizations(update, context, *found, notice=notice)
+    await _show_authorizations(update, result.page, runtime.settings.tz, notice=notice)
     return None
 
 
@@ -418,87 +346,74 @@ def render_health(sheet: ChildSheet, pending: list[HistoryItem], tz: dt.tzinfo) 
     return "\n".join(lines)
 
 
+@family_tap
 async def show_health(update: Update, context: Context) -> State | None:
     """Données sanitaires, with a button per thing that can be added or changed."""
-    tapped = await _tapped_sheet(update, context)
-    if tapped is None:
-        return None
-    query, parsed, family_id, sheet = tapped
-    await query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        pending = await pending_items(uow, family_id, (RequestKind.HEALTH,), child_id=sheet.child.id)
-    child_id = sheet.child.id
+    page = await health_page(runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now())
+    await answer_query(update)
+    await show(update, render_health(page.sheet, page.pending, runtime.settings.tz), health_keyboard(page))
+    return None
+
+
+def health_keyboard(page: HealthPage) -> InlineKeyboardMarkup:
+    """A button per thing of the health data that can be added or changed."""
+    child_id = page.sheet.child.id
 
     def add(code: str, label: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.FORM_START, code, child_id))
 
-    rows = [
-        [add(forms.VACCINATION.code, _("➕ Vaccination")), add(forms.ALLERGY.code, _("➕ Allergy"))],
-        [add(forms.ILLNESS.code, _("➕ Illness")), add(forms.CONTRAINDICATION.code, _("➕ Contra-indication"))],
-        [add(forms.PAI.code, _("➕ PAI")), add(forms.GLASSES.code, _("👓 Glasses"))],
-        [add(forms.DOCTOR.code, _("🩺 Family doctor"))],
-        [_child_button(sheet.child), _home_button()],
-    ]
-    await show(update, render_health(sheet, pending, runtime.settings.tz), InlineKeyboardMarkup(rows))
-    return None
+    return InlineKeyboardMarkup(
+        [
+            [add(forms.VACCINATION.code, _("➕ Vaccination")), add(forms.ALLERGY.code, _("➕ Allergy"))],
+            [add(forms.ILLNESS.code, _("➕ Illness")), add(forms.CONTRAINDICATION.code, _("➕ Contra-indication"))],
+            [add(forms.PAI.code, _("➕ PAI")), add(forms.GLASSES.code, _("👓 Glasses"))],
+            [add(forms.DOCTOR.code, _("🩺 Family doctor"))],
+            [_child_button(page.sheet.child), _home_button()],
+        ]
+    )
 
 
 # --- Inscriptions --------------------------------------------------------------------------
 
 
+@family_tap
 async def show_enrolment(update: Update, context: Context) -> State | None:
     """📝: the services the child may be enrolled in."""
-    tapped = await _tapped_sheet(update, context)
-    if tapped is None:
-        return None
-    query, parsed, _family_id, sheet = tapped
-    await query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        services = await enrolable_services(uow, sheet, runtime.today())
-    child = sheet.child
+    page = await enrolment_page(
+        runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now(), today=runtime.today()
+    )
+    await answer_query(update)
+    child = page.sheet.child
     lines = [_("📝 <b>Enrol {name} in a service</b>").format(name=escape(child.first_name))]
-    pending = sheet.pending_of(RequestKind.ENROLMENT)
+    pending = page.sheet.pending_of(RequestKind.ENROLMENT)
     if pending:
         names = ", ".join(escape(str(r.payload.get("service", ""))) for r in pending)
         lines.append(_("Already asked, not yet processed: {services}.").format(services=names))
-    if services:
+    if page.services:
         lines.append(_("Choose the service: the structure will confirm the enrolment."))
     else:
         lines.append(_("{name} is already enrolled in every service.").format(name=escape(child.first_name)))
     rows = [
         [InlineKeyboardButton(service.name, callback_data=callbacks.build(callbacks.FORM_ENROL, child.id, service.id))]
-        for service in services
+        for service in page.services
     ]
     rows.append([_child_button(child), _home_button()])
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
     return None
 
 
+@family_tap
 async def start_enrolment(update: Update, context: Context) -> State | None:
     """A service chosen: open the enrolment form (from which date)."""
-    tapped = await _tapped_sheet(update, context)
-    if tapped is None:
-        return None
-    query, parsed, family_id, sheet = tapped
+    parsed = tapped(update)
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        services = {s.id: s for s in await enrolable_services(uow, sheet, runtime.today())}
-    service = services.get(parsed.int_arg(1) or 0)
-    if service is None:
-        await query.answer(_("This service cannot be chosen any more."), show_alert=True)
-        return None
-    await query.answer()
-    return await open_form(
-        update,
-        context,
-        family_id,
-        forms.ENROLMENT,
-        child_id=sheet.child.id,
-        service_id=service.id,
-        subject=f"{sheet.child.first_name} — {service.name}",
+    opened = await family_requests.open_enrolment(
+        runtime.database, user_id_of(update), parsed.int_arg(0), parsed.int_arg(1), now=runtime.now(), today=runtime.today()
     )
+    await answer_query(update)
+    return await begin_draft(update, context, opened)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

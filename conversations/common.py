@@ -20,8 +20,6 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.i18n import _
-from bot.runtime import get_runtime
-from bot.services.home import family_id_of_user
 from bot.services.use_case import NotAllowed, NotLinked
 
 logger = logging.getLogger(__name__)
@@ -127,19 +125,6 @@ def user_id_of(update: Update) -> int:
     if user is None:
         raise NotLinked()
     return user.id
-
-
-async def linked_family(update: Update, context: Context) -> int | None:
-    """The family of the user, or None after telling an unlinked user how to link."""
-    user = update.effective_user
-    if user is None:
-        return None
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        family_id = await family_id_of_user(uow, user.id)
-    if family_id is None:
-        await tell_how_to_link(update)
-    return family_id
 
 
 async def tell_how_to_link(update: Update, *, answered: bool = False) -> None:

@@ -17,7 +17,7 @@ from bot import callbacks
 from bot.i18n import N_, _, format_timestamp
 from bot.runtime import get_runtime
 from bot.services.data_export import FamilyExport, export_family_data
-from conversations.common import Context, linked_family
+from conversations.common import Context, parent_handler, user_id_of
 from conversations.forms import State, step
 
 logger = logging.getLogger(__name__)
@@ -69,21 +69,17 @@ def render_text(export: FamilyExport, tz: Any) -> str:
     return "\n".join(lines)
 
 
+@parent_handler
 async def send_my_data(update: Update, context: Context) -> State | None:
     """/mesdonnees, or the 🔐 button: send the two files."""
-    user, chat = update.effective_user, update.effective_chat
-    family_id = await linked_family(update, context)  # answers the tap of someone not linked
-    if family_id is None or user is None or chat is None:
+    chat = update.effective_chat
+    if chat is None:
         return None
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        export = await export_family_data(uow, family_id, actor=user.id, now=runtime.now())
-        await uow.commit()
+    export = await export_family_data(runtime.database, user_id_of(update), now=runtime.now())
     if export is None:
         return None
-    logger.info("data export sent to family %s (%s tables)", family_id, len(export.tables))
+    logger.info("data export sent (%s tables)", len(export.tables))
     stamp = runtime.today().isoformat()
     as_json = json.dumps(export.as_json(), ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
     await chat.send_message(

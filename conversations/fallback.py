@@ -10,16 +10,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from bot.i18n import _
 from bot.runtime import get_runtime
-from bot.services.home import family_id_of_user
-from conversations.common import Context, back_to_home_keyboard, how_to_link_text
+from bot.services.home import is_linked
+from conversations.common import Context, answer_query, back_to_home_keyboard, how_to_link_text
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """A button from an old message, or data that is not ours."""
-    query = update.callback_query
-    if query is None:
+    if update.callback_query is None:
         return
-    await query.answer(_("This button is no longer valid."), show_alert=False)
+    await answer_query(update, _("This button is no longer valid."))
     if update.effective_chat is not None and update.effective_chat.type == "private":
         await _point_to_menu(update, context, _("This button is no longer valid."))
 
@@ -33,9 +32,7 @@ async def _point_to_menu(update: Update, context: Context, text: str) -> None:
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return
-    async with get_runtime(context).database.unit_of_work() as uow:
-        linked = await family_id_of_user(uow, user.id) is not None
-    if linked:
+    if await is_linked(get_runtime(context).database, user.id):
         await chat.send_message(text, reply_markup=back_to_home_keyboard())
     else:
         await chat.send_message(how_to_link_text())

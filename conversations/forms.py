@@ -4,16 +4,20 @@ A form opens as a summary of its fields with their current values. The parent ta
 types the new value (or taps a choice), and gets the summary back with "old → new"; a value
 that does not pass its check is answered in French and the rest of the form is kept. "Send"
 shows the changes to confirm; a new quotient familial then asks for the attestation (photo or
-PDF). The request is saved pending, and the staff's card is posted.
+PDF). The request is saved pending; staff get its card from the outbox, written in the
+request's transaction (`bot.services.requests.submit_request`).
 
 The draft lives in `user_data` (persisted), so a restart loses nothing typed. Every callback
 of this module returns the conversation's next state (see `conversations.family`).
+
+Taps of the family tabs whose answer depends on the service (a child's page, a form's button)
+are wrapped with `family_tap`: the query is answered once the service has spoken, and a refusal
+(a forged child, a person no longer listed, a closed form) is that answer, as an alert.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,11 +33,18 @@ from bot.family_texts import display_value
 from bot.i18n import N_, _
 from bot.runtime import get_runtime
 from bot.services import family_requests
-from bot.services.children import owned_child
-from bot.services.family_requests import Attachment, SubmitOutcome
-from conversations.common import Context, escape, linked_family, show
-
-logger = logging.getLogger(__name__)
+from bot.services.children import ChildNotInFamily, PersonNotListed
+from bot.services.family_requests import Attachment, OpenedForm, ServiceNotOffered, SubmitOutcome
+from bot.services.use_case import NotAllowed
+from conversations.common import (
+    Context,
+    answer_query,
+    back_to_home_keyboard,
+    escape,
+    parent_handler,
+    show,
+    user_id_of,
+)
 
 DRAFT_KEY = "family_form"
 AWAIT_VALUE = "form_value"
@@ -75,6 +86,68 @@ def final_step(callback: Callback) -> Callable[[Update, Context], Awaitable[Stat
         raise ApplicationHandlerStop(END if state is None else state)
 
     return run
+
+
+# --- Taps answered once the service has spoken ---------------------------------------------
+
+
+class FormClosed(NotAllowed):
+    """A button of a form draft that is gone: sent, cancelled, or replaced by another form."""
+
+
+class FormSent(FormClosed):
+    """"Confirm" tapped again after the request was sent (or the form closed)."""
+
+
+def family_tap(callback: Callback) -> Callback:
+    """A parent's tap whose answer waits for the service (`parent_handler(answers_itself=True)`).
+
+    The callback answers the query itself (`answer_query`) once its service has returned; a
+    refusal is answered here, as an alert saying why, and nothing else is shown.
+    """
+
+    @parent_handler(answers_itself=True)
+    @functools.wraps(callback)
+    async def run(update: Update, context: Context) -> State | None:
+        try:
+            return await callback(update, context)
+        except NotAllowed as refusal:
+            await tell_refusal(update, refusal_text(refusal))
+            return None
+
+    return run  # type: ignore[no-any-return]
+
+
+def refusal_text(refusal: NotAllowed) -> str:
+    """Why a tap was refused, in the user's language."""
+    if isinstance(refusal, ChildNotInFamily):
+        return _("This child is not in your family.")
+    if isinstance(refusal, PersonNotListed):
+        return _("This person is no longer on the list.")
+    if isinstance(refusal, ServiceNotOffered):
+        return _("This service cannot be chosen any more.")
+    if isinstance(refusal, FormSent):
+        return _("This request has already been sent, or the form was closed.")
+    if isinstance(refusal, FormClosed):
+        return _("This form is closed. Open it again from the menu.")
+    return _("This button is no longer valid.")
+
+
+async def tell_refusal(update: Update, text: str) -> None:
+    """A refusal: the tapped button's alert, or a reply to a message (a proof sent late)."""
+    if update.callback_query is not None:
+        await answer_query(update, text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=back_to_home_keyboard())
+
+
+def tapped(update: Update) -> callbacks.Callback:
+    """The tapped button's data, parsed; `NotAllowed` when it is not well formed."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    if parsed is None:
+        raise NotAllowed()
+    return parsed
 
 
 # --- Texts ---------------------------------------------------------------------------------
@@ -141,6 +214,30 @@ def _draft(context: Context, token: str | None = None) -> dict[str, Any] | None:
     return draft
 
 
+def _forget_draft(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(DRAFT_KEY, None)
+
+
+def _tapped_draft(
+    update: Update, context: Context, closed: type[FormClosed] = FormClosed
+) -> tuple[callbacks.Callback, dict[str, Any], Form]:
+    """The tapped button's data, and the draft and form it belongs to (`closed` when gone)."""
+    parsed = tapped(update)
+    draft = _draft(context, parsed.arg(0))
+    form = forms.get_form(draft["form"]) if draft else None
+    if draft is None or form is None:
+        raise closed()
+    return parsed, draft, form
+
+
+def _tapped_field(parsed: callbacks.Callback, form: Form) -> tuple[int, Field]:
+    index = parsed.int_arg(1)
+    if index is None or index >= len(form.fields):
+        raise FormClosed()
+    return index, form.fields[index]
+
+
 def back_button_data(form: Form, child_id: int | None) -> str:
     """The button back to where the form was opened."""
     if form.code in ACCOUNT_BLOCKS:
@@ -152,34 +249,23 @@ def back_button_data(form: Form, child_id: int | None) -> str:
     return callbacks.build(callbacks.CHILD, child_id or 0)
 
 
-async def open_form(
-    update: Update,
-    context: Context,
-    family_id: int,
-    form: Form,
-    *,
-    child_id: int | None = None,
-    service_id: int | None = None,
-    subject: str = "",
-) -> State:
-    """Start a new draft of a form (replacing any other) and show it."""
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        current = await family_requests.current_values(uow, family_id, form, child_id)
+async def begin_draft(update: Update, context: Context, opened: OpenedForm) -> State:
+    """Start a new draft of an opened form (replacing any other) and show it."""
+    form = opened.form
     draft: dict[str, Any] = {
         "token": secrets.token_hex(4),
         "form": form.code,
-        "child_id": child_id,
-        "service_id": service_id,
-        "subject": subject,
+        "child_id": opened.child_id,
+        "service_id": opened.service_id,
+        "subject": " — ".join(part for part in (opened.child_name, opened.service_name) if part),
         "values": {},
-        "current": current,
+        "current": opened.current,
         "awaiting": None,
         "proof": None,
-        "back": back_button_data(form, child_id),
+        "back": back_button_data(form, opened.child_id),
     }
     if form.code == forms.ENROLMENT.code:
-        draft["values"]["starts_on"] = runtime.today().isoformat()
+        draft["values"]["starts_on"] = get_runtime(context).today().isoformat()
     assert context.user_data is not None
     context.user_data[DRAFT_KEY] = draft
     text, keyboard = render_form(form, draft)
@@ -230,71 +316,27 @@ def render_form(form: Form, draft: dict[str, Any]) -> tuple[str, InlineKeyboardM
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def _stale(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("This form is closed. Open it again from the menu."), show_alert=True)
-
-
-async def _open_draft(update: Update, context: Context) -> tuple[Any, callbacks.Callback, dict[str, Any], Form] | None:
-    """The tapped button, its parsed data, and the form draft it belongs to; None (after saying
-    the form is closed when it is gone) when there is nothing to act on."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return None
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
-    if draft is None or form is None:
-        await _stale(update)
-        return None
-    return query, parsed, draft, form
-
-
 # --- Steps ---------------------------------------------------------------------------------
 
 
+@family_tap
 async def start_form(update: Update, context: Context) -> State | None:
     """"Demander une modification" / "Ajouter": open the form (child forms check the child)."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None or update.effective_user is None:
-        return END
-    form = forms.get_form(parsed.arg(0))
-    child_id = parsed.int_arg(1)
-    if form is None or form.code == forms.ENROLMENT.code:
-        await query.answer(_("This button is no longer valid."))
-        return END
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return END
-    subject = ""
-    if form.needs_child:
-        runtime = get_runtime(context)
-        async with runtime.database.unit_of_work() as uow:
-            child = await owned_child(uow, family_id, child_id, actor=update.effective_user.id, now=runtime.now())
-            await uow.commit()
-        if child is None:
-            await query.answer(_("This child is not in your family."), show_alert=True)
-            return END
-        subject = child.first_name
-    else:
-        child_id = None
-    await query.answer()
-    return await open_form(update, context, family_id, form, child_id=child_id, subject=subject)
+    parsed = tapped(update)
+    runtime = get_runtime(context)
+    opened = await family_requests.open_form(
+        runtime.database, user_id_of(update), parsed.arg(0), child_id=parsed.int_arg(1), now=runtime.now()
+    )
+    await answer_query(update)
+    return await begin_draft(update, context, opened)
 
 
+@family_tap
 async def tap_field(update: Update, context: Context) -> State | None:
     """A field's button: offer its choices, or ask for the value to type."""
-    opened = await _open_draft(update, context)
-    if opened is None:
-        return END
-    query, parsed, draft, form = opened
-    index = parsed.int_arg(1)
-    if index is None or index >= len(form.fields):
-        await _stale(update)
-        return END
-    field = form.fields[index]
-    await query.answer()
+    parsed, draft, form = _tapped_draft(update, context)
+    index, field = _tapped_field(parsed, form)
+    await answer_query(update)
     if field.kind.is_button:
         buttons = [
             InlineKeyboardButton(_(label), callback_data=callbacks.build(callbacks.FORM_CHOICE, draft["token"], index, position))
@@ -304,11 +346,11 @@ async def tap_field(update: Update, context: Context) -> State | None:
         await show(update, _("Choose: <b>{label}</b>").format(label=escape(_(field.label))), InlineKeyboardMarkup([buttons, [back]]))
         return END
     draft["awaiting"] = field.key
-    await _ask_value(update, form, field, draft)
+    await _ask_value(update, field, draft)
     return AWAIT_VALUE
 
 
-async def _ask_value(update: Update, form: Form, field: Field, draft: dict[str, Any]) -> None:
+async def _ask_value(update: Update, field: Field, draft: dict[str, Any]) -> None:
     current = draft["values"].get(field.key, draft["current"].get(field.key))
     lines = [_("Send the new value for <b>{label}</b>.").format(label=escape(_(field.label)))]
     if current:
@@ -323,24 +365,18 @@ async def _ask_value(update: Update, form: Form, field: Field, draft: dict[str, 
         await chat.send_message("\n".join(lines))
 
 
+@family_tap
 async def tap_choice(update: Update, context: Context) -> State | None:
     """A choice (Oui/Non, CAF/MSA…) for a field."""
-    opened = await _open_draft(update, context)
-    if opened is None:
-        return END
-    query, parsed, draft, form = opened
-    index, position = parsed.int_arg(1), parsed.int_arg(2)
-    if index is None or position is None or index >= len(form.fields):
-        await _stale(update)
-        return END
-    field = form.fields[index]
+    parsed, draft, form = _tapped_draft(update, context)
+    _index, field = _tapped_field(parsed, form)
     choices = _choices(field)
-    if position >= len(choices):
-        await _stale(update)
-        return END
+    position = parsed.int_arg(2)
+    if position is None or position >= len(choices):
+        raise FormClosed()
     draft["values"][field.key] = choices[position][0]
     draft["awaiting"] = None
-    await query.answer()
+    await answer_query(update)
     await show(update, *render_form(form, draft))
     return END
 
@@ -382,34 +418,30 @@ async def remind_value(update: Update, context: Context) -> State | None:
     return AWAIT_VALUE
 
 
+@family_tap
 async def back_to_form(update: Update, context: Context) -> State | None:
     """Back from a choice or from the confirmation to the form."""
-    opened = await _open_draft(update, context)
-    if opened is None:
-        return END
-    query, _parsed, draft, form = opened
+    _parsed, draft, form = _tapped_draft(update, context)
     draft["awaiting"] = None
-    await query.answer()
+    await answer_query(update)
     await show(update, *render_form(form, draft))
     return END
 
 
+@family_tap
 async def ask_confirmation(update: Update, context: Context) -> State | None:
     """"Send": check the form is complete, then show the changes to confirm."""
-    opened = await _open_draft(update, context)
-    if opened is None:
-        return END
-    query, _parsed, draft, form = opened
+    _parsed, draft, form = _tapped_draft(update, context)
     changed = _changed(form, draft)
     if form.mode is FormMode.CHANGE and not changed:
-        await query.answer(_("You have not changed anything yet: tap a field to change it."), show_alert=True)
+        await answer_query(update, _("You have not changed anything yet: tap a field to change it."), show_alert=True)
         return END
     missing = forms.missing_fields(form, {**draft["current"], **draft["values"]})
     if missing:
         names = ", ".join(_(item.label) for item in missing)
-        await query.answer(_("Still to fill in: {fields}.").format(fields=names), show_alert=True)
+        await answer_query(update, _("Still to fill in: {fields}.").format(fields=names), show_alert=True)
         return END
-    await query.answer()
+    await answer_query(update)
     lines = [_("<b>Please check your request</b>"), ""]
     for item in form.fields:
         if item.key not in changed:
@@ -436,19 +468,12 @@ async def ask_confirmation(update: Update, context: Context) -> State | None:
     return END
 
 
+@family_tap
 async def confirm(update: Update, context: Context) -> State | None:
     """Confirmed: ask for the proof when one is needed, otherwise send the request."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return END
-    draft = _draft(context, parsed.arg(0))
-    form = forms.get_form(draft["form"]) if draft else None
-    if draft is None or form is None:
-        await query.answer(_("This request has already been sent, or the form was closed."), show_alert=True)
-        return END
-    await query.answer()
+    _parsed, draft, form = _tapped_draft(update, context, closed=FormSent)
     if forms.needs_proof(form, _changed(form, draft)) and not draft.get("proof"):
+        await answer_query(update)
         await show(
             update,
             _(
@@ -457,9 +482,12 @@ async def confirm(update: Update, context: Context) -> State | None:
             ),
         )
         return AWAIT_PROOF
-    return await _submit(update, context, form, draft)
+    state = await _submit(update, context, form, draft)
+    await answer_query(update)
+    return state
 
 
+@family_tap
 async def receive_proof(update: Update, context: Context) -> State | None:
     """The attestation, as a photo or a PDF/image file: attach it and send the request."""
     message = update.effective_message
@@ -485,17 +513,13 @@ async def remind_proof(update: Update, context: Context) -> State | None:
 
 
 async def _submit(update: Update, context: Context, form: Form, draft: dict[str, Any]) -> State:
-    user = update.effective_user
-    family_id = await linked_family(update, context)
-    if user is None or family_id is None:
-        return END
+    user_id = user_id_of(update)
     runtime = get_runtime(context)
     proof = draft.get("proof")
-    async with runtime.database.unit_of_work() as uow:
+    try:
         result = await family_requests.submit_form(
-            uow,
-            family_id=family_id,
-            user_id=user.id,
+            runtime.database,
+            user_id,
             form_code=form.code,
             values=draft["values"],
             now=runtime.now(),
@@ -503,9 +527,11 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
             child_id=draft.get("child_id"),
             service_id=draft.get("service_id"),
             attachment=Attachment(proof["file_id"], proof["kind"]) if proof else None,
-            idempotency_key=f"form-{user.id}-{draft['token']}",
+            idempotency_key=f"form-{user_id}-{draft['token']}",
         )
-        await uow.commit()
+    except NotAllowed:
+        _forget_draft(context)
+        raise
     outcome = result.outcome
     if outcome == SubmitOutcome.PROOF_NEEDED:
         await show(update, _("📎 Attach your attestation of quotient familial: a photo or the PDF file."))
@@ -522,13 +548,9 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
             notice = _("You have not changed anything yet: tap a field to change it.")
         await show(update, notice + "\n\n" + text, keyboard)
         return END
-    assert context.user_data is not None
-    context.user_data.pop(DRAFT_KEY, None)
+    _forget_draft(context)
     back = InlineKeyboardButton(_("◀ Back"), callback_data=draft["back"])
     home = InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))
-    if outcome == SubmitOutcome.NOT_OWNED:
-        await show(update, _("This child is not in your family."), InlineKeyboardMarkup([[home]]))
-        return END
     if outcome == SubmitOutcome.NOT_AVAILABLE:
         await show(update, _("This is no longer available."), InlineKeyboardMarkup([[back, home]]))
         return END
@@ -539,9 +561,6 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
             InlineKeyboardMarkup([[back, home]]),
         )
         return END
-    assert result.request is not None
-    logger.info("request %s (%s) submitted by family %s", result.request.id, result.request.kind.value, family_id)
-    await post_card(context, result.request.id)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1))],
@@ -559,16 +578,15 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
     return END
 
 
+@parent_handler
 async def cancel_form(update: Update, context: Context) -> State | None:
     """❌ Cancel: forget the draft, nothing is sent."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
     draft = _draft(context, parsed.arg(0)) if parsed else None
     back = draft["back"] if draft else callbacks.build(callbacks.HOME)
-    if draft is not None and context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
-    if query is not None:
-        await query.answer()
+    if draft is not None:
+        _forget_draft(context)
     await show(
         update,
         _("Cancelled: nothing was sent."),
@@ -580,8 +598,8 @@ async def cancel_form(update: Update, context: Context) -> State | None:
 async def cancel_command(update: Update, context: Context) -> State | None:
     """/annuler while typing a value or the proof."""
     draft = _draft(context)
-    if draft is not None and context.user_data is not None:
-        context.user_data.pop(DRAFT_KEY, None)
+    if draft is not None:
+        _forget_draft(context)
     if update.effective_message is not None:
         back = draft["back"] if draft else callbacks.build(callbacks.HOME)
         await update.effective_message.reply_text(
@@ -589,21 +607,6 @@ async def cancel_command(update: Update, context: Context) -> State | None:
             reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(_("◀ Back"), callback_data=back)]]),
         )
     return END
-
-
-async def post_card(context: Context, request_id: int) -> None:
-    """Show the new request to staff in the admin group (the staff feature's card poster)."""
-    try:
-        from conversations.staff.cards import post_request_card
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("conversations.staff", "conversations.staff.cards"):
-            raise
-        logger.info("no staff card poster yet: request %s waits in the staff's list", request_id)
-        return
-    try:
-        await post_request_card(context.bot, get_runtime(context), request_id)
-    except Exception as exc:  # noqa: BLE001 - the request is saved; staff see it in their list
-        logger.warning("could not post the card of request %s: %s", request_id, type(exc).__name__)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

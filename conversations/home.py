@@ -2,47 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.i18n import _, format_day, format_money, format_short_date, ngettext
-from bot.runtime import get_runtime
+from bot.runtime import Runtime, get_runtime
 from bot.services import linking
-from bot.services.home import HomeSummary, home_summary
+from bot.services.home import HomeSummary, account_family, home_summary
 from conversations.common import (
     TAB_LOGOUT,
     Context,
+    answer_query,
     escape,
-    linked_family,
     main_menu_keyboard,
+    parent_handler,
     show,
+    user_id_of,
 )
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
+@parent_handler
 async def show_home(update: Update, context: Context) -> None:
-    """Render the home screen for the linked family."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
+    """/accueil or 🏠: render the home screen for the linked family."""
+    await _home(update, context)
+
+
+async def _home(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        summary = await home_summary(uow, family_id)
+    await show_summary(update, runtime, await home_summary(runtime.database, user_id_of(update)))
+
+
+async def show_summary(update: Update, runtime: Runtime, summary: HomeSummary) -> None:
+    """Show the Accueil of a summary already read (e.g. by the linking use case)."""
     await show(update, render_home(summary, runtime.structure.announcement, runtime.today()), main_menu_keyboard())
 
 
-def render_home(summary: HomeSummary, announcement: str, today: object) -> str:
+def render_home(summary: HomeSummary, announcement: str, today: dt.date) -> str:
     """The Accueil text: greeting, messages, balance, unpaid invoices, announcement."""
     lines = [
         _("<b>Welcome {name}</b>").format(name=escape(summary.greeting_name)),
         ngettext(
             "You have {count} new message.", "You have {count} new messages.", summary.unread_messages
         ).format(count=summary.unread_messages),
-        _("Family number: {number} — {day}").format(number=summary.family_number, day=format_day(today)),  # type: ignore[arg-type]
+        _("Family number: {number} — {day}").format(number=summary.family_number, day=format_day(today)),
         "",
         _render_balance(summary),
     ]
@@ -69,27 +76,30 @@ def _render_balance(summary: HomeSummary) -> str:
     return _("Your account shows a balance of {amount}.").format(amount=format_money(summary.balance))
 
 
+@parent_handler(answers_itself=True)
 async def open_tab(update: Update, context: Context) -> None:
     """A main menu button: show the tab, or say it is coming soon."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        await answer_query(update, _("This button is no longer valid."))
         return
-    if await linked_family(update, context) is None:
-        return
-    tab = parsed.arg(0)
-    if tab == TAB_LOGOUT:
-        await query.answer()
-        await ask_logout(update, context)
+    await account_family(get_runtime(context).database, user_id_of(update))
+    if parsed.arg(0) == TAB_LOGOUT:
+        await answer_query(update)
+        await _ask_logout(update)
         return
     # Tabs with a feature of their own are taken by that feature's handler before this one.
-    await query.answer(_("This part of the portal is coming soon."), show_alert=True)
+    await answer_query(update, _("This part of the portal is coming soon."), show_alert=True)
 
 
+@parent_handler
 async def ask_logout(update: Update, context: Context) -> None:
-    """Déconnexion: ask for confirmation before unlinking."""
-    if await linked_family(update, context) is None:
-        return
+    """/deconnexion: ask for confirmation before unlinking."""
+    await account_family(get_runtime(context).database, user_id_of(update))
+    await _ask_logout(update)
+
+
+async def _ask_logout(update: Update) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -105,20 +115,17 @@ async def ask_logout(update: Update, context: Context) -> None:
     )
 
 
+@parent_handler
 async def confirm_logout(update: Update, context: Context) -> None:
     """Unlink after confirmation; "no" goes back home."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None or update.effective_user is None:
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
         return
     if parsed.arg(0) != "yes":
-        await show_home(update, context)
+        await _home(update, context)
         return
-    await query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        unlinked = await linking.unlink(uow, update.effective_user.id, runtime.now())
-        await uow.commit()
+    unlinked = await linking.unlink(runtime.database, user_id_of(update), runtime.now())
     if context.user_data is not None:
         context.user_data.clear()
     text = _("You are logged out. Send /start to link your account again.") if unlinked else _("You were not linked.")

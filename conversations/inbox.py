@@ -2,8 +2,12 @@
 delete a message (kept among "deleted messages").
 
 Writing is a small persistent dialogue in its own handler group (`COMPOSE_GROUP`): after
-"✍️ Écrire", the next text, photo or PDF goes to the structure. Pressing any other button or
-sending a command leaves it, so a parent who changes their mind never sends by mistake.
+"✍️ Écrire", the next text, photo or PDF goes to the structure (saved and queued for the
+staff's group in one transaction). Pressing any other button or sending a command leaves it,
+so a parent who changes their mind never sends by mistake.
+
+A staff answer or message reaches each linked account of the family through the outbox
+("inbox.structure_message", registered here), with ↩️ Répondre and the inbox under it.
 """
 
 from __future__ import annotations
@@ -25,13 +29,24 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks
 from bot.domain.model import MessageDirection
 from bot.i18n import _, format_timestamp, ngettext
+from bot.outgoing import Attachment, Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
 from bot.services import inbox as inbox_service
 from bot.services.announcements import SUBJECT as ANNOUNCEMENT_SUBJECT
-from bot.services.inbox import Box, InboxPage, InboxSummary, Thread
+from bot.services.home import is_linked
+from bot.services.inbox import STRUCTURE_MESSAGE_TEMPLATE, Box, InboxPage, InboxSummary, Thread
 from bot.services.staff_day import CLOSURE_SUBJECT
-from conversations.common import TAB_INBOX, Context, escape, linked_family, show
-from conversations.staff.relay import relay_parent_message
+from bot.services.use_case import NotAllowed, NotLinked
+from conversations.common import (
+    TAB_INBOX,
+    Context,
+    answer_query,
+    escape,
+    parent_handler,
+    show,
+    tell_how_to_link,
+    user_id_of,
+)
 from storage.models import Message
 
 COMPOSE_GROUP = -1
@@ -55,15 +70,10 @@ def _home_button() -> InlineKeyboardButton:
 # --- the inbox's screens ---------------------------------------------------------------------
 
 
+@parent_handler
 async def show_inbox(update: Update, context: Context) -> None:
     """✉️ Boîte de réception: counts and what can be done."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    async with get_runtime(context).database.unit_of_work() as uow:
-        summary = await inbox_service.inbox_summary(uow, family_id)
+    summary = await inbox_service.summary(get_runtime(context).database, user_id_of(update))
     await show(update, inbox_text(summary), inbox_keyboard(summary))
 
 
@@ -96,6 +106,7 @@ def inbox_keyboard(summary: InboxSummary) -> InlineKeyboardMarkup:
     )
 
 
+@parent_handler(answers_itself=True)
 async def on_button(update: Update, context: Context) -> None:
     """The inbox's buttons: lists, opening, deleting, attachments."""
     query = update.callback_query
@@ -103,77 +114,41 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or parsed is None:
         return
     operation, number = parsed.arg(0), parsed.int_arg(1)
-    if number is None:
-        await query.answer(_("This button is no longer valid."))
+    if number is None or (operation not in _BOXES and operation not in ("home", "open", "rm", "att")):
+        await answer_query(update, _("This button is no longer valid."))
         return
-    if operation == "home":
-        await show_inbox(update, context)
-        return
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
+    try:
+        await _act(update, context, operation, number)
+    except NotAllowed:  # not the family's message (forged or stale button): refused and audited
+        await answer_query(update, _("This message is not available."), show_alert=True)
+
+
+async def _act(update: Update, context: Context, operation: str, number: int) -> None:
     runtime = get_runtime(context)
-    if operation in _BOXES:
-        await query.answer()
-        async with runtime.database.unit_of_work() as uow:
-            page = await inbox_service.list_box(uow, family_id, _BOXES[operation], number, PAGE_SIZE)
-        await show(update, list_text(page), list_keyboard(page, runtime.settings.tz))
-        return
-    if operation == "open":
-        async with runtime.database.unit_of_work() as uow:
-            thread = await inbox_service.open_message(uow, family_id, number, runtime.now())
-            await uow.commit()
-        if thread is None:
-            await _refuse_foreign(update, context, family_id, number)
-            return
-        await query.answer()
+    db, user_id, tz = runtime.database, user_id_of(update), runtime.settings.tz
+    if operation == "home":
+        summary = await inbox_service.summary(db, user_id)
+        await answer_query(update)
+        await show(update, inbox_text(summary), inbox_keyboard(summary))
+    elif operation in _BOXES:
+        page = await inbox_service.show_box(db, user_id, _BOXES[operation], number, PAGE_SIZE)
+        await answer_query(update)
+        await show(update, list_text(page), list_keyboard(page, tz))
+    elif operation == "open":
+        thread = await inbox_service.read_message(db, user_id, number, runtime.now())
+        await answer_query(update)
         await show(update, thread_text(thread, runtime), thread_keyboard(thread))
-        return
-    if operation == "rm":
-        async with runtime.database.unit_of_work() as uow:
-            deleted = await inbox_service.delete_message(uow, family_id, number, query.from_user.id, runtime.now())
-            await uow.commit()
-            page = await inbox_service.list_box(uow, family_id, Box.DELETED, 0, PAGE_SIZE) if deleted else None
-        if not deleted or page is None:
-            await _refuse_foreign(update, context, family_id, number)
-            return
-        await query.answer(_("Message deleted. It stays among your deleted messages."))
-        await show(update, list_text(page), list_keyboard(page, runtime.settings.tz))
-        return
-    if operation == "att":
-        async with runtime.database.unit_of_work() as uow:
-            message = await inbox_service.owned_message(uow, family_id, number)
-        if message is None or not message.attachment_file_id:
-            await _refuse_foreign(update, context, family_id, number)
-            return
-        await query.answer()
+    elif operation == "rm":
+        page = await inbox_service.remove_message(db, user_id, number, runtime.now(), PAGE_SIZE)
+        await answer_query(update, _("Message deleted. It stays among your deleted messages."))
+        await show(update, list_text(page), list_keyboard(page, tz))
+    else:  # "att"
+        attachment = await inbox_service.attachment_of(db, user_id, number, runtime.now())
+        await answer_query(update)
         chat = update.effective_chat
         if chat is not None:
-            if message.attachment_kind == "photo":
-                await chat.send_photo(message.attachment_file_id)
-            else:
-                await chat.send_document(message.attachment_file_id)
-        return
-    await query.answer(_("This button is no longer valid."))
-
-
-async def _refuse_foreign(update: Update, context: Context, family_id: int, message_id: int) -> None:
-    """A message that is not the family's (forged or stale button): refuse and audit."""
-    runtime = get_runtime(context)
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        uow.repos.audit.record(
-            action="inbox.access",
-            outcome="refused",
-            actor_telegram_id=user.id if user else None,
-            actor_kind="parent",
-            family_id=family_id,
-            target=f"message:{message_id}",
-            at=runtime.now(),
-        )
-        await uow.commit()
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("This message is not available."), show_alert=True)
+            send = chat.send_photo if attachment.kind == "photo" else chat.send_document
+            await send(attachment.file_id)
 
 
 def _title(box: Box) -> str:
@@ -296,6 +271,50 @@ def thread_keyboard(thread: Thread) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+# --- a structure message received ------------------------------------------------------------
+
+
+@template(STRUCTURE_MESSAGE_TEMPLATE)
+async def _structure_message(runtime: Runtime, params: Params) -> Outgoing | None:
+    """A staff answer or message, to one linked account of the family (in its language)."""
+    view = await inbox_service.structure_message_view(runtime.database, int(params["message_id"]))
+    if view is None:
+        return None
+    message = view.message
+    attachment = None
+    if message.attachment_file_id:
+        attachment = Attachment(message.attachment_file_id, message.attachment_kind or "document")
+    return Outgoing(structure_message_text(runtime, message, view.replied_to), structure_message_keyboard(message.id), attachment=attachment)
+
+
+def structure_message_text(runtime: Runtime, message: Message, replied_to: Message | None) -> str:
+    """What a parent reads of a staff answer or message."""
+    sender = escape(runtime.structure.service_name or runtime.structure.name)
+    if replied_to is not None:
+        lines = [
+            _("✉️ <b>Answer from {sender}</b>").format(sender=sender),
+            _("To your message of {moment}: “{quote}”").format(
+                moment=format_timestamp(replied_to.created_at, runtime.settings.tz),
+                quote=escape(_short(" ".join(replied_to.body.split()), 80)),
+            ),
+        ]
+    else:
+        lines = [_("✉️ <b>Message from {sender}</b>").format(sender=sender)]
+    return "\n".join(lines) + "\n\n" + escape(message.body)
+
+
+def structure_message_keyboard(message_id: int) -> InlineKeyboardMarkup:
+    """Under a structure message: reply, or open the inbox."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("↩️ Reply"), callback_data=callbacks.build(callbacks.INBOX, "reply", message_id)),
+                InlineKeyboardButton(_("✉️ Inbox"), callback_data=callbacks.build(callbacks.MENU, TAB_INBOX)),
+            ]
+        ]
+    )
+
+
 # --- writing to the structure ----------------------------------------------------------------
 
 
@@ -305,23 +324,21 @@ async def start_writing(update: Update, context: Context) -> str:
     parsed = callbacks.parse(query.data if query else None)
     if query is None or parsed is None:
         raise ApplicationHandlerStop(ConversationHandler.END)
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        raise ApplicationHandlerStop(ConversationHandler.END)
+    runtime = get_runtime(context)
     reply_to = parsed.int_arg(1) if parsed.arg(0) == "reply" else None
     quote = None
-    if reply_to:
-        runtime = get_runtime(context)
-        async with runtime.database.unit_of_work() as uow:
-            target = await inbox_service.owned_message(uow, family_id, reply_to)
-            if target is not None and target.direction == MessageDirection.FROM_STRUCTURE:
-                await inbox_service.open_message(uow, family_id, target.id, runtime.now())
-                await uow.commit()
-        if target is None:
-            await _refuse_foreign(update, context, family_id, reply_to)
-            raise ApplicationHandlerStop(ConversationHandler.END)
-        quote = target.body
-    await query.answer()
+    try:
+        if reply_to:
+            quote = (await inbox_service.start_reply(runtime.database, user_id_of(update), reply_to, runtime.now())).body
+        elif not await is_linked(runtime.database, user_id_of(update)):
+            raise NotLinked()
+    except NotLinked:
+        await tell_how_to_link(update)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    except NotAllowed:
+        await answer_query(update, _("This message is not available."), show_alert=True)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    await answer_query(update)
     if context.user_data is not None:
         context.user_data[REPLY_TO_KEY] = reply_to
     lines = [_("✍️ Write your message to the structure: a text, a photo or a PDF (with a caption if you like).")]
@@ -335,12 +352,9 @@ async def start_writing(update: Update, context: Context) -> str:
 
 
 async def receive_message(update: Update, context: Context) -> int:
-    """The parent's text, photo or PDF: send it to the structure."""
+    """The parent's text, photo or PDF: send it to the structure (queued for the staff's group)."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
-        raise ApplicationHandlerStop(ConversationHandler.END)
-    family_id = await linked_family(update, context)
-    if family_id is None:
         raise ApplicationHandlerStop(ConversationHandler.END)
     attachment_id, attachment_kind = None, None
     if message.photo:
@@ -349,11 +363,10 @@ async def receive_message(update: Update, context: Context) -> int:
         attachment_id, attachment_kind = message.document.file_id, "document"
     reply_to = context.user_data.pop(REPLY_TO_KEY, None) if context.user_data is not None else None
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        stored = await inbox_service.write_to_structure(
-            uow,
-            family_id=family_id,
-            user_id=user.id,
+    try:
+        await inbox_service.send_to_structure(
+            runtime.database,
+            user.id,
             author_name=user.full_name or str(user.id),
             body=message.text or message.caption or "",
             now=runtime.now(),
@@ -361,14 +374,15 @@ async def receive_message(update: Update, context: Context) -> int:
             attachment_kind=attachment_kind,
             reply_to_id=reply_to,
         )
-        await uow.commit()
+    except NotLinked:
+        await tell_how_to_link(update)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
     await message.reply_text(
         _("✅ Your message was sent to the structure. Its answer will arrive here and in your inbox."),
         reply_markup=InlineKeyboardMarkup(
             [[_button(_("✉️ Inbox"), "home"), _home_button()]]
         ),
     )
-    await relay_parent_message(context.bot, runtime, stored.id)
     raise ApplicationHandlerStop(ConversationHandler.END)
 
 
@@ -386,20 +400,18 @@ async def cancel_writing(update: Update, context: Context) -> int:
     """✖️ Annuler: nothing is sent; back to the inbox."""
     if context.user_data is not None:
         context.user_data.pop(REPLY_TO_KEY, None)
-    query = update.callback_query
-    if query is not None:
-        await query.answer(_("Nothing was sent."))
+    await answer_query(update, _("Nothing was sent."))
     await show_inbox_after_cancel(update, context)
     raise ApplicationHandlerStop(ConversationHandler.END)
 
 
 async def show_inbox_after_cancel(update: Update, context: Context) -> None:
     """The inbox's first screen in place of the question."""
-    family_id = await linked_family(update, context)
-    if family_id is None:
+    try:
+        summary = await inbox_service.summary(get_runtime(context).database, user_id_of(update))
+    except NotLinked:
+        await tell_how_to_link(update, answered=True)
         return
-    async with get_runtime(context).database.unit_of_work() as uow:
-        summary = await inbox_service.inbox_summary(uow, family_id)
     await show(update, inbox_text(summary), inbox_keyboard(summary))
 
 

@@ -1,39 +1,38 @@
-"""An invoice's buttons: its PDF, paying it online (Telegram Payments), and new-invoice notices.
+"""An invoice's buttons (its PDF, paying it online with Telegram Payments) and its "new invoice" message.
 
 Every button carries an invoice id from the client: the service checks it belongs to the
 tapping user's family, and a forged one is refused and audited. Online payment exists only
 when the structure enables it and a provider token is set; a successful payment is recorded
 once even if Telegram delivers the update twice (its charge id is unique).
+
+"A new invoice is available" is the outbox template `billing.invoice_issued` ({"invoice_id",
+"account"}), queued with the invoice by `bot.services.billing.issue_invoices`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, PreCheckoutQueryHandler, filters
 
 from bot import callbacks
 from bot.domain.model import PaymentMethod
-from bot.i18n import N_, _, format_money, format_short_date, use_language
+from bot.i18n import N_, _, format_money, format_short_date
 from bot.pdfs import build_invoice_pdf, invoice_filename
+from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
-from bot.services.billing import InvoiceNotice, invoice_document, mark_notice_sent, pending_invoice_notices
-from bot.services.payments import (
-    CURRENCY,
-    OnlineOutcome,
-    cents_to_amount,
-    check_online_payment,
-    payload_for,
-    record_online_payment,
-    to_cents,
-    validate_pre_checkout,
+from bot.services.billing import TEMPLATE_INVOICE_ISSUED
+from bot.services.payments import CURRENCY, OnlineOutcome, cents_to_amount, payload_for, to_cents
+from bot.services.statement import (
+    NewInvoice,
+    invoice_pdf,
+    new_invoice,
+    online_payment_check,
+    pre_checkout_check,
+    record_telegram_payment,
 )
-from conversations.common import Context, escape, linked_family
+from conversations.common import Context, answer_query, escape, parent_handler, user_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -82,24 +81,19 @@ def invoice_buttons(invoice_id: int, number: str, *, payable: bool, online: bool
     return buttons
 
 
+@parent_handler(answers_itself=True)
 async def send_invoice_pdf(update: Update, context: Context) -> None:
     """The PDF button: send the invoice as a document, if it is the family's."""
-    query, user = update.callback_query, update.effective_user
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or user is None or parsed is None:
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        await answer_query(update, _("This button is no longer valid."))
         return
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    invoice_id = parsed.int_arg(0)
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        document = await invoice_document(uow, family_id, invoice_id or 0, actor_telegram_id=user.id, now=runtime.now())
-        await uow.commit()
+    document = await invoice_pdf(runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now())
     if document is None:
-        await query.answer(_("This invoice is not available."), show_alert=True)
+        await answer_query(update, _("This invoice is not available."), show_alert=True)
         return
-    await query.answer()
+    await answer_query(update)
     pdf = build_invoice_pdf(document, runtime.structure, online_payment=online_payment_enabled(runtime))
     chat = update.effective_chat
     if chat is not None:
@@ -114,30 +108,27 @@ async def send_invoice_pdf(update: Update, context: Context) -> None:
         )
 
 
+@parent_handler(answers_itself=True)
 async def start_online_payment(update: Update, context: Context) -> None:
     """The "Payer" button: a Telegram invoice for what remains due."""
-    query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or user is None or chat is None or parsed is None:
-        return
-    family_id = await linked_family(update, context)
-    if family_id is None:
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    chat = update.effective_chat
+    if parsed is None or chat is None:
+        await answer_query(update, _("This button is no longer valid."))
         return
     runtime = get_runtime(context)
     if not online_payment_enabled(runtime):
-        await query.answer(_("Online payment is not available."), show_alert=True)
+        await answer_query(update, _("Online payment is not available."), show_alert=True)
         return
-    async with runtime.database.unit_of_work() as uow:
-        check = await check_online_payment(uow, family_id, parsed.int_arg(0) or 0, actor_telegram_id=user.id, now=runtime.now())
-        await uow.commit()
+    check = await online_payment_check(runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now())
     if check.outcome is OnlineOutcome.NOT_YOURS:
-        await query.answer(_("This invoice is not available."), show_alert=True)
+        await answer_query(update, _("This invoice is not available."), show_alert=True)
         return
     if check.outcome is OnlineOutcome.ALREADY_PAID:
-        await query.answer(_("This invoice is already paid."), show_alert=True)
+        await answer_query(update, _("This invoice is already paid."), show_alert=True)
         return
     assert check.amount is not None and check.invoice_id is not None and check.period_start and check.period_end
-    await query.answer()
+    await answer_query(update)
     title = _("Invoice {number}").format(number=check.number)
     await context.bot.send_invoice(
         chat_id=chat.id,
@@ -160,12 +151,10 @@ async def answer_pre_checkout(update: Update, context: Context) -> None:
     if query is None:
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        check = await validate_pre_checkout(
-            uow, user_id=query.from_user.id, payload=query.invoice_payload, currency=query.currency,
-            total_amount=query.total_amount, now=runtime.now(),
-        )
-        await uow.commit()
+    check = await pre_checkout_check(
+        runtime.database, user_id=query.from_user.id, payload=query.invoice_payload, currency=query.currency,
+        total_amount=query.total_amount, now=runtime.now(),
+    )
     if check.outcome is OnlineOutcome.OK:
         await query.answer(ok=True)
         return
@@ -184,13 +173,11 @@ async def record_successful_payment(update: Update, context: Context) -> None:
         return
     paid = message.successful_payment
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        result = await record_online_payment(
-            uow, user_id=user.id, payload=paid.invoice_payload, total_amount=paid.total_amount,
-            charge_id=paid.telegram_payment_charge_id, provider_charge_id=paid.provider_payment_charge_id,
-            today=runtime.today(), now=runtime.now(),
-        )
-        await uow.commit()
+    result = await record_telegram_payment(
+        runtime.database, user_id=user.id, payload=paid.invoice_payload, total_amount=paid.total_amount,
+        charge_id=paid.telegram_payment_charge_id, provider_charge_id=paid.provider_payment_charge_id,
+        today=runtime.today(), now=runtime.now(),
+    )
     if result.outcome is OnlineOutcome.DUPLICATE:
         logger.info("payment update delivered again, already recorded: payment %s", result.payment_number)
         return
@@ -210,76 +197,32 @@ async def record_successful_payment(update: Update, context: Context) -> None:
     await message.reply_text("\n".join(lines))
 
 
+# --- "a new invoice is available" ----------------------------------------------------------
 
 
-# --- new invoice notices -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NoticeReport:
-    """What a round of notices did."""
-
-    sent: int = 0
-    blocked: int = 0
-    failed: int = 0
-
-
-def notice_text(notice: InvoiceNotice) -> str:
+def new_invoice_text(invoice: NewInvoice) -> str:
     """"A new invoice is available", in the current language."""
     return _(
         "📄 <b>A new invoice is available</b>\n"
         "Invoice {number} for {start} – {end}: <b>{amount}</b>, to be paid by {due}."
     ).format(
-        number=escape(notice.number),
-        start=format_short_date(notice.period_start),
-        end=format_short_date(notice.period_end),
-        amount=format_money(notice.total),
-        due=format_short_date(notice.due_on),
+        number=escape(invoice.number),
+        start=format_short_date(invoice.period_start),
+        end=format_short_date(invoice.period_end),
+        amount=format_money(invoice.total),
+        due=format_short_date(invoice.due_on),
     )
 
 
-async def send_invoice_notices(bot: Bot, runtime: Runtime) -> NoticeReport:
-    """Tell every linked account of its new invoices, in its language; each notice once.
-
-    A blocked bot (Forbidden) is skipped for good; another error leaves the notice for the
-    next run.
-    """
-    async with runtime.database.unit_of_work() as uow:
-        notices = await pending_invoice_notices(uow, runtime.now())
-        await uow.commit()
-    sent = blocked = failed = 0
-    online = online_payment_enabled(runtime)
-    for notice in notices:
-        with use_language(notice.language or "fr"):
-            text = notice_text(notice)
-            keyboard = InlineKeyboardMarkup([invoice_buttons(notice.invoice_id, notice.number, payable=True, online=online)])
-        try:
-            await _send_with_retry(bot, notice.user_id, text, keyboard)
-        except Forbidden:
-            blocked += 1
-            logger.info("invoice notice skipped: user %s blocked the bot", notice.user_id)
-        except TelegramError as exc:
-            failed += 1
-            logger.warning("invoice notice to user %s failed: %s", notice.user_id, type(exc).__name__)
-            continue
-        else:
-            sent += 1
-        async with runtime.database.unit_of_work() as uow:
-            await mark_notice_sent(uow, notice.notice_id, runtime.now())
-            await uow.commit()
-    return NoticeReport(sent, blocked, failed)
-
-
-async def _send_with_retry(bot: Bot, chat_id: int, text: str, keyboard: InlineKeyboardMarkup) -> None:
-    for attempt in range(3):
-        try:
-            await bot.send_message(chat_id, text, reply_markup=keyboard, parse_mode=ParseMode.HTML)
-            return
-        except RetryAfter as exc:
-            if attempt == 2:
-                raise
-            delay = exc.retry_after if isinstance(exc.retry_after, (int, float)) else exc.retry_after.total_seconds()
-            await asyncio.sleep(float(delay))
+@template(TEMPLATE_INVOICE_ISSUED)
+async def _invoice_issued(runtime: Runtime, params: Params) -> Outgoing | None:
+    """The new invoice with its PDF (and "Payer" while it can be paid online); None once the
+    account is no longer linked to the invoice's family."""
+    invoice = await new_invoice(runtime.database, int(params["invoice_id"]), int(params["account"]))
+    if invoice is None:
+        return None
+    buttons = invoice_buttons(invoice.invoice_id, invoice.number, payable=invoice.due > 0, online=online_payment_enabled(runtime))
+    return Outgoing(new_invoice_text(invoice), InlineKeyboardMarkup([buttons]))
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

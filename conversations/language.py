@@ -1,6 +1,10 @@
 """Language: the user's language is set for each update, and chosen with /langue.
 
-The stored choice wins; otherwise the Telegram app's language; otherwise French.
+The stored choice wins; otherwise the Telegram app's language; otherwise French. The choice
+is read from the database once per account and kept in `runtime.languages` (an account
+without a choice is kept as ""), so an update of a known account opens no transaction; /langue
+updates the cache after its commit. The language lives in a context variable, so updates
+handled side by side each keep their own.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from bot import callbacks
 from bot.i18n import _, normalize_language, set_language
 from bot.runtime import get_runtime
 from bot.services.preferences import choose_language, stored_language
-from conversations.common import Context, show
+from conversations.common import Context, answer_query, parent_handler, show
 
 _NO_CHOICE = ""
 
@@ -26,9 +30,9 @@ async def apply_user_language(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     choice = runtime.languages.get(user.id)
     if choice is None:
-        async with runtime.database.unit_of_work() as uow:
-            choice = await stored_language(uow, user.id) or _NO_CHOICE
-        runtime.languages[user.id] = choice
+        choice = await stored_language(runtime.database, user.id) or _NO_CHOICE
+        runtime.languages.setdefault(user.id, choice)  # a /langue committed meanwhile wins
+        choice = runtime.languages[user.id]
     set_language(normalize_language(choice or user.language_code))
 
 
@@ -45,22 +49,21 @@ async def ask_language(update: Update, context: Context) -> None:
     await show(update, _("Choose your language:"), keyboard)
 
 
+@parent_handler(answers_itself=True)
 async def set_user_language(update: Update, context: Context) -> None:
-    """Store the chosen language and confirm in it."""
+    """Store the chosen language and confirm in it (linked or not)."""
     query, user = update.callback_query, update.effective_user
     parsed = callbacks.parse(query.data if query else None)
     if query is None or user is None or parsed is None:
+        await answer_query(update, _("This button is no longer valid."))
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        accepted = await choose_language(uow, user.id, parsed.arg(0))
-        await uow.commit()
-    if not accepted:
-        await query.answer(_("This language is not available."), show_alert=True)
+    if not await choose_language(runtime.database, user.id, parsed.arg(0)):
+        await answer_query(update, _("This language is not available."), show_alert=True)
         return
     runtime.languages[user.id] = parsed.arg(0)
     set_language(parsed.arg(0))
-    await query.answer()
+    await answer_query(update)
     await show(update, _("The bot will now speak English. Send /accueil for the home screen."))
 
 

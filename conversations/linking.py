@@ -15,10 +15,11 @@ from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, fi
 from bot.i18n import _
 from bot.runtime import get_runtime
 from bot.services import linking
-from bot.services.home import family_id_of_user
+from bot.services.home import home_summary
 from bot.services.linking import LinkOutcome, LinkResult
+from bot.services.use_case import NotLinked
 from conversations.common import Context, how_to_link_text
-from conversations.home import show_home
+from conversations.home import show_summary
 
 ASK_NUMBER, ASK_CONTACT = "ask_number", "ask_contact"
 NUMBER_KEY = "link_family_number"
@@ -33,14 +34,14 @@ async def start(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     runtime = get_runtime(context)
     if context.args:
-        async with runtime.database.unit_of_work() as uow:
-            result = await linking.redeem_invite(uow, context.args[0], user.id, runtime.now())
-            await uow.commit()
+        result = await linking.redeem_invite(runtime.database, context.args[0], user.id, runtime.now())
         return await _after_attempt(update, context, result)
-    async with runtime.database.unit_of_work() as uow:
-        family_id = await family_id_of_user(uow, user.id)
-    if family_id is not None:
-        await show_home(update, context)
+    try:
+        summary = await home_summary(runtime.database, user.id)
+    except NotLinked:
+        pass
+    else:
+        await show_summary(update, runtime, summary)
         return ConversationHandler.END
     await message.reply_text(
         _("Welcome to the Portail Famille of {structure}.").format(structure=runtime.structure.name)
@@ -82,12 +83,14 @@ async def receive_contact(update: Update, context: Context) -> str | int:
     assert context.user_data is not None
     runtime = get_runtime(context)
     number = context.user_data.pop(NUMBER_KEY, "")
-    async with runtime.database.unit_of_work() as uow:
-        if message.contact.user_id != user.id:
-            result = await linking.refuse_foreign_contact(uow, user.id, runtime.now())
-        else:
-            result = await linking.link_by_phone(uow, number, message.contact.phone_number, user.id, runtime.now())
-        await uow.commit()
+    result = await linking.link_by_contact(
+        runtime.database,
+        number,
+        message.contact.phone_number,
+        contact_user_id=message.contact.user_id,
+        user_id=user.id,
+        now=runtime.now(),
+    )
     return await _after_attempt(update, context, result)
 
 
@@ -123,8 +126,8 @@ async def _after_attempt(update: Update, context: Context, result: LinkResult) -
     assert message is not None
     if result.outcome == LinkOutcome.LINKED:
         await message.reply_text(_("✅ Your account is now linked to your family."), reply_markup=ReplyKeyboardRemove())
-    if result.linked:
-        await show_home(update, context)
+    if result.home is not None:
+        await show_summary(update, get_runtime(context), result.home)
         return ConversationHandler.END
     await message.reply_text(_refusal_text(result.outcome), reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END

@@ -5,7 +5,8 @@
 
 Both are wrapped with `bot.staff.staff_only` (anyone else is refused and audited), refused in
 any other group, answered in French, and safe to repeat: issuing a month twice changes nothing,
-and a re-delivered /paiement message records one payment.
+and a re-delivered /paiement message records one payment. Each calls one service, which audits
+it; the "new invoice" messages the service queues are rendered by `conversations.invoices`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bot.services.billing import IssueOutcome, IssueResult, MissingTariff, issue
 from bot.services.payments import PaymentOutcome, PaymentResult, record_payment
 from bot.staff import staff_only
 from conversations.common import Context, escape
-from conversations.invoices import NoticeReport, method_label, send_invoice_notices
+from conversations.invoices import method_label
 
 ISSUE_COMMAND = "facturer"
 PAYMENT_COMMAND = "paiement"
@@ -69,12 +70,10 @@ async def issue_command(update: Update, context: Context) -> None:
             await message.reply_text(_("Usage: /facturer YYYY-MM (for example /facturer 2026-10)."))
             return
         try:
-            async with runtime.database.unit_of_work() as uow:
-                result = await issue_invoices(
-                    uow, runtime.structure, period, today=runtime.today(), now=runtime.now(),
-                    actor_telegram_id=user.id, actor_kind="staff",
-                )
-                await uow.commit()
+            result = await issue_invoices(
+                runtime.database, runtime.structure, period, today=runtime.today(), now=runtime.now(),
+                actor_telegram_id=user.id, actor_kind="staff",
+            )
         except MissingTariff as exc:
             await message.reply_text(
                 _("The service {code} has no tariffs in the structure file: nothing was invoiced.").format(
@@ -89,11 +88,10 @@ async def issue_command(update: Update, context: Context) -> None:
                 )
             )
             return
-        report = await send_invoice_notices(context.bot, runtime)
-        await message.reply_text(render_issue_result(result, report))
+        await message.reply_text(render_issue_result(result))
 
 
-def render_issue_result(result: IssueResult, report: NoticeReport) -> str:
+def render_issue_result(result: IssueResult) -> str:
     """The staff's summary of an invoicing run."""
     lines = [_("🧾 <b>Invoices of {month}</b>").format(month=month_label(result.period))]
     if result.issued:
@@ -117,13 +115,8 @@ def render_issue_result(result: IssueResult, report: NoticeReport) -> str:
                 count=result.undecided_absences
             )
         )
-    lines.append(
-        _("Families told: {sent} message(s) sent, {blocked} account(s) that blocked the bot skipped.").format(
-            sent=report.sent, blocked=report.blocked
-        )
-    )
-    if report.failed:
-        lines.append(_("{count} message(s) could not be sent: they will be sent at the next run.").format(count=report.failed))
+    if result.issued:
+        lines.append(_("Families told: {count} message(s) on their way to the linked accounts.").format(count=result.notices))
     return "\n".join(lines)
 
 
@@ -146,13 +139,11 @@ async def payment_command(update: Update, context: Context) -> None:
         if len(args) not in (3, 4) or amount is None or method is None:
             await message.reply_text(payment_usage())
             return
-        async with runtime.database.unit_of_work() as uow:
-            result = await record_payment(
-                uow, family_number=args[0], amount=amount, method=method,
-                invoice_number=args[3] if len(args) == 4 else None, paid_on=runtime.today(), staff_id=user.id,
-                reference=f"telegram:{chat.id}:{message.message_id}", now=runtime.now(),
-            )
-            await uow.commit()
+        result = await record_payment(
+            runtime.database, family_number=args[0], amount=amount, method=method,
+            invoice_number=args[3] if len(args) == 4 else None, paid_on=runtime.today(), staff_id=user.id,
+            reference=f"telegram:{chat.id}:{message.message_id}", now=runtime.now(),
+        )
         await message.reply_text(render_payment_result(result, args[0], args[3] if len(args) == 4 else None))
 
 

@@ -17,16 +17,16 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot import callbacks
 from bot.domain.model import AbsenceReason, DayStatus
 from bot.domain.planning import Mark, Month, day_code, day_mark, parse_day, status_mark
-from bot.domain.rules import Consequence, Decision, Outcome, Reason
+from bot.domain.rules import Reason
 from bot.i18n import N_, _, babel_locale, format_day, format_moment
+from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
 from bot.services import booking_requests  # noqa: F401 - registers booking and absence requests
 from bot.services import bookings
-from bot.services.bookings import ActionResult, BookingOutcome, MonthPlanning, ServiceDay
-from conversations.common import TAB_PLANNING, Context, escape, linked_family, show
+from bot.services.bookings import BookingOutcome, DayAction, DayActionResult, DayView, MonthPlanning, MonthView, ServiceDay
+from bot.services.use_case import NotAllowed
+from conversations.common import TAB_PLANNING, Context, answer_query, escape, parent_handler, show, user_id_of
 from conversations.absence_proof import proof_keyboard
-from conversations.notify import notify_family
-from conversations.staff.cards import post_request_card
 from conversations.planning_texts import STATUS_LABELS, explain_refusal, render_outcome
 from storage.models import Child
 
@@ -50,205 +50,168 @@ LEGEND = (
     (Mark.SUMMER_HOLIDAYS, N_("summer holidays")),
 )
 
+# Callback codes of the day's actions; "cl" is the confirmation of a late cancellation.
+BOOK, CANCEL, CANCEL_LATE, ABSENCE, WAIT = "b", "c", "cl", "a", "w"
+ACTIONS = {BOOK: (DayAction.BOOK, False), CANCEL: (DayAction.CANCEL, False), CANCEL_LATE: (DayAction.CANCEL, True), WAIT: (DayAction.WAIT, False)}
+ALL_CHILDREN = 0  # the child id of "tous mes enfants" in callback data
+REASON_CODES = {"i": AbsenceReason.ILLNESS, "p": AbsenceReason.PERSONAL, "o": AbsenceReason.OTHER}
+
 
 # --- entry points ----------------------------------------------------------------------------
 
 
+@parent_handler
 async def open_planning(update: Update, context: Context) -> None:
     """The Planning tab: choose a child (skipped when there is only one)."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        children = list(await bookings.children_of_family(uow, family_id))
-    if len(children) == 1:
-        await _show_month(update, context, family_id, children[0].id, Month.of(runtime.today()))
+    start = await bookings.open_planning(
+        runtime.database, user_id_of(update), structure=runtime.structure, tz=runtime.settings.tz, now=runtime.now()
+    )
+    if start.month is not None:
+        await _show_month(update, runtime, start.month)
         return
-    if not children:
+    if not start.children:
         await show(update, _("No child is recorded for your family."), _home_keyboard())
         return
     month = Month.of(runtime.today()).code()
     rows = [
         [InlineKeyboardButton(f"{c.first_name}", callback_data=callbacks.build(callbacks.PLANNING_MONTH, c.id, month))]
-        for c in children
+        for c in start.children
     ]
     rows.append([InlineKeyboardButton(_("👨‍👩‍👧 All my children"), callback_data=callbacks.build(callbacks.PLANNING_MONTH, ALL_CHILDREN, month))])
     rows.append(_home_row())
     await show(update, _("<b>Planning</b>\nChoose a child:"), InlineKeyboardMarkup(rows))
 
 
+@parent_handler
 async def on_month(update: Update, context: Context) -> None:
-    """◀ ▶ and the child picker: show a month."""
-    tapped = await _tapped(update, context)
-    if tapped is None:
-        return
-    parsed, family_id = tapped
+    """◀ ▶ and the child picker: show a month (child 0: all the children together)."""
+    parsed = _parsed(update)
     child_id, month = parsed.int_arg(0), Month.parse(parsed.arg(1))
     if child_id is None or month is None:
-        await _stale(update)
-        return
-    await _show_month(update, context, family_id, child_id, month)
+        raise NotAllowed()
+    runtime = get_runtime(context)
+    view = await bookings.show_month(
+        runtime.database,
+        user_id_of(update),
+        None if child_id == ALL_CHILDREN else child_id,
+        month,
+        structure=runtime.structure,
+        tz=runtime.settings.tz,
+        now=runtime.now(),
+    )
+    await _show_month(update, runtime, view)
 
 
+@parent_handler
 async def on_day(update: Update, context: Context) -> None:
     """A day of the calendar: its services and what can be done."""
-    tapped = await _tapped(update, context)
-    if tapped is None:
-        return
-    parsed, family_id = tapped
+    parsed = _parsed(update)
     child_id, day = parsed.int_arg(0), parse_day(parsed.arg(1))
     if child_id is None or day is None:
-        await _stale(update)
-        return
-    await _show_day(update, context, family_id, child_id, day)
+        raise NotAllowed()
+    runtime = get_runtime(context)
+    view = await bookings.show_day(
+        runtime.database, user_id_of(update), child_id, day, structure=runtime.structure, tz=runtime.settings.tz, now=runtime.now()
+    )
+    await _show_day(update, runtime, view)
 
 
+@parent_handler
 async def on_action(update: Update, context: Context) -> None:
     """Réserver / Annuler / liste d'attente on a service's day, and the late confirmation."""
-    tapped = await _tapped(update, context)
-    if tapped is None:
-        return
-    parsed, family_id = tapped
-    action, child_id, service_id, day = parsed.arg(0), parsed.int_arg(1), parsed.int_arg(2), parse_day(parsed.arg(3))
-    if child_id is None or service_id is None or day is None or action not in ACTIONS:
-        await _stale(update)
-        return
-    if action == ABSENCE:
+    parsed = _parsed(update)
+    code, child_id, service_id, day = parsed.arg(0), parsed.int_arg(1), parsed.int_arg(2), parse_day(parsed.arg(3))
+    if child_id is None or service_id is None or day is None or (code not in ACTIONS and code != ABSENCE):
+        raise NotAllowed()
+    if code == ABSENCE:
         await show(update, _("Why will your child be absent?"), reason_keyboard(child_id, service_id, day))
         return
-    await perform(update, context, family_id, child_id, service_id, day, ACTIONS[action], late_action=CANCEL_LATE)
+    action, accept_late = ACTIONS[code]
+    done = await _act(update, context, action, child_id, service_id, day, accept_late=accept_late)
+    confirm = callbacks.build(callbacks.PLANNING_ACTION, CANCEL_LATE, child_id, service_id, day_code(day))
+    await _show_outcome(update, get_runtime(context), done, confirm)
 
 
+@parent_handler
 async def on_reason(update: Update, context: Context) -> None:
     """An absence reason was chosen (maladie, convenance personnelle, autre)."""
-    tapped = await _tapped(update, context)
-    if tapped is None:
-        return
-    parsed, family_id = tapped
-    reason, late = REASON_CODES.get(parsed.arg(0)), parsed.arg(1) == "1"
+    parsed = _parsed(update)
+    code, late = parsed.arg(0), parsed.arg(1) == "1"
     child_id, service_id, day = parsed.int_arg(2), parsed.int_arg(3), parse_day(parsed.arg(4))
-    if reason is None or child_id is None or service_id is None or day is None:
-        await _stale(update)
-        return
-
-    async def declare(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
-        return await bookings.cancel(
-            uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=late, reason=reason
-        )
-
-    await perform(update, context, family_id, child_id, service_id, day, declare, late_action=None, reason_code=parsed.arg(0))
+    if code not in REASON_CODES or child_id is None or service_id is None or day is None:
+        raise NotAllowed()
+    done = await _act(update, context, DayAction.ABSENCE, child_id, service_id, day, accept_late=late, reason=REASON_CODES[code])
+    confirm = callbacks.build(callbacks.PLANNING_REASON, code, "1", child_id, service_id, day_code(day))
+    await _show_outcome(update, get_runtime(context), done, confirm)
 
 
-async def perform(
+async def _act(
     update: Update,
     context: Context,
-    family_id: int,
+    action: DayAction,
     child_id: int,
     service_id: int,
     day: dt.date,
-    action,  # type: ignore[no-untyped-def]
     *,
-    late_action: str | None,
-    reason_code: str | None = None,
-) -> None:
-    """Run one planning action for an owned child, then show the day with its outcome."""
+    accept_late: bool,
+    reason: AbsenceReason | None = None,
+) -> DayActionResult:
     runtime = get_runtime(context)
-    user_id = update.effective_user.id if update.effective_user else None
-    async with runtime.database.unit_of_work() as uow:
-        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
-        if child is None:
-            await uow.commit()
-            await _stale(update)
-            return
-        planning = await _planning(uow, runtime, day, day)
-        result = await action(uow, planning, family_id, child, service_id, day, runtime.now(), user_id)
-        await uow.commit()
-    if result.outcome == BookingOutcome.REFUSED and _needs_consent(result.decision):
-        confirm = (
-            callbacks.build(callbacks.PLANNING_ACTION, late_action, child_id, service_id, day_code(day))
-            if late_action is not None
-            else callbacks.build(callbacks.PLANNING_REASON, reason_code, "1", child_id, service_id, day_code(day))
-        )
-        await _ask_late_consent(update, child_id, day, confirm, result.decision, runtime)
+    return await bookings.act_on_day(
+        runtime.database,
+        user_id_of(update),
+        action,
+        child_id,
+        service_id,
+        day,
+        structure=runtime.structure,
+        tz=runtime.settings.tz,
+        now=runtime.now(),
+        accept_late=accept_late,
+        reason=reason,
+    )
+
+
+async def _show_outcome(update: Update, runtime: Runtime, done: DayActionResult, confirm_data: str) -> None:
+    """The day with what the action did; after a deadline, the question whether to go on."""
+    result, view = done.result, done.view
+    if result.outcome == BookingOutcome.LATE_CONSENT_NEEDED:
+        await _ask_late_consent(update, view.child.id, view.day, confirm_data, result.deadline, runtime)
         return
-    await after_action(context, result, day)
     notice = render_outcome(result, runtime)
     if result.outcome == BookingOutcome.ABSENCE_PENDING and result.request_id is not None:
         notice += "\n" + _("📎 If you have a doctor's certificate, send it now: it is taken into account.")
         await show(update, notice, proof_keyboard(result.request_id))
         return
-    await _show_day(update, context, family_id, child_id, day, notice=notice)
+    await _show_day(update, runtime, view, notice=notice)
 
 
-async def after_action(context: Context, result: ActionResult, day: dt.date) -> None:
-    """Show a new request to staff; tell each family whose waiting child got a freed place."""
-    runtime = get_runtime(context)
-    if result.request_id is not None:
-        await post_request_card(context.bot, runtime, result.request_id)
-    names = ", ".join(runtime.structure.service(code).name for code in result.services)
-    for family_id in result.freed_for:
-        await notify_family(
-            context.bot,
-            runtime,
-            family_id,
-            lambda: _("🎉 A place was freed on {day} ({services}): your child on the waiting list is now booked.").format(
-                day=format_day(day), services=escape(names)
-            ),
+# --- messages the bot starts ---------------------------------------------------------------
+
+
+@template(bookings.PLACE_FREED)
+async def render_place_freed(runtime: Runtime, params: Params) -> Outgoing | None:
+    """To the family whose waiting child got a freed place (see `bookings.PLACE_FREED`)."""
+    day = dt.date.fromisoformat(str(params["day"]))
+    names = {s.code: s.name for s in runtime.structure.services}
+    services = escape(", ".join(names.get(str(code), str(code)) for code in params.get("services", [])))
+    child = escape(str(params.get("child", "")))
+    if params.get("pending"):
+        text = _(
+            "🎉 A place was freed on {day} ({services}) for {child}, who was on the waiting list: "
+            "the booking was sent to the structure, which decides; you will be told."
         )
-
-
-# --- actions ---------------------------------------------------------------------------------
-
-BOOK, CANCEL, CANCEL_LATE, ABSENCE, WAIT = "b", "c", "cl", "a", "w"
-ALL_CHILDREN = 0  # the child id of "tous mes enfants" in callback data
-REASON_CODES = {"i": AbsenceReason.ILLNESS, "p": AbsenceReason.PERSONAL, "o": AbsenceReason.OTHER}
-
-
-async def _book(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
-    return await bookings.book(uow, planning, family_id, child, service_id, day, now, actor=actor)
-
-
-async def _cancel(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
-    return await bookings.cancel(uow, planning, family_id, child, service_id, day, now, actor=actor)
-
-
-async def _cancel_late(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
-    return await bookings.cancel(uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=True)
-
-
-async def _wait(uow, planning, family_id, child, service_id, day, now, actor):  # type: ignore[no-untyped-def]
-    return await bookings.join_waiting_list(uow, planning, family_id, child, service_id, day, now)
-
-
-ACTIONS = {BOOK: _book, CANCEL: _cancel, CANCEL_LATE: _cancel_late, ABSENCE: None, WAIT: _wait}
+    else:
+        text = _("🎉 A place was freed on {day} ({services}): {child}, who was on the waiting list, is now booked.")
+    return Outgoing(text.format(day=format_day(day), services=services, child=child))
 
 
 # --- rendering -------------------------------------------------------------------------------
 
 
-async def _show_month(update: Update, context: Context, family_id: int, child_id: int, month: Month) -> None:
-    """One child's month, or all the family's children together (child id 0)."""
-    runtime = get_runtime(context)
-    user_id = update.effective_user.id if update.effective_user else None
-    async with runtime.database.unit_of_work() as uow:
-        children = list(await bookings.children_of_family(uow, family_id))
-        planning = await _planning(uow, runtime, month.first_day(), month.last_day())
-        if child_id == ALL_CHILDREN and children:
-            view = await bookings.family_month_planning(uow, planning, family_id, children, month)
-            mask = (1 << len(children)) - 1
-        else:
-            child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
-            if child is None:
-                await uow.commit()
-                await _stale(update)
-                return
-            view = await bookings.month_planning(uow, planning, family_id, child, month)
-            mask = 1 << [c.id for c in children].index(child.id)
-    await show(update, render_month_text(view), month_keyboard(view, runtime.today(), mask))
+async def _show_month(update: Update, runtime: Runtime, view: MonthView) -> None:
+    await show(update, render_month_text(view.planning), month_keyboard(view.planning, runtime.today(), view.children_mask))
 
 
 def render_month_text(view: MonthPlanning) -> str:
@@ -302,19 +265,9 @@ def month_keyboard(view: MonthPlanning, today: dt.date, children_mask: int) -> I
     return InlineKeyboardMarkup(rows)
 
 
-async def _show_day(update: Update, context: Context, family_id: int, child_id: int, day: dt.date, notice: str = "") -> None:
-    runtime = get_runtime(context)
-    user_id = update.effective_user.id if update.effective_user else None
-    async with runtime.database.unit_of_work() as uow:
-        child = await bookings.owned_child(uow, family_id, child_id, actor=user_id, now=runtime.now())
-        if child is None:
-            await uow.commit()
-            await _stale(update)
-            return
-        planning = await _planning(uow, runtime, day, day)
-        services = await bookings.day_services(uow, planning, family_id, child, day, runtime.now())
-    text = render_day_text(child, day, services, runtime, notice)
-    await show(update, text, day_keyboard(child.id, day, services))
+async def _show_day(update: Update, runtime: Runtime, view: DayView, notice: str = "") -> None:
+    text = render_day_text(view.child, view.day, view.services, runtime, notice)
+    await show(update, text, day_keyboard(view.child.id, view.day, view.services))
 
 
 def render_day_text(child: Child, day: dt.date, services: list[ServiceDay], runtime: Runtime, notice: str = "") -> str:
@@ -381,12 +334,12 @@ def day_rows(child_id: int, day: dt.date, services: list[ServiceDay], prefix: st
 
 
 async def _ask_late_consent(
-    update: Update, child_id: int, day: dt.date, confirm_data: str, decision: Decision | None, runtime: Runtime
+    update: Update, child_id: int, day: dt.date, confirm_data: str, deadline: dt.datetime | None, runtime: Runtime
 ) -> None:
     """After the deadline: say which deadline applied and that the day will be billed."""
     text = _("⚠️ The deadline has passed.")
-    if decision is not None and decision.deadline is not None:
-        text += "\n" + _("It was {deadline}.").format(deadline=format_moment(decision.deadline, runtime.settings.tz))
+    if deadline is not None:
+        text += "\n" + _("It was {deadline}.").format(deadline=format_moment(deadline, runtime.settings.tz))
     text += "\n" + _("If you confirm, the day will be billed unless the structure excuses the absence.")
     keyboard = InlineKeyboardMarkup(
         [
@@ -408,35 +361,15 @@ def reason_keyboard(child_id: int, service_id: int, day: dt.date) -> InlineKeybo
     return InlineKeyboardMarkup(rows)
 
 
-def _needs_consent(decision: Decision | None) -> bool:
-    return decision is not None and decision.outcome is not Outcome.REFUSED and decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
-async def _planning(uow, runtime: Runtime, first: dt.date, last: dt.date):  # type: ignore[no-untyped-def]
-    return await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, first, last)
-
-
-async def _tapped(update: Update, context: Context) -> tuple[callbacks.Callback, int] | None:
-    """The tapped button's parsed data and the tapping parent's family (None: nothing to do)."""
-    parsed = await _parsed(update)
-    family_id = await linked_family(update, context) if parsed else None
-    return None if parsed is None or family_id is None else (parsed, family_id)
-
-
-async def _parsed(update: Update) -> callbacks.Callback | None:
-    query = update.callback_query
-    if query is None:
-        return None
-    parsed = callbacks.parse(query.data)
-    await query.answer()
+def _parsed(update: Update) -> callbacks.Callback:
+    """The tapped button's data; `NotAllowed` when it is not one of ours."""
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        raise NotAllowed()
     return parsed
-
-
-async def _stale(update: Update) -> None:
-    await show(update, _("This button is no longer valid."), _home_keyboard())
 
 
 def _home_row() -> list[InlineKeyboardButton]:
@@ -449,8 +382,7 @@ def _home_keyboard() -> InlineKeyboardMarkup:
 
 async def ignore(update: Update, context: Context) -> None:
     """Buttons that only label (weekday headers, blank cells)."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    await answer_query(update)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

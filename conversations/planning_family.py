@@ -16,13 +16,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot import callbacks
 from bot.domain.model import AbsenceReason
 from bot.domain.planning import day_code, parse_day
-from bot.domain.rules import Consequence
 from bot.i18n import _, format_day, format_moment
-from bot.runtime import get_runtime
+from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
-from bot.services.bookings import ActionResult, BookingOutcome, GroupAction, ServiceDay
-from conversations.common import Context, escape, linked_family, show
-from conversations.planning import ALL_CHILDREN, after_action, day_rows, month_button, render_day_text
+from bot.services.bookings import ActionResult, FamilyActionResult, FamilyDay, GroupAction, ServiceDay
+from bot.services.use_case import NotAllowed
+from conversations.common import Context, escape, parent_handler, show, user_id_of
+from conversations.planning import ALL_CHILDREN, day_rows, month_button, render_day_text
 from conversations.planning_texts import render_outcome
 from storage.models import Child
 
@@ -37,29 +37,23 @@ GROUP_CODES = {
 MAX_ROWS = 90  # Telegram allows 100 buttons on a message
 
 
+@parent_handler
 async def on_family_day(update: Update, context: Context) -> None:
     """A day of the "tous mes enfants" month."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None:
-        return
-    await query.answer()
-    family_id = await linked_family(update, context)
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
     day = parse_day(parsed.arg(1)) if parsed else None
-    if family_id is None or day is None:
-        return
-    await show_family_day(update, context, family_id, day)
-
-
-async def show_family_day(update: Update, context: Context, family_id: int, day: dt.date, notice: str = "") -> None:
-    """Every child's services that day, their buttons, and the "for all" buttons."""
+    if day is None:
+        raise NotAllowed()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, day, day)
-        per_child = [
-            (child, await bookings.day_services(uow, planning, family_id, child, day, runtime.now()))
-            for child in await bookings.children_of_family(uow, family_id)
-        ]
+    view = await bookings.family_day(
+        runtime.database, user_id_of(update), day, structure=runtime.structure, tz=runtime.settings.tz, now=runtime.now()
+    )
+    await show_family_day(update, runtime, view)
+
+
+async def show_family_day(update: Update, runtime: Runtime, view: FamilyDay, notice: str = "") -> None:
+    """Every child's services that day, their buttons, and the "for all" buttons."""
+    day, per_child = view.day, list(view.children)
     sections = [notice, ""] if notice else []
     sections += [render_day_text(child, day, services, runtime) for child, services in per_child]
     rows = group_rows(day, per_child)
@@ -93,52 +87,46 @@ def group_rows(day: dt.date, per_child: list[tuple[Child, list[ServiceDay]]]) ->
     return rows
 
 
+@parent_handler
 async def on_group(update: Update, context: Context) -> None:
     """Book / cancel / declare an absence for every child; late ones ask consent first."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None:
-        return
-    await query.answer()
-    family_id = await linked_family(update, context)
-    if parsed is None or family_id is None:
-        return
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        raise NotAllowed()
     code, service_id, day, late = parsed.arg(0), parsed.int_arg(1), parse_day(parsed.arg(2)), parsed.arg(3) == "1"
     if code not in GROUP_CODES or service_id is None or day is None:
-        await show(update, _("This button is no longer valid."))
-        return
+        raise NotAllowed()
     action, reason = GROUP_CODES[code]
     runtime = get_runtime(context)
-    user_id = update.effective_user.id if update.effective_user else None
-    async with runtime.database.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, day, day)
-        results = await bookings.act_for_children(
-            uow, planning, family_id, service_id, day, runtime.now(), actor=user_id, action=action, reason=reason, accept_late=late
-        )
-        await uow.commit()
-    if not late and any(_needs_consent(result) for _child, result in results):
-        await _ask_consent(update, results, code, service_id, day, runtime)
-        return
-    for _child, result in results:
-        await after_action(context, result, day)
-    lines = [f"<b>{escape(child.first_name)}</b> : {render_outcome(result, runtime)}" for child, result in results]
-    await show_family_day(update, context, family_id, day, notice="\n".join(lines) or _("No child is enrolled in this service that day."))
-
-
-def _needs_consent(result: ActionResult) -> bool:
-    decision = result.decision
-    return (
-        result.outcome == BookingOutcome.REFUSED
-        and decision is not None
-        and decision.allowed
-        and decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
+    done = await bookings.act_for_children(
+        runtime.database,
+        user_id_of(update),
+        action,
+        service_id,
+        day,
+        structure=runtime.structure,
+        tz=runtime.settings.tz,
+        now=runtime.now(),
+        reason=reason,
+        accept_late=late,
     )
+    if done.late:
+        await _ask_consent(update, done, code, service_id, day, runtime)
+        return
+    notice = _outcome_lines(done.done, runtime) or _("No child is enrolled in this service that day.")
+    await show_family_day(update, runtime, done.view, notice=notice)
 
 
-async def _ask_consent(update: Update, results: list[tuple[Child, ActionResult]], code: str, service_id: int, day: dt.date, runtime) -> None:  # type: ignore[no-untyped-def]
-    late = [(child, result) for child, result in results if _needs_consent(result)]
-    deadline = late[0][1].decision.deadline if late[0][1].decision else None  # type: ignore[union-attr]
-    lines = [_("⚠️ The deadline has passed for: {children}.").format(children=", ".join(escape(c.first_name) for c, _r in late))]
+def _outcome_lines(results: list[tuple[Child, ActionResult]], runtime: Runtime) -> str:
+    return "\n".join(f"<b>{escape(child.first_name)}</b> : {render_outcome(result, runtime)}" for child, result in results)
+
+
+async def _ask_consent(update: Update, done: FamilyActionResult, code: str, service_id: int, day: dt.date, runtime: Runtime) -> None:
+    """Past the deadline for some children: what was done for the others, then the question."""
+    late = done.late
+    deadline = late[0][1].deadline
+    lines = [_outcome_lines(done.done, runtime), ""] if done.done else []
+    lines.append(_("⚠️ The deadline has passed for: {children}.").format(children=", ".join(escape(c.first_name) for c, _r in late)))
     if deadline is not None:
         lines.append(_("It was {deadline}.").format(deadline=format_moment(deadline, runtime.settings.tz)))
     lines.append(_("If you confirm, the day will be billed unless the structure excuses the absence."))

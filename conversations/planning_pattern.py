@@ -19,7 +19,8 @@ from bot.i18n import N_, _, format_day, ngettext
 from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import BookingOutcome, PatternDay
-from conversations.common import Context, escape, linked_family, show
+from bot.services.use_case import NotAllowed
+from conversations.common import Context, escape, parent_handler, show, user_id_of
 from conversations.planning_texts import explain_refusal
 from storage.models import Child
 
@@ -28,24 +29,22 @@ MAX_MASK = 2**20
 MAX_LISTED_REFUSALS = 12
 
 
+@parent_handler
 async def on_pattern(update: Update, context: Context) -> None:
     """Show (or update) the choice of children, weekdays and services."""
-    selection = await _selection(update, context)
-    if selection is None:
-        return
-    family_id, children_mask, weekdays, services = selection
+    children_mask, weekdays, services = _selection(update)
     runtime = get_runtime(context)
     today = runtime.today()
-    async with runtime.database.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, today, today + dt.timedelta(days=120))
-        last = bookings.next_holidays_start(planning, today)
-        children = list(await bookings.children_of_family(uow, family_id))
-        offered = await _offered_services(uow, runtime, family_id, _chosen(children, children_mask), today, last)
+    choice = await bookings.pattern_choice(
+        runtime.database, user_id_of(update), _bits(children_mask), structure=runtime.structure, tz=runtime.settings.tz, now=runtime.now()
+    )
+    children = list(choice.children)
+    offered = [index for index, service in enumerate(runtime.structure.services) if service.code in choice.offered]
     chosen_names = ", ".join(escape(c.first_name) for c in _chosen(children, children_mask)) or "—"
     text = "\n".join(
         [
             _("<b>Book several days</b> for {name}").format(name=chosen_names),
-            _("Every chosen weekday, from today until {last} (the day before the next holidays).").format(last=format_day(last)),
+            _("Every chosen weekday, from today until {last} (the day before the next holidays).").format(last=format_day(choice.last)),
             _("Choose the days and the services, then confirm."),
         ]
     )
@@ -63,30 +62,24 @@ async def on_pattern(update: Update, context: Context) -> None:
     await show(update, text, InlineKeyboardMarkup(rows))
 
 
+@parent_handler
 async def on_confirm(update: Update, context: Context) -> None:
     """Book the pattern for each chosen child and list what was booked and what was not."""
-    selection = await _selection(update, context)
-    if selection is None:
-        return
-    family_id, children_mask, weekdays, services = selection
+    children_mask, weekdays, services = _selection(update)
     runtime = get_runtime(context)
-    user_id = update.effective_user.id if update.effective_user else None
-    today = runtime.today()
-    codes = {s.code for i, s in enumerate(runtime.structure.services) if services & (1 << i)}
-    days = frozenset(i for i in range(5) if weekdays & (1 << i))
-    outcomes: list[tuple[Child, list[PatternDay]]] = []
-    async with runtime.database.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, runtime.structure, runtime.settings.tz, today, today + dt.timedelta(days=120))
-        last = bookings.next_holidays_start(planning, today)
-        children = list(await bookings.children_of_family(uow, family_id))
-        for child in _chosen(children, children_mask):
-            enrolled = [e.service for e in await uow.repos.planning.enrolments(family_id, child.id, today, last)]
-            chosen = [s.id for s in enrolled if s.code in codes]
-            results = await bookings.book_pattern(uow, planning, family_id, child, chosen, days, today, last, runtime.now(), actor=user_id)
-            outcomes.append((child, results))
-        await uow.commit()
-    text = "\n\n".join(f"<b>{escape(child.first_name)}</b>\n{render_summary(results, runtime)}" for child, results in outcomes)
-    await show(update, text, InlineKeyboardMarkup([[_back(today, children, children_mask)]]))
+    codes = frozenset(s.code for i, s in enumerate(runtime.structure.services) if services & (1 << i))
+    booking = await bookings.book_weekly_pattern(
+        runtime.database,
+        user_id_of(update),
+        _bits(children_mask),
+        _bits(weekdays),
+        codes,
+        structure=runtime.structure,
+        tz=runtime.settings.tz,
+        now=runtime.now(),
+    )
+    text = "\n\n".join(f"<b>{escape(child.first_name)}</b>\n{render_summary(results, runtime)}" for child, results in booking.outcomes)
+    await show(update, text, InlineKeyboardMarkup([[_back(runtime.today(), list(booking.children), children_mask)]]))
 
 
 def render_summary(results: list[PatternDay], runtime: Runtime) -> str:
@@ -111,12 +104,9 @@ def render_summary(results: list[PatternDay], runtime: Runtime) -> str:
     return "\n".join(lines)
 
 
-async def _offered_services(uow, runtime: Runtime, family_id: int, children: list[Child], first: dt.date, last: dt.date) -> list[int]:  # type: ignore[no-untyped-def]
-    """Indexes (in the structure file's order) of services at least one chosen child is enrolled in."""
-    codes: set[str] = set()
-    for child in children:
-        codes |= {e.service.code for e in await uow.repos.planning.enrolments(family_id, child.id, first, last)}
-    return [index for index, service in enumerate(runtime.structure.services) if service.code in codes]
+def _bits(mask: int) -> frozenset[int]:
+    """The positions of the bits set in a mask."""
+    return frozenset(bit for bit in range(mask.bit_length()) if mask & (1 << bit))
 
 
 def _chosen(children: list[Child], mask: int) -> list[Child]:
@@ -140,20 +130,15 @@ def _back(today: dt.date, children: list[Child], mask: int) -> InlineKeyboardBut
     )
 
 
-async def _selection(update: Update, context: Context) -> tuple[int, int, int, int] | None:
-    query = update.callback_query
-    if query is None:
-        return None
-    await query.answer()
-    parsed = callbacks.parse(query.data)
-    family_id = await linked_family(update, context)
-    if parsed is None or family_id is None:
-        return None
+def _selection(update: Update) -> tuple[int, int, int]:
+    """The three masks of the tapped button (children, weekdays, services); `NotAllowed` when malformed."""
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        raise NotAllowed()
     children_mask, weekdays, services = parsed.int_arg(0), parsed.int_arg(1), parsed.int_arg(2)
     if children_mask is None or weekdays is None or services is None or weekdays >= 32 or max(children_mask, services) >= MAX_MASK:
-        await show(update, _("This button is no longer valid."))
-        return None
-    return family_id, children_mask, weekdays, services
+        raise NotAllowed()
+    return children_mask, weekdays, services
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

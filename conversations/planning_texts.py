@@ -36,7 +36,6 @@ REASON_TEXTS = {
 }
 
 
-
 def render_outcome(result: ActionResult, runtime: Runtime) -> str:
     """What the action did, with the weekly minimum still to reach when there is one."""
     text = _render_outcome(result, runtime)
@@ -70,6 +69,8 @@ def _render_outcome(result: ActionResult, runtime: Runtime) -> str:
         return _("🕒 Your child is on the waiting list. If a place is freed, it is booked for you and you are told.")
     if outcome == BookingOutcome.OTHER_HOUSEHOLD_BOOKED:
         return _("Your child is already booked that day by the other household.")
+    if outcome == BookingOutcome.LATE_CONSENT_NEEDED:
+        return _("⚠️ The deadline has passed.")
     if outcome == BookingOutcome.NOT_ENROLLED:
         return _("Your child is not enrolled in this service (or in a service that goes with it).")
     return "❌ " + explain_refusal(result.decision, runtime)

@@ -13,9 +13,10 @@ from bot.domain.planning import Month, day_code
 from bot.domain.reminders import PARENT_KINDS, ReminderKind
 from bot.i18n import N_, _, format_day, format_money, format_moment, ngettext
 from bot.runtime import Runtime, get_runtime
-from bot.services.reminders import Reminder, reminder_preferences, set_reminder_preference
+from bot.services.preferences import choose_reminder, reminder_choices
+from bot.services.reminders import Reminder
 from bot.services.staff_day import Headcount
-from conversations.common import Context, escape, linked_family, show
+from conversations.common import Context, answer_query, escape, parent_handler, show, user_id_of
 
 KIND_LABELS = {
     ReminderKind.BOOKING: N_("Before each booking deadline"),
@@ -99,15 +100,32 @@ def reminder_keyboard(reminder: Reminder) -> InlineKeyboardMarkup | None:
     return None
 
 
+@parent_handler
 async def show_preferences(update: Update, context: Context) -> None:
     """/rappels: each kind of reminder with a button to turn it on or off."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    if await linked_family(update, context) is None or update.effective_user is None:
+    choices = await reminder_choices(get_runtime(context).database, user_id_of(update))
+    await _show_choices(update, choices)
+
+
+@parent_handler(answers_itself=True)
+async def toggle_preference(update: Update, context: Context) -> None:
+    """Turn one kind of reminder on or off, then show the list again."""
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        await answer_query(update, _("This button is no longer valid."))
         return
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        preferences = await reminder_preferences(uow, update.effective_user.id)
+    kinds = {kind.value: kind for kind in PARENT_KINDS}
+    if parsed.arg(0) not in kinds or parsed.arg(1) not in ("0", "1"):
+        await answer_query(update, _("This button is no longer valid."))
+        return
+    choices = await choose_reminder(
+        get_runtime(context).database, user_id_of(update), kinds[parsed.arg(0)], parsed.arg(1) == "1"
+    )
+    await answer_query(update)
+    await _show_choices(update, choices)
+
+
+async def _show_choices(update: Update, choices: dict[ReminderKind, bool]) -> None:
     rows = [
         [
             InlineKeyboardButton(
@@ -115,29 +133,10 @@ async def show_preferences(update: Update, context: Context) -> None:
                 callback_data=callbacks.build(callbacks.REMINDER_TOGGLE, kind.value, "0" if enabled else "1"),
             )
         ]
-        for kind, enabled in preferences.items()
+        for kind, enabled in choices.items()
     ]
     rows.append([InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))])
     await show(update, _("<b>Reminders</b>\n🔔 on, 🔕 off. Tap to change."), InlineKeyboardMarkup(rows))
-
-
-async def toggle_preference(update: Update, context: Context) -> None:
-    """Turn one kind of reminder on or off, then show the list again."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None or update.effective_user is None:
-        return
-    kinds = {kind.value: kind for kind in PARENT_KINDS}
-    if parsed.arg(0) not in kinds or parsed.arg(1) not in ("0", "1"):
-        await query.answer(_("This button is no longer valid."))
-        return
-    if await linked_family(update, context) is None:
-        return
-    runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        await set_reminder_preference(uow, update.effective_user.id, kinds[parsed.arg(0)], parsed.arg(1) == "1")
-        await uow.commit()
-    await show_preferences(update, context)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

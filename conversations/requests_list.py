@@ -15,8 +15,9 @@ from bot import callbacks
 from bot.domain.model import RequestKind, RequestStatus
 from bot.i18n import N_, _, format_short_date, ngettext
 from bot.runtime import get_runtime
-from bot.services.request_history import HistoryItem, by_status, request_history
-from conversations.common import TAB_REQUESTS, Context, escape, linked_family, show
+from bot.services.family_requests import request_list
+from bot.services.request_history import HistoryItem, by_status
+from conversations.common import TAB_REQUESTS, Context, escape, parent_handler, show, user_id_of
 from conversations.forms import State, step
 
 MAX_ITEMS = 25
@@ -156,27 +157,21 @@ def months_back(today: dt.date, months: int) -> dt.date:
     return dt.date(year, month, 28)
 
 
+@parent_handler
 async def show_requests(update: Update, context: Context) -> State | None:
     """The menu tab and the filter/period buttons."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
-        return None
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return None
     filter_code, months = "all", 1
-    if parsed.action == callbacks.REQUEST_LIST:
+    if parsed is not None and parsed.action == callbacks.REQUEST_LIST:
         filter_code = parsed.arg(0) if parsed.arg(0) in FILTERS else "all"
         months = parsed.int_arg(1) or 1
         months = months if months in PERIODS else 1
-    await query.answer()
     runtime = get_runtime(context)
     tz = runtime.settings.tz
     since_day = months_back(runtime.today(), months)
     since = dt.datetime.combine(since_day, dt.time(), tzinfo=tz)
-    async with runtime.database.unit_of_work() as uow:
-        items = await request_history(uow, family_id, since=since, kinds=FILTERS[filter_code][1])
+    items = await request_list(runtime.database, user_id_of(update), since=since, kinds=FILTERS[filter_code][1])
     await show(update, render_requests(items, filter_code, since_day, tz), requests_keyboard(filter_code, months))
     return None
 

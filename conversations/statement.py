@@ -18,37 +18,34 @@ from bot.domain.account import Operation, OperationKind, SchoolYear
 from bot.i18n import _, format_money, format_short_date
 from bot.pdfs import attestation_filename, build_attestation_pdf
 from bot.runtime import Runtime, get_runtime
-from bot.services.statement import StatementView, account_statement, attestation_document, attestation_years
-from conversations.common import TAB_STATEMENT, Context, escape, linked_family, show
+from bot.services.statement import StatementView, childcare_attestation, payments_of_year, statement_of_year
+from conversations.common import TAB_STATEMENT, Context, answer_query, escape, parent_handler, show, user_id_of
 from conversations.invoices import how_to_pay_text, invoice_buttons, method_label, online_payment_enabled
 
 MAX_OPERATIONS_SHOWN = 30
 _FIRST_YEAR = 2000
 
 
+@parent_handler
 async def open_statement(update: Update, context: Context) -> None:
     """The menu tab: the current school year's relevé."""
     await _show_year(update, context, SchoolYear.of(get_runtime(context).today()))
 
 
+@parent_handler(answers_itself=True)
 async def show_statement_year(update: Update, context: Context) -> None:
     """◀ / ▶ and the back buttons: the relevé of the year in the button."""
     year = _year_of(update, get_runtime(context))
     if year is None:
         await _stale(update)
         return
+    await answer_query(update)
     await _show_year(update, context, year)
 
 
 async def _show_year(update: Update, context: Context, year: SchoolYear) -> None:
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        view = await account_statement(uow, family_id, year, today=runtime.today())
+    view = await statement_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
     await show(update, render_statement(view, runtime), statement_keyboard(view))
 
 
@@ -159,6 +156,7 @@ def _back_to_statement(year: SchoolYear) -> list[InlineKeyboardButton]:
     ]
 
 
+@parent_handler(answers_itself=True)
 async def show_invoices(update: Update, context: Context) -> None:
     """Mes factures: the year's invoices, with their PDF (and Payer) buttons."""
     runtime = get_runtime(context)
@@ -166,13 +164,8 @@ async def show_invoices(update: Update, context: Context) -> None:
     if year is None:
         await _stale(update)
         return
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    async with runtime.database.unit_of_work() as uow:
-        view = await account_statement(uow, family_id, year, today=runtime.today())
+    await answer_query(update)
+    view = await statement_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
     online = online_payment_enabled(runtime)
     invoices = view.statement.invoices
     lines = [_("<b>📄 My invoices</b> — school year {year}").format(year=year.label), ""]
@@ -200,6 +193,7 @@ async def show_invoices(update: Update, context: Context) -> None:
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+@parent_handler(answers_itself=True)
 async def show_payments(update: Update, context: Context) -> None:
     """Mes règlements: the year's payments, and the attestations de frais de garde."""
     runtime = get_runtime(context)
@@ -207,14 +201,9 @@ async def show_payments(update: Update, context: Context) -> None:
     if year is None:
         await _stale(update)
         return
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    async with runtime.database.unit_of_work() as uow:
-        view = await account_statement(uow, family_id, year, today=runtime.today())
-        years = await attestation_years(uow, family_id, today=runtime.today())
+    await answer_query(update)
+    result = await payments_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
+    view, years = result.view, result.attestation_years
     payments = view.statement.payments
     lines = [_("<b>💶 My payments</b> — school year {year}").format(year=year.label), ""]
     if not payments:
@@ -245,28 +234,27 @@ async def show_payments(update: Update, context: Context) -> None:
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
 
+@parent_handler(answers_itself=True)
 async def send_attestation(update: Update, context: Context) -> None:
     """The attestation de frais de garde of a calendar year, as a PDF."""
-    query = update.callback_query
-    parsed = callbacks.parse(query.data if query else None)
-    if query is None or parsed is None:
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None:
+        await _stale(update)
         return
     runtime = get_runtime(context)
     year = parsed.int_arg(0)
     if year is None or not _FIRST_YEAR <= year <= runtime.today().year:
         await _stale(update)
         return
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    async with runtime.database.unit_of_work() as uow:
-        document = await attestation_document(uow, runtime.structure, family_id, year, today=runtime.today())
+    document = await childcare_attestation(
+        runtime.database, user_id_of(update), runtime.structure, year, today=runtime.today()
+    )
     if not document.children:
-        await query.answer(
-            _("Nothing was paid in {year} for the care of a child under 7.").format(year=year), show_alert=True
+        await answer_query(
+            update, _("Nothing was paid in {year} for the care of a child under 7.").format(year=year), show_alert=True
         )
         return
-    await query.answer()
+    await answer_query(update)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(
@@ -290,8 +278,7 @@ def _year_of(update: Update, runtime: Runtime) -> SchoolYear | None:
 
 
 async def _stale(update: Update) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(_("This button is no longer valid."))
+    await answer_query(update, _("This button is no longer valid."))
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

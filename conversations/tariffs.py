@@ -1,7 +1,7 @@
 """Tarifs en cours: the prices the family pays, from its quotient familial and régime.
 
 `/tarifs`, or a button built with `callbacks.build(callbacks.TARIFFS)` (for Mes enfants);
-`tariffs_text(runtime, family_id)` renders the same text for any other screen.
+`render_tariffs` renders the same text for any other screen.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from bot import callbacks
 from bot.domain.model import Regime
 from bot.domain.tariffs import Unit
 from bot.i18n import N_, _, format_money
-from bot.runtime import Runtime, get_runtime
-from bot.services.billing import FamilyTariffs, family_tariffs
-from conversations.common import Context, back_to_home_keyboard, escape, linked_family, show
+from bot.runtime import get_runtime
+from bot.services.billing import FamilyTariffs
+from bot.services.statement import current_tariffs
+from conversations.common import Context, back_to_home_keyboard, escape, parent_handler, show, user_id_of
 
 _PER_UNIT: dict[Unit, str] = {
     Unit.DAY: N_("{price} per day"),
@@ -45,21 +46,12 @@ def render_tariffs(tariffs: FamilyTariffs) -> str:
     return "\n".join(lines)
 
 
-async def tariffs_text(runtime: Runtime, family_id: int) -> str:
-    """The family's "Tarifs en cours", ready to show (for other screens such as Mes enfants)."""
-    async with runtime.database.unit_of_work() as uow:
-        tariffs = await family_tariffs(uow, runtime.structure, family_id)
-    return render_tariffs(tariffs)
-
-
+@parent_handler
 async def show_tariffs(update: Update, context: Context) -> None:
     """/tarifs or the Tarifs en cours button."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    family_id = await linked_family(update, context)
-    if family_id is None:
-        return
-    await show(update, await tariffs_text(get_runtime(context), family_id), back_to_home_keyboard())
+    runtime = get_runtime(context)
+    tariffs = await current_tariffs(runtime.database, user_id_of(update), runtime.structure)
+    await show(update, render_tariffs(tariffs), back_to_home_keyboard())
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.account import InvoiceFacts, PaymentFacts, allocate_payments, paid_by_invoice
+from bot.domain.account import InvoiceFacts, PaymentFacts, amounts_due
 from bot.domain.model import Custody, RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
 from storage.outbox_repository import OutboxRepository
 from storage.models import (
@@ -270,10 +270,9 @@ class AccountRepository:
         no invoice, or beyond what its invoice asked, pays the oldest unpaid invoices.
         """
         invoices = await self.invoices_of_family(family_id)
-        payments = await self.payments_of_family(family_id)
-        paid = paid_by_invoice(allocate_payments([invoice_facts(i) for i in invoices], [payment_facts(p) for p in payments]))
-        result = [UnpaidInvoice(invoice, paid.get(invoice.id, Decimal("0.00"))) for invoice in invoices]
-        return sorted((item for item in result if item.due > 0), key=lambda item: (item.invoice.due_on, item.invoice.id))
+        due = amounts_due([invoice_facts(i) for i in invoices], [payment_facts(p) for p in await self.payments_of_family(family_id)])
+        result = [UnpaidInvoice(invoice, invoice.total - due[invoice.id]) for invoice in invoices if due[invoice.id] > 0]
+        return sorted(result, key=lambda item: (item.invoice.due_on, item.invoice.id))
 
     def add(self, row: Invoice | Payment) -> None:
         """Stage an invoice or a payment."""
@@ -382,19 +381,6 @@ class AccountRepository:
             return []
         return (await self.session.execute(select(Child).where(Child.id.in_(ids)))).scalars().all()
 
-    def add_notice(self, kind: str, recipient: int, subject: str) -> None:
-        """Stage a message to send once (the outbox row, sent_at empty)."""
-        self.session.add(ReminderLog(kind=kind, recipient=recipient, subject=subject))
-
-    async def pending_notices(self, kind: str) -> Sequence[ReminderLog]:
-        """Messages of a kind not sent yet, oldest first."""
-        stmt = select(ReminderLog).where(ReminderLog.kind == kind, ReminderLog.sent_at.is_(None)).order_by(ReminderLog.id)
-        return (await self.session.execute(stmt)).scalars().all()
-
-    async def mark_notice_sent(self, notice_id: int, at: dt.datetime) -> None:
-        """Record that a message was sent (or given up, for a blocked user)."""
-        await self.session.execute(update(ReminderLog).where(ReminderLog.id == notice_id).values(sent_at=at))
-
 
 class MessageRepository:
     """The boîte de réception."""
@@ -460,16 +446,6 @@ class MessageRepository:
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def unrelayed(self, limit: int) -> Sequence[Message]:
-        """Messages from families not yet shown in the admin group, oldest first."""
-        stmt = (
-            select(Message)
-            .where(Message.direction == MessageDirection.FROM_FAMILY, Message.admin_message_id.is_(None))
-            .order_by(Message.created_at, Message.id)
-            .limit(limit)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
 
     async def mark_read(self, message_ids: Sequence[int], at: dt.datetime) -> None:
         """Mark messages read (those already read keep their date)."""
@@ -642,16 +618,6 @@ class RequestRepository:
             select(Request)
             .where(Request.family_id == family_id, Request.status == RequestStatus.PENDING)
             .order_by(Request.created_at, Request.id)
-        )
-        return (await self.session.execute(stmt)).scalars().all()
-
-    async def unposted(self, limit: int) -> Sequence[Request]:
-        """Pending requests not yet shown in the admin group, oldest first."""
-        stmt = (
-            select(Request)
-            .where(Request.status == RequestStatus.PENDING, Request.admin_message_id.is_(None))
-            .order_by(Request.created_at, Request.id)
-            .limit(limit)
         )
         return (await self.session.execute(stmt)).scalars().all()
 
@@ -1039,11 +1005,6 @@ class ReminderRepository:
         )
         return {(recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()}
 
-    async def in_doubt(self, kinds: Sequence[str]) -> int:
-        """Reminders of these kinds claimed but not confirmed sent (the sender stopped mid-send)."""
-        stmt = select(func.count(ReminderLog.id)).where(ReminderLog.sent_at.is_(None), ReminderLog.kind.in_(list(kinds)))
-        return (await self.session.execute(stmt)).scalar_one()
-
     def _linked_accounts(self, kind: str):  # type: ignore[no-untyped-def]
         """Active links of reachable accounts that did not turn this kind of reminder off."""
         opted_out = (
@@ -1119,20 +1080,21 @@ class ReminderRepository:
         return [(user_id, language, family_id) for family_id, user_id, language in (await self.session.execute(links)).all()]
 
     async def invoices_due_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Invoice, Decimal]]:
-        """Invoices due in the period with what remains to pay (unpaid ones only)."""
-        paid = (
-            select(Payment.invoice_id, func.sum(Payment.amount).label("paid"))
-            .where(Payment.invoice_id.is_not(None))
-            .group_by(Payment.invoice_id)
-            .subquery()
-        )
-        stmt = (
-            select(Invoice, func.coalesce(paid.c.paid, 0))
-            .outerjoin(paid, paid.c.invoice_id == Invoice.id)
-            .where(Invoice.due_on >= first, Invoice.due_on <= last)
-        )
-        rows = [(invoice, invoice.total - Decimal(paid_amount)) for invoice, paid_amount in (await self.session.execute(stmt)).all()]
-        return [(invoice, due) for invoice, due in rows if due > 0]
+        """Invoices due in the period with what remains to pay (unpaid ones only).
+
+        What remains follows `bot.domain.account.amounts_due` over each family's whole account,
+        so a payment recorded for no invoice pays the oldest invoices here too.
+        """
+        stmt = select(Invoice).where(Invoice.due_on >= first, Invoice.due_on <= last).order_by(Invoice.due_on, Invoice.id)
+        invoices = (await self.session.execute(stmt)).scalars().all()
+        accounts = AccountRepository(self.session)
+        due: dict[int, Decimal] = {}
+        for family_id in sorted({invoice.family_id for invoice in invoices}):
+            due |= amounts_due(
+                [invoice_facts(i) for i in await accounts.invoices_of_family(family_id)],
+                [payment_facts(p) for p in await accounts.payments_of_family(family_id)],
+            )
+        return [(invoice, due[invoice.id]) for invoice in invoices if due.get(invoice.id, Decimal("0.00")) > 0]
 
     async def boosters_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Vaccination, Child, int]]:
         """(vaccination, child, family) for booster dates in the period, per family of the child."""

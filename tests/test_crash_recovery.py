@@ -22,11 +22,12 @@ import pytest
 import yaml
 
 from bot import callbacks
-from bot.domain.model import DayStatus, GuardianRole, RequestKind, RequestStatus
+from bot.domain.model import DayStatus, GuardianRole, RequestKind
 from bot.domain.planning import day_code
+from bot.services.requests import submit_request
 from bot.settings import DEMO_STRUCTURE_FILE
 from storage.db import Database
-from storage.models import DayEntry, Family, Guardian, Request, TelegramLink, WaitingListEntry
+from storage.models import DayEntry, Family, Guardian, TelegramLink, WaitingListEntry
 from tests.support.botapi import DEFAULT_TOKEN, BotApiStub, ChatMessage, FakeGroup
 
 CLI = Path(sys.executable).parent / "portail-famille"
@@ -44,11 +45,12 @@ class BotProcess:
     def __init__(self, env: dict[str, str], cwd: Path) -> None:
         self.env, self.cwd = env, cwd
         self.process: asyncio.subprocess.Process | None = None
+        self.log = (cwd / "bot.log").open("ab")
 
     async def start(self, stub: BotApiStub) -> None:
         polls = len(stub.calls("getUpdates"))
         self.process = await asyncio.create_subprocess_exec(
-            str(CLI), "run", env=self.env, cwd=self.cwd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            str(CLI), "run", env=self.env, cwd=self.cwd, stdout=self.log, stderr=asyncio.subprocess.STDOUT  # read when a story fails
         )
         for _ in range(600):
             if len(stub.calls("getUpdates")) > polls:
@@ -134,7 +136,7 @@ async def test_a_staff_decision_reaches_the_parent_after_a_kill(story: tuple[Bot
     staff = stub.user(STAFF_ID, "Agent")
     async with database.transaction() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        uow.session.add(Request(family_id=family.id, kind=RequestKind.CAF, payload={}, status=RequestStatus.PENDING, created_by=JEAN))
+        await submit_request(uow, family_id=family.id, kind=RequestKind.CAF, payload={}, created_by=JEAN, now=dt.datetime.now(dt.timezone.utc))
     stub.hold("sendMessage", chat_id=JEAN)
     await bot.start(stub)
     card = await _next_with_button(group, stub, GROUP_ID, callbacks.STAFF_ACCEPT + callbacks.SEPARATOR)
@@ -240,5 +242,15 @@ async def _open_day(stub: BotApiStub, parent: object, child_id: int, day: dt.dat
 
 
 def _monday_in_two_weeks() -> dt.date:
+    """A Monday at least two weeks ahead on which the cantine runs (bookable, cancellable)."""
+    from bot.domain.calendar import Calendar
+    from bot.structure import load_structure
+
+    structure = load_structure(DEMO_STRUCTURE_FILE)
+    cantine = structure.service("cantine")
+    calendar = Calendar(structure.school_holiday_zone)
     today = dt.date.today()
-    return today + dt.timedelta(days=14 - today.weekday())
+    day = today + dt.timedelta(days=14 - today.weekday())
+    while not calendar.runs(cantine.code, cantine.rules.schedule, day):
+        day += dt.timedelta(days=7)
+    return day

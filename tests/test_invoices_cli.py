@@ -1,4 +1,4 @@
-"""`portail-famille invoices issue --month YYYY-MM`: issues once, says what it did."""
+"""`portail-famille invoices issue --month YYYY-MM`: issues once, queues the notices, says what it did."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import time_machine
 
 from bot import cli
 from bot.domain.model import DayStatus
+from bot.services.billing import TEMPLATE_INVOICE_ISSUED
 from storage.db import Database
-from tests.support.money import MARTIN, add_days
+from tests.support.money import MARTIN, add_days, link_account
 
 
 @pytest.fixture(autouse=True)
@@ -26,14 +27,30 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def _add_november_meals(path: Path) -> None:
+    """CHLOÉ MARTIN ate twice in November; her mother linked her Telegram account."""
+
     async def add() -> None:
         db = Database(f"sqlite+aiosqlite:///{path / 'pf.db'}")
         try:
             await add_days(db, MARTIN, "CHLOÉ", "cantine", [2, 3], DayStatus.PRESENT, month=(2026, 11))
+            await link_account(db, MARTIN, 501, "fr")
         finally:
             await db.dispose()
 
     asyncio.run(add())
+
+
+def _queued_notices(path: Path) -> list[tuple[int | None, str]]:
+    async def read() -> list[tuple[int | None, str]]:
+        db = Database(f"sqlite+aiosqlite:///{path / 'pf.db'}")
+        try:
+            async with db.unit_of_work() as uow:
+                rows = await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED)
+                return [(row.chat_id, row.status) for row in rows]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(read())
 
 
 @time_machine.travel(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.timezone.utc), tick=False)
@@ -45,10 +62,13 @@ def test_issue_a_month_from_the_command_line(isolated_env: Path, capsys: pytest.
     assert cli.main(["invoices", "issue", "--month", "2026-11"]) == 0
     out = capsys.readouterr().out
     assert "2026-11: 1 invoice(s) issued (AL-37 to AL-37), total 8.20 EUR; 0 already issued" in out
-    assert "TELEGRAM_BOT_TOKEN is not set" in out
+    assert "families told: 1 message(s) queued; the bot sends them" in out
+    assert _queued_notices(isolated_env) == [(501, "pending")]  # waiting for the bot's sender
 
     assert cli.main(["invoices", "issue", "--month", "2026-11"]) == 0
-    assert "0 invoice(s) issued, total 0.00 EUR; 1 already issued" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "0 invoice(s) issued, total 0.00 EUR; 1 already issued" in again and "families told: 0 message(s)" in again
+    assert _queued_notices(isolated_env) == [(501, "pending")]
 
 
 @time_machine.travel(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.timezone.utc), tick=False)

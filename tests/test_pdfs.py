@@ -32,10 +32,8 @@ async def test_the_invoice_pdf_says_everything_in_french(demo_database: Database
     await add_days(demo_database, MARTIN, "CHLOÉ", "cantine", [2, 3, 5, 6, 9], DayStatus.PRESENT, month=(2026, 11))
     await add_days(demo_database, MARTIN, "CHLOÉ", "garderie_matin", [2, 3], DayStatus.ABSENT_BILLED, month=(2026, 11))
     (issued,) = (await issue(demo_database, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1))).issued
-    async with demo_database.unit_of_work() as uow:
-        await record_payment(uow, family_number=MARTIN, amount=Decimal("10.00"), method=PaymentMethod.CASH,
-                             invoice_number=issued.number, paid_on=dt.date(2026, 12, 2), staff_id=7, reference="r", now=NOW)
-        await uow.commit()
+    await record_payment(demo_database, family_number=MARTIN, amount=Decimal("10.00"), method=PaymentMethod.CASH,
+                         invoice_number=issued.number, paid_on=dt.date(2026, 12, 2), staff_id=7, reference="r", now=NOW)
     martin_id, _ = await family_and_children(demo_database, MARTIN)
     async with demo_database.unit_of_work() as uow:
         document = await invoice_document(uow, martin_id, issued.invoice_id, actor_telegram_id=1, now=NOW)
@@ -80,10 +78,8 @@ async def test_a_name_outside_the_pdf_font_does_not_break_the_invoice(demo_datab
 async def test_the_attestation_pdf(demo_database: Database, structure: Structure) -> None:
     await add_days(demo_database, DUPONT, "EMMA", "garderie_soir", [2, 3, 5], DayStatus.PRESENT, month=(2026, 11))
     (issued,) = (await issue(demo_database, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1))).issued
-    async with demo_database.unit_of_work() as uow:
-        await record_payment(uow, family_number=DUPONT, amount=issued.total, method=PaymentMethod.CESU,
-                             invoice_number=issued.number, paid_on=dt.date(2026, 12, 3), staff_id=7, reference="r", now=NOW)
-        await uow.commit()
+    await record_payment(demo_database, family_number=DUPONT, amount=issued.total, method=PaymentMethod.CESU,
+                         invoice_number=issued.number, paid_on=dt.date(2026, 12, 3), staff_id=7, reference="r", now=NOW)
     dupont_id, _ = await family_and_children(demo_database, DUPONT)
     async with demo_database.unit_of_work() as uow:
         document = await attestation_document(uow, structure, dupont_id, 2026, today=dt.date(2027, 1, 4))

@@ -3,6 +3,9 @@
 * :func:`allocate_payments` says which invoice each règlement paid. A payment given for an
   invoice pays it first; whatever is left (a payment for no invoice, or more than was due)
   pays the oldest unpaid invoices; what still remains is a credit on the account.
+* :func:`amounts_due` is the one answer to "what is still due on each invoice?", built on that
+  allocation: the account's screens, staff's /paiement, online payment and the "invoice due"
+  reminders all ask it.
 * :func:`build_statement` is the seed's "Relevé de compte" for one school year (1 September to
   31 August): the operations of the year, newest first, the ancien solde (everything before
   the year), the totals of débit and crédit, and the solde.
@@ -37,6 +40,7 @@ __all__ = [
     "PaymentFacts",
     "SchoolYear",
     "allocate_payments",
+    "amounts_due",
     "build_statement",
     "childcare_paid",
     "is_under_seven",
@@ -128,6 +132,16 @@ def paid_by_invoice(allocations: Iterable[Allocation]) -> dict[int, Decimal]:
     for allocation in allocations:
         paid[allocation.invoice_id] += allocation.amount
     return dict(paid)
+
+
+def amounts_due(invoices: Sequence[InvoiceFacts], payments: Sequence[PaymentFacts]) -> dict[int, Decimal]:
+    """What remains to pay on each of a family's invoices (0.00 once paid), by invoice id.
+
+    Give every invoice and every payment of the family: a payment recorded for no invoice,
+    or for more than its invoice asked, pays the oldest unpaid ones (:func:`allocate_payments`).
+    """
+    paid = paid_by_invoice(allocate_payments(invoices, payments))
+    return {invoice.id: max(invoice.total - paid.get(invoice.id, ZERO), ZERO) for invoice in invoices}
 
 
 # --- relevé de compte ----------------------------------------------------------------------

@@ -1,26 +1,29 @@
 """Invoices: issue a month's invoices, tell families, get an invoice's document, see one's prices.
 
-`issue_invoices` is idempotent: a family's invoice of a régie for a month is created once
-(the database's unique (family, régie, period_start) backs it), so issuing a month twice
-changes nothing. Régies are locked first, so two concurrent runs take turns; numbers come from
-one atomic UPDATE of the régie and are never reused. Each new invoice leaves one notice per
-linked Telegram account in an outbox (`reminder_log`, kind "invoice_issued"), sent and marked by the
-dialogue layer: a notice lost to a crash is sent by the next run, and never twice.
+`issue_invoices` (staff's /facturer and `portail-famille invoices issue`) owns its
+transaction and is idempotent: a family's invoice of a régie for a month is created once (the
+database's unique (family, régie, period_start) backs it), so issuing a month twice changes
+nothing. Régies are locked first, so two concurrent runs take turns; numbers come from one
+atomic UPDATE of the régie and are never reused. Each new invoice writes, in the same
+transaction, one outbox row per linked Telegram account (`TEMPLATE_INVOICE_ISSUED`, priority
+BROADCAST): the notices commit with the invoices and the bot's sender delivers them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.domain.account import allocate_payments, paid_by_invoice
+from bot.domain.account import amounts_due
 from bot.domain.billing import (
     BillableService,
     BillingPeriod,
     DayConsumption,
+    InvoiceDraft,
     MissingTariffError,
     compute_invoices,
     runs_for_billing,
@@ -28,22 +31,27 @@ from bot.domain.billing import (
 from bot.domain.calendar import Calendar, Closure
 from bot.domain.model import GuardianRole, Regime
 from bot.domain.tariffs import Unit
+from bot.services.outbox import ACCOUNT, Priority, queue_many
+from bot.services.staff_audit import audit_staff
+from bot.services.use_case import use_case
 from bot.structure import Structure
-from storage.db import UnitOfWork
-from storage.models import Family, Invoice, InvoiceLine
+from storage.db import Database, UnitOfWork
+from storage.models import Family, Invoice, InvoiceLine, Regie
+from storage.outbox_repository import NewMessage
 from storage.repositories import invoice_facts, payment_facts
 
 ACTION_ISSUE = "invoices.issue"
 ACTION_DOCUMENT = "invoice.document"
-NOTICE_INVOICE = "invoice_issued"  # not "invoice": that kind is the due-date reminder
+TEMPLATE_INVOICE_ISSUED = "billing.invoice_issued"
+"""A new invoice is available, told to one linked account: {"invoice_id", "account"} (rendered
+by `conversations.invoices`)."""
 
 __all__ = [
     "ACTION_DOCUMENT",
     "ACTION_ISSUE",
-    "NOTICE_INVOICE",
+    "TEMPLATE_INVOICE_ISSUED",
     "FamilyTariffs",
     "InvoiceDocument",
-    "InvoiceNotice",
     "IssueOutcome",
     "IssueResult",
     "IssuedInvoice",
@@ -52,8 +60,6 @@ __all__ = [
     "family_tariffs",
     "invoice_document",
     "issue_invoices",
-    "mark_notice_sent",
-    "pending_invoice_notices",
 ]
 
 
@@ -88,6 +94,8 @@ class IssueResult:
     already_issued: int = 0
     undecided_absences: int = 0
     """Late absences still awaiting staff that were billed (as the rule says, unless excused)."""
+    notices: int = 0
+    """New-invoice messages queued: one per linked account of each invoiced family."""
 
     @property
     def total(self) -> Decimal:
@@ -96,7 +104,7 @@ class IssueResult:
 
 
 async def issue_invoices(
-    uow: UnitOfWork,
+    db: Database,
     structure: Structure,
     period: BillingPeriod,
     *,
@@ -105,17 +113,55 @@ async def issue_invoices(
     actor_telegram_id: int | None,
     actor_kind: str,
 ) -> IssueResult:
-    """Create the month's invoices of every family from its day entries (see the module doc).
+    """Create the month's invoices of every family and queue their notices (see the module doc).
 
     A month is billed once it is over. Raises `MissingTariff` when a service with billed days
-    has no prices (nothing is written then: the caller rolls back).
+    has no prices: nothing of the run is kept then, only its audit row ("failed").
     """
-    if period.end >= today:
-        return IssueResult(IssueOutcome.MONTH_NOT_OVER, period)
+    async with use_case(db) as uow:
+        try:
+            result = await _issue_invoices(uow, structure, period, today=today, now=now)
+        except MissingTariff as exc:
+            await uow.rollback()  # nothing of the run is kept, but that it failed is
+            _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "failed", {"missing_tariff": str(exc.args[0])})
+            await uow.commit()
+            raise
+        if result.outcome is IssueOutcome.ISSUED:
+            details = {"issued": len(result.issued), "already_issued": result.already_issued}
+            _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "ok", details)
+        else:
+            _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "refused", {"result": result.outcome.value})
+        return result
+
+
+def _audit_issue(
+    uow: UnitOfWork, actor_id: int | None, actor_kind: str, period: BillingPeriod, now: dt.datetime, outcome: str, details: dict[str, object]
+) -> None:
+    if actor_kind == "staff":
+        audit_staff(uow, actor_id, ACTION_ISSUE, now=now, outcome=outcome, target=period.code, details=details)
+    else:
+        uow.repos.audit.record(
+            action=ACTION_ISSUE, outcome=outcome, actor_telegram_id=actor_id, actor_kind=actor_kind,
+            target=period.code, details=details, at=now,
+        )
+
+
+@dataclass(frozen=True)
+class _BillingInputs:
+    """What a month's invoicing reads once: régies, services, days the services ran, consumption."""
+
+    regies: dict[str, Regie]
+    service_ids: dict[str, int]
+    billable: dict[str, BillableService]
+    runs: Callable[[str, dt.date], bool]
+    by_family: dict[int, list[DayConsumption]]
+    names: dict[int, str]
+
+
+async def _billing_inputs(uow: UnitOfWork, structure: Structure, period: BillingPeriod) -> _BillingInputs:
     repo = uow.repos.accounts
     regies = {regie.code: regie for regie in await repo.regies_for_update()}
     service_codes = {service.id: service.code for service in await uow.repos.structure.services()}
-    service_ids = {code: service_id for service_id, code in service_codes.items()}
     configured = {service.code: service for service in structure.services}
     billable = {
         code: BillableService(code, service.name, service.regie, service.tariff) for code, service in configured.items()
@@ -123,7 +169,6 @@ async def issue_invoices(
     closures = [Closure(day, code, reason) for day, code, reason in await repo.closures_between(period.start, period.end)]
     calendar = Calendar(structure.school_holiday_zone, closures=closures)
     runs = runs_for_billing(calendar, {code: service.rules.schedule for code, service in configured.items()})
-
     by_family: dict[int, list[DayConsumption]] = defaultdict(list)
     for entry in await repo.day_entries_between(period.start, period.end):
         code = service_codes.get(entry.service_id)
@@ -131,93 +176,87 @@ async def issue_invoices(
             by_family[entry.family_id].append(DayConsumption(entry.child_id, code, entry.day, entry.status))
     child_ids = sorted({c.child_id for entries in by_family.values() for c in entries})
     names = {child.id: child.first_name for child in await repo.children_by_ids(child_ids)}
+    service_ids = {code: service_id for service_id, code in service_codes.items()}
+    return _BillingInputs(regies, service_ids, billable, runs, by_family, names)
 
+
+async def _issue_invoices(
+    uow: UnitOfWork, structure: Structure, period: BillingPeriod, *, today: dt.date, now: dt.datetime
+) -> IssueResult:
+    if period.end >= today:
+        return IssueResult(IssueOutcome.MONTH_NOT_OVER, period)
+    inputs = await _billing_inputs(uow, structure, period)
+    repo = uow.repos.accounts
     issued: list[IssuedInvoice] = []
-    already = undecided = 0
-    for family_id in sorted(by_family):
+    already = undecided = notices = 0
+    for family_id in sorted(inputs.by_family):
         family = await uow.repos.families.get(family_id)
         if family is None:
             continue
         try:
             drafts = compute_invoices(
-                by_family[family_id], period=period, services=billable, children=names,
-                quotient=family.quotient_familial, regime=family.regime, runs=runs,
+                inputs.by_family[family_id], period=period, services=inputs.billable, children=inputs.names,
+                quotient=family.quotient_familial, regime=family.regime, runs=inputs.runs,
             )
         except MissingTariffError as exc:
             raise MissingTariff(str(exc.args[0])) from exc
         for draft in drafts:
-            regie = regies[draft.regie]
+            regie = inputs.regies[draft.regie]
             if draft.total <= 0:
                 continue
             if await repo.invoice_exists(family_id, regie.id, period.start):
                 already += 1
                 continue
-            number = f"{regie.invoice_prefix}-{await repo.next_invoice_number(regie.id)}"
-            invoice = Invoice(
-                number=number, family_id=family_id, regie_id=regie.id, period_start=period.start,
-                period_end=period.end, issued_on=today, due_on=today + dt.timedelta(days=structure.billing.due_days),
-                total=draft.total,
-                lines=[
-                    InvoiceLine(
-                        child_id=line.child_id, service_id=service_ids.get(line.service_code),
-                        label=line.label[:200], quantity=line.quantity, unit_price=line.unit_price, amount=line.amount,
-                    )
-                    for line in draft.lines
-                ],
-            )
-            repo.add(invoice)
-            await uow.session.flush()
+            invoice = await _add_invoice(uow, structure, period, draft, regie, family_id, today, inputs.service_ids)
             undecided += sum(line.undecided_absences for line in draft.lines)
-            issued.append(IssuedInvoice(invoice.id, number, family_id, invoice.total))
-            for link in await uow.repos.telegram.active_links_of_family(family_id):
-                repo.add_notice(NOTICE_INVOICE, link.telegram_user_id, number)
-    uow.repos.audit.record(
-        action=ACTION_ISSUE, outcome="ok", actor_telegram_id=actor_telegram_id, actor_kind=actor_kind,
-        target=period.code, details={"issued": len(issued), "already_issued": already}, at=now,
-    )
-    return IssueResult(IssueOutcome.ISSUED, period, tuple(issued), already, undecided)
+            issued.append(IssuedInvoice(invoice.id, invoice.number, family_id, invoice.total))
+            notices += await _queue_invoice_notices(uow, family_id, invoice.id, now)
+    return IssueResult(IssueOutcome.ISSUED, period, tuple(issued), already, undecided, notices)
 
 
-# --- notices -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InvoiceNotice:
-    """One "a new invoice is available" message to send to one Telegram account."""
-
-    notice_id: int
-    user_id: int
-    language: str | None
-    invoice_id: int
-    number: str
-    period_start: dt.date
-    period_end: dt.date
-    due_on: dt.date
-    total: Decimal
-
-
-async def pending_invoice_notices(uow: UnitOfWork, now: dt.datetime) -> list[InvoiceNotice]:
-    """Notices still to send; those of an unlinked account or a vanished invoice are dropped."""
-    notices: list[InvoiceNotice] = []
-    for row in await uow.repos.accounts.pending_notices(NOTICE_INVOICE):
-        invoice = await uow.repos.accounts.invoice_by_number(row.subject)
-        link = await uow.repos.telegram.active_link(row.recipient)
-        if invoice is None or link is None or link.family_id != invoice.family_id:
-            await uow.repos.accounts.mark_notice_sent(row.id, now)
-            continue
-        user = await uow.repos.telegram.get_user(row.recipient)
-        notices.append(
-            InvoiceNotice(
-                row.id, row.recipient, user.language if user else None, invoice.id, invoice.number,
-                invoice.period_start, invoice.period_end, invoice.due_on, invoice.total,
+async def _add_invoice(
+    uow: UnitOfWork,
+    structure: Structure,
+    period: BillingPeriod,
+    draft: InvoiceDraft,
+    regie: Regie,
+    family_id: int,
+    today: dt.date,
+    service_ids: dict[str, int],
+) -> Invoice:
+    number = f"{regie.invoice_prefix}-{await uow.repos.accounts.next_invoice_number(regie.id)}"
+    invoice = Invoice(
+        number=number, family_id=family_id, regie_id=regie.id, period_start=period.start,
+        period_end=period.end, issued_on=today, due_on=today + dt.timedelta(days=structure.billing.due_days),
+        total=draft.total,
+        lines=[
+            InvoiceLine(
+                child_id=line.child_id, service_id=service_ids.get(line.service_code),
+                label=line.label[:200], quantity=line.quantity, unit_price=line.unit_price, amount=line.amount,
             )
-        )
-    return notices
+            for line in draft.lines
+        ],
+    )
+    uow.repos.accounts.add(invoice)
+    await uow.session.flush()
+    return invoice
 
 
-async def mark_notice_sent(uow: UnitOfWork, notice_id: int, now: dt.datetime) -> None:
-    """The notice was sent, or given up (the user blocked the bot)."""
-    await uow.repos.accounts.mark_notice_sent(notice_id, now)
+async def _queue_invoice_notices(uow: UnitOfWork, family_id: int, invoice_id: int, now: dt.datetime) -> int:
+    """One "new invoice" message per linked account of the family; returns how many."""
+    recipients = await uow.repos.telegram.recipients_of_family(family_id)
+    await queue_many(
+        uow,
+        [
+            NewMessage(
+                audience=ACCOUNT, chat_id=user_id, template=TEMPLATE_INVOICE_ISSUED,
+                params={"invoice_id": invoice_id, "account": user_id}, language=language,
+                priority=int(Priority.BROADCAST), available_at=now, family_id=family_id,
+            )
+            for user_id, language in recipients
+        ],
+    )
+    return len(recipients)
 
 
 # --- the invoice's document ----------------------------------------------------------------
@@ -282,9 +321,11 @@ async def invoice_document(
 
 
 async def _paid_on(uow: UnitOfWork, family_id: int, invoice_id: int) -> Decimal:
+    """What was paid on an invoice: its total less what `amounts_due` says remains."""
     invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(family_id)]
     payments = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(family_id)]
-    return paid_by_invoice(allocate_payments(invoices, payments)).get(invoice_id, Decimal("0.00"))
+    total = next((invoice.total for invoice in invoices if invoice.id == invoice_id), Decimal("0.00"))
+    return total - amounts_due(invoices, payments).get(invoice_id, total)
 
 
 def family_heading(family: Family) -> tuple[str, tuple[str, ...]]:

@@ -2,7 +2,9 @@
 
 A window covers the days of a holiday period for each service booked by window (ALSH
 vacances). It opens at 00:00 on its opening day and closes at 23:59 on its closing day, in the
-structure's time zone. Setting the same period again replaces its dates.
+structure's time zone. Setting the same period again replaces its dates. Both staff use
+cases open their own transaction and write the staff audit row with their outcome; families
+are told that a window opens by the reminder job, not here.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.domain.rules import InBookingWindow
+from bot.services.staff_audit import audit_staff
+from bot.services.use_case import use_case
 from bot.structure import Structure
-from storage.db import UnitOfWork
+from storage.db import Database, UnitOfWork
 from storage.models import BookingWindow
 
 ACTION_SET_WINDOW = "staff.booking_window"
+ACTION_LIST_WINDOWS = "staff.booking_windows"
 
 
 class WindowOutcome(StrEnum):
@@ -45,7 +50,7 @@ def windowed_services(structure: Structure) -> list[str]:
 
 
 async def set_booking_window(
-    uow: UnitOfWork,
+    db: Database,
     structure: Structure,
     tz: ZoneInfo,
     *,
@@ -56,7 +61,26 @@ async def set_booking_window(
     staff_id: int,
     now: dt.datetime,
 ) -> WindowResult:
-    """Open bookings of a holiday period from `opens_on` to `closes_on` (both included)."""
+    """Open bookings of a holiday period from `opens_on` to `closes_on` (both included); audited."""
+    async with use_case(db) as uow:
+        result = await _set_window(uow, structure, tz, period_start, period_end, opens_on, closes_on, staff_id)
+        audit_staff(
+            uow, staff_id, ACTION_SET_WINDOW, now=now, outcome="ok" if result.outcome == WindowOutcome.SET else "refused",
+            target=f"{period_start.isoformat()}:{period_end.isoformat()}", details={"result": result.outcome.value},
+        )
+        return result
+
+
+async def _set_window(
+    uow: UnitOfWork,
+    structure: Structure,
+    tz: ZoneInfo,
+    period_start: dt.date,
+    period_end: dt.date,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    staff_id: int,
+) -> WindowResult:
     if period_end < period_start or closes_on < opens_on or closes_on >= period_start:
         return WindowResult(WindowOutcome.BAD_DATES)
     codes = windowed_services(structure)
@@ -73,13 +97,14 @@ async def set_booking_window(
             window = BookingWindow(service_id=service.id, period_starts_on=period_start)
             uow.repos.planning.add_window(window)
         window.period_ends_on, window.opens_at, window.closes_at, window.created_by = period_end, opens_at, closes_at, staff_id
-    uow.repos.audit.record(
-        action=ACTION_SET_WINDOW, outcome="ok", actor_telegram_id=staff_id, actor_kind="staff",
-        target=f"{period_start.isoformat()}:{period_end.isoformat()}", at=now,
-    )
     return WindowResult(WindowOutcome.SET, tuple(codes), opens_at, closes_at)
 
 
-async def upcoming_windows(uow: UnitOfWork, today: dt.date) -> Sequence[tuple[BookingWindow, str]]:
-    """Windows of holiday periods not over yet, with their service's code."""
-    return [(w, code) for w, code in await uow.repos.planning.booking_windows() if w.period_ends_on >= today]
+async def upcoming_windows(
+    db: Database, today: dt.date, *, staff_id: int, now: dt.datetime
+) -> Sequence[tuple[BookingWindow, str]]:
+    """`/vacances` alone: windows of holiday periods not over yet, with their service's code."""
+    async with use_case(db) as uow:
+        windows = [(w, code) for w, code in await uow.repos.planning.booking_windows() if w.period_ends_on >= today]
+        audit_staff(uow, staff_id, ACTION_LIST_WINDOWS, now=now)
+        return windows

@@ -1,11 +1,19 @@
 """Planning use cases: the month of a child, the options of a day, book, cancel, declare an
-absence, join a waiting list, book a weekly pattern.
+absence, join a waiting list, book a weekly pattern, send a doctor's certificate.
 
-Callers check that the child belongs to the caller's family first (`owned_child`, re-exported
-from `bot.services.children`, the one ownership check of the code). Rules come from
-`bot.domain.rules`; each change of a day is written with its history (who, when, which
-request). Capacity is checked under a lock on the service, so two families racing for the last
-place cannot both get it.
+The public use cases (`open_planning`, `show_month`, `show_day`, `act_on_day`, `family_day`,
+`act_for_children`, `pattern_choice`, `book_weekly_pattern`, `proof_expected`,
+`attach_proof`) take the database and the tapping account's Telegram id, open one
+transaction, check that the child (or request) named by the button belongs to that account's
+family (`child_of_family`, the one ownership check of the code; a foreign id is audited
+and refused with `NotAllowed`), act, commit once and return plain data. The functions taking a
+unit of work (`book`, `cancel`, `join_waiting_list`, `book_pattern` …) are their building
+blocks, also used by other services inside their own transaction.
+
+Rules come from `bot.domain.rules`; each change of a day is written with its history (who,
+when, which request). Capacity is checked under a lock on the service, so two families racing
+for the last place cannot both get it. A place freed by a cancellation goes to the first child
+of the waiting list, and that family is told through the outbox in the same transaction.
 """
 
 from __future__ import annotations
@@ -34,12 +42,20 @@ from bot.domain.rules import (
     cancelled_with,
     check_min_per_week,
 )
-from bot.services.children import owned_child, refuse_foreign
-from bot.services.requests import submit_request
+from bot.services.children import child_of_family, refuse_foreign
+from bot.services.outbox import STAFF, tell_family, tell_staff
+from bot.services.request_cards import REOPENED_TEMPLATE
+from bot.services.requests import CARD_TEMPLATE, submit_request
+from bot.services.use_case import NotAllowed, family_use_case, use_case
 from bot.structure import ServiceConfig, Structure
-from storage.db import UnitOfWork
+from storage.db import Database, UnitOfWork
 from storage.models import Child, DayEntry, DayEntryEvent, Request, Service, WaitingListEntry
 
+PLACE_FREED = "planning.place_freed"
+"""Template told to a family whose waiting child got a freed place:
+{"child_id", "child" (first name), "services" (codes), "day" (ISO), "pending" (staff decide)}."""
+CERTIFICATE = "planning.certificate"
+"""Template showing staff a doctor's certificate sent after the request's card: {"request_id"}."""
 
 
 class BookingOutcome(StrEnum):
@@ -53,6 +69,7 @@ class BookingOutcome(StrEnum):
     ABSENCE_PENDING = "absence_pending"  # late: staff decide whether it is billed
     WAITING_LIST = "waiting_list"
     REFUSED = "refused"
+    LATE_CONSENT_NEEDED = "late_consent_needed"  # after the deadline: billed unless excused, if the parent confirms
     NOT_ENROLLED = "not_enrolled"
     NOT_FOUND = "not_found"  # not this family's child, or unknown service
     OTHER_HOUSEHOLD_BOOKED = "other_household_booked"  # garde alternée: the other foyer booked that day
@@ -69,6 +86,11 @@ class ActionResult:
     freed_for: tuple[int, ...] = ()  # families whose waiting child got the freed place
     other_household: bool = False  # garde alternée: the other foyer's week, so staff decide
     week_shortfall: WeekShortfall | None = None  # fewer days booked that week than the minimum
+
+    @property
+    def deadline(self) -> dt.datetime | None:
+        """The deadline that applied (the one passed, for `LATE_CONSENT_NEEDED`)."""
+        return self.decision.deadline if self.decision is not None else None
 
 
 @dataclass(frozen=True)
@@ -346,7 +368,7 @@ async def cancel(
         return ActionResult(BookingOutcome.REFUSED, decision, codes)
     late = decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
     if late and not accept_late:
-        return ActionResult(BookingOutcome.REFUSED, decision, codes)
+        return ActionResult(BookingOutcome.LATE_CONSENT_NEEDED, decision, codes)
     request = None
     if late:
         request = await submit_request(
@@ -467,7 +489,8 @@ async def _withdraw_pending(
 
 
 async def _offer_freed_place(uow: UnitOfWork, planning: Planning, service: Service, day: dt.date, now: dt.datetime) -> int | None:
-    """Give a freed place to the first child of the waiting list; return its family id."""
+    """Give a freed place to the first child of the waiting list and tell its family (an
+    outbox row of this transaction); return the family id."""
     waiting = await uow.repos.planning.first_waiting(service.id, day)
     if waiting is None:
         return None
@@ -476,9 +499,17 @@ async def _offer_freed_place(uow: UnitOfWork, planning: Planning, service: Servi
         await uow.repos.planning.delete(waiting)
         return None
     result = await book(uow, planning, waiting.family_id, child, service.id, day, now, actor=None)
-    if result.outcome in (BookingOutcome.BOOKED, BookingOutcome.PENDING):
-        return waiting.family_id
-    return None
+    if result.outcome not in (BookingOutcome.BOOKED, BookingOutcome.PENDING):
+        return None
+    params = {
+        "child_id": child.id,
+        "child": child.first_name,
+        "services": list(result.services),
+        "day": day.isoformat(),
+        "pending": result.outcome == BookingOutcome.PENDING,
+    }
+    await tell_family(uow, waiting.family_id, PLACE_FREED, params, now=now)
+    return waiting.family_id
 
 
 async def _set_status(
@@ -584,34 +615,80 @@ def payload_services(payload: dict[str, Any]) -> list[str]:
 class ProofOutcome(StrEnum):
     """What became of a proof (doctor's certificate) sent for an absence."""
 
+    EXPECTED = "expected"  # the absence waits for staff: a certificate may be sent
     ATTACHED = "attached"
-    NOT_FOUND = "not_found"  # not this family's request, or not an absence
     ALREADY_DECIDED = "already_decided"
 
 
 @dataclass(frozen=True)
 class ProofResult:
-    """Outcome of attaching a proof, with the request's staff card when it was already posted."""
+    """Outcome of attaching a proof."""
 
     outcome: ProofOutcome
     request_id: int | None = None
-    admin_message_id: int | None = None
 
 
-async def attach_proof(
-    uow: UnitOfWork, family_id: int, request_id: int, file_id: str, kind: str, now: dt.datetime, *, actor: int | None
-) -> ProofResult:
-    """Attach a doctor's certificate (photo or PDF) to the family's pending absence request."""
+async def _absence_request(uow: UnitOfWork, family_id: int, request_id: int, *, actor: int, now: dt.datetime) -> Request:
+    """The family's absence request, or `NotAllowed` (audited) when it is not theirs."""
     request = await uow.repos.requests.get(request_id)
     if request is None or request.family_id != family_id or request.kind != RequestKind.ABSENCE:
         await refuse_foreign(uow, family_id, f"request:{request_id}", actor=actor, now=now)
-        return ProofResult(ProofOutcome.NOT_FOUND)
-    if request.status != RequestStatus.PENDING:
-        return ProofResult(ProofOutcome.ALREADY_DECIDED, request.id)
-    request.attachment_file_id = file_id
-    request.attachment_kind = kind
-    request.payload = {**request.payload, "proof_at": now.isoformat()}
-    return ProofResult(ProofOutcome.ATTACHED, request.id, request.admin_message_id)
+        raise NotAllowed()
+    return request
+
+
+async def proof_expected(db: Database, telegram_user_id: int, request_id: int, now: dt.datetime) -> ProofOutcome:
+    """Whether the family's absence request still takes a certificate (EXPECTED) or is decided."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        request = await _absence_request(uow, family_id, request_id, actor=telegram_user_id, now=now)
+        return ProofOutcome.EXPECTED if request.status == RequestStatus.PENDING else ProofOutcome.ALREADY_DECIDED
+
+
+async def attach_proof(db: Database, telegram_user_id: int, request_id: int, file_id: str, kind: str, now: dt.datetime) -> ProofResult:
+    """Attach a doctor's certificate (photo or PDF) to the family's pending absence request.
+
+    Staff see it on the request's card when the card is still to be posted (it is rendered
+    when sent); otherwise the certificate follows the card in the admin group (an outbox row
+    of this transaction, `CERTIFICATE`).
+    """
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        request = await _absence_request(uow, family_id, request_id, actor=telegram_user_id, now=now)
+        if request.status != RequestStatus.PENDING:
+            return ProofResult(ProofOutcome.ALREADY_DECIDED, request.id)
+        request.attachment_file_id = file_id
+        request.attachment_kind = kind
+        request.payload = {**request.payload, "proof_at": now.isoformat()}
+        if not await _card_still_to_post(uow, request.id, now):
+            await tell_staff(uow, CERTIFICATE, {"request_id": request.id}, now=now, family_id=family_id)
+        return ProofResult(ProofOutcome.ATTACHED, request.id)
+
+
+CARD_BACKLOG = 200
+"""How many waiting cards are looked through; beyond, the certificate is sent anyway (twice at worst)."""
+
+
+async def _card_still_to_post(uow: UnitOfWork, request_id: int, now: dt.datetime) -> bool:
+    """True while the request's card waits in the outbox, not yet taken by the sender."""
+    waiting = await uow.repos.outbox.pending_of(STAFF, [CARD_TEMPLATE, REOPENED_TEMPLATE], now, CARD_BACKLOG)
+    return any(row.params.get("request_id") == request_id for row in waiting)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate to show staff after its request's card."""
+
+    request_id: int
+    file_id: str
+    kind: str  # "photo" or "document"
+
+
+async def certificate_to_forward(db: Database, request_id: int) -> Certificate | None:
+    """The request's certificate (None when there is none)."""
+    async with use_case(db) as uow:
+        request = await uow.repos.requests.get(request_id)
+        if request is None or request.attachment_file_id is None:
+            return None
+        return Certificate(request.id, request.attachment_file_id, request.attachment_kind or "document")
 
 
 class GroupAction(StrEnum):
@@ -622,7 +699,7 @@ class GroupAction(StrEnum):
     ABSENCE = "absence"
 
 
-async def act_for_children(
+async def _act_for_each_child(
     uow: UnitOfWork,
     planning: Planning,
     family_id: int,
@@ -681,3 +758,251 @@ async def day_history(uow: UnitOfWork, structure: Structure, family_number: str,
             events = tuple(await uow.repos.planning.history(entry.id))
             result.append(DayHistory(child.first_name, names.get(code, code), entry.status, events))
     return result
+
+
+# --- use cases: each opens its transaction, commits once and returns plain data -----------
+
+
+class DayAction(StrEnum):
+    """What a parent does on one service of one child's day."""
+
+    BOOK = "book"
+    CANCEL = "cancel"  # a booking (or, still waiting for staff, withdraw the request)
+    ABSENCE = "absence"  # with a reason
+    WAIT = "wait"  # join a full day's waiting list
+
+
+@dataclass(frozen=True)
+class MonthView:
+    """A month to show, and which of the family's children it shows (bits of their positions)."""
+
+    planning: MonthPlanning
+    children_mask: int
+
+
+@dataclass(frozen=True)
+class PlanningStart:
+    """The Planning tab: the family's children, and the month at once when there is only one."""
+
+    children: tuple[Child, ...]
+    month: MonthView | None = None
+
+
+@dataclass(frozen=True)
+class DayView:
+    """One child's day: each enrolled service with its status and what can be done now."""
+
+    child: Child
+    day: dt.date
+    services: list[ServiceDay]
+
+
+@dataclass(frozen=True)
+class DayActionResult:
+    """What one action did, and the day as it now stands."""
+
+    result: ActionResult
+    view: DayView
+
+
+@dataclass(frozen=True)
+class FamilyDay:
+    """Every child of the family on one day."""
+
+    day: dt.date
+    children: tuple[tuple[Child, list[ServiceDay]], ...]
+
+
+@dataclass(frozen=True)
+class FamilyActionResult:
+    """What a "for all" action did child by child, and the family's day as it now stands."""
+
+    results: tuple[tuple[Child, ActionResult], ...]
+    view: FamilyDay
+
+    @property
+    def late(self) -> list[tuple[Child, ActionResult]]:
+        """The children whose action waits for the parent to accept a late consequence."""
+        return [(child, result) for child, result in self.results if result.outcome == BookingOutcome.LATE_CONSENT_NEEDED]
+
+    @property
+    def done(self) -> list[tuple[Child, ActionResult]]:
+        """The children whose action got its outcome."""
+        return [(child, result) for child, result in self.results if result.outcome != BookingOutcome.LATE_CONSENT_NEEDED]
+
+
+@dataclass(frozen=True)
+class PatternChoice:
+    """What "book several days" offers: the children, until when, and which services."""
+
+    children: tuple[Child, ...]
+    last: dt.date
+    offered: frozenset[str]  # codes of the services at least one chosen child is enrolled in
+
+
+@dataclass(frozen=True)
+class PatternBooking:
+    """A weekly pattern booked: each chosen child with its days."""
+
+    children: tuple[Child, ...]
+    outcomes: tuple[tuple[Child, list[PatternDay]], ...]
+
+
+PATTERN_HORIZON = dt.timedelta(days=120)
+
+
+async def open_planning(db: Database, telegram_user_id: int, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime) -> PlanningStart:
+    """The family's children, with this month's planning when there is only one child."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        children = tuple(await children_of_family(uow, family_id))
+        if len(children) != 1:
+            return PlanningStart(children)
+        month = Month.of(now.astimezone(tz).date())
+        planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
+        return PlanningStart(children, MonthView(await month_planning(uow, planning, family_id, children[0], month), 1))
+
+
+async def show_month(
+    db: Database, telegram_user_id: int, child_id: int | None, month: Month, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+) -> MonthView:
+    """One child's month, or (`child_id` None) all the family's children together."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        children = list(await children_of_family(uow, family_id))
+        if child_id is None and not children:
+            raise NotAllowed()
+        planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
+        if child_id is None:
+            return MonthView(await family_month_planning(uow, planning, family_id, children, month), (1 << len(children)) - 1)
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        position = [c.id for c in children].index(child.id)
+        return MonthView(await month_planning(uow, planning, family_id, child, month), 1 << position)
+
+
+async def show_day(
+    db: Database, telegram_user_id: int, child_id: int, day: dt.date, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+) -> DayView:
+    """One child's services on a day, with what can be done now."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        planning = await load_planning(uow, structure, tz, day, day)
+        return DayView(child, day, await day_services(uow, planning, family_id, child, day, now))
+
+
+async def act_on_day(
+    db: Database,
+    telegram_user_id: int,
+    action: DayAction,
+    child_id: int,
+    service_id: int,
+    day: dt.date,
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    accept_late: bool = False,
+    reason: AbsenceReason | None = None,
+) -> DayActionResult:
+    """Book, cancel, declare an absence or join the waiting list on one service of a child's day.
+
+    After a deadline whose consequence is billing, nothing changes until the parent accepts it
+    (`accept_late`): the outcome is then `LATE_CONSENT_NEEDED`, with the deadline passed.
+    """
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        planning = await load_planning(uow, structure, tz, day, day)
+        if action == DayAction.BOOK:
+            result = await book(uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id)
+        elif action == DayAction.WAIT:
+            result = await join_waiting_list(uow, planning, family_id, child, service_id, day, now)
+        else:
+            absence = (reason or AbsenceReason.OTHER) if action == DayAction.ABSENCE else None
+            result = await cancel(
+                uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id, accept_late=accept_late, reason=absence
+            )
+        view = DayView(child, day, await day_services(uow, planning, family_id, child, day, now))
+        return DayActionResult(result, view)
+
+
+async def family_day(db: Database, telegram_user_id: int, day: dt.date, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime) -> FamilyDay:
+    """Every child's services on a day ("tous mes enfants")."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        planning = await load_planning(uow, structure, tz, day, day)
+        return await _family_day(uow, planning, family_id, day, now)
+
+
+async def act_for_children(
+    db: Database,
+    telegram_user_id: int,
+    action: GroupAction,
+    service_id: int,
+    day: dt.date,
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    reason: AbsenceReason | None = None,
+    accept_late: bool = False,
+) -> FamilyActionResult:
+    """Book, cancel or declare an absence for every child enrolled in the service that day.
+
+    Each child gets its own outcome; those past a billing deadline wait for the parent's
+    consent (`LATE_CONSENT_NEEDED`) while the others are done, with everything they cause
+    (requests to staff, freed places told to the waiting families) in this transaction.
+    """
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        planning = await load_planning(uow, structure, tz, day, day)
+        results = await _act_for_each_child(
+            uow, planning, family_id, service_id, day, now, actor=telegram_user_id, action=action, reason=reason, accept_late=accept_late
+        )
+        return FamilyActionResult(tuple(results), await _family_day(uow, planning, family_id, day, now))
+
+
+async def pattern_choice(
+    db: Database, telegram_user_id: int, positions: frozenset[int], *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+) -> PatternChoice:
+    """What "book several days" offers the chosen children (by position in the family's list)."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        today = now.astimezone(tz).date()
+        planning = await load_planning(uow, structure, tz, today, today + PATTERN_HORIZON)
+        last = next_holidays_start(planning, today)
+        children = tuple(await children_of_family(uow, family_id))
+        offered: set[str] = set()
+        for child in _at_positions(children, positions):
+            offered |= {e.service.code for e in await uow.repos.planning.enrolments(family_id, child.id, today, last)}
+        return PatternChoice(children, last, frozenset(offered))
+
+
+async def book_weekly_pattern(
+    db: Database,
+    telegram_user_id: int,
+    positions: frozenset[int],
+    weekdays: frozenset[int],
+    service_codes: frozenset[str],
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+) -> PatternBooking:
+    """Book the chosen services on the chosen weekdays, from today until the next holidays,
+    for each chosen child (by position) in the services it is enrolled in."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        today = now.astimezone(tz).date()
+        planning = await load_planning(uow, structure, tz, today, today + PATTERN_HORIZON)
+        last = next_holidays_start(planning, today)
+        children = tuple(await children_of_family(uow, family_id))
+        outcomes = []
+        for child in _at_positions(children, positions):
+            enrolled = [e.service for e in await uow.repos.planning.enrolments(family_id, child.id, today, last)]
+            chosen = [s.id for s in enrolled if s.code in service_codes]
+            days = await book_pattern(uow, planning, family_id, child, chosen, weekdays, today, last, now, actor=telegram_user_id)
+            outcomes.append((child, days))
+        return PatternBooking(children, tuple(outcomes))
+
+
+async def _family_day(uow: UnitOfWork, planning: Planning, family_id: int, day: dt.date, now: dt.datetime) -> FamilyDay:
+    children = await children_of_family(uow, family_id)
+    return FamilyDay(day, tuple([(child, await day_services(uow, planning, family_id, child, day, now)) for child in children]))
+
+
+def _at_positions(children: Sequence[Child], positions: frozenset[int]) -> list[Child]:
+    return [child for index, child in enumerate(children) if index in positions]

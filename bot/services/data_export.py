@@ -14,7 +14,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from storage.db import UnitOfWork
+from bot.services.use_case import family_use_case
+from storage.db import Database
 
 ACTION_EXPORT = "data.export"
 
@@ -60,23 +61,27 @@ def _without_staff_ids(table: str, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def export_family_data(uow: UnitOfWork, family_id: int, *, actor: int, now: dt.datetime) -> FamilyExport | None:
-    """Everything held about the family; None when it no longer exists. Audited."""
-    family = await uow.repos.families.get(family_id)
-    if family is None:
-        return None
-    rows = await uow.repos.export.rows_of_family(family_id)
-    tables = {
-        name: [_without_staff_ids(name, {key: _plain(value) for key, value in row.items()}) for row in items]
-        for name, items in rows.items()
-    }
-    uow.repos.audit.record(
-        action=ACTION_EXPORT,
-        outcome="ok",
-        actor_telegram_id=actor,
-        actor_kind="parent",
-        family_id=family_id,
-        target=f"family:{family_id}",
-        at=now,
-    )
-    return FamilyExport(family_number=family.number, generated_at=now, tables=tables)
+async def export_family_data(db: Database, user_id: int, *, now: dt.datetime) -> FamilyExport | None:
+    """Everything held about the account's family; None when it no longer exists. Audited.
+
+    `NotLinked` when the account is not linked to a family.
+    """
+    async with family_use_case(db, user_id) as (uow, family_id):
+        family = await uow.repos.families.get(family_id)
+        if family is None:
+            return None
+        rows = await uow.repos.export.rows_of_family(family_id)
+        tables = {
+            name: [_without_staff_ids(name, {key: _plain(value) for key, value in row.items()}) for row in items]
+            for name, items in rows.items()
+        }
+        uow.repos.audit.record(
+            action=ACTION_EXPORT,
+            outcome="ok",
+            actor_telegram_id=user_id,
+            actor_kind="parent",
+            family_id=family_id,
+            target=f"family:{family_id}",
+            at=now,
+        )
+        return FamilyExport(family_number=family.number, generated_at=now, tables=tables)

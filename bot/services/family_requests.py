@@ -1,5 +1,10 @@
 """Data-change requests of Mon compte and Mes enfants: asked by a parent, decided by staff.
 
+The parent's use cases (the account's blocks, opening a form, sending it, asking for a removal,
+the list of requests) each own their transaction (`family_use_case`). A button naming a child
+or a person that is not the family's is refused with `NotAllowed` (audited). A request sent
+reaches staff through `bot.services.requests.submit_request`, in the request's transaction.
+
 One `RequestType` per kind is registered with `bot.services.requests` at import: it describes the
 request for the staff card (current value beside the requested one) and, when staff accept,
 applies it to the records in the decision's transaction. Refusing changes nothing: these
@@ -12,7 +17,8 @@ when asked}} plus, for some kinds, "service_id" (inscription) or "person_id" (re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -23,9 +29,20 @@ from bot.domain.model import GuardianRole, HealthItemKind, RequestKind, RequestS
 from bot.domain.validators import ValidationError
 from bot.family_texts import display_value
 from bot.i18n import N_
-from bot.services.children import owned_child, refuse_foreign
+from bot.services.children import (
+    AuthorizationsPage,
+    PersonNotListed,
+    authorizations,
+    child_of_family,
+    child_sheet,
+    enrolable_services,
+    refuse_foreign,
+)
+from bot.services.home import FamilyRecord, family_record
+from bot.services.request_history import HistoryItem, pending_items, request_history
 from bot.services.requests import FieldChange, RequestDescription, register_request_type, submit_request
-from storage.db import UnitOfWork
+from bot.services.use_case import NotAllowed, family_use_case
+from storage.db import Database, UnitOfWork
 from storage.models import (
     AuthorizedPerson,
     Child,
@@ -36,6 +53,8 @@ from storage.models import (
     Request,
     Vaccination,
 )
+
+logger = logging.getLogger(__name__)
 
 REQUEST_TITLES: dict[str, str] = {
     "responsable": N_("Change of the responsable's details"),
@@ -70,7 +89,6 @@ class SubmitOutcome(StrEnum):
     MISSING_FIELDS = "missing_fields"
     PROOF_NEEDED = "proof_needed"
     INVALID = "invalid"
-    NOT_OWNED = "not_owned"
     NOT_AVAILABLE = "not_available"
     ALREADY_PENDING = "already_pending"
 
@@ -91,6 +109,69 @@ class Attachment:
 
     file_id: str
     kind: str
+
+
+@dataclass(frozen=True)
+class RemovalResult:
+    """Outcome of asking for a removal, and Les autorisations as they now stand."""
+
+    outcome: SubmitOutcome
+    page: AuthorizationsPage
+
+
+@dataclass(frozen=True)
+class AccountBlock:
+    """One block of the fiche famille: its form, the current values and the changes asked."""
+
+    form: Form
+    current: dict[str, str]
+    pending: list[HistoryItem]
+    recorded: bool
+    """False for the spouse's block when no spouse or partner is recorded yet."""
+
+
+@dataclass(frozen=True)
+class OpenedForm:
+    """A form about to be filled: what it is about and the record's current values."""
+
+    form: Form
+    current: dict[str, str]
+    child_id: int | None = None
+    child_name: str = ""
+    service_id: int | None = None
+    service_name: str = ""
+
+
+class ServiceNotOffered(NotAllowed):
+    """The child is already enrolled in the service, or asked, or it is closed."""
+
+
+# --- Mon compte and the list of requests ---------------------------------------------------
+
+
+async def account_overview(db: Database, telegram_user_id: int) -> FamilyRecord:
+    """The fiche famille of the account's family (Mon compte)."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        return await family_record(uow, family_id)
+
+
+async def account_block(db: Database, telegram_user_id: int, form: Form) -> AccountBlock:
+    """One block of the fiche famille (a CHANGE form of the family's record)."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        return AccountBlock(
+            form=form,
+            current=await current_values(uow, family_id, form),
+            pending=await pending_items(uow, family_id, (form.kind,)),
+            recorded=form.kind != RequestKind.CONJOINT or await _target(uow, family_id, form, None) is not None,
+        )
+
+
+async def request_list(
+    db: Database, telegram_user_id: int, *, since: dt.datetime, kinds: Collection[RequestKind] | None = None
+) -> list[HistoryItem]:
+    """Liste des demandes: the family's requests since `since`, and those still pending."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        return await request_history(uow, family_id, since=since, kinds=kinds)
 
 
 # --- Reading the records a form targets ----------------------------------------------------
@@ -116,10 +197,78 @@ async def current_values(uow: UnitOfWork, family_id: int, form: Form, child_id: 
     return forms.current_values(form, await _target(uow, family_id, form, child_id))
 
 
+# --- Opening a form ------------------------------------------------------------------------
+
+
+async def open_form(db: Database, telegram_user_id: int, form_code: str, *, child_id: int | None, now: dt.datetime) -> OpenedForm:
+    """A form opened from its button: a child's form checks the child (an enrolment is
+    opened with `open_enrolment`)."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        form = forms.get_form(form_code)
+        if form is None or form.kind == RequestKind.ENROLMENT:
+            raise NotAllowed()
+        if not form.needs_child:
+            return OpenedForm(form, await current_values(uow, family_id, form))
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        return OpenedForm(form, await current_values(uow, family_id, form, child.id), child.id, child.first_name)
+
+
+async def open_enrolment(
+    db: Database, telegram_user_id: int, child_id: int | None, service_id: int | None, *, now: dt.datetime, today: dt.date
+) -> OpenedForm:
+    """The enrolment form of one of the family's children in a service it may still ask for."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        sheet = await child_sheet(uow, family_id, child)
+        service = next((s for s in await enrolable_services(uow, sheet, today) if s.id == service_id), None)
+        if service is None:
+            raise ServiceNotOffered()
+        current = await current_values(uow, family_id, forms.ENROLMENT, child.id)
+        return OpenedForm(forms.ENROLMENT, current, child.id, child.first_name, service.id, service.name)
+
+
 # --- Submitting ----------------------------------------------------------------------------
 
 
 async def submit_form(
+    db: Database,
+    telegram_user_id: int,
+    *,
+    form_code: str,
+    values: Mapping[str, str],
+    now: dt.datetime,
+    today: dt.date,
+    child_id: int | None = None,
+    service_id: int | None = None,
+    attachment: Attachment | None = None,
+    idempotency_key: str | None = None,
+) -> SubmitResult:
+    """Record a pending request from a filled form, after checking it all again.
+
+    CHANGE forms keep only the changed fields; a new quotient familial needs `attachment`. A
+    child that is not the family's is refused (`ChildNotInFamily`, audited); the same
+    `idempotency_key` twice is one request.
+    """
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        result = await _record_form(
+            uow,
+            family_id=family_id,
+            user_id=telegram_user_id,
+            form_code=form_code,
+            values=values,
+            now=now,
+            today=today,
+            child_id=child_id,
+            service_id=service_id,
+            attachment=attachment,
+            idempotency_key=idempotency_key,
+        )
+    if result.request is not None:
+        logger.info("request %s (%s) submitted by family %s", result.request.id, result.request.kind.value, family_id)
+    return result
+
+
+async def _record_form(
     uow: UnitOfWork,
     *,
     family_id: int,
@@ -133,10 +282,6 @@ async def submit_form(
     attachment: Attachment | None = None,
     idempotency_key: str | None = None,
 ) -> SubmitResult:
-    """Record a pending request from a filled form, after checking it all again.
-
-    CHANGE forms keep only the changed fields; a new quotient familial needs `attachment`.
-    """
     form = forms.get_form(form_code)
     if form is None:
         return SubmitResult(SubmitOutcome.INVALID)
@@ -146,9 +291,7 @@ async def submit_form(
             return SubmitResult(SubmitOutcome.SUBMITTED, existing)
     child: Child | None = None
     if form.needs_child:
-        child = await owned_child(uow, family_id, child_id, actor=user_id, now=now)
-        if child is None:
-            return SubmitResult(SubmitOutcome.NOT_OWNED)
+        child = await child_of_family(uow, family_id, child_id, actor=user_id, now=now)
     current = await current_values(uow, family_id, form, child_id)
     wanted = {key: value for key, value in values.items() if key in {f.key for f in form.fields}}
     changed = forms.changed_values(form, current, wanted)
@@ -213,18 +356,26 @@ async def _pending_about(
 
 
 async def request_removal(
-    uow: UnitOfWork, *, family_id: int, user_id: int, child_id: int, person_id: int, now: dt.datetime
-) -> SubmitResult:
-    """Ask staff to remove an authorised person; asking twice is one request."""
-    child = await owned_child(uow, family_id, child_id, actor=user_id, now=now)
-    if child is None:
-        return SubmitResult(SubmitOutcome.NOT_OWNED)
-    person = await uow.repos.children.authorized_person(child.id, person_id)
-    if person is None:  # removed meanwhile, or someone else's: audited either way
-        await refuse_foreign(uow, family_id, f"authorized_person:{person_id}", actor=user_id, now=now)
-        return SubmitResult(SubmitOutcome.NOT_AVAILABLE)
+    db: Database, telegram_user_id: int, *, child_id: int | None, person_id: int | None, now: dt.datetime
+) -> RemovalResult:
+    """Ask staff to remove an authorised person (asking twice is one request); returns Les
+    autorisations as they now stand. A child or person not the family's: `NotAllowed`, audited."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        person = await uow.repos.children.authorized_person(child.id, person_id) if person_id else None
+        if person is None:  # removed meanwhile, or someone else's: audited either way
+            await refuse_foreign(uow, family_id, f"authorized_person:{person_id}", actor=telegram_user_id, now=now)
+            raise PersonNotListed()
+        outcome = await _ask_removal(uow, family_id, telegram_user_id, child, person, now)
+        page = await authorizations(uow, family_id, await child_sheet(uow, family_id, child))
+    return RemovalResult(outcome, page)
+
+
+async def _ask_removal(
+    uow: UnitOfWork, family_id: int, user_id: int, child: Child, person: AuthorizedPerson, now: dt.datetime
+) -> SubmitOutcome:
     if await _pending_about(uow, family_id, RequestKind.AUTHORIZATION_REMOVAL, child.id, "person_id", person.id):
-        return SubmitResult(SubmitOutcome.ALREADY_PENDING)
+        return SubmitOutcome.ALREADY_PENDING
     payload = {
         "person_id": person.id,
         "person": _person_name(person),
@@ -241,7 +392,8 @@ async def request_removal(
         now=now,
         child_id=child.id,
     )
-    return SubmitResult(SubmitOutcome.SUBMITTED, request)
+    logger.info("request %s (%s) submitted by family %s", request.id, request.kind.value, family_id)
+    return SubmitOutcome.SUBMITTED
 
 
 def _person_name(person: AuthorizedPerson) -> str:
@@ -406,12 +558,21 @@ def register() -> None:
 register()
 
 __all__ = [
+    "AccountBlock",
     "Attachment",
     "AuthorizationRemovalType",
     "FormRequestType",
+    "OpenedForm",
+    "RemovalResult",
+    "ServiceNotOffered",
     "SubmitOutcome",
     "SubmitResult",
+    "account_block",
+    "account_overview",
     "current_values",
+    "open_enrolment",
+    "open_form",
+    "request_list",
     "request_removal",
     "submit_form",
 ]

@@ -1,6 +1,8 @@
-"""The home screen (Accueil) and the family record views (Mon compte, Mes enfants).
+"""The home screen (Accueil), whether an account is linked, and the family record.
 
-Each function returns a plain snapshot for the dialogue to render; none of them writes.
+`home_summary(db, user_id)` is the Accueil's use case; `family_record` and
+`summary_of_family` are building blocks for other use cases' transactions. None of them
+writes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.domain.model import GuardianRole
-from storage.db import UnitOfWork
+from bot.services.use_case import family_use_case, use_case
+from storage.db import Database, UnitOfWork
 from storage.models import Child, Family, Guardian
 
 
@@ -55,12 +58,30 @@ class FamilyNotFound(LookupError):
 
 
 async def family_id_of_user(uow: UnitOfWork, user_id: int) -> int | None:
-    """The family the account is linked to, if any."""
+    """The family the account is linked to, if any (within a caller's transaction)."""
     link = await uow.repos.telegram.active_link(user_id)
     return link.family_id if link else None
 
 
-async def home_summary(uow: UnitOfWork, family_id: int) -> HomeSummary:
+async def is_linked(db: Database, user_id: int) -> bool:
+    """Whether the Telegram account is linked to a family."""
+    async with use_case(db) as uow:
+        return await family_id_of_user(uow, user_id) is not None
+
+
+async def account_family(db: Database, user_id: int) -> int:
+    """The family of a linked account; `NotLinked` otherwise."""
+    async with family_use_case(db, user_id) as (_uow, family_id):
+        return family_id
+
+
+async def home_summary(db: Database, user_id: int) -> HomeSummary:
+    """The Accueil of the account's family; `NotLinked` when the account is not linked."""
+    async with family_use_case(db, user_id) as (uow, family_id):
+        return await summary_of_family(uow, family_id)
+
+
+async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
     """Greeting, unread messages, balance and unpaid invoices of a family."""
     record = await family_record(uow, family_id)
     unpaid = await uow.repos.accounts.unpaid_invoices(family_id)

@@ -1,29 +1,43 @@
 """Boîte de réception: messages between a family and the structure, on both sides.
 
-A family writes (text, photo or PDF); the message is shown in the admin group, where a staff
-member answers by replying to it. Structure messages (answers, `/message`, announcements) land
-in the family's inbox, unread until opened. A family may delete a message: it is only hidden
-from their lists and stays visible among "deleted messages", as in the seed portal.
+A family writes (text, photo or PDF); the message is saved and queued for the admin group
+(`FAMILY_MESSAGE_TEMPLATE`) in one transaction, and a staff member answers by replying to it
+there. Structure messages (answers, `/message`, announcements) land in the family's inbox,
+unread until opened; an answer or a `/message` is also queued to every linked account of the
+family (`STRUCTURE_MESSAGE_TEMPLATE`) in the transaction that stores it. A family may delete a
+message: it is only hidden from their lists and stays visible among "deleted messages", as in
+the seed portal.
+
+The public functions taking a `Database` are the use cases (one transaction each); those
+taking a `UnitOfWork` are building blocks used inside another use case's transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from bot.domain.model import GuardianRole, MessageDirection
 from bot.services.home import display_name
-from storage.db import UnitOfWork
+from bot.services.outbox import tell_family, tell_staff
+from bot.services.staff_audit import audit_staff
+from bot.services.use_case import NotAllowed, Refused, family_use_case, use_case
+from storage.db import Database, UnitOfWork
 from storage.models import Message
 
 ACTION_WRITE = "inbox.write"
 ACTION_DELETE = "inbox.delete"
+ACTION_ACCESS = "inbox.access"
 ACTION_STAFF_REPLY = "inbox.staff_reply"
 ACTION_STAFF_MESSAGE = "inbox.staff_message"
+FAMILY_MESSAGE_TEMPLATE = "staff.family_message"
+"""Outbox template of a family's message shown in the admin group, params {"message_id"}."""
+STRUCTURE_MESSAGE_TEMPLATE = "inbox.structure_message"
+"""Outbox template of a staff answer or message told to a family's accounts, params {"message_id"}."""
 MAX_BODY = 4000
-NOT_RELAYABLE = 0
-"""admin_message_id of a family message Telegram refused for good (it is not retried)."""
 
 
 class Box(StrEnum):
@@ -91,10 +105,30 @@ class StaffMessage:
     family_number: str
     family_name: str
     replied_to: Message | None = None
+    accounts: int = 0
+    """Linked accounts the message is queued to."""
+    blocked: int = 0
+    """Among them, accounts known to have blocked the bot."""
 
 
-class UnknownFamily(LookupError):
-    """No family has this N° famille."""
+@dataclass(frozen=True)
+class StructureMessageView:
+    """A structure message as a parent receives it: the message and what it answers."""
+
+    message: Message
+    replied_to: Message | None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A message's file, as stored."""
+
+    file_id: str
+    kind: str
+
+
+class UnknownFamily(Refused):
+    """No family has this N° famille (the attempt is audited)."""
 
 
 def clip(body: str) -> str:
@@ -145,6 +179,97 @@ async def write_to_structure(
         at=now,
     )
     return message
+
+
+async def send_to_structure(
+    db: Database,
+    telegram_user_id: int,
+    *,
+    author_name: str,
+    body: str,
+    now: dt.datetime,
+    attachment_file_id: str | None = None,
+    attachment_kind: str | None = None,
+    reply_to_id: int | None = None,
+) -> Message:
+    """A parent writes to the structure: the message is saved and queued for the admin group."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        message = await write_to_structure(
+            uow,
+            family_id=family_id,
+            user_id=telegram_user_id,
+            author_name=author_name,
+            body=body,
+            now=now,
+            attachment_file_id=attachment_file_id,
+            attachment_kind=attachment_kind,
+            reply_to_id=reply_to_id,
+        )
+        await tell_staff(uow, FAMILY_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now, family_id=family_id)
+        return message
+
+
+async def summary(db: Database, telegram_user_id: int) -> InboxSummary:
+    """The inbox's first screen for the account's family."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        return await inbox_summary(uow, family_id)
+
+
+async def show_box(db: Database, telegram_user_id: int, box: Box, page: int, page_size: int = 8) -> InboxPage:
+    """One page of the family's received, sent or deleted messages."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        return await list_box(uow, family_id, box, page, page_size)
+
+
+async def read_message(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Thread:
+    """Open one of the family's messages (marked read); `NotAllowed` when it is not theirs."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        thread = await open_message(uow, family_id, message_id, now)
+        if thread is None:
+            await _refuse_access(uow, telegram_user_id, family_id, message_id, now)
+        return thread
+
+
+async def remove_message(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime, page_size: int = 8) -> InboxPage:
+    """Delete one of the family's messages; returns the first page of deleted messages."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        if not await delete_message(uow, family_id, message_id, telegram_user_id, now):
+            await _refuse_access(uow, telegram_user_id, family_id, message_id, now)
+        return await list_box(uow, family_id, Box.DELETED, 0, page_size)
+
+
+async def attachment_of(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Attachment:
+    """The file of one of the family's messages; `NotAllowed` when it is not theirs or has none."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        message = await owned_message(uow, family_id, message_id)
+        if message is None or not message.attachment_file_id:
+            await _refuse_access(uow, telegram_user_id, family_id, message_id, now)
+        return Attachment(message.attachment_file_id, message.attachment_kind or "document")
+
+
+async def start_reply(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Message:
+    """↩️ Répondre: the message answered (a structure message is marked read); `NotAllowed` if not theirs."""
+    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+        target = await owned_message(uow, family_id, message_id)
+        if target is None:
+            await _refuse_access(uow, telegram_user_id, family_id, message_id, now)
+        if target.direction == MessageDirection.FROM_STRUCTURE:
+            await open_message(uow, family_id, target.id, now)
+        return target
+
+
+async def _refuse_access(uow: UnitOfWork, user_id: int, family_id: int, message_id: int, now: dt.datetime) -> NoReturn:
+    """A message that is not the family's (forged or stale button): audit and refuse."""
+    uow.repos.audit.record(
+        action=ACTION_ACCESS,
+        outcome="refused",
+        actor_telegram_id=user_id,
+        actor_kind="parent",
+        family_id=family_id,
+        target=f"message:{message_id}",
+        at=now,
+    )
+    raise NotAllowed()
 
 
 async def inbox_summary(uow: UnitOfWork, family_id: int) -> InboxSummary:
@@ -211,9 +336,23 @@ async def owned_message(uow: UnitOfWork, family_id: int, message_id: int) -> Mes
     return message if message is not None and message.family_id == family_id else None
 
 
-async def unrelayed(uow: UnitOfWork, limit: int) -> list[RelayView]:
-    """Family messages not yet shown in the admin group, oldest first."""
-    return [await relay_view(uow, message) for message in await uow.repos.messages.unrelayed(limit)]
+async def family_message_view(db: Database, message_id: int) -> RelayView | None:
+    """What the admin group shows of a family message (None when it does not exist)."""
+    async with use_case(db) as uow:
+        message = await uow.repos.messages.get(message_id)
+        if message is None or message.direction != MessageDirection.FROM_FAMILY:
+            return None
+        return await relay_view(uow, message)
+
+
+async def structure_message_view(db: Database, message_id: int) -> StructureMessageView | None:
+    """A structure message as its family receives it (None when it does not exist)."""
+    async with use_case(db) as uow:
+        message = await uow.repos.messages.get(message_id)
+        if message is None or message.direction != MessageDirection.FROM_STRUCTURE:
+            return None
+        replied_to = await uow.repos.messages.get(message.reply_to_id) if message.reply_to_id else None
+        return StructureMessageView(message, replied_to)
 
 
 async def relay_view(uow: UnitOfWork, message: Message) -> RelayView:
@@ -229,14 +368,14 @@ async def relay_view(uow: UnitOfWork, message: Message) -> RelayView:
 
 
 async def mark_relayed(uow: UnitOfWork, message_id: int, admin_message_id: int) -> None:
-    """Remember the admin group message showing a family message (NOT_RELAYABLE: given up)."""
+    """Remember the admin group message showing a family message (staff answer by replying to it)."""
     message = await uow.repos.messages.get(message_id)
     if message is not None:
         message.admin_message_id = admin_message_id
 
 
 async def reply_from_staff(
-    uow: UnitOfWork,
+    db: Database,
     *,
     admin_message_id: int,
     staff_id: int,
@@ -246,47 +385,48 @@ async def reply_from_staff(
     attachment_file_id: str | None = None,
     attachment_kind: str | None = None,
 ) -> StaffMessage | None:
-    """Answer the family message shown as `admin_message_id`; None when it is not one."""
-    original = await uow.repos.messages.by_admin_message(admin_message_id)
-    if original is None:
-        return None
-    sent = await _from_structure(
-        uow,
-        family_id=original.family_id,
-        staff_id=staff_id,
-        staff_name=staff_name,
-        body=body,
-        now=now,
-        reply_to_id=original.id,
-        attachment_file_id=attachment_file_id,
-        attachment_kind=attachment_kind,
-        action=ACTION_STAFF_REPLY,
-    )
-    return StaffMessage(sent.message, sent.family_id, sent.family_number, sent.family_name, replied_to=original)
+    """A staff reply to the family message shown as `admin_message_id`: store it and tell the family.
 
-
-async def is_relayed(uow: UnitOfWork, admin_message_id: int) -> bool:
-    """True when this admin group message shows a family message (a reply to it answers them)."""
-    return await uow.repos.messages.by_admin_message(admin_message_id) is not None
+    None when that admin group message shows no family message (nothing is done).
+    """
+    async with use_case(db) as uow:
+        original = await uow.repos.messages.by_admin_message(admin_message_id)
+        if original is None:
+            return None
+        sent = await _from_structure(
+            uow,
+            family_id=original.family_id,
+            staff_id=staff_id,
+            staff_name=staff_name,
+            body=body,
+            now=now,
+            reply_to_id=original.id,
+            attachment_file_id=attachment_file_id,
+            attachment_kind=attachment_kind,
+            action=ACTION_STAFF_REPLY,
+        )
+        return dataclasses.replace(sent, replied_to=original)
 
 
 async def message_family(
-    uow: UnitOfWork, *, family_number: str, staff_id: int, staff_name: str, body: str, now: dt.datetime
+    db: Database, *, family_number: str, staff_id: int, staff_name: str, body: str, now: dt.datetime
 ) -> StaffMessage:
-    """`/message N_FAMILLE texte`: write to one family; raise UnknownFamily."""
-    family = await uow.repos.families.get_by_number(family_number)
-    if family is None:
-        raise UnknownFamily(family_number)
-    return await _from_structure(
-        uow,
-        family_id=family.id,
-        staff_id=staff_id,
-        staff_name=staff_name,
-        body=body,
-        now=now,
-        reply_to_id=None,
-        action=ACTION_STAFF_MESSAGE,
-    )
+    """`/message N_FAMILLE texte`: write to one family; `UnknownFamily` (audited) for a wrong number."""
+    async with use_case(db) as uow:
+        family = await uow.repos.families.get_by_number(family_number)
+        if family is None:
+            audit_staff(uow, staff_id, ACTION_STAFF_MESSAGE, now=now, outcome="refused", target=f"family:{family_number}")
+            raise UnknownFamily(family_number)
+        return await _from_structure(
+            uow,
+            family_id=family.id,
+            staff_id=staff_id,
+            staff_name=staff_name,
+            body=body,
+            now=now,
+            reply_to_id=None,
+            action=ACTION_STAFF_MESSAGE,
+        )
 
 
 async def _from_structure(
@@ -317,22 +457,25 @@ async def _from_structure(
     )
     uow.repos.messages.add(message)
     await uow.session.flush()
-    uow.repos.audit.record(
-        action=action,
-        outcome="ok",
-        actor_telegram_id=staff_id,
-        actor_kind="staff",
+    audit_staff(
+        uow,
+        staff_id,
+        action,
+        now=now,
         family_id=family_id,
         target=f"message:{message.id}",
         details={"attachment": attachment_kind or ""},
-        at=now,
     )
+    accounts = await tell_family(uow, family_id, STRUCTURE_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now)
+    blocked = [user for _link, user in await uow.repos.telegram.links_of_family_with_users(family_id) if user.unreachable_since]
     family = await uow.repos.families.get(family_id)
     return StaffMessage(
         message=message,
         family_id=family_id,
         family_number=family.number if family else "?",
         family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)) if family else "",
+        accounts=accounts,
+        blocked=len(blocked),
     )
 
 

@@ -1,8 +1,10 @@
 """Linking a Telegram account to a family: one-time invites, N° famille + phone, unlinking.
 
 Invite codes are random, single-use, expire, and only their SHA-256 is stored. Failed attempts
-are audited and throttled so that N° famille cannot be guessed. Results are plain values; the
-dialogue turns them into French.
+are audited and throttled so that N° famille cannot be guessed. Each public use case takes the
+`Database` and commits once (refusals included, so their audit rows count towards the
+throttle); a successful link returns the home screen's summary, read in the same transaction.
+Results are plain values; the dialogue turns them into French.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from enum import StrEnum
 
 import phonenumbers
 
-from storage.db import UnitOfWork
+from bot.services.home import HomeSummary, summary_of_family
+from bot.services.use_case import use_case
+from storage.db import Database, UnitOfWork
 from storage.models import Family, Invite, TelegramLink
 
 MAX_FAILED_ATTEMPTS_PER_HOUR = 5
@@ -46,6 +50,8 @@ class LinkResult:
 
     outcome: LinkOutcome
     family_id: int | None = None
+    home: HomeSummary | None = None
+    """The Accueil of the family, when the account is (now) linked to it."""
 
     @property
     def linked(self) -> bool:
@@ -106,8 +112,18 @@ def family_phones(family: Family) -> set[str]:
     return phones
 
 
-async def create_invite(uow: UnitOfWork, family_number: str, now: dt.datetime, ttl_days: int) -> CreatedInvite:
-    """A new single-use invite for a family; raise UnknownFamily when the number is unknown."""
+async def issue_invite(
+    db: Database, family_number: str, *, now: dt.datetime, ttl_days: int, staff_id: int | None = None
+) -> CreatedInvite:
+    """A new single-use invite for a family, committed; raise UnknownFamily when the number is unknown."""
+    async with use_case(db) as uow:
+        return await create_invite(uow, family_number, now, ttl_days, staff_id=staff_id)
+
+
+async def create_invite(
+    uow: UnitOfWork, family_number: str, now: dt.datetime, ttl_days: int, *, staff_id: int | None = None
+) -> CreatedInvite:
+    """A new single-use invite for a family, in the caller's transaction (UnknownFamily when unknown)."""
     family = await uow.repos.families.get_by_number(family_number.strip())
     if family is None:
         raise UnknownFamily(family_number)
@@ -115,13 +131,49 @@ async def create_invite(uow: UnitOfWork, family_number: str, now: dt.datetime, t
     expires_at = now + dt.timedelta(days=ttl_days)
     uow.repos.invites.add(Invite(family_id=family.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at))
     uow.repos.audit.record(
-        action=ACTION_INVITE, outcome="ok", actor_telegram_id=None, actor_kind="staff", family_id=family.id, at=now
+        action=ACTION_INVITE, outcome="ok", actor_telegram_id=staff_id, actor_kind="staff", family_id=family.id, at=now
     )
     return CreatedInvite(code=code, family_number=family.number, expires_at=expires_at)
 
 
-async def redeem_invite(uow: UnitOfWork, code: str, user_id: int, now: dt.datetime) -> LinkResult:
+async def redeem_invite(db: Database, code: str, user_id: int, now: dt.datetime) -> LinkResult:
     """Link the account to the invite's family if the code is valid, unused and not expired."""
+    async with use_case(db) as uow:
+        return await _redeem(uow, code, user_id, now)
+
+
+async def link_by_contact(
+    db: Database, family_number: str, phone: str, *, contact_user_id: int | None, user_id: int, now: dt.datetime
+) -> LinkResult:
+    """Link when the shared contact is the user's own and its phone is on file for that N° famille.
+
+    A contact that is someone else's is refused. An unknown number and a mismatch give the
+    same answer, so nothing is learnt by guessing.
+    """
+    async with use_case(db) as uow:
+        if contact_user_id != user_id:
+            return await _refuse(uow, user_id, now, LinkOutcome.NOT_OWN_CONTACT)
+        return await _link_by_phone(uow, family_number, phone, user_id, now)
+
+
+async def unlink(db: Database, user_id: int, now: dt.datetime) -> bool:
+    """Revoke the account's link; True when there was one."""
+    async with use_case(db) as uow:
+        link = await uow.repos.telegram.active_link(user_id)
+        revoked = await uow.repos.telegram.revoke_links_of_user(user_id, now)
+        if revoked:
+            uow.repos.audit.record(
+                action=ACTION_UNLINK,
+                outcome="ok",
+                actor_telegram_id=user_id,
+                actor_kind="parent",
+                family_id=link.family_id if link else None,
+                at=now,
+            )
+        return bool(revoked)
+
+
+async def _redeem(uow: UnitOfWork, code: str, user_id: int, now: dt.datetime) -> LinkResult:
     if await _throttled(uow, user_id, now):
         return await _refuse(uow, user_id, now, LinkOutcome.THROTTLED)
     if not _INVITE_CODE.match(code):
@@ -133,7 +185,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, user_id: int, now: dt.dateti
     current = await uow.repos.telegram.active_link(user_id)
     if current is not None:
         if current.family_id == invite.family_id:
-            return LinkResult(LinkOutcome.ALREADY_LINKED, current.family_id)
+            return await _already_linked(uow, current.family_id)
         return LinkResult(LinkOutcome.LINKED_ELSEWHERE, current.family_id)
     if invite.used_at is not None:
         return await _refuse(uow, user_id, now, LinkOutcome.USED_CODE)
@@ -145,13 +197,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, user_id: int, now: dt.dateti
     return await _link(uow, user_id, family_id, now, via="invite")
 
 
-async def link_by_phone(
-    uow: UnitOfWork, family_number: str, phone: str, user_id: int, now: dt.datetime
-) -> LinkResult:
-    """Link when the shared phone matches a phone on file for that N° famille.
-
-    An unknown number and a mismatch give the same answer, so nothing is learnt by guessing.
-    """
+async def _link_by_phone(uow: UnitOfWork, family_number: str, phone: str, user_id: int, now: dt.datetime) -> LinkResult:
     if await _throttled(uow, user_id, now):
         return await _refuse(uow, user_id, now, LinkOutcome.THROTTLED)
     family = await uow.repos.families.get_by_number(family_number.strip())
@@ -160,30 +206,14 @@ async def link_by_phone(
         return await _refuse(uow, user_id, now, LinkOutcome.NO_MATCH)
     current = await uow.repos.telegram.active_link(user_id)
     if current is not None:
-        outcome = LinkOutcome.ALREADY_LINKED if current.family_id == family.id else LinkOutcome.LINKED_ELSEWHERE
-        return LinkResult(outcome, current.family_id)
+        if current.family_id == family.id:
+            return await _already_linked(uow, current.family_id)
+        return LinkResult(LinkOutcome.LINKED_ELSEWHERE, current.family_id)
     return await _link(uow, user_id, family.id, now, via="contact")
 
 
-async def refuse_foreign_contact(uow: UnitOfWork, user_id: int, now: dt.datetime) -> LinkResult:
-    """Someone shared a contact that is not their own: refuse and audit it."""
-    return await _refuse(uow, user_id, now, LinkOutcome.NOT_OWN_CONTACT)
-
-
-async def unlink(uow: UnitOfWork, user_id: int, now: dt.datetime) -> bool:
-    """Revoke the account's link; True when there was one."""
-    link = await uow.repos.telegram.active_link(user_id)
-    revoked = await uow.repos.telegram.revoke_links_of_user(user_id, now)
-    if revoked:
-        uow.repos.audit.record(
-            action=ACTION_UNLINK,
-            outcome="ok",
-            actor_telegram_id=user_id,
-            actor_kind="parent",
-            family_id=link.family_id if link else None,
-            at=now,
-        )
-    return bool(revoked)
+async def _already_linked(uow: UnitOfWork, family_id: int) -> LinkResult:
+    return LinkResult(LinkOutcome.ALREADY_LINKED, family_id, await summary_of_family(uow, family_id))
 
 
 async def _link(uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime, *, via: str) -> LinkResult:
@@ -200,7 +230,8 @@ async def _link(uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime,
         details={"via": via},
         at=now,
     )
-    return LinkResult(LinkOutcome.LINKED, family_id)
+    await uow.session.flush()
+    return LinkResult(LinkOutcome.LINKED, family_id, await summary_of_family(uow, family_id))
 
 
 async def _refuse(uow: UnitOfWork, user_id: int, now: dt.datetime, outcome: LinkOutcome) -> LinkResult:

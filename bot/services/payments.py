@@ -1,10 +1,13 @@
 """Payments (règlements): recorded by staff, or made online with Telegram Payments.
 
-A payment takes the next number of its régie (one atomic UPDATE, never reused). What it paid
-follows `bot.domain.account.allocate_payments`, so the balance and each invoice's paid status
-follow at once. Both ways are idempotent: a staff command carries the reference of the
-Telegram message that asked for it, an online payment its unique Telegram charge id, so an
-update delivered twice records one payment.
+A payment takes the next number of its régie (one atomic UPDATE, never reused). What remains
+due on an invoice is `bot.domain.account.amounts_due` (the one answer the whole bot uses), so
+the balance and each invoice's paid status follow at once. Both ways are idempotent: a staff
+command carries the reference of the Telegram message that asked for it, an online payment
+its unique Telegram charge id, so an update delivered twice records one payment.
+
+`record_payment` (staff's /paiement) owns its transaction and audits itself; the online
+payment functions take a unit of work (the parent's use cases are in `bot.services.statement`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.account import allocate_payments, paid_by_invoice
+from bot.domain.account import amounts_due
 from bot.domain.model import GuardianRole, PaymentMethod
 from bot.services.home import display_name
-from storage.db import UnitOfWork
+from bot.services.staff_audit import audit_staff
+from bot.services.use_case import use_case
+from storage.db import Database, UnitOfWork
 from storage.models import Invoice, Payment, Regie
 from storage.repositories import invoice_facts, payment_facts
 
@@ -67,10 +72,11 @@ class PaymentResult:
     invoice_number: str | None = None
     invoice_due: Decimal | None = None
     balance: Decimal | None = None
+    family_id: int | None = None
 
 
 async def record_payment(
-    uow: UnitOfWork,
+    db: Database,
     *,
     family_number: str,
     amount: Decimal,
@@ -81,10 +87,37 @@ async def record_payment(
     reference: str,
     now: dt.datetime,
 ) -> PaymentResult:
-    """Record a payment staff received; the same `reference` twice records it once."""
+    """`/paiement`: record a payment staff received; the same `reference` twice records it once.
+
+    Audited with its outcome (a payment for an unknown family or invoice is refused).
+    """
+    async with use_case(db) as uow:
+        result = await _record_payment(
+            uow, family_number=family_number, amount=amount, method=method, invoice_number=invoice_number,
+            paid_on=paid_on, staff_id=staff_id, reference=reference,
+        )
+        audit_staff(
+            uow, staff_id, ACTION_RECORD, now=now, outcome="ok" if result.outcome is PaymentOutcome.RECORDED else "refused",
+            family_id=result.family_id, target=f"payment:{result.number}" if result.number else None,
+            details={"method": method.value, "amount": str(amount), "result": result.outcome.value},
+        )
+        return result
+
+
+async def _record_payment(
+    uow: UnitOfWork,
+    *,
+    family_number: str,
+    amount: Decimal,
+    method: PaymentMethod,
+    invoice_number: str | None,
+    paid_on: dt.date,
+    staff_id: int,
+    reference: str,
+) -> PaymentResult:
     existing = await uow.repos.accounts.payment_by_reference(reference)
     if existing is not None:
-        return PaymentResult(PaymentOutcome.DUPLICATE, number=existing.number)
+        return PaymentResult(PaymentOutcome.DUPLICATE, number=existing.number, family_id=existing.family_id)
     family = await uow.repos.families.get_by_number(family_number.replace(" ", ""))
     if family is None:
         return PaymentResult(PaymentOutcome.UNKNOWN_FAMILY)
@@ -92,32 +125,26 @@ async def record_payment(
     if invoice_number:
         invoice = await uow.repos.accounts.invoice_by_number(invoice_number)
         if invoice is None or invoice.family_id != family.id:
-            return PaymentResult(PaymentOutcome.UNKNOWN_INVOICE, family_number=family.number)
+            return PaymentResult(PaymentOutcome.UNKNOWN_INVOICE, family_number=family.number, family_id=family.id)
     regie = await _regie_for(uow, family.id, invoice)
     payment = await _add_payment(
         uow, regie=regie, family_id=family.id, invoice_id=invoice.id if invoice else None, paid_on=paid_on,
         method=method, amount=amount, reference=reference, recorded_by=staff_id,
-    )
-    uow.repos.audit.record(
-        action=ACTION_RECORD, outcome="ok", actor_telegram_id=staff_id, actor_kind="staff", family_id=family.id,
-        target=f"payment:{payment.number}", details={"method": method.value, "amount": str(amount)}, at=now,
     )
     due = await invoice_due(uow, family.id, invoice.id) if invoice else None
     return PaymentResult(
         PaymentOutcome.RECORDED, number=payment.number, family_number=family.number,
         family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)), amount=amount, method=method,
         invoice_number=invoice.number if invoice else None, invoice_due=due,
-        balance=await uow.repos.accounts.balance(family.id),
+        balance=await uow.repos.accounts.balance(family.id), family_id=family.id,
     )
 
 
 async def invoice_due(uow: UnitOfWork, family_id: int, invoice_id: int) -> Decimal:
-    """What remains to pay on an invoice of the family."""
-    invoices = await uow.repos.accounts.invoices_of_family(family_id)
-    payments = await uow.repos.accounts.payments_of_family(family_id)
-    paid = paid_by_invoice(allocate_payments([invoice_facts(i) for i in invoices], [payment_facts(p) for p in payments]))
-    total = next((i.total for i in invoices if i.id == invoice_id), Decimal("0.00"))
-    return max(total - paid.get(invoice_id, Decimal("0.00")), Decimal("0.00"))
+    """What remains to pay on an invoice of the family (`bot.domain.account.amounts_due`)."""
+    invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(family_id)]
+    payments = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(family_id)]
+    return amounts_due(invoices, payments).get(invoice_id, Decimal("0.00"))
 
 
 async def _regie_for(uow: UnitOfWork, family_id: int, invoice: Invoice | None) -> Regie:
@@ -282,3 +309,4 @@ async def record_online_payment(
         OnlineOutcome.RECORDED, invoice.id, invoice.number, due, invoice.period_start, invoice.period_end,
         payment_number=payment.number,
     )
+

@@ -1,21 +1,43 @@
-"""A Telegram user's preferences kept in the database: the interface language."""
+"""A Telegram account's preferences: the interface language (/langue) and the reminders (/rappels).
+
+The language may be chosen before the account is linked; the reminders are a linked parent's
+(`NotLinked` otherwise). Each function is one use case with its own transaction.
+"""
 
 from __future__ import annotations
 
+from bot.domain.reminders import ReminderKind
 from bot.i18n import SUPPORTED_LANGUAGES
-from storage.db import UnitOfWork
+from bot.services.reminders import reminder_preferences, set_reminder_preference
+from bot.services.use_case import family_use_case, use_case
+from storage.db import Database
 
 
-async def stored_language(uow: UnitOfWork, user_id: int) -> str | None:
+async def stored_language(db: Database, user_id: int) -> str | None:
     """The language the user chose with /langue, if any."""
-    user = await uow.repos.telegram.get_user(user_id)
-    return user.language if user else None
+    async with use_case(db) as uow:
+        user = await uow.repos.telegram.get_user(user_id)
+        return user.language if user else None
 
 
-async def choose_language(uow: UnitOfWork, user_id: int, language: str) -> bool:
+async def choose_language(db: Database, user_id: int, language: str) -> bool:
     """Record the user's language; False when the language is not offered."""
     if language not in SUPPORTED_LANGUAGES:
         return False
-    user = await uow.repos.telegram.get_or_create_user(user_id)
-    user.language = language
+    async with use_case(db) as uow:
+        user = await uow.repos.telegram.get_or_create_user(user_id)
+        user.language = language
     return True
+
+
+async def reminder_choices(db: Database, user_id: int) -> dict[ReminderKind, bool]:
+    """Each kind of reminder a parent may receive, with whether it is on."""
+    async with family_use_case(db, user_id) as (uow, _family_id):
+        return await reminder_preferences(uow, user_id)
+
+
+async def choose_reminder(db: Database, user_id: int, kind: ReminderKind, enabled: bool) -> dict[ReminderKind, bool]:
+    """Turn one kind of reminder on or off; returns every kind's new state."""
+    async with family_use_case(db, user_id) as (uow, _family_id):
+        await set_reminder_preference(uow, user_id, kind, enabled)
+        return await reminder_preferences(uow, user_id)

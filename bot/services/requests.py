@@ -4,6 +4,10 @@ Each kind of request plugs in by registering a `RequestType`: how to describe it
 card (plain data, rendered by the dialogues) and what accepting or refusing it does to the
 records, in the same transaction as the decision. The staff side never needs new code for a
 new kind.
+
+Every request goes through `submit_request`, which also queues its card for the admin group
+(`CARD_TEMPLATE`) in the request's own transaction: a request committed is a card that will be
+shown, even if the process dies right after the commit.
 """
 
 from __future__ import annotations
@@ -15,10 +19,18 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.domain.model import RequestKind, RequestStatus
+from bot.services.outbox import tell_staff
+from bot.services.staff_audit import audit_staff
 from storage.db import UnitOfWork
 from storage.models import Request
 
 ACTION_DECIDE = "request.decide"
+CARD_TEMPLATE = "staff.request_card"
+"""Outbox template of a new request's card in the admin group, params {"request_id"}."""
+CARD_UPDATE_TEMPLATE = "staff.card_update"
+"""Outbox template editing the group's card to the request's current state, params {"request_id"}."""
+DECIDED_TEMPLATE = "requests.decided"
+"""Outbox template telling the family a decision, params {"request_id", "accepted"}."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,10 @@ async def submit_request(
     attachment_kind: str | None = None,
     idempotency_key: str | None = None,
 ) -> Request:
-    """Record a pending request; a repeated idempotency key returns the first request."""
+    """Record a pending request and queue its card for the staff, in the caller's transaction.
+
+    A repeated idempotency key returns the first request (and queues nothing more).
+    """
     if idempotency_key is not None:
         existing = await uow.repos.requests.by_idempotency_key(idempotency_key)
         if existing is not None:
@@ -121,6 +136,7 @@ async def submit_request(
     )
     uow.repos.requests.add(request)
     await uow.session.flush()
+    await tell_staff(uow, CARD_TEMPLATE, {"request_id": request.id}, now=now, family_id=family_id)
     return request
 
 
@@ -134,7 +150,11 @@ async def decide_request(
     now: dt.datetime,
     reason: str | None = None,
 ) -> DecisionResult:
-    """Accept or refuse a pending request once; a second decision is reported, not applied."""
+    """Accept or refuse a pending request once; a second decision is reported, not applied.
+
+    A building block of the staff's decision (`bot.services.request_cards.decide_from_card`),
+    which also tells the family and updates the group's card in the same transaction.
+    """
     request = await uow.repos.requests.get_for_update(request_id)
     if request is None:
         return DecisionResult(DecisionOutcome.NOT_FOUND)
@@ -148,15 +168,14 @@ async def decide_request(
     handler = request_type(request.kind)
     if handler is not None:
         await (handler.accept if accept else handler.refuse)(uow, request, now)
-    uow.repos.audit.record(
-        action=ACTION_DECIDE,
-        outcome="ok",
-        actor_telegram_id=staff_id,
-        actor_kind="staff",
+    audit_staff(
+        uow,
+        staff_id,
+        ACTION_DECIDE,
+        now=now,
         family_id=request.family_id,
         target=f"request:{request.id}",
         details={"kind": request.kind.value, "accepted": accept},
-        at=now,
     )
     return DecisionResult(DecisionOutcome.DECIDED, request)
 

@@ -1,12 +1,18 @@
-"""Running the day from the admin group: closures, headcounts, a family's fiche, unlinking.
+"""Running the day from the admin group: closures, headcounts, a family's fiche, a day's
+history, unlinking an account.
 
-Plain results only; the staff dialogues turn them into French and files.
+Each public function is one staff use case: it takes the database and the acting staff
+member's Telegram id, opens one transaction, writes the staff audit row with the real outcome
+in it, and returns a plain result (the staff dialogues turn it into French and files). What
+families must hear (a closure, an unlinked account) is written to the outbox in the same
+transaction. `headcount(uow, day)` is the building block the reminder job uses too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -19,15 +25,29 @@ from bot.domain.model import (
     HealthItemKind,
     RequestStatus,
 )
+from bot.services.bookings import DayHistory, day_history
 from bot.services.home import display_name
 from bot.services.inbox import store_structure_message
-from bot.services.notifications import Recipient, family_recipients
-from storage.db import UnitOfWork
-from storage.models import Child, Closure, DayEntryEvent, Family, Guardian, Request, TelegramLink, TelegramUser
+from bot.services.outbox import tell_account, tell_family, tell_staff
+from bot.services.requests import CARD_UPDATE_TEMPLATE
+from bot.services.staff_audit import audit_staff
+from bot.services.use_case import use_case
+from bot.structure import Structure
+from storage.db import Database, UnitOfWork
+from storage.models import Child, Closure, DayEntry, DayEntryEvent, Family, Guardian, Request, TelegramLink, TelegramUser
 
 ACTION_CLOSE_DAY = "closure.create"
 ACTION_REVOKE_LINK = "telegram_link.revoke"
+ACTION_HEADCOUNT = "staff.headcount"
+ACTION_FAMILY_SHEET = "staff.family"
+ACTION_DAY_HISTORY = "staff.day_history"
 CLOSURE_SUBJECT = "closure"
+TEMPLATE_CLOSURE = "day.closure"
+"""Told to each family whose bookings a closure cancelled:
+{"day": ISO date, "service": name or None (the whole structure), "reason": str,
+"bookings": [[child's name, service's name], ...]}."""
+TEMPLATE_UNLINKED = "day.unlinked"
+"""Told to the account staff unlinked from its family: {}."""
 
 
 class ClosureOutcome(StrEnum):
@@ -48,24 +68,16 @@ class CancelledBooking:
 
 
 @dataclass(frozen=True)
-class FamilyNotice:
-    """One family to tell about a closure: their cancelled bookings and linked accounts."""
-
-    family_id: int
-    bookings: tuple[CancelledBooking, ...]
-    recipients: tuple[Recipient, ...]
-
-
-@dataclass(frozen=True)
 class ClosureResult:
-    """Outcome of `/fermeture`."""
+    """Outcome of `/fermeture`: what was cancelled and how many families and accounts are told."""
 
     outcome: ClosureOutcome
     day: dt.date
     service_name: str | None = None
     cancelled: int = 0
     cancelled_requests: int = 0
-    notices: tuple[FamilyNotice, ...] = ()
+    families: int = 0
+    accounts: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,7 +169,7 @@ class RevokedLink:
 
 
 async def close_day(
-    uow: UnitOfWork,
+    db: Database,
     *,
     day: dt.date,
     service_code: str | None,
@@ -167,12 +179,38 @@ async def close_day(
     today: dt.date,
     notice_body: str = "",
 ) -> ClosureResult:
-    """Close a day (one service or all): cancel its bookings without charge; idempotent.
+    """Close a day (one service or all): cancel its bookings without charge and tell the families.
 
     Entries holding a place become CANCELLED (nothing billed) with a history event; requests
-    still pending for them are cancelled too. `notice_body` (already in French) is stored in
-    the inbox of each family concerned; the caller commits, then tells them.
+    still pending for them are cancelled too (their cards in the admin group are updated).
+    `notice_body` (already in French) is stored in the inbox of each family concerned, and
+    each of their accounts gets a `TEMPLATE_CLOSURE` message. Closing a day already closed
+    changes nothing; a past day or an unknown service is refused (audited as such).
     """
+    async with use_case(db) as uow:
+        result = await _close_day(uow, day, service_code, reason, staff_id, now, today, notice_body)
+        audit_staff(
+            uow, staff_id, ACTION_CLOSE_DAY, now=now,
+            outcome="ok" if result.outcome == ClosureOutcome.CLOSED else "refused",
+            target=f"day:{day.isoformat()}",
+            details={
+                "service": service_code or "", "result": result.outcome.value, "cancelled": result.cancelled,
+                "families": result.families, "requests": result.cancelled_requests,
+            },
+        )
+        return result
+
+
+async def _close_day(
+    uow: UnitOfWork,
+    day: dt.date,
+    service_code: str | None,
+    reason: str,
+    staff_id: int,
+    now: dt.datetime,
+    today: dt.date,
+    notice_body: str,
+) -> ClosureResult:
     if day < today:
         return ClosureResult(ClosureOutcome.PAST_DAY, day)
     service_id, service_name = None, None
@@ -187,63 +225,67 @@ async def close_day(
     uow.repos.staff_day.add_closure(
         Closure(day=day, service_id=service_id, reason=reason[:200], created_at=now, created_by=staff_id)
     )
-    note = f"closure: {reason}"[:200]
-    bookings: dict[int, list[CancelledBooking]] = defaultdict(list)
-    request_ids: set[int] = set()
     entries = await uow.repos.staff_day.entries_on(day, PLACE_HOLDING_STATUSES, service_id)
-    for entry, child in entries:
-        previous = entry.status
-        entry.status = DayStatus.CANCELLED
-        entry.updated_at = now
-        uow.repos.staff_day.add_event(
-            DayEntryEvent(
-                day_entry_id=entry.id,
-                at=now,
-                actor_telegram_id=staff_id,
-                actor_kind="staff",
-                from_status=previous,
-                to_status=DayStatus.CANCELLED,
-                request_id=entry.request_id,
-                note=note,
-            )
-        )
-        if entry.request_id is not None:
-            request_ids.add(entry.request_id)
-        service = services.get(entry.service_id)
-        bookings[entry.family_id].append(
-            CancelledBooking(f"{child.first_name} {child.last_name}", service.name if service else "?")
-        )
+    names = {service.id: service.name for service in services.values()}
+    bookings, request_ids = _cancel_entries(uow, entries, names, f"closure: {reason}"[:200], staff_id, now)
     pending = await uow.repos.requests.pending_among(sorted(request_ids))
     for request in pending:
         request.status = RequestStatus.CANCELLED
         request.reason = reason[:500]
         request.decided_at = now
         request.decided_by = staff_id
-    notices = []
+        await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=request.family_id)
+    accounts = 0
     for family_id, cancelled in sorted(bookings.items()):
         if notice_body:
             await store_structure_message(
                 uow, family_id=family_id, staff_id=staff_id, staff_name="", body=notice_body,
                 subject=CLOSURE_SUBJECT, now=now,
             )
-        notices.append(FamilyNotice(family_id, tuple(cancelled), tuple(await family_recipients(uow, family_id))))
-    uow.repos.audit.record(
-        action=ACTION_CLOSE_DAY,
-        outcome="ok",
-        actor_telegram_id=staff_id,
-        actor_kind="staff",
-        target=f"day:{day.isoformat()}",
-        details={
-            "service": service_code or "",
-            "cancelled": len(entries),
-            "families": len(notices),
-            "requests": len(pending),
-        },
-        at=now,
-    )
+        params = {
+            "day": day.isoformat(), "service": service_name, "reason": reason[:200],
+            "bookings": [[booking.child_name, booking.service_name] for booking in cancelled],
+        }
+        accounts += await tell_family(uow, family_id, TEMPLATE_CLOSURE, params, now=now)
     return ClosureResult(
-        ClosureOutcome.CLOSED, day, service_name, len(entries), len(pending), tuple(notices)
+        ClosureOutcome.CLOSED, day, service_name, len(entries), len(pending), len(bookings), accounts
     )
+
+
+def _cancel_entries(
+    uow: UnitOfWork,
+    entries: Sequence[tuple[DayEntry, Child]],
+    service_names: dict[int, str],
+    note: str,
+    staff_id: int,
+    now: dt.datetime,
+) -> tuple[dict[int, list[CancelledBooking]], set[int]]:
+    """Cancel the entries (with their history): the cancelled bookings by family, and their requests."""
+    bookings: dict[int, list[CancelledBooking]] = defaultdict(list)
+    request_ids: set[int] = set()
+    for entry, child in entries:
+        uow.repos.staff_day.add_event(
+            DayEntryEvent(
+                day_entry_id=entry.id, at=now, actor_telegram_id=staff_id, actor_kind="staff", from_status=entry.status,
+                to_status=DayStatus.CANCELLED, request_id=entry.request_id, note=note,
+            )
+        )
+        entry.status = DayStatus.CANCELLED
+        entry.updated_at = now
+        if entry.request_id is not None:
+            request_ids.add(entry.request_id)
+        bookings[entry.family_id].append(
+            CancelledBooking(f"{child.first_name} {child.last_name}", service_names.get(entry.service_id, "?"))
+        )
+    return bookings, request_ids
+
+
+async def staff_headcount(db: Database, day: dt.date, *, staff_id: int, now: dt.datetime) -> Headcount:
+    """`/effectifs`: who is expected on a day, per active service (the look is audited)."""
+    async with use_case(db) as uow:
+        counted = await headcount(uow, day)
+        audit_staff(uow, staff_id, ACTION_HEADCOUNT, now=now, target=f"day:{day.isoformat()}")
+        return counted
 
 
 async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
@@ -279,11 +321,21 @@ async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
     )
 
 
-async def family_sheet(uow: UnitOfWork, family_number: str, since: dt.datetime) -> FamilySheet | None:
-    """A family's fiche for staff; None when no family has this number."""
-    family = await uow.repos.families.get_by_number(family_number)
-    if family is None:
-        return None
+async def family_sheet(
+    db: Database, family_number: str, *, since: dt.datetime, staff_id: int, now: dt.datetime
+) -> FamilySheet | None:
+    """`/famille`: a family's fiche for staff; None when no family has this number (audited)."""
+    async with use_case(db) as uow:
+        family = await uow.repos.families.get_by_number(family_number)
+        if family is None:
+            audit_staff(uow, staff_id, ACTION_FAMILY_SHEET, now=now, outcome="refused", target=f"family:{family_number[:40]}")
+            return None
+        sheet = await _family_sheet(uow, family, since)
+        audit_staff(uow, staff_id, ACTION_FAMILY_SHEET, now=now, family_id=family.id)
+        return sheet
+
+
+async def _family_sheet(uow: UnitOfWork, family: Family, since: dt.datetime) -> FamilySheet:
     children = await uow.repos.families.children(family.id)
     allergies: dict[int, list[str]] = defaultdict(list)
     for item in await uow.repos.staff_day.health_items([c.id for c in children], HealthItemKind.ALLERGY):
@@ -301,27 +353,39 @@ async def family_sheet(uow: UnitOfWork, family_number: str, since: dt.datetime) 
     )
 
 
+async def staff_day_history(
+    db: Database, structure: Structure, family_number: str, day: dt.date, *, staff_id: int, now: dt.datetime
+) -> list[DayHistory] | None:
+    """`/historique`: every change of a family's day; None when no family has this number (audited)."""
+    async with use_case(db) as uow:
+        history = await day_history(uow, structure, family_number, day)
+        audit_staff(
+            uow, staff_id, ACTION_DAY_HISTORY, now=now, outcome="ok" if history is not None else "refused",
+            target=f"family:{family_number[:40]}:{day.isoformat()}",
+        )
+        return history
+
+
 def _account(link: TelegramLink, user: TelegramUser) -> LinkedAccount:
     return LinkedAccount(link.id, link.telegram_user_id, link.linked_at, link.linked_by, user.unreachable_since)
 
 
-async def revoke_link(uow: UnitOfWork, link_id: int, *, staff_id: int, now: dt.datetime) -> RevokedLink | None:
-    """Unlink one Telegram account from its family; None when the link is unknown or already revoked."""
-    link = await uow.repos.telegram.get_link(link_id)
-    if link is None or link.revoked_at is not None:
-        return None
-    link.revoked_at = now
-    family = await uow.repos.families.get(link.family_id)
-    uow.repos.audit.record(
-        action=ACTION_REVOKE_LINK,
-        outcome="ok",
-        actor_telegram_id=staff_id,
-        actor_kind="staff",
-        family_id=link.family_id,
-        target=f"telegram_link:{link.id}",
-        at=now,
-    )
-    user = await uow.repos.telegram.get_user(link.telegram_user_id)
-    return RevokedLink(
-        link.telegram_user_id, link.family_id, family.number if family else "?", user.language if user else None
-    )
+async def revoke_link(db: Database, link_id: int, *, staff_id: int, now: dt.datetime) -> RevokedLink | None:
+    """Unlink one Telegram account from its family and tell that account; audited.
+
+    None when the link is unknown or already revoked (a double tap changes nothing).
+    """
+    async with use_case(db) as uow:
+        link = await uow.repos.telegram.get_link(link_id)
+        if link is None:
+            audit_staff(uow, staff_id, ACTION_REVOKE_LINK, now=now, outcome="refused", target=f"telegram_link:{link_id}")
+            return None
+        if link.revoked_at is not None:
+            return None
+        link.revoked_at = now
+        family = await uow.repos.families.get(link.family_id)
+        user = await uow.repos.telegram.get_user(link.telegram_user_id)
+        language = user.language if user else None
+        await tell_account(uow, link.telegram_user_id, TEMPLATE_UNLINKED, now=now, language=language, family_id=link.family_id)
+        audit_staff(uow, staff_id, ACTION_REVOKE_LINK, now=now, family_id=link.family_id, target=f"telegram_link:{link.id}")
+        return RevokedLink(link.telegram_user_id, link.family_id, family.number if family else "?", language)

@@ -1,14 +1,14 @@
 """The staff's admin group: request cards and decisions, family messages, running the day.
 
 `build_handlers()` lists every staff handler (register them in the main group, before the
-catch-all fallbacks); `install(application)` attaches the admin group's outbox to the job
-queue and publishes the staff commands in the admin group's command menu.
+catch-all fallbacks); `install(application)` publishes the staff commands in the admin group's
+command menu. Importing the package registers the outbox templates of the admin group
+("staff.request_card", "staff.card_update", "staff.family_message" …) and of the family's
+notice of a decision ("requests.decided").
 
-Interface for other features:
-- `conversations.staff.cards.post_request_card(bot, runtime, request_id)` after committing a
-  new request;
-- `conversations.notify.notify_family(bot, runtime, family_id, text, keyboard=...)` to tell
-  every linked account of a family, each in its language.
+Other features never call this package: a service creating a request goes through
+`bot.services.requests.submit_request`, which queues the card in the request's transaction;
+deciding on the structure's behalf goes through `bot.services.request_cards.decide_and_tell`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from telegram.ext import Application, BaseHandler, ContextTypes
 
 from bot.i18n import _
 from bot.runtime import RUNTIME_KEY, Runtime
-from conversations.staff import announcements, cards, day, decisions, group_replies, membership, outbox, relay
+from conversations.staff import announcements, cards, day, decisions, group_replies, membership, relay
 from conversations.staff.common import staff_language
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,7 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
 
 
 def install(application: Application) -> None:  # type: ignore[type-arg]
-    """Attach the outbox and, once started, publish the staff commands in the admin group."""
-    outbox.install(application)
+    """Once started, publish the staff commands in the admin group."""
     if application.job_queue is not None:
         application.job_queue.run_once(_publish_staff_commands, when=0.5, name="staff-commands")
 

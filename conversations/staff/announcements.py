@@ -1,37 +1,39 @@
 """`/annonce texte`: a message from the structure to every linked family, after confirmation.
 
 The staff member sees how many families and accounts will receive it and confirms; the
-announcement is stored in every family's inbox and sent to each account at a pace under
-Telegram's limit. Accounts that blocked the bot are skipped, noted unreachable, and counted in
-the report; the others still receive it. A double tap on "Send" sends once.
+service stores it in every family's inbox and queues one outbox message per account, which
+the sender delivers under Telegram's limits (a restart resumes it). Accounts that blocked the
+bot are noted unreachable by the sender and counted in the report the staff member gets once
+every message has ended. A double tap on "Send" sends once (the draft is used once).
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
-from contextlib import nullcontext
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.i18n import _, ngettext
+from bot.i18n import _, current_language, ngettext
+from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
-from bot.services.announcements import audience, publish_announcement, record_sending
-from conversations.common import TAB_INBOX, escape
-from conversations.notify import DeliveryReport, Pacer, send_to_recipients
-from conversations.staff.common import Context, in_admin_chat, staff_action, staff_language, staff_name
-
-logger = logging.getLogger(__name__)
+from bot.services.announcements import (
+    TEMPLATE_ANNOUNCEMENT,
+    TEMPLATE_REPORT,
+    DeliveryReport,
+    announcement_report,
+    announcement_text,
+    audience,
+    cancel_announcement,
+    publish_announcement,
+)
+from conversations.common import TAB_INBOX, escape, user_id_of
+from conversations.staff.common import Context, in_admin_chat, staff_action, staff_name
 
 DRAFTS_KEY = "announcement_drafts"
 """chat_data key: {token: text} of announcements waiting for confirmation (persisted)."""
 MAX_DRAFTS = 5
-SENDS_PER_SECOND = 20
-"""Telegram allows about 30 messages a second in all; the rest is left to the parents' dialogues."""
 
 
 @staff_action("staff.announce")
@@ -45,8 +47,7 @@ async def announce(update: Update, context: Context) -> None:
         await message.reply_text(_("Usage: /annonce text of the announcement (it may span several lines)."))
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        reach = await audience(uow)
+    reach = await audience(runtime.database, staff_id=user_id_of(update), now=runtime.now())
     if reach.accounts == 0:
         await message.reply_text(_("No family has linked a Telegram account yet: nobody would receive it."))
         return
@@ -85,67 +86,58 @@ async def confirm(update: Update, context: Context) -> None:
     if text is None:
         await query.answer(_("This announcement was already sent or cancelled."), show_alert=True)
         return
+    runtime = get_runtime(context)
     if parsed.arg(0) != "yes":
+        await cancel_announcement(runtime.database, staff_id=user_id_of(update), now=runtime.now())
         await query.answer()
         await query.edit_message_text(_("Announcement cancelled."))
         return
     await query.answer(_("Sending…"))
-    runtime = get_runtime(context)
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        publication = await publish_announcement(
-            uow, body=text, staff_id=user.id if user else 0, staff_name=staff_name(user), now=runtime.now()
-        )
-        await uow.commit()
-    count = len(publication.recipients)
+    in_group = in_admin_chat(query.message.chat, runtime)
+    publication = await publish_announcement(
+        runtime.database, body=text, staff_id=user_id_of(update), staff_name=staff_name(update.effective_user),
+        now=runtime.now(), report_chat_id=None if in_group else query.message.chat.id,
+        report_language=None if in_group else current_language(),
+    )
     sending = ngettext(
-        "📢 Sending the announcement to {count} account…", "📢 Sending the announcement to {count} accounts…", count
-    ).format(count=count)
+        "📢 Sending the announcement to {count} account…", "📢 Sending the announcement to {count} accounts…",
+        publication.accounts,
+    ).format(count=publication.accounts)
     await query.edit_message_text(f"{sending}\n\n{escape(text)}")
-    context.application.create_task(
-        _fan_out(context.bot, runtime, publication.recipients, text, query.message, user.id if user else 0),
-        update=update,
-    )
 
 
-async def _fan_out(bot: Any, runtime: Runtime, recipients: Any, text: str, preview: Message, staff_id: int) -> None:
+@template(TEMPLATE_ANNOUNCEMENT)
+async def _announcement(runtime: Runtime, params: Params) -> Outgoing | None:
+    """The announcement as a parent reads it, with a button to their inbox."""
+    body = await announcement_text(runtime.database, int(params["message_id"]))
+    if body is None:
+        return None
     sender = escape(runtime.structure.service_name or runtime.structure.name)
+    text = _("📢 <b>Announcement from {sender}</b>").format(sender=sender) + f"\n\n{escape(body)}"
+    return Outgoing(text, keyboard=_parent_keyboard())
 
-    def body() -> str:
-        return _("📢 <b>Announcement from {sender}</b>").format(sender=sender) + f"\n\n{escape(text)}"
 
-    report = await send_to_recipients(
-        bot, recipients, body, keyboard=_parent_keyboard, pacer=Pacer(SENDS_PER_SECOND)
-    )
-    async with runtime.database.unit_of_work() as uow:
-        await record_sending(
-            uow, reached=report.reached, unreachable=report.unreachable, failed=report.failed,
-            staff_id=staff_id, now=runtime.now(),
-        )
-        await uow.commit()
-    in_group = in_admin_chat(preview.chat, runtime)
-    with staff_language() if in_group else nullcontext():
-        summary = report_text(report)
-    try:
-        await preview.reply_text(summary)
-    except TelegramError as exc:
-        logger.warning("announcement report not posted: %s", type(exc).__name__)
+@template(TEMPLATE_REPORT)
+async def _report(runtime: Runtime, params: Params) -> Outgoing | None:
+    """The staff's summary, once every message of the announcement has ended (None until then)."""
+    report = await announcement_report(runtime.database, params, now=runtime.now())
+    return Outgoing(report_text(report)) if report is not None else None
 
 
 def report_text(report: DeliveryReport) -> str:
     """The staff's summary once everything is sent."""
     lines = [
         ngettext(
-            "📢 Announcement sent to {count} account.", "📢 Announcement sent to {count} accounts.", len(report.reached)
-        ).format(count=len(report.reached))
+            "📢 Announcement sent to {count} account.", "📢 Announcement sent to {count} accounts.", report.reached
+        ).format(count=report.reached)
     ]
     if report.unreachable:
         lines.append(
             ngettext(
                 "⚠️ {count} account has blocked the bot: skipped and noted as unreachable.",
                 "⚠️ {count} accounts have blocked the bot: skipped and noted as unreachable.",
-                len(report.unreachable),
-            ).format(count=len(report.unreachable))
+                report.unreachable,
+            ).format(count=report.unreachable)
         )
     if report.failed:
         lines.append(

@@ -1,191 +1,137 @@
-"""Request cards in the admin group: posting them (grouped when many arrive), opening them,
-and `/demandes`.
+"""Request cards in the admin group: their templates, opening them again, and `/demandes`.
 
-Other features call `post_request_card` right after committing a new request. The card shows
-the family, the child, what is asked (current value beside the requested one), the proof when
-one is attached, and ✅ Accepter / ❌ Refuser (handled in `conversations.staff.decisions`).
+A new request's card is an outbox row queued by `bot.services.requests.submit_request`; the
+sender (`bot.sender`) renders it with the templates registered here, one card at a time while
+the group is quiet, or several requests in one summary (a digest) during a burst. The card
+shows the family, the child, what is asked (current value beside the requested one), the proof
+when one is attached, and ✅ Accepter / ❌ Refuser (handled in `conversations.staff.decisions`).
+
+Templates: "staff.request_card" (with its digest form), "staff.card_update" (the group's card
+edited to the request's current state), "staff.card_reopened" and "staff.card_retired" (a card
+posted again from a digest or /demandes, and its older copy without buttons).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.i18n import _
+from bot.outgoing import Attachment, Outgoing, Params, deliver_or_fall_back, template
 from bot.runtime import Runtime, get_runtime
-from bot.services.request_cards import (
-    NOT_POSTABLE,
-    RequestCard,
-    cards_of,
-    digest_reference,
-    has_unposted,
-    pending_cards,
-    record_card_message,
-    request_card,
-    unposted_ids,
-)
-from conversations.staff import outbox as outbox_module
-from conversations.staff.common import Context, in_admin_chat, staff_action, staff_language
-from conversations.staff.outbox import DIGEST_SETTLE_SECONDS, DIGEST_SIZE, INDIVIDUAL_RESERVE, RETRY_SECONDS, AdminOutbox
+from bot.services import request_cards
+from bot.services.request_cards import REOPENED_TEMPLATE, RETIRED_TEMPLATE, RequestCard, record_card_message
+from bot.services.requests import CARD_TEMPLATE, CARD_UPDATE_TEMPLATE
+from conversations.staff.common import Context, in_admin_chat, staff_action
 from conversations.staff.render import (
-    CAPTION_LIMIT,
     already_decided_text,
-    attachment_caption,
     card_keyboard,
     card_text,
     digest_keyboard,
     digest_text,
+    fit_caption,
     open_buttons,
     pending_list_text,
 )
+from storage.db import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 PENDING_SHOWN = 25
-_TRANSIENT = (NetworkError, TimedOut, RetryAfter)
 
 
-async def post_request_card(bot: Any, runtime: Runtime, request_id: int) -> None:
-    """Show a newly committed request to the staff, in the admin group.
-
-    Call it right after committing the request (e.g. `await post_request_card(context.bot,
-    get_runtime(context), request.id)`). The card goes out at once while the group is quiet;
-    during a burst it is grouped with others a moment later. It never raises for Telegram
-    trouble: a request not shown yet stays queued in the database and is posted later.
-    """
-    try:
-        await outbox_module.flush(bot, runtime, scheduled=False)
-    except Exception as exc:  # noqa: BLE001 - the parent's dialogue must go on; the card is retried
-        logger.error("could not post the card of request %s: %s", request_id, type(exc).__name__)
-        outbox_module.get_outbox(runtime).schedule(RETRY_SECONDS)
+# --- what the sender posts ----------------------------------------------------------------
 
 
-async def flush_cards(bot: Any, runtime: Runtime, outbox: AdminOutbox, *, scheduled: bool) -> None:
-    """Post waiting requests: a card when only one waits and the budget is easy, else a digest."""
-    chat_id = runtime.settings.admin_chat_id
-    if chat_id is None:
-        return
-    async with runtime.database.unit_of_work() as uow:
-        waiting = await unposted_ids(uow, limit=DIGEST_SIZE * 3 if scheduled else 2)
-    if not waiting:
-        return
-    budget = outbox.budget
-    threshold = 0 if scheduled else INDIVIDUAL_RESERVE
-    if len(waiting) == 1 and budget.free() > threshold:
-        async with runtime.database.unit_of_work() as uow:
-            cards = await cards_of(uow, waiting)
-        if cards:
-            await _post_single(bot, runtime, outbox, chat_id, cards[0])
-        return
-    if not scheduled:
-        outbox.schedule(max(DIGEST_SETTLE_SECONDS, budget.wait_time()))
-        return
-    while waiting and budget.free() > 0:
-        chunk, waiting = waiting[:DIGEST_SIZE], waiting[DIGEST_SIZE:]
-        async with runtime.database.unit_of_work() as uow:
-            cards = await cards_of(uow, chunk)
-        if cards and not await _post_digest(bot, runtime, outbox, chat_id, cards):
-            return
-    if waiting:
-        outbox.schedule(max(1.0, budget.wait_time()))
-        return
-    async with runtime.database.unit_of_work() as uow:
-        more = await has_unposted(uow)
-    if more:
-        outbox.schedule(max(DIGEST_SETTLE_SECONDS, budget.wait_time()))
+def card_outgoing(card: RequestCard, runtime: Runtime) -> Outgoing:
+    """A card as one message: with its proof as the file and the text as caption when it fits
+    (else the sender posts the file, then the text with the buttons); when Telegram refuses
+    the proof, the card without it, saying so."""
+    text, keyboard = card_text(card, runtime.settings.tz), card_keyboard(card)
+    if not card.attachment_file_id:
+        return Outgoing(text, keyboard)
+    without_proof = Outgoing(text + "\n" + _("⚠️ The attached proof could not be shown."), keyboard)
+    attachment = Attachment(card.attachment_file_id, card.attachment_kind or "document")
+    return Outgoing(text, keyboard, attachment=attachment, fallback=without_proof)
 
 
-async def _post_single(bot: Any, runtime: Runtime, outbox: AdminOutbox, chat_id: int, card: RequestCard) -> None:
-    try:
-        with staff_language():
-            message, used = await send_card(bot, runtime, chat_id, card)
-    except _TRANSIENT as exc:
-        logger.warning("card of request %s not posted yet: %s", card.request_id, type(exc).__name__)
-        outbox.schedule(RETRY_SECONDS)
-        return
-    except (Forbidden, BadRequest) as exc:
-        if group_unavailable(exc):
-            logger.error("the bot cannot post in the admin group (ADMIN_CHAT_ID wrong, bot removed?); cards wait")
-            outbox.schedule(RETRY_SECONDS * 10)
-            return
-        logger.error("Telegram refused the card of request %s: %s", card.request_id, type(exc).__name__)
-        message, used = None, 0
-    outbox.budget.spend(used)
-    async with runtime.database.unit_of_work() as uow:
-        await record_card_message(uow, [card.request_id], message.message_id if message else NOT_POSTABLE)
-        await uow.commit()
+async def _record_card(uow: UnitOfWork, params: Params, message_ids: Sequence[int]) -> None:
+    if message_ids:
+        await record_card_message(uow, [int(params["request_id"])], message_ids[-1])  # the one with the buttons
 
 
-def group_unavailable(exc: TelegramError) -> bool:
-    """True when the admin group itself cannot be written to (not this one message)."""
-    return isinstance(exc, Forbidden) or "chat not found" in str(exc).lower()
+async def _record_digest(uow: UnitOfWork, params: Sequence[Params], message_id: int) -> None:
+    await request_cards.record_digest_message(uow, [int(p["request_id"]) for p in params], message_id)
 
 
-async def _post_digest(bot: Any, runtime: Runtime, outbox: AdminOutbox, chat_id: int, cards: list[RequestCard]) -> bool:
+async def _digest(runtime: Runtime, params: Sequence[Params]) -> Outgoing | None:
+    """Several new requests in one message, with a button per request that opens its card."""
+    cards = await request_cards.pending_cards_of(runtime.database, [int(p["request_id"]) for p in params])
+    if not cards:
+        return None
     tz = runtime.settings.tz
-    try:
-        with staff_language():
-            message = await bot.send_message(chat_id, digest_text(cards, tz), reply_markup=digest_keyboard(cards))
-    except _TRANSIENT as exc:
-        logger.warning("digest not posted yet: %s", type(exc).__name__)
-        outbox.schedule(RETRY_SECONDS)
-        return False
-    except TelegramError as exc:
-        logger.error("Telegram refused a digest of %s requests: %s", len(cards), type(exc).__name__)
-        outbox.schedule(RETRY_SECONDS * 10)
-        return False
-    outbox.budget.spend()
-    async with runtime.database.unit_of_work() as uow:
-        await record_card_message(uow, [card.request_id for card in cards], digest_reference(message.message_id))
-        await uow.commit()
-    return True
+    return Outgoing(digest_text(cards, tz), digest_keyboard(cards))
 
 
-async def send_card(bot: Any, runtime: Runtime, chat_id: int, card: RequestCard) -> tuple[Message, int]:
-    """Post a card (with its proof as the same message when the text fits in a caption).
+@template(CARD_TEMPLATE, on_sent=_record_card, digest=_digest, on_digest_sent=_record_digest)
+async def _new_card(runtime: Runtime, params: Params) -> Outgoing | None:
+    """A new request's card (nothing when it was decided or withdrawn before being shown)."""
+    card = await request_cards.get_card(runtime.database, int(params["request_id"]))
+    if card is None or not card.pending:
+        return None
+    return card_outgoing(card, runtime)
 
-    Returns the message carrying the buttons and how many messages were posted.
-    """
-    tz = runtime.settings.tz
-    text, keyboard = card_text(card, tz), card_keyboard(card)
-    if card.attachment_file_id:
+
+@template(REOPENED_TEMPLATE, on_sent=_record_card)
+async def _reopened_card(runtime: Runtime, params: Params) -> Outgoing | None:
+    """A card posted again on a staff member's request; it becomes the request's card."""
+    return await _new_card(runtime, params)
+
+
+@template(CARD_UPDATE_TEMPLATE)
+async def _card_update(runtime: Runtime, params: Params) -> Outgoing | None:
+    """The group's card edited to the request's current state (decided elsewhere, cancelled)."""
+    card = await request_cards.get_card(runtime.database, int(params["request_id"]))
+    if card is None or card.group_card_id is None:
+        return None
+    return Outgoing(card_text(card, runtime.settings.tz), card_keyboard(card), edit_message_id=card.group_card_id)
+
+
+@template(RETIRED_TEMPLATE)
+async def _retired_card(runtime: Runtime, params: Params) -> Outgoing | None:
+    """An older copy of a card, without its buttons, so that one card only can be decided."""
+    card = await request_cards.get_card(runtime.database, int(params["request_id"]))
+    if card is None:
+        return None
+    return Outgoing(card_text(card, runtime.settings.tz), None, edit_message_id=int(params["message_id"]))
+
+
+# --- direct answers: a card shown or edited where a staff member tapped --------------------------
+
+
+async def show_card_here(bot: Any, runtime: Runtime, chat_id: int, card: RequestCard) -> None:
+    """Post a card in this chat now (the answer to a tap); a refused proof is left out and said."""
+    await deliver_or_fall_back(bot, chat_id, card_outgoing(card, runtime), background=False)
+
+
+async def show_card_state(
+    bot: Any, runtime: Runtime, chat_id: int, message_id: int, card: RequestCard, *, has_media: bool | None = None
+) -> None:
+    """Edit a card message to the request's current state (its decision, no buttons once decided)."""
+    text, keyboard = card_text(card, runtime.settings.tz), card_keyboard(card)
+    media_first = bool(card.attachment_file_id) if has_media is None else has_media
+    for as_caption in (media_first, not media_first):
         try:
-            if len(text) <= CAPTION_LIMIT:
-                return await _send_file(bot, chat_id, card, caption=text, keyboard=keyboard), 1
-            await _send_file(bot, chat_id, card, caption=attachment_caption(card), keyboard=None)
-            return await bot.send_message(chat_id, text, reply_markup=keyboard), 2
-        except BadRequest as exc:
-            logger.warning("proof of request %s not shown: %s", card.request_id, type(exc).__name__)
-            text += "\n" + _("⚠️ The attached proof could not be shown.")
-    return await bot.send_message(chat_id, text, reply_markup=keyboard), 1
-
-
-async def _send_file(bot: Any, chat_id: int, card: RequestCard, *, caption: str, keyboard: InlineKeyboardMarkup | None) -> Message:
-    if card.attachment_kind == "photo":
-        return await bot.send_photo(chat_id, card.attachment_file_id, caption=caption, reply_markup=keyboard)
-    return await bot.send_document(chat_id, card.attachment_file_id, caption=caption, reply_markup=keyboard)
-
-
-async def edit_card(bot: Any, runtime: Runtime, chat_id: int, message_id: int, card: RequestCard, *, has_media: bool | None = None) -> None:
-    """Show a card's current state (its decision, no buttons once decided) in place."""
-    in_group = chat_id == runtime.settings.admin_chat_id
-    with staff_language() if in_group else contextlib.nullcontext():
-        text, keyboard = card_text(card, runtime.settings.tz), card_keyboard(card)
-    attempts = ("caption", "text") if (card.attachment_file_id if has_media is None else has_media) else ("text", "caption")
-    for kind in attempts:
-        try:
-            if kind == "text":
-                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard)
+            if as_caption:
+                await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=fit_caption(text), reply_markup=keyboard)
             else:
-                await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=text[:1024], reply_markup=keyboard)
-            if in_group:
-                outbox_module.get_outbox(runtime).budget.spend()
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard)
             return
         except BadRequest as exc:
             detail = str(exc).lower()
@@ -197,45 +143,28 @@ async def edit_card(bot: Any, runtime: Runtime, chat_id: int, message_id: int, c
             return
 
 
-async def refresh_cards(
-    bot: Any,
-    runtime: Runtime,
-    card: RequestCard,
-    *,
-    tapped: Message | None = None,
-    other: tuple[int, int] | None = None,
-) -> None:
-    """Show a card's current state on the message tapped, another card message (chat, id),
-    and the request's card in the admin group, each once."""
-    done: set[tuple[int, int]] = set()
-    if tapped is not None:
-        await edit_card(bot, runtime, tapped.chat_id, tapped.message_id, card, has_media=_has_media(tapped))
-        done.add((tapped.chat_id, tapped.message_id))
-    targets = [other] if other is not None else []
-    admin = runtime.settings.admin_chat_id
-    if admin is not None and card.admin_message_id is not None and card.admin_message_id > 0:
-        targets.append((admin, card.admin_message_id))
-    for chat_id, message_id in targets:
-        if (chat_id, message_id) not in done:
-            done.add((chat_id, message_id))
-            await edit_card(bot, runtime, chat_id, message_id, card)
-
-
-def _has_media(message: Message) -> bool:
+def has_media(message: Message) -> bool:
+    """True for a card posted as a photo or document with its text as caption."""
     return bool(message.photo or message.document)
 
 
-@staff_action("staff.open_card")
+# --- handlers -------------------------------------------------------------------------------
+
+
+@staff_action(request_cards.ACTION_OPEN)
 async def open_card(update: Update, context: Context) -> None:
-    """A digest's or /demandes' button: post the request's card here."""
+    """A digest's or /demandes' button: the request's card, here."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
     request_id = parsed.int_arg(0) if parsed else None
-    if query is None or request_id is None or update.effective_chat is None:
+    chat = update.effective_chat
+    if query is None or request_id is None or chat is None:
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        card = await request_card(uow, request_id)
+    in_group = in_admin_chat(chat, runtime)
+    card = await request_cards.open_card(
+        runtime.database, request_id, staff_id=query.from_user.id, now=runtime.now(), in_admin_group=in_group
+    )
     if card is None:
         await query.answer(_("This request no longer exists."), show_alert=True)
         return
@@ -243,35 +172,18 @@ async def open_card(update: Update, context: Context) -> None:
         await query.answer(already_decided_text(card, runtime.settings.tz), show_alert=True)
         return
     await query.answer()
-    chat_id = update.effective_chat.id
-    message, used = await send_card(context.bot, runtime, chat_id, card)
-    if in_admin_chat(update.effective_chat, runtime):
-        outbox_module.get_outbox(runtime).budget.spend(used)
-        async with runtime.database.unit_of_work() as uow:
-            await record_card_message(uow, [card.request_id], message.message_id)
-            await uow.commit()
-        if card.admin_message_id is not None and card.admin_message_id > 0:
-            await _retire(context.bot, runtime, chat_id, card.admin_message_id)
+    if not in_group:  # in the group, the outbox posts it and retires the older copy
+        await show_card_here(context.bot, runtime, chat.id, card)
 
 
-async def _retire(bot: Any, runtime: Runtime, chat_id: int, message_id: int) -> None:
-    """Take the buttons off an older copy of a card, so that one card only can be decided."""
-    try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-        outbox_module.get_outbox(runtime).budget.spend()
-    except BadRequest as exc:
-        logger.info("older card left as it was: %s", type(exc).__name__)
-
-
-@staff_action("staff.pending_requests")
+@staff_action(request_cards.ACTION_PENDING)
 async def list_pending(update: Update, context: Context) -> None:
     """/demandes: what is still waiting, oldest first, with a button to open each card."""
-    message = update.effective_message
-    if message is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        cards = await pending_cards(uow)
+    cards = await request_cards.list_pending(runtime.database, staff_id=user.id, now=runtime.now())
     shown = cards[:PENDING_SHOWN]
     keyboard = InlineKeyboardMarkup(open_buttons(shown)) if shown else None
     await message.reply_text(pending_list_text(cards, PENDING_SHOWN, runtime.settings.tz), reply_markup=keyboard)

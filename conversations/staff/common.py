@@ -1,9 +1,11 @@
 """What every staff handler shares: the staff guard with its audit, the admin group, names.
 
 `staff_action(name)` wraps a handler: non-staff are refused and audited (`bot.staff.staff_only`),
-staff commands are refused in any group other than the admin group (a parents' group must
-never see admin content), and each allowed action is written to the audit log. Texts posted
-in the admin group are in French, whatever the language of the staff member's app.
+and staff commands are refused, and audited, in any group other than the admin group (a
+parents' group must never see admin content). An allowed action is audited by the staff
+service that performs it, in its own transaction and with its real outcome
+(`bot.services.staff_audit.audit_staff`). Texts posted in the admin group are in French,
+whatever the language of the staff member's app.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot.i18n import DEFAULT_LANGUAGE, _, use_language
 from bot.runtime import Runtime, get_runtime
-from bot.staff import staff_only
+from bot.staff import record_refusal, staff_only
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Awaitable[Any]]
@@ -51,25 +53,25 @@ def staff_language() -> contextlib.AbstractContextManager[None]:
 
 
 def staff_action(action: str) -> Callable[[Handler], Handler]:
-    """Guard a staff command or button: staff only, in the admin group or a private chat, audited."""
+    """Guard a staff command or button: staff only, in the admin group or a private chat.
+
+    Refusals are audited here; the action itself is audited by the service it calls.
+    """
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def audited(update: Update, context: Context) -> Any:
+        async def guarded(update: Update, context: Context) -> Any:
             runtime = get_runtime(context)
             chat, user = update.effective_chat, update.effective_user
-            allowed_place = chat is None or chat.type == ChatType.PRIVATE or in_admin_chat(chat, runtime)
-            async with runtime.database.unit_of_work() as uow:
-                uow.repos.audit.record(
-                    action=action if allowed_place else ACTION_WRONG_CHAT,
-                    outcome="ok" if allowed_place else "refused",
-                    actor_telegram_id=user.id if user else None,
+            if not (chat is None or chat.type == ChatType.PRIVATE or in_admin_chat(chat, runtime)):
+                await record_refusal(
+                    runtime.database,
+                    action=ACTION_WRONG_CHAT,
+                    actor_id=user.id if user else None,
                     actor_kind="staff",
-                    target=action if not allowed_place else (chat.type if chat else None),
-                    at=runtime.now(),
+                    target=action,
+                    now=runtime.now(),
                 )
-                await uow.commit()
-            if not allowed_place:
                 await _refuse_place(update)
                 return None
             if in_admin_chat(chat, runtime):
@@ -77,7 +79,7 @@ def staff_action(action: str) -> Callable[[Handler], Handler]:
                     return await handler(update, context)
             return await handler(update, context)
 
-        return staff_only(action)(audited)
+        return staff_only(action)(guarded)
 
     return decorate
 

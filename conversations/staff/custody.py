@@ -15,7 +15,7 @@ from bot.domain.staff_input import parse_day, parse_family_number
 from bot.i18n import _, format_day
 from bot.runtime import get_runtime
 from bot.services.custody import CustodyOutcome, set_custody
-from conversations.common import escape
+from conversations.common import escape, user_id_of
 from conversations.staff.common import Context, command_text, staff_action
 
 MODES = {"complete": Custody.FULL, "complète": Custody.FULL, "impaire": Custody.ODD_WEEKS, "impaires": Custody.ODD_WEEKS,
@@ -42,10 +42,9 @@ async def custody(update: Update, context: Context) -> None:
         await message.reply_text(_(USAGE))
         return
     kind = MODES.get(mode, Custody.EVEN_WEEKS)
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        result = await set_custody(uow, number, words[1], kind, reference, staff_id=user.id if user else 0, now=runtime.now())
-        await uow.commit()
+    result = await set_custody(
+        runtime.database, number, words[1], kind, reference, staff_id=user_id_of(update), now=runtime.now()
+    )
     if result.outcome == CustodyOutcome.UNKNOWN_FAMILY:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
     elif result.outcome == CustodyOutcome.UNKNOWN_CHILD:

@@ -1,7 +1,9 @@
 """Running the day: /invite, /fermeture, /effectifs, /famille (and unlinking an account).
 
-Each command is staff-only, audited, and answers where it was typed (the admin group or a
-staff member's private chat).
+Each command is staff-only and answers where it was typed (the admin group or a staff
+member's private chat); the service it calls audits it. What families are told (a closure,
+an unlinked account) goes through the outbox: the templates `day.closure` and `day.unlinked`
+are rendered here, in each parent's language.
 """
 
 from __future__ import annotations
@@ -18,21 +20,21 @@ from bot import callbacks
 from bot.domain.model import DayStatus, RequestStatus
 from bot.domain.staff_input import parse_day, parse_family_number, split_service_and_reason
 from bot.i18n import N_, _, format_day, format_money, format_short_date, format_timestamp, ngettext
+from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
-from bot.services.linking import UnknownFamily, create_invite, invite_link
-from bot.services.notifications import Recipient
+from bot.services.linking import UnknownFamily, invite_link, issue_invite
 from bot.services.staff_day import (
+    TEMPLATE_CLOSURE,
+    TEMPLATE_UNLINKED,
     ClosureOutcome,
-    FamilyNotice,
     FamilySheet,
     Headcount,
     close_day,
     family_sheet,
-    headcount,
     revoke_link,
+    staff_headcount,
 )
-from conversations.common import escape
-from conversations.notify import notify_family, send_to_recipients
+from conversations.common import escape, user_id_of
 from conversations.staff.common import Context, command_text, staff_action, staff_language
 from conversations.staff.render import KIND_LABELS
 from storage.models import Guardian
@@ -66,9 +68,9 @@ async def invite(update: Update, context: Context) -> None:
         return
     runtime = get_runtime(context)
     try:
-        async with runtime.database.unit_of_work() as uow:
-            created = await create_invite(uow, number, runtime.now(), runtime.settings.invite_ttl_days)
-            await uow.commit()
+        created = await issue_invite(
+            runtime.database, number, now=runtime.now(), ttl_days=runtime.settings.invite_ttl_days, staff_id=user_id_of(update)
+        )
     except UnknownFamily:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
         return
@@ -114,19 +116,10 @@ async def close(update: Update, context: Context) -> None:
     service_name = next((name for code, name in services if code == service_code), None)
     with staff_language():
         notice = closure_notice(day, service_name, reason)
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        result = await close_day(
-            uow,
-            day=day,
-            service_code=service_code,
-            reason=reason,
-            staff_id=user.id if user else 0,
-            now=runtime.now(),
-            today=runtime.today(),
-            notice_body=notice,
-        )
-        await uow.commit()
+    result = await close_day(
+        runtime.database, day=day, service_code=service_code, reason=reason, staff_id=user_id_of(update),
+        now=runtime.now(), today=runtime.today(), notice_body=notice,
+    )
     where = escape(result.service_name) if result.service_name else _("the whole structure")
     if result.outcome == ClosureOutcome.PAST_DAY:
         await message.reply_text(_("{day} is past: it cannot be closed.").format(day=format_day(day)))
@@ -137,13 +130,6 @@ async def close(update: Update, context: Context) -> None:
     if result.outcome == ClosureOutcome.UNKNOWN_SERVICE:
         await message.reply_text(_("Unknown service."))
         return
-    reached = 0
-    for family in result.notices:
-        report = await notify_family(
-            context.bot, runtime, family.family_id, lambda f=family: closure_text(day, result.service_name, reason, f),
-            recipients=family.recipients,
-        )
-        reached += len(report.reached)
     lines = [
         _("🚫 Closure recorded: {day}, {where}.").format(day=format_day(day), where=where),
         _("Reason: {reason}").format(reason=escape(reason)),
@@ -151,10 +137,10 @@ async def close(update: Update, context: Context) -> None:
             "{count} booking cancelled without charge.", "{count} bookings cancelled without charge.", result.cancelled
         ).format(count=result.cancelled),
         ngettext(
-            "{count} family told (Telegram accounts reached: {accounts}).",
-            "{count} families told (Telegram accounts reached: {accounts}).",
-            len(result.notices),
-        ).format(count=len(result.notices), accounts=reached),
+            "{count} family told ({accounts} Telegram account(s)).",
+            "{count} families told ({accounts} Telegram account(s)).",
+            result.families,
+        ).format(count=result.families, accounts=result.accounts),
     ]
     if result.cancelled_requests:
         lines.append(
@@ -175,8 +161,8 @@ def closure_notice(day: dt.date, service_name: str | None, reason: str) -> str:
     )
 
 
-def closure_text(day: dt.date, service_name: str | None, reason: str, notice: FamilyNotice) -> str:
-    """What a family reads about a closure (in the parent's language)."""
+def closure_text(day: dt.date, service_name: str | None, reason: str, bookings: list[tuple[str, str]]) -> str:
+    """What a family reads about a closure (in the parent's language): its cancelled bookings."""
     where = escape(service_name) if service_name else _("the whole structure")
     lines = [
         _("🚫 <b>Closure on {day}</b> ({where})").format(day=format_day(day), where=where),
@@ -184,8 +170,15 @@ def closure_text(day: dt.date, service_name: str | None, reason: str, notice: Fa
         "",
         _("These bookings are cancelled, without charge:"),
     ]
-    lines += [f"• {escape(b.child_name)} — {escape(b.service_name)}" for b in notice.bookings]
+    lines += [f"• {escape(child)} — {escape(service)}" for child, service in bookings]
     return "\n".join(lines)
+
+
+@template(TEMPLATE_CLOSURE)
+async def _closure_notice(runtime: Runtime, params: Params) -> Outgoing:
+    """A family's bookings cancelled by a closure (see `TEMPLATE_CLOSURE`)."""
+    bookings = [(str(child), str(service)) for child, service in params["bookings"]]
+    return Outgoing(closure_text(dt.date.fromisoformat(params["day"]), params.get("service"), params["reason"], bookings))
 
 
 # --- /effectifs ------------------------------------------------------------------------------
@@ -203,8 +196,7 @@ async def headcount_command(update: Update, context: Context) -> None:
     if day is None:
         await message.reply_text(_("Usage: /effectifs [DATE]\nExample: /effectifs 24/11/2026 (tomorrow by default)"))
         return
-    async with runtime.database.unit_of_work() as uow:
-        counted = await headcount(uow, day)
+    counted = await staff_headcount(runtime.database, day, staff_id=user_id_of(update), now=runtime.now())
     await message.reply_text(headcount_text(counted))
     await message.reply_document(
         InputFile(headcount_csv(counted), filename=f"effectifs-{day.isoformat()}.csv"),
@@ -271,8 +263,8 @@ async def family(update: Update, context: Context) -> None:
         await message.reply_text(_("Usage: /famille FAMILY_NUMBER\nExample: /famille 1001001818331"))
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        sheet = await family_sheet(uow, number, runtime.now() - dt.timedelta(days=RECENT_REQUEST_DAYS))
+    since = runtime.now() - dt.timedelta(days=RECENT_REQUEST_DAYS)
+    sheet = await family_sheet(runtime.database, number, since=since, staff_id=user_id_of(update), now=runtime.now())
     if sheet is None:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
         return
@@ -394,10 +386,7 @@ async def link_button(update: Update, context: Context) -> None:
         await query.edit_message_text(_("Nothing changed."))
         return
     runtime = get_runtime(context)
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        revoked = await revoke_link(uow, link_id, staff_id=user.id if user else 0, now=runtime.now())
-        await uow.commit()
+    revoked = await revoke_link(runtime.database, link_id, staff_id=user_id_of(update), now=runtime.now())
     if revoked is None:
         await query.answer(_("This account is already unlinked."), show_alert=True)
         return
@@ -407,11 +396,12 @@ async def link_button(update: Update, context: Context) -> None:
             user=revoked.telegram_user_id, number=escape(revoked.family_number)
         )
     )
-    await send_to_recipients(
-        context.bot,
-        [Recipient(revoked.telegram_user_id, revoked.family_id, revoked.language)],
-        lambda: _("Your Telegram account is no longer linked to your family. Contact the structure if this is a mistake."),
-    )
+
+
+@template(TEMPLATE_UNLINKED)
+async def _unlinked_notice(runtime: Runtime, params: Params) -> Outgoing:
+    """Told to the account staff just unlinked."""
+    return Outgoing(_("Your Telegram account is no longer linked to your family. Contact the structure if this is a mistake."))
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

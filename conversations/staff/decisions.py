@@ -1,32 +1,33 @@
-"""✅ Accepter / ❌ Refuser on a request card.
+"""✅ Accepter / ❌ Refuser on a request card, and the family's notice of the decision.
 
 Accepting applies the request through its registered type in the same transaction as the
 decision. Refusing first asks the reason: the bot answers the card with a few one-tap common
-reasons, or the staff member replies to that question with their own words. Either way the
-card is then edited to show the decision, who took it and when, without buttons, and the
-family is told at once. A card decided already answers "already decided by …".
+reasons, or the staff member replies to that question with their own words. Either way one
+service call decides, audits, and queues the family's notice ("requests.decided", registered
+here) and the group's card update; the handler then edits the card the staff member acted on
+to show the decision, who took it and when, without buttons. A card decided already answers
+"already decided by …".
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks
-from bot.i18n import _
 from bot.domain.model import RequestStatus
-from bot.errors import describe_error
+from bot.i18n import _
+from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
-from bot.services.request_cards import CardDecision, RequestCard, decide_from_card, request_card
-from bot.services.requests import DecisionOutcome
-from conversations.common import TAB_REQUESTS, escape
-from conversations.notify import notify_family
-from conversations.staff.cards import refresh_cards
-from conversations.staff.common import Context, staff_action, staff_name
+from bot.services import request_cards
+from bot.services.request_cards import ACTION_ACCEPT, ACTION_REFUSE, DecisionFailed, RequestCard
+from bot.services.requests import DECIDED_TEMPLATE, DecisionOutcome
+from conversations.common import TAB_REQUESTS, answer_query, escape
+from conversations.staff.cards import has_media, show_card_state
+from conversations.staff.common import Context, in_admin_chat, staff_action, staff_name
 from conversations.staff.render import (
     QUICK_REASONS,
     already_decided_text,
@@ -49,38 +50,47 @@ def _request_id(update: Update) -> int | None:
     return parsed.int_arg(0) if parsed else None
 
 
-@staff_action("staff.accept")
+@staff_action(ACTION_ACCEPT)
 async def accept(update: Update, context: Context) -> None:
     """✅ Accepter."""
     query, request_id = update.callback_query, _request_id(update)
     if query is None or request_id is None:
         return
-    await _decide(update, context, request_id, accept=True, reason=None, card_message=query.message)
+    card = query.message if isinstance(query.message, Message) else None
+    await _decide(
+        update,
+        context,
+        request_id,
+        accept=True,
+        reason=None,
+        card_message_id=card.message_id if card is not None else None,
+        card_has_media=has_media(card) if card is not None else None,
+    )
 
 
-@staff_action("staff.refuse")
+@staff_action(ACTION_REFUSE)
 async def ask_reason(update: Update, context: Context) -> None:
     """❌ Refuser: ask why, with one-tap reasons; the decision waits for the reason."""
     query, request_id = update.callback_query, _request_id(update)
     if query is None or request_id is None or not isinstance(query.message, Message):
         return
     runtime = get_runtime(context)
-    async with runtime.database.unit_of_work() as uow:
-        card = await request_card(uow, request_id)
+    card = await request_cards.get_card(runtime.database, request_id)
     if card is None:
         await query.answer(_("This request no longer exists."), show_alert=True)
         return
     if not card.pending:
         await query.answer(already_decided_text(card, runtime.settings.tz), show_alert=True)
-        await refresh_cards(context.bot, runtime, card, tapped=query.message)
+        await show_card_state(
+            context.bot, runtime, query.message.chat_id, query.message.message_id, card, has_media=has_media(query.message)
+        )
         return
     await query.answer()
     prompt = await query.message.reply_text(reason_prompt_text(card), reply_markup=reason_keyboard(request_id))
-    prompts = _prompts(context)
-    prompts[str(prompt.message_id)] = [request_id, query.message.message_id]
+    _prompts(context)[str(prompt.message_id)] = [request_id, query.message.message_id]
 
 
-@staff_action("staff.refuse")
+@staff_action(ACTION_REFUSE)
 async def quick_reason(update: Update, context: Context) -> None:
     """A one-tap reason under the question: refuse with it."""
     query = update.callback_query
@@ -92,16 +102,9 @@ async def quick_reason(update: Update, context: Context) -> None:
         await query.answer(_("This button is no longer valid."))
         return
     entry = _prompts(context).pop(str(query.message.message_id), None)
-    card_message_id = entry[1] if entry else None
     await _delete(query.message)
     await _decide(
-        update,
-        context,
-        request_id,
-        accept=False,
-        reason=_(QUICK_REASONS[index]),
-        card_message=None,
-        card_message_id=card_message_id,
+        update, context, request_id, accept=False, reason=_(QUICK_REASONS[index]), card_message_id=entry[1] if entry else None
     )
 
 
@@ -121,7 +124,7 @@ def is_reason_prompt(context: Context, message_id: int) -> bool:
     return str(message_id) in _prompts(context)
 
 
-@staff_action("staff.refuse")
+@staff_action(ACTION_REFUSE)
 async def typed_reason(update: Update, context: Context) -> None:
     """A staff member replied to the question with the reason: refuse with it."""
     message = update.effective_message
@@ -137,10 +140,7 @@ async def typed_reason(update: Update, context: Context) -> None:
         return
     request_id, card_message_id = int(entry[0]), int(entry[1])
     await _delete(prompt)
-    await _decide(
-        update, context, request_id, accept=False, reason=reason[:MAX_REASON], card_message=None,
-        card_message_id=card_message_id,
-    )
+    await _decide(update, context, request_id, accept=False, reason=reason[:MAX_REASON], card_message_id=card_message_id)
 
 
 async def _decide(
@@ -150,60 +150,50 @@ async def _decide(
     *,
     accept: bool,
     reason: str | None,
-    card_message: Any,
-    card_message_id: int | None = None,
+    card_message_id: int | None,
+    card_has_media: bool | None = None,
 ) -> None:
+    """One service call decides; then the card acted on (in this chat) shows the decision."""
     runtime = get_runtime(context)
-    user = update.effective_user
+    user, chat = update.effective_user, update.effective_chat
+    in_group = in_admin_chat(chat, runtime)
     try:
-        async with runtime.database.unit_of_work() as uow:
-            decision = await decide_from_card(
-                uow,
-                request_id,
-                accept=accept,
-                staff_id=user.id if user else 0,
-                staff_name=staff_name(user),
-                now=runtime.now(),
-                reason=reason,
-            )
-            await uow.commit()
-    except Exception as exc:  # noqa: BLE001 - a request type could not apply it: nothing was changed
-        logger.error("request %s not decided: %s", request_id, describe_error(exc))
+        decision = await request_cards.decide_from_card(
+            runtime.database,
+            request_id,
+            accept=accept,
+            staff_id=user.id if user else 0,
+            staff_name=staff_name(user),
+            now=runtime.now(),
+            reason=reason,
+            edited_in_group=card_message_id if in_group else None,
+        )
+    except DecisionFailed as exc:
+        logger.error("request %s not decided: %s", request_id, type(exc.__cause__).__name__)
         await _tell(update, _("⚠️ This request could not be applied; nothing was changed."))
         return
-    if decision.outcome == DecisionOutcome.NOT_FOUND or decision.card is None:
+    card = decision.card
+    if decision.outcome == DecisionOutcome.NOT_FOUND or card is None:
         await _tell(update, _("This request no longer exists."))
         return
-    card = decision.card
     if decision.outcome == DecisionOutcome.ALREADY_DECIDED:
         await _tell(update, already_decided_text(card, runtime.settings.tz))
     elif update.callback_query is not None:
-        await update.callback_query.answer(_("✅ Accepted.") if accept else _("❌ Refused."))
-    other = None
-    if card_message_id is not None and update.effective_chat is not None:
-        other = (update.effective_chat.id, card_message_id)
-    await refresh_cards(
-        context.bot, runtime, card, tapped=card_message if isinstance(card_message, Message) else None, other=other
-    )
-    if decision.outcome == DecisionOutcome.DECIDED:
-        await _notify(context, runtime, decision)
+        await answer_query(update, _("✅ Accepted.") if accept else _("❌ Refused."))
+    if card_message_id is not None and chat is not None:
+        await show_card_state(context.bot, runtime, chat.id, card_message_id, card, has_media=card_has_media)
 
 
-async def _notify(context: Context, runtime: Runtime, decision: CardDecision) -> None:
-    card = decision.card
-    assert card is not None
-    report = await notify_family(
-        context.bot,
-        runtime,
-        card.family_id,
-        lambda: decision_text_for_parent(card),
-        keyboard=_parent_keyboard,
-        recipients=decision.recipients,
-    )
-    logger.info(
-        "request %s decided; family told on %s account(s), %s unreachable",
-        card.request_id, len(report.reached), len(report.unreachable),
-    )
+# --- the family's notice ------------------------------------------------------------------------
+
+
+@template(DECIDED_TEMPLATE)
+async def _decided_notice(runtime: Runtime, params: Params) -> Outgoing | None:
+    """Told to every linked account of the family, each in their language."""
+    card = await request_cards.get_card(runtime.database, int(params["request_id"]))
+    if card is None or card.pending:
+        return None
+    return Outgoing(decision_text_for_parent(card), _parent_keyboard())
 
 
 def decision_text_for_parent(card: RequestCard) -> str:
@@ -231,9 +221,12 @@ def _parent_keyboard() -> InlineKeyboardMarkup:
     )
 
 
+# --- small helpers ------------------------------------------------------------------------------
+
+
 async def _tell(update: Update, text: str) -> None:
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await answer_query(update, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 

@@ -25,7 +25,7 @@ async def on_reply(update: Update, context: Context) -> None:
         return
     if decisions.is_reason_prompt(context, target.message_id):
         await decisions.typed_reason(update, context)
-    elif await relay.is_relayed_message(runtime, target.message_id):
+    else:  # answers the family when the message replied to shows one of theirs
         await relay.answer_family(update, context)
 
 

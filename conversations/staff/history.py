@@ -9,11 +9,11 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.domain.staff_input import parse_day, parse_family_number
 from bot.i18n import _, format_day, format_timestamp
 from bot.runtime import get_runtime
-from bot.services.bookings import DayHistory, day_history
-from conversations.common import escape
+from bot.services.bookings import DayHistory
+from bot.services.staff_day import staff_day_history
+from conversations.common import escape, user_id_of
 from conversations.planning_texts import STATUS_LABELS
 from conversations.staff.common import Context, command_text, staff_action
-
 
 
 @staff_action("staff.day_history")
@@ -29,8 +29,9 @@ async def show_history(update: Update, context: Context) -> None:
     if number is None or day is None:
         await message.reply_text(_("Usage: /historique FAMILY_NUMBER DATE\nExample: /historique 1001001818331 24/11/2026"))
         return
-    async with runtime.database.unit_of_work() as uow:
-        history = await day_history(uow, runtime.structure, number, day)
+    history = await staff_day_history(
+        runtime.database, runtime.structure, number, day, staff_id=user_id_of(update), now=runtime.now()
+    )
     if history is None:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
         return

@@ -1,7 +1,8 @@
 """Texts and keyboards of the admin group: request cards, digests, family messages.
 
-Pure functions of plain data; call them inside the right language (`staff_language()` for the
-group, the parent's for a notification).
+Pure functions of plain data; call them inside the right language (the outbox sender renders
+the group's messages in French; handlers answering in the group run in `staff_language()`).
+Lengths are measured as Telegram does (`bot.telegram_text`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.i18n import N_, _, format_timestamp, ngettext
 from bot.services.inbox import RelayView
 from bot.services.request_cards import RequestCard
 from bot.services.requests import RequestDescription
+from bot.telegram_text import CAPTION_LIMIT, cut, fit_lines, utf16_len
 from conversations.common import escape
 
 KIND_LABELS: dict[RequestKind, str] = {
@@ -42,7 +44,6 @@ QUICK_REASONS: tuple[str, ...] = (
 )
 """One-tap refusal reasons, by index (the index travels in the button's data)."""
 
-CAPTION_LIMIT = 1000
 TEXT_LIMIT = 4000
 
 
@@ -90,7 +91,7 @@ def card_text(card: RequestCard, tz: dt.tzinfo) -> str:
     decision = decision_line(card, tz)
     if decision:
         lines += ["", decision]
-    return _fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines("\n".join(lines), TEXT_LIMIT)
 
 
 def decision_line(card: RequestCard, tz: dt.tzinfo) -> str:
@@ -121,11 +122,6 @@ def card_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
             ]
         ]
     )
-
-
-def attachment_caption(card: RequestCard) -> str:
-    """Caption of a proof sent apart from its card."""
-    return _("📎 Proof for request no. {number}").format(number=card.request_id)
 
 
 def request_line(card: RequestCard, tz: dt.tzinfo) -> str:
@@ -161,7 +157,7 @@ def digest_text(cards: list[RequestCard], tz: dt.tzinfo) -> str:
         "📥 <b>{count} new request</b>", "📥 <b>{count} new requests</b>", len(cards)
     ).format(count=len(cards))
     intro = _("Grouped so as not to flood the group. Open one to accept or refuse it.")
-    return _fit("\n".join([header, intro, "", *(request_line(card, tz) for card in cards)]), TEXT_LIMIT)
+    return fit_lines("\n".join([header, intro, "", *(request_line(card, tz) for card in cards)]), TEXT_LIMIT)
 
 
 def digest_keyboard(cards: list[RequestCard]) -> InlineKeyboardMarkup:
@@ -184,7 +180,7 @@ def pending_list_text(cards: list[RequestCard], shown: int, tz: dt.tzinfo) -> st
     lines += [request_line(card, tz) for card in cards[:shown]]
     if len(cards) > shown:
         lines += ["", _("… and {count} more: decide these first.").format(count=len(cards) - shown)]
-    return _fit("\n".join(lines), TEXT_LIMIT)
+    return fit_lines("\n".join(lines), TEXT_LIMIT)
 
 
 def reason_prompt_text(card: RequestCard) -> str:
@@ -229,20 +225,19 @@ def relay_text(view: RelayView, tz: dt.tzinfo, limit: int = TEXT_LIMIT) -> str:
         lines.append(_("↪️ In reply to: “{quote}”").format(quote=escape(_excerpt(view.replied_to.body, 120))))
     footer = _("<i>Reply to this message to answer the family.</i>")
     head, tail = "\n".join(lines) + "\n\n", "\n\n" + footer
-    room = max(50, limit - len(head) - len(tail))
+    room = max(50, limit - utf16_len(head) - utf16_len(tail))
     return head + escape(_excerpt(view.message.body, room)) + tail
 
 
+def family_message_caption(view: RelayView, tz: dt.tzinfo) -> str:
+    """A family message shown as the caption of its photo or document."""
+    return relay_text(view, tz, CAPTION_LIMIT)  # measured on the HTML: Telegram counts less
+
+
 def _excerpt(text: str, size: int) -> str:
-    text = " ".join(text.split()) if size < 200 else text
-    return text if len(text) <= size else text[: size - 1] + "…"
+    return cut(" ".join(text.split()) if size < 200 else text, size)
 
 
-def _fit(text: str, limit: int) -> str:
-    """Drop whole lines from the end (never cutting a tag) until the text fits."""
-    if len(text) <= limit:
-        return text
-    lines = text.split("\n")
-    while lines and len("\n".join(lines)) + 2 > limit:
-        lines.pop()
-    return "\n".join(lines) + "\n…"
+def fit_caption(text: str) -> str:
+    """A card's text cut to a caption (whole lines, never cutting a tag)."""
+    return fit_lines(text, CAPTION_LIMIT)

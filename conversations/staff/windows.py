@@ -11,9 +11,9 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.domain.staff_input import parse_day
 from bot.i18n import _, format_day, format_moment
-from bot.runtime import get_runtime
+from bot.runtime import Runtime, get_runtime
 from bot.services.booking_windows import WindowOutcome, set_booking_window, upcoming_windows
-from conversations.common import escape
+from conversations.common import escape, user_id_of
 from conversations.staff.common import Context, command_text, staff_action
 
 USAGE = (
@@ -32,20 +32,17 @@ async def booking_window(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     words = command_text(update).split()
     if not words:
-        await message.reply_text(await _listing(runtime))
+        await message.reply_text(await _listing(runtime, user_id_of(update)))
         return
     days = [parse_day(word, runtime.today()) for word in words[:4]]
     if len(words) != 4 or any(day is None for day in days):
         await message.reply_text(_(USAGE))
         return
     start, end, opens, closes = days
-    user = update.effective_user
-    async with runtime.database.unit_of_work() as uow:
-        result = await set_booking_window(
-            uow, runtime.structure, runtime.settings.tz, period_start=start, period_end=end, opens_on=opens,  # type: ignore[arg-type]
-            closes_on=closes, staff_id=user.id if user else 0, now=runtime.now(),  # type: ignore[arg-type]
-        )
-        await uow.commit()
+    result = await set_booking_window(
+        runtime.database, runtime.structure, runtime.settings.tz, period_start=start, period_end=end, opens_on=opens,  # type: ignore[arg-type]
+        closes_on=closes, staff_id=user_id_of(update), now=runtime.now(),  # type: ignore[arg-type]
+    )
     if result.outcome == WindowOutcome.BAD_DATES:
         await message.reply_text(_("These dates do not fit: the window must open before it closes, and close before the holidays start.") + "\n" + _(USAGE))
         return
@@ -61,9 +58,8 @@ async def booking_window(update: Update, context: Context) -> None:
     )
 
 
-async def _listing(runtime) -> str:  # type: ignore[no-untyped-def]
-    async with runtime.database.unit_of_work() as uow:
-        windows = await upcoming_windows(uow, runtime.today())
+async def _listing(runtime: Runtime, staff_id: int) -> str:
+    windows = await upcoming_windows(runtime.database, runtime.today(), staff_id=staff_id, now=runtime.now())
     if not windows:
         return _("No holiday booking window to come.") + "\n" + _(USAGE)
     lines = [_("<b>Holiday booking windows</b>")]

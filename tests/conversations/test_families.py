@@ -1,8 +1,10 @@
-"""Families as they really are: three children booked in one go, and a child shared by two
-foyers in garde alternée, where each foyer books, is reminded and pays only its own weeks and
-sees nothing of the other's. (The sick-morning absence is in staff/test_sick_morning.py.)
+"""Families as they really are: three children booked in one go, three children whose
+holiday days are cancelled in one go (some too late, and the place freed still goes to the
+waiting family, who is told), and a child shared by two foyers in garde alternée, where each
+foyer books, is reminded and pays only its own weeks and sees nothing of the other's. (The
+sick-morning absence is in staff/test_sick_morning.py.)
 
-The clock is Monday 23 November 2026 (ISO week 48).
+The clock is Monday 23 November 2026 (ISO week 48), unless a story moves it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from telegram.ext import Application
 from bot.domain.billing import BillingPeriod
 from bot.domain.model import Custody, DayStatus, GuardianRole
 from bot.domain.reminders import ReminderKind
-from bot.reminder_job import run_reminders
+from tests.support.outbox import deliver_reminders
 from bot.runtime import Runtime
 from bot.services.billing import issue_invoices
 from bot.services.reminders import ReminderSettings
 from storage.models import Child, Enrolment, Family, FamilyChild, Guardian, Invoice
-from tests.conversations.conftest import Clock
+from tests.conversations.conftest import MARTIN, Clock
+from tests.support import holidays
 from tests.support.botapi import BotApiStub
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -47,12 +50,17 @@ async def add_family(runtime: Runtime, number: str, last_name: str, children: li
 
 
 async def cantine_status(runtime: Runtime, first_name: str, day: dt.date) -> tuple[DayStatus, int] | None:
+    return await day_status(runtime, first_name, "cantine", day)
+
+
+async def day_status(runtime: Runtime, first_name: str, code: str, day: dt.date) -> tuple[DayStatus, int] | None:
+    """(status, family id) of a child's day of a service (the cantine, or another)."""
     async with runtime.database.unit_of_work() as uow:
         from sqlalchemy import select
 
         child = (await uow.session.execute(select(Child).where(Child.first_name == first_name))).scalar_one()
-        cantine = await uow.repos.structure.service_by_code("cantine")
-        entry = await uow.repos.planning.entry(child.id, cantine.id, day)
+        service = await uow.repos.structure.service_by_code(code)
+        entry = await uow.repos.planning.entry(child.id, service.id, day)
         return (entry.status, entry.family_id) if entry else None
 
 
@@ -85,6 +93,61 @@ async def test_three_children_booked_in_one_go(botapi: BotApiStub, runtime: Runt
     assert summary.text.count("3 jours réservés.") == 2 and "CLARA" not in summary.text
     assert (await cantine_status(runtime, "BASILE", dt.date(2026, 12, 14)))[0] == DayStatus.RESERVED
     assert await cantine_status(runtime, "CLARA", dt.date(2026, 12, 14)) is None
+
+
+async def test_cancelling_for_all_with_a_late_consent_still_tells_the_waiting_family(botapi: BotApiStub, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def]
+    """The BERNARD children are booked at the Christmas ALSH on Wednesday 23, which is full;
+    CHLOÉ MARTIN waits for a place. On Tuesday 15 the parent cancels the day for all three:
+    ANNA and CLARA start on Monday 21, so their deadline has passed and the parent is asked to
+    confirm; BASILE starts on the 23rd, so his place is freed at once, and goes to CHLOÉ.
+    Her family hears of it even though the parent was asked about the others."""
+    await add_family(runtime, THREE, "BERNARD", [Child(last_name="BERNARD", first_name=n) for n in ("ANNA", "BASILE", "CLARA")])
+    db = runtime.database
+    for name in ("ANNA", "BASILE", "CLARA"):
+        await holidays.enrol(db, THREE, name)
+    await holidays.enrol(db, MARTIN, "CHLOÉ")
+    for name, days in (("ANNA", [holidays.MONDAY_21, holidays.WEDNESDAY_23]), ("BASILE", [holidays.WEDNESDAY_23]), ("CLARA", [holidays.MONDAY_21, holidays.WEDNESDAY_23])):
+        await holidays.reserve(db, THREE, name, days)
+    alsh = await holidays.open_christmas_window(db)
+    runtime.structure = holidays.with_capacity(runtime.structure, holidays.ALSH, 3)
+    clock.now = holidays.TUESDAY_15
+    _family, chloe = await holidays.child_id(db, MARTIN, "CHLOÉ")
+
+    sophie = botapi.user(202, "Sophie")
+    await link(sophie, MARTIN)
+    await sophie.tap(sophie.last_message(), "menu:planning")
+    month = await sophie.next_message()  # her only child's month
+    assert "Planning de CHLOÉ" in month.text and "Décembre 2026" in month.text
+    await sophie.tap(month, f"pd:{chloe}:20261223")
+    day = await sophie.next_message()
+    await sophie.tap(day, f"pa:w:{chloe}:{alsh}:20261223")  # the day is full
+    assert "liste d’attente" in (await sophie.next_message()).text
+
+    parent = botapi.user(303, "Alex")
+    await link(parent, THREE)
+    await parent.tap(parent.last_message(), "menu:planning")
+    await parent.tap(await parent.next_message(), "pm:0:202612")  # all my children
+    await parent.tap(await parent.next_message(), "pd:0:20261223")
+    day = await parent.next_message()
+    assert all(name in day.text for name in ("ANNA", "BASILE", "CLARA"))
+    await parent.tap(day, f"pg:c:{alsh}:20261223:0")  # cancel for all
+    question = await parent.next_message()
+    assert "date limite est dépassée pour : ANNA, CLARA" in question.text
+    assert "lundi 14 décembre 2026 à 18:30" in question.text
+    assert "BASILE" in question.text and "Annulé, rien ne sera facturé." in question.text
+
+    freed = await sophie.next_message()  # sent by the bot on its own, from the outbox
+    assert "Une place s’est libérée" in freed.text and "mercredi 23 décembre 2026" in freed.text
+    assert "CHLOÉ" in freed.text and "Accueil de Loisirs ALSH Vacances journée" in freed.text
+    assert (await day_status(runtime, "CHLOÉ", holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.BOOKING_PROCESSING
+
+    await parent.tap(question, f"pg:c:{alsh}:20261223:1")  # confirm for ANNA and CLARA
+    done = await parent.next_message()
+    assert done.text.count("Absence transmise à la structure") == 2 and "déjà fait" in done.text
+    for name in ("ANNA", "CLARA"):
+        assert (await day_status(runtime, name, holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.ABSENCE_PROCESSING
+    assert (await day_status(runtime, "BASILE", holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.CANCELLED
+    await sophie.expect_silence(0.2)  # told once
 
 
 async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def,type-arg]
@@ -134,17 +197,16 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
     clock.now = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)
     runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "cantine"))
     await jean.expect_silence(0.1)
-    report = await run_reminders(bot.bot, runtime, settings=ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    report = await deliver_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
     reminded = {c.params["chat_id"]: c.params["text"] for c in botapi.calls("sendMessage") if "Rappel" in c.params["text"]}
     assert 404 not in reminded and report.sent == len(reminded)
     assert "LUCAS" not in reminded.get(101, "")  # LUCAS is booked on Jean's week already; EMMA is not
     # Billing: each foyer pays its own weeks only.
+    await issue_invoices(
+        runtime.database, runtime.structure, BillingPeriod.month(2026, 12), today=dt.date(2027, 1, 5),
+        now=dt.datetime(2027, 1, 5, 9, 0, tzinfo=PARIS), actor_telegram_id=None, actor_kind="system",
+    )
     async with runtime.database.unit_of_work() as uow:
-        await issue_invoices(
-            uow, runtime.structure, BillingPeriod.month(2026, 12), today=dt.date(2027, 1, 5),
-            now=dt.datetime(2027, 1, 5, 9, 0, tzinfo=PARIS), actor_telegram_id=None, actor_kind="system",
-        )
-        await uow.commit()
         from sqlalchemy import select
 
         invoices = (await uow.session.execute(select(Invoice).where(Invoice.period_start == dt.date(2026, 12, 1)))).scalars().all()

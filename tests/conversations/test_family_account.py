@@ -265,21 +265,18 @@ async def test_a_form_in_progress_survives_a_restart(botapi: BotApiStub, link, r
 async def test_the_list_of_requests_filters_by_type_and_looks_further_back(botapi: BotApiStub, link, runtime: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
     from bot.services import family_requests
 
-    async with runtime.database.unit_of_work() as uow:
-        family = await uow.repos.families.get_by_number(DUPONT)
-        old = await family_requests.submit_form(
-            uow, family_id=family.id, user_id=101, form_code="fiscal", values={"organisme_rattachement": "CAF 31"},
-            now=clock.now - dt.timedelta(days=60), today=runtime.today(),
-        )
-        recent = await family_requests.submit_form(
-            uow, family_id=family.id, user_id=101, form_code="bank", values={"bank_name": "Crédit Agricole"},
-            now=clock.now - dt.timedelta(days=2), today=runtime.today(),
-        )
-        await uow.commit()
-    await decide(runtime, old.request.id, accept=True)
-    await decide(runtime, recent.request.id, accept=True)
     jean = botapi.user(101, "Jean")
     await link(jean)
+    old = await family_requests.submit_form(
+        runtime.database, 101, form_code="fiscal", values={"organisme_rattachement": "CAF 31"},
+        now=clock.now - dt.timedelta(days=60), today=runtime.today(),
+    )
+    recent = await family_requests.submit_form(
+        runtime.database, 101, form_code="bank", values={"bank_name": "Crédit Agricole"},
+        now=clock.now - dt.timedelta(days=2), today=runtime.today(),
+    )
+    await decide(runtime, old.request.id, accept=True)
+    await decide(runtime, recent.request.id, accept=True)
     await jean.tap(jean.last_message(), "📋 Liste des demandes")
     listing = await jean.next_message()
     assert "Modification des coordonnées bancaires" in listing.text

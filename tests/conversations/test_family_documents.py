@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from bot.runtime import Runtime
 from bot.staff import ACTION_STAFF_REFUSED
-from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
+from tests.support.botapi import QUERY_TOO_OLD, BotApiStub, FakeGroup, FakeUser
 
 pytestmark = pytest.mark.usefixtures("bot")
 
@@ -57,6 +57,19 @@ async def test_staff_publish_a_document_and_parents_receive_it(botapi: BotApiStu
     assert (await jean.next_message()).photo is not None
 
 
+async def test_a_document_is_sent_even_when_the_tap_is_answered_too_late(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    group, agnes = staff_group(botapi, runtime)
+    await agnes.send_document(b"%PDF tard", "tard.pdf", caption="/document Règlement", chat=group)
+    await group.next_message()
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    documents = await open_documents(jean)
+    botapi.fail_next("answerCallbackQuery", 400, QUERY_TOO_OLD)
+    await jean.tap(documents, "📎 Règlement")
+    sent = await jean.next_message()
+    assert sent.document is not None and botapi.file_content(sent.document["file_id"]) == b"%PDF tard"
+
+
 async def test_a_withdrawn_document_is_no_longer_given(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
     group, agnes = staff_group(botapi, runtime)
     await agnes.send_document(b"%PDF old", "old.pdf", caption="/document Ancien règlement", chat=group)
@@ -69,6 +82,32 @@ async def test_a_withdrawn_document_is_no_longer_given(botapi: BotApiStub, link,
     query = await jean.tap(documents, "📎 Ancien règlement")  # the button of the old list
     assert "n’est plus disponible" in (await botapi.wait_callback_answer(query))["text"]
     assert "📎 Ancien règlement" not in (await open_documents(jean)).button_labels
+
+
+async def test_publishing_and_withdrawing_are_audited_with_their_outcome(botapi: BotApiStub, runtime: Runtime) -> None:
+    group, agnes = staff_group(botapi, runtime)
+    await agnes.send_document(b"%PDF menu", "menu.pdf", caption="/document Menu", chat=group)
+    published = await group.next_message()
+    await agnes.send_command("/documents", chat=group)
+    listed = await group.next_message()
+    assert "Menu" in listed.text
+    await agnes.tap(published, "🗑 Retirer")
+    assert "Retiré : Menu" in (await group.next_message()).text
+    query = await agnes.tap(listed, "🗑 Retirer")  # the same document, from the list
+    assert (await botapi.wait_callback_answer(query))["text"] == "Déjà retiré."
+    async with runtime.database.unit_of_work() as uow:
+        entries = [
+            e
+            for action in ("document.publish", "document.list", "document.withdraw")
+            for e in await uow.repos.audit.entries(action=action)
+        ]
+    assert [(e.action, e.outcome, e.actor_telegram_id, e.actor_kind) for e in entries] == [
+        ("document.publish", "ok", 900, "staff"),
+        ("document.list", "ok", 900, "staff"),
+        ("document.withdraw", "ok", 900, "staff"),
+        ("document.withdraw", "refused", 900, "staff"),
+    ]
+    assert entries[0].target == entries[2].target == entries[3].target
 
 
 async def test_a_document_needs_a_title(botapi: BotApiStub, runtime: Runtime) -> None:

@@ -194,7 +194,7 @@ async def test_an_error_is_answered_in_french_and_logged_without_personal_data(
     jean = botapi.user(101, "Jean")
     await link(jean)
 
-    async def broken(uow, family_id):  # type: ignore[no-untyped-def]
+    async def broken(db, user_id):  # type: ignore[no-untyped-def]
         raise ValueError("DUPONT JEAN 06 12 34 56 78 FR7630006000011234567890189")
 
     monkeypatch.setattr("conversations.home.home_summary", broken)

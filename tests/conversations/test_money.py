@@ -3,6 +3,7 @@ invoice's PDF, paying online, new invoices announced, payments recorded by staff
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from decimal import Decimal
@@ -197,7 +198,7 @@ async def test_staff_issue_the_month_and_families_are_told(
     summary = plain((await group.next_message()).text)
     assert "Factures de novembre 2026" in summary
     assert "1 facture(s) émise(s) (AL-37 à AL-37), total 36,00 €." in summary  # 3 × 11,00 + 2 × 1,50
-    assert "Familles prévenues : 1 message(s) envoyé(s), 1 compte(s) ayant bloqué le bot ignoré(s)." in summary
+    assert "Familles prévenues : 2 message(s) en cours d’envoi aux comptes reliés." in summary  # Jean's and Jeanne's
 
     notice = await jean.next_message()
     assert "Une nouvelle facture est disponible" in notice.text
@@ -208,9 +209,22 @@ async def test_staff_issue_the_month_and_families_are_told(
         botapi.file_content(pdf.document["file_id"])
     )
 
+    # Jeanne blocked the bot: her notice is not delivered, and her account is noted unreachable.
+    for _attempt in range(200):
+        async with runtime.database.unit_of_work() as uow:
+            rows = await uow.repos.outbox.of_template("billing.invoice_issued")
+            blocked = await uow.repos.telegram.get_user(jeanne.id)
+        if all(row.status not in ("pending", "sending") for row in rows):
+            break
+        await asyncio.sleep(0.05)
+    assert sorted((row.chat_id, row.status) for row in rows) == [(101, "sent"), (102, "unreachable")]
+    assert blocked is not None and blocked.unreachable_since is not None
+    assert not [m for m in jeanne.messages() if "AL-37" in (m.text or "")]
+
     await agnes.send_command("/facturer", "2026-11", chat=group)
     again = plain((await group.next_message()).text)
     assert "Aucune nouvelle facture." in again and "1 facture(s) déjà émise(s)" in again
+    assert "Familles prévenues" not in again
     await jean.expect_silence(0.3)
 
 

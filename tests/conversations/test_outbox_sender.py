@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import get_sender
-from bot.outgoing import Outgoing, template
+from bot.outgoing import Attachment, Outgoing, template
 from bot.runtime import Runtime
 from bot.services.outbox import tell_account, tell_staff
 from storage.db import UnitOfWork
@@ -43,6 +43,11 @@ async def _noop_digest_hook(uow: UnitOfWork, many: Sequence[dict], message_id: i
 @template("test.card", digest=_card_digest, on_digest_sent=_noop_digest_hook)
 async def _card(runtime: Runtime, params: dict) -> Outgoing:
     return Outgoing(f"Carte {params['n']}")
+
+
+@template("test.photo")
+async def _photo(runtime: Runtime, params: dict) -> Outgoing:
+    return Outgoing("Justificatif", attachment=Attachment("photo-id", "photo"), fallback=Outgoing("Justificatif (pièce illisible)"))
 
 
 async def _write(runtime: Runtime, chat_id: int, name: str, **kwargs: object) -> None:
@@ -84,6 +89,15 @@ async def test_a_network_failure_is_retried_later(runtime: Runtime, bot, botapi:
     get_sender(bot).wake()  # type: ignore[union-attr]
     assert (await jean.next_message()).text == "Bonjour Jean"
     await _wait_for(runtime, "test.hello", SENT)
+
+
+async def test_a_file_telegram_refuses_is_replaced_by_its_fallback(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]
+    jean = botapi.user(7105, "Jean")
+    botapi.fail_next("sendPhoto", 400, "Bad Request: wrong file identifier/HTTP URL specified")
+    async with runtime.database.transaction() as uow:
+        await tell_account(uow, jean.id, "test.photo", now=runtime.now())
+    assert (await jean.next_message()).text == "Justificatif (pièce illisible)"
+    await _wait_for(runtime, "test.photo", SENT)
 
 
 async def test_a_message_past_its_expiry_is_dropped(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]

@@ -9,12 +9,10 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 from telegram.ext import Application
 
-from bot.domain.model import DayStatus, RequestKind
+from bot.domain.model import RequestKind
 from bot import reminder_job
-from bot.services.outbox import tell_account
 from bot.domain.reminders import ReminderKind
 from bot.services.reminders import ReminderSettings
 from bot.runtime import Runtime

@@ -14,6 +14,7 @@ from bot.domain.account import (
     PaymentFacts,
     SchoolYear,
     allocate_payments,
+    amounts_due,
     build_statement,
     childcare_paid,
     is_under_seven,
@@ -98,6 +99,21 @@ def test_a_payment_pays_its_invoice_then_the_oldest_ones() -> None:
     ]
     paid = paid_by_invoice(allocate_payments(invoices, payments))
     assert paid == {3: D("50.00"), 1: D("100.00"), 2: D("20.00")}
+
+
+@pytest.mark.parametrize(
+    ("payments", "due"),
+    [
+        ([], {1: "100.00", 2: "80.00"}),
+        ([payment(1, "P-1", dt.date(2026, 11, 1), "100.00")], {1: "0.00", 2: "80.00"}),  # no invoice: the oldest
+        ([payment(1, "P-1", dt.date(2026, 11, 1), "30.00", invoice_id=2)], {1: "100.00", 2: "50.00"}),
+        ([payment(1, "P-1", dt.date(2026, 11, 1), "130.00", invoice_id=2)], {1: "50.00", 2: "0.00"}),  # beyond its invoice
+        ([payment(1, "P-1", dt.date(2026, 11, 1), "500.00")], {1: "0.00", 2: "0.00"}),  # the rest is a credit, not a negative due
+    ],
+)
+def test_what_remains_due_on_each_invoice(payments: list[PaymentFacts], due: dict[int, str]) -> None:
+    invoices = [invoice(1, "AL-1", dt.date(2026, 9, 5), "100.00"), invoice(2, "AL-2", dt.date(2026, 10, 5), "80.00")]
+    assert amounts_due(invoices, payments) == {invoice_id: D(amount) for invoice_id, amount in due.items()}
 
 
 def test_what_nothing_asks_for_stays_a_credit() -> None:

@@ -1,26 +1,31 @@
-"""Booking use cases on the demo structure: rules, capacity, waiting list, history, races.
+"""Booking use cases on the demo structure: rules, capacity, waiting list, history, races, and
+the messages they leave in the outbox (a freed place, a request's card, a certificate).
 
 Today is Monday 23 November 2026 (zone C); school runs Monday, Tuesday, Thursday, Friday.
+Jean (account 101) is linked to the DUPONT family, Sophie (202) to the MARTIN family.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.model import DayStatus, RequestKind, RequestStatus
+from bot.domain.model import AbsenceReason, DayStatus, RequestKind, RequestStatus
+from bot.domain.planning import Month
 from bot.domain.rules import Reason
 from bot.services import bookings
 from bot.services import booking_requests  # noqa: F401 - registers the request types
-from bot.services.bookings import BookingOutcome
+from bot.services.bookings import BookingOutcome, DayAction, GroupAction, ProofOutcome
 from bot.services.children import ACTION_OWNERSHIP_REFUSED
 from bot.services.requests import decide_request
+from bot.services.use_case import NotAllowed
 from bot.structure import Structure
 from storage.db import Database
+from tests.support import holidays
+from tests.support.money import link_account
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=PARIS)  # Monday 09:00
@@ -28,14 +33,24 @@ THURSDAY = dt.date(2026, 12, 3)
 TUESDAY = dt.date(2026, 11, 24)
 WEDNESDAY = dt.date(2026, 11, 25)
 DUPONT, MARTIN = "1001001818331", "1001001818332"
+ACCOUNTS = {DUPONT: 101, MARTIN: 202}
+with_capacity = holidays.with_capacity
 
 
-def with_capacity(structure: Structure, code: str, capacity: int) -> Structure:
-    services = tuple(
-        dataclasses.replace(s, rules=dataclasses.replace(s.rules, capacity=capacity)) if s.code == code else s
-        for s in structure.services
-    )
-    return dataclasses.replace(structure, services=services)
+@pytest.fixture
+async def demo_database(demo_database: Database) -> Database:
+    """The demo families, each with its parent's account linked."""
+    for number, user_id in ACCOUNTS.items():
+        await link_account(demo_database, number, user_id)
+    return demo_database
+
+
+@pytest.fixture
+async def any_demo_database(any_demo_database: Database) -> Database:
+    """The same on each engine."""
+    for number, user_id in ACCOUNTS.items():
+        await link_account(any_demo_database, number, user_id)
+    return any_demo_database
 
 
 async def _ids(db: Database, number: str, first_name: str) -> tuple[int, int]:
@@ -50,19 +65,18 @@ async def _service_id(db: Database, code: str) -> int:
         return (await uow.repos.structure.service_by_code(code)).id
 
 
-async def act(db: Database, structure: Structure, number: str, name: str, code: str, day: dt.date, now: dt.datetime = NOW, what: str = "book", **kwargs):  # type: ignore[no-untyped-def]
-    family_id, child_id = await _ids(db, number, name)
+async def act(db: Database, structure: Structure, number: str, name: str, code: str, day: dt.date, now: dt.datetime = NOW, what: DayAction = DayAction.BOOK, **kwargs):  # type: ignore[no-untyped-def]
+    """The family's parent taps an action on a child's day (one use case, one transaction)."""
+    _, child_id = await _ids(db, number, name)
     service_id = await _service_id(db, code)
+    done = await bookings.act_on_day(db, ACCOUNTS[number], what, child_id, service_id, day, structure=structure, tz=PARIS, now=now, **kwargs)
+    assert done.view.day == day and done.view.child.id == child_id
+    return done.result
+
+
+async def outbox(db: Database, template: str, **params):  # type: ignore[no-untyped-def]
     async with db.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, structure, PARIS, day - dt.timedelta(days=40), day + dt.timedelta(days=40))
-        child = await bookings.owned_child(uow, family_id, child_id, actor=1, now=now)
-        function = {"book": bookings.book, "cancel": bookings.cancel, "wait": bookings.join_waiting_list}[what]
-        if what == "wait":
-            result = await function(uow, planning, family_id, child, service_id, day, now)
-        else:
-            result = await function(uow, planning, family_id, child, service_id, day, now, actor=1, **kwargs)
-        await uow.commit()
-        return result
+        return await uow.repos.outbox.of_template(template, **params)
 
 
 async def status_of(db: Database, number: str, name: str, code: str, day: dt.date) -> DayStatus | None:
@@ -98,7 +112,7 @@ async def test_garderie_soir_books_and_cancels_the_gouter_with_it(demo_database:
     result = await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY)
     assert result.outcome == BookingOutcome.BOOKED and set(result.services) == {"garderie_soir", "gouter"}
     assert await status_of(demo_database, DUPONT, "LUCAS", "gouter", TUESDAY) == DayStatus.RESERVED
-    result = await act(demo_database, structure, DUPONT, "LUCAS", "gouter", TUESDAY, dt.datetime(2026, 11, 24, 8, 0, tzinfo=PARIS), what="cancel")
+    result = await act(demo_database, structure, DUPONT, "LUCAS", "gouter", TUESDAY, dt.datetime(2026, 11, 24, 8, 0, tzinfo=PARIS), what=DayAction.CANCEL)
     assert result.outcome == BookingOutcome.CANCELLED
     assert await status_of(demo_database, DUPONT, "LUCAS", "garderie_soir", TUESDAY) == DayStatus.CANCELLED
 
@@ -111,18 +125,19 @@ async def test_a_double_tap_books_once(demo_database: Database, structure: Struc
     async with demo_database.unit_of_work() as uow:
         entry = await uow.repos.planning.entry(child_id, await _service_id(demo_database, "cantine"), THURSDAY)
         history = await uow.repos.planning.history(entry.id)
-    assert [(e.from_status, e.to_status, e.actor_telegram_id) for e in history] == [(None, DayStatus.RESERVED, 1)]
+    assert [(e.from_status, e.to_status, e.actor_telegram_id) for e in history] == [(None, DayStatus.RESERVED, 101)]
 
 
 async def test_cancel_in_time_is_free_late_needs_consent_then_staff_decide(demo_database: Database, structure: Structure) -> None:
     await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY)
     morning = dt.datetime(2026, 11, 24, 9, 30, tzinfo=PARIS)  # after 09:00 the same day
-    refused = await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY, morning, what="cancel")
-    assert refused.outcome == BookingOutcome.REFUSED
-    assert refused.decision.deadline == dt.datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
+    refused = await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY, morning, what=DayAction.CANCEL)
+    assert refused.outcome == BookingOutcome.LATE_CONSENT_NEEDED
+    assert refused.deadline == dt.datetime(2026, 11, 24, 9, 0, tzinfo=PARIS)
     assert await status_of(demo_database, DUPONT, "LUCAS", "garderie_soir", TUESDAY) == DayStatus.RESERVED
-    late = await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY, morning, what="cancel", accept_late=True)
+    late = await act(demo_database, structure, DUPONT, "LUCAS", "garderie_soir", TUESDAY, morning, what=DayAction.CANCEL, accept_late=True)
     assert late.outcome == BookingOutcome.ABSENCE_PENDING and late.request_id is not None
+    assert len(await outbox(demo_database, "staff.request_card", request_id=late.request_id)) == 1
     assert await status_of(demo_database, DUPONT, "LUCAS", "gouter", TUESDAY) == DayStatus.ABSENCE_PROCESSING
     async with demo_database.unit_of_work() as uow:
         await decide_request(uow, late.request_id, accept=False, staff_id=9, staff_name="Claire", now=morning, reason="Hors délai")
@@ -136,6 +151,8 @@ async def test_staff_accepting_a_booking_request_reserves_the_day(demo_database:
     async with demo_database.unit_of_work() as uow:
         request = await uow.repos.requests.get(result.request_id)
         assert request.kind == RequestKind.BOOKING and request.status == RequestStatus.PENDING
+        cards = await uow.repos.outbox.of_template("staff.request_card", request_id=result.request_id)
+        assert [(card.audience, card.family_id) for card in cards] == [("staff", request.family_id)]
         await decide_request(uow, result.request_id, accept=True, staff_id=9, staff_name="Claire", now=early)
         await uow.commit()
     assert await status_of(demo_database, DUPONT, "EMMA", "alsh_mercredi", WEDNESDAY) == DayStatus.RESERVED
@@ -146,12 +163,17 @@ async def test_full_day_waiting_list_gets_the_freed_place(demo_database: Databas
     assert (await act(demo_database, tight, DUPONT, "LUCAS", "cantine", THURSDAY)).outcome == BookingOutcome.BOOKED
     full = await act(demo_database, tight, MARTIN, "CHLOÉ", "cantine", THURSDAY)
     assert full.outcome == BookingOutcome.REFUSED and full.decision.reason == Reason.FULL
-    assert (await act(demo_database, tight, MARTIN, "CHLOÉ", "cantine", THURSDAY, what="wait")).outcome == BookingOutcome.WAITING_LIST
-    assert (await act(demo_database, tight, MARTIN, "CHLOÉ", "cantine", THURSDAY, what="wait")).outcome == BookingOutcome.ALREADY
-    freed = await act(demo_database, tight, DUPONT, "LUCAS", "cantine", THURSDAY, what="cancel")
-    martin_id, _ = await _ids(demo_database, MARTIN, "CHLOÉ")
+    assert (await act(demo_database, tight, MARTIN, "CHLOÉ", "cantine", THURSDAY, what=DayAction.WAIT)).outcome == BookingOutcome.WAITING_LIST
+    assert (await act(demo_database, tight, MARTIN, "CHLOÉ", "cantine", THURSDAY, what=DayAction.WAIT)).outcome == BookingOutcome.ALREADY
+    assert await outbox(demo_database, bookings.PLACE_FREED) == []
+    freed = await act(demo_database, tight, DUPONT, "LUCAS", "cantine", THURSDAY, what=DayAction.CANCEL)
+    martin_id, chloe_id = await _ids(demo_database, MARTIN, "CHLOÉ")
     assert freed.outcome == BookingOutcome.CANCELLED and freed.freed_for == (martin_id,)
     assert await status_of(demo_database, MARTIN, "CHLOÉ", "cantine", THURSDAY) == DayStatus.RESERVED
+    told = await outbox(demo_database, bookings.PLACE_FREED)
+    assert [(row.chat_id, row.family_id, row.params) for row in told] == [
+        (202, martin_id, {"child_id": chloe_id, "child": "CHLOÉ", "services": ["cantine"], "day": "2026-12-03", "pending": False})
+    ]
 
 
 async def test_two_families_racing_for_the_last_place_one_wins(any_demo_database: Database, structure: Structure) -> None:
@@ -165,28 +187,141 @@ async def test_two_families_racing_for_the_last_place_one_wins(any_demo_database
     assert statuses.count(DayStatus.RESERVED) == 1
 
 
-async def test_another_familys_child_is_refused_and_audited(demo_database: Database) -> None:
-    martin_id, _ = await _ids(demo_database, MARTIN, "CHLOÉ")
+async def test_another_familys_child_is_refused_and_audited(demo_database: Database, structure: Structure) -> None:
     _, lucas_id = await _ids(demo_database, DUPONT, "LUCAS")
-    async with demo_database.unit_of_work() as uow:
-        assert await bookings.owned_child(uow, martin_id, lucas_id, actor=666, now=NOW) is None
-        await uow.commit()
+    cantine = await _service_id(demo_database, "cantine")
+    with pytest.raises(NotAllowed):  # Sophie forges a button naming LUCAS
+        await bookings.act_on_day(demo_database, 202, DayAction.BOOK, lucas_id, cantine, THURSDAY, structure=structure, tz=PARIS, now=NOW)
+    with pytest.raises(NotAllowed):
+        await bookings.show_month(demo_database, 202, lucas_id, Month.of(THURSDAY), structure=structure, tz=PARIS, now=NOW)
     async with demo_database.unit_of_work() as uow:
         audit = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
-    assert [(a.actor_telegram_id, a.outcome, a.target) for a in audit] == [(666, "refused", f"child:{lucas_id}")]
+    assert [(a.actor_telegram_id, a.outcome, a.target) for a in audit] == [(202, "refused", f"child:{lucas_id}")] * 2
+    assert await status_of(demo_database, DUPONT, "LUCAS", "cantine", THURSDAY) is None
 
 
 async def test_weekly_pattern_reports_every_day(demo_database: Database, structure: Structure) -> None:
-    family_id, child_id = await _ids(demo_database, DUPONT, "LUCAS")
-    cantine = await _service_id(demo_database, "cantine")
-    async with demo_database.unit_of_work() as uow:
-        planning = await bookings.load_planning(uow, structure, PARIS, dt.date(2026, 11, 1), dt.date(2027, 1, 31))
-        child = await bookings.owned_child(uow, family_id, child_id, actor=1, now=NOW)
-        last = bookings.next_holidays_start(planning, NOW.date())
-        days = await bookings.book_pattern(uow, planning, family_id, child, [cantine], frozenset({0, 3}), NOW.date(), last, NOW, actor=1)
-        await uow.commit()
+    choice = await bookings.pattern_choice(demo_database, 101, frozenset(), structure=structure, tz=PARIS, now=NOW)
+    lucas = next(index for index, child in enumerate(choice.children) if child.first_name == "LUCAS")
+    choice = await bookings.pattern_choice(demo_database, 101, frozenset({lucas}), structure=structure, tz=PARIS, now=NOW)
+    last = choice.last
+    assert "cantine" in choice.offered and "alsh_vacances" in choice.offered
+    booking = await bookings.book_weekly_pattern(
+        demo_database, 101, frozenset({lucas}), frozenset({0, 3}), frozenset({"cantine"}), structure=structure, tz=PARIS, now=NOW
+    )
+    assert [child.first_name for child, _days in booking.outcomes] == ["LUCAS"]
+    days = booking.outcomes[0][1]
     assert last == dt.date(2026, 12, 18)  # Friday before the Christmas holidays (zone C)
     booked = [d.day for d in days if d.result.outcome == BookingOutcome.BOOKED]
     refused = [d.day for d in days if d.result.outcome == BookingOutcome.REFUSED]
     assert refused == [dt.date(2026, 11, 23), dt.date(2026, 11, 26)]  # this week is closed
     assert booked == [dt.date(2026, 11, 30), dt.date(2026, 12, 3), dt.date(2026, 12, 7), dt.date(2026, 12, 10), dt.date(2026, 12, 14), dt.date(2026, 12, 17)]
+
+
+async def test_for_all_children_the_late_ones_wait_for_consent_and_the_freed_place_is_told(demo_database: Database, structure: Structure) -> None:
+    """LUCAS starts the holidays on Monday 21 (late to cancel Wednesday 23), EMMA on Wednesday
+    23 (in time): "cancel for all" cancels EMMA at once, and the place she frees goes to CHLOÉ
+    on the waiting list, whose family is told, while LUCAS waits for the parent's consent."""
+    tight = with_capacity(structure, holidays.ALSH, 2)
+    for number, name in ((DUPONT, "EMMA"), (MARTIN, "CHLOÉ")):
+        await holidays.enrol(demo_database, number, name)
+    alsh = await holidays.open_christmas_window(demo_database)
+    await holidays.reserve(demo_database, DUPONT, "LUCAS", [holidays.MONDAY_21, holidays.WEDNESDAY_23])
+    await holidays.reserve(demo_database, DUPONT, "EMMA", [holidays.WEDNESDAY_23])
+    now = holidays.TUESDAY_15
+    waiting = await act(demo_database, tight, MARTIN, "CHLOÉ", holidays.ALSH, holidays.WEDNESDAY_23, now, what=DayAction.WAIT)
+    assert waiting.outcome == BookingOutcome.WAITING_LIST
+
+    done = await bookings.act_for_children(
+        demo_database, 101, GroupAction.CANCEL, alsh, holidays.WEDNESDAY_23, structure=tight, tz=PARIS, now=now
+    )
+    outcomes = {child.first_name: result for child, result in done.results}
+    assert outcomes["LUCAS"].outcome == BookingOutcome.LATE_CONSENT_NEEDED
+    assert outcomes["LUCAS"].deadline == dt.datetime(2026, 12, 14, 18, 30, tzinfo=PARIS)
+    martin_id, chloe_id = await _ids(demo_database, MARTIN, "CHLOÉ")
+    assert outcomes["EMMA"].outcome == BookingOutcome.CANCELLED and outcomes["EMMA"].freed_for == (martin_id,)
+    assert [child.first_name for child, _result in done.late] == ["LUCAS"]
+    assert await status_of(demo_database, DUPONT, "LUCAS", holidays.ALSH, holidays.WEDNESDAY_23) == DayStatus.RESERVED
+    assert await status_of(demo_database, MARTIN, "CHLOÉ", holidays.ALSH, holidays.WEDNESDAY_23) == DayStatus.BOOKING_PROCESSING
+    told = await outbox(demo_database, bookings.PLACE_FREED, child_id=chloe_id)
+    assert [(row.chat_id, row.params["services"], row.params["day"], row.params["pending"]) for row in told] == [
+        (202, [holidays.ALSH], "2026-12-23", True)
+    ]
+    async with demo_database.unit_of_work() as uow:
+        chloe_request = (await uow.repos.planning.entry(chloe_id, alsh, holidays.WEDNESDAY_23)).request_id
+    assert len(await outbox(demo_database, "staff.request_card", request_id=chloe_request)) == 1
+
+    confirmed = await bookings.act_for_children(
+        demo_database, 101, GroupAction.CANCEL, alsh, holidays.WEDNESDAY_23, structure=tight, tz=PARIS, now=now, accept_late=True
+    )
+    outcomes = {child.first_name: result.outcome for child, result in confirmed.results}
+    assert outcomes == {"LUCAS": BookingOutcome.ABSENCE_PENDING, "EMMA": BookingOutcome.ALREADY}
+    assert len(await outbox(demo_database, bookings.PLACE_FREED)) == 1  # the late absence holds its place
+
+
+async def test_a_certificate_goes_to_the_familys_pending_absence_only(demo_database: Database, structure: Structure) -> None:
+    await act(demo_database, structure, DUPONT, "LUCAS", "cantine", TUESDAY, dt.datetime(2026, 11, 16, 9, 0, tzinfo=PARIS))
+    morning = dt.datetime(2026, 11, 24, 7, 30, tzinfo=PARIS)
+    absence = await act(demo_database, structure, DUPONT, "LUCAS", "cantine", TUESDAY, morning, what=DayAction.ABSENCE,
+                        reason=AbsenceReason.ILLNESS, accept_late=True)
+    assert absence.outcome == BookingOutcome.ABSENCE_PENDING
+    request_id = absence.request_id
+    with pytest.raises(NotAllowed):  # Sophie forges the certificate button of Jean's request
+        await bookings.proof_expected(demo_database, 202, request_id, morning)
+    with pytest.raises(NotAllowed):
+        await bookings.attach_proof(demo_database, 202, request_id, "forged-file", "photo", morning)
+    assert await bookings.proof_expected(demo_database, 101, request_id, morning) == ProofOutcome.EXPECTED
+    attached = await bookings.attach_proof(demo_database, 101, request_id, "file-1", "photo", morning)
+    assert attached.outcome == ProofOutcome.ATTACHED
+    assert await outbox(demo_database, bookings.CERTIFICATE) == []  # the card is not sent yet: it will show it
+    async with demo_database.unit_of_work() as uow:
+        audit = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
+        assert [(a.actor_telegram_id, a.target) for a in audit] == [(202, f"request:{request_id}")] * 2
+        request = await uow.repos.requests.get(request_id)
+        assert (request.attachment_file_id, request.attachment_kind) == ("file-1", "photo")
+        card = await uow.repos.outbox.of_template("staff.request_card", request_id=request_id)
+        await uow.repos.outbox.claim(morning, 10, audience="staff", ids=[row.id for row in card])  # the sender takes the card
+        await uow.commit()
+    again = await bookings.attach_proof(demo_database, 101, request_id, "file-2", "document", morning)
+    assert again.outcome == ProofOutcome.ATTACHED
+    assert [row.audience for row in await outbox(demo_database, bookings.CERTIFICATE, request_id=request_id)] == ["staff"]
+    assert await bookings.certificate_to_forward(demo_database, request_id) == bookings.Certificate(request_id, "file-2", "document")
+    async with demo_database.unit_of_work() as uow:
+        await decide_request(uow, request_id, accept=True, staff_id=9, staff_name="Claire", now=morning)
+        await uow.commit()
+    assert await bookings.proof_expected(demo_database, 101, request_id, morning) == ProofOutcome.ALREADY_DECIDED
+    late = await bookings.attach_proof(demo_database, 101, request_id, "file-3", "photo", morning)
+    assert late.outcome == ProofOutcome.ALREADY_DECIDED
+    assert len(await outbox(demo_database, bookings.CERTIFICATE)) == 1
+
+
+async def test_an_unlinked_account_sees_nothing(demo_database: Database, structure: Structure) -> None:
+    from bot.services.use_case import NotLinked
+
+    with pytest.raises(NotLinked):
+        await bookings.open_planning(demo_database, 999, structure=structure, tz=PARIS, now=NOW)
+
+
+async def test_an_illness_absence_without_certificate_is_billed_and_the_family_told(demo_database: Database, structure: Structure) -> None:
+    from bot.services.absences import settle_overdue
+
+    await act(demo_database, structure, DUPONT, "LUCAS", "cantine", TUESDAY, dt.datetime(2026, 11, 16, 9, 0, tzinfo=PARIS))
+    sick = dt.datetime(2026, 11, 24, 7, 30, tzinfo=PARIS)
+    absence = await act(demo_database, structure, DUPONT, "LUCAS", "cantine", TUESDAY, sick, what=DayAction.ABSENCE,
+                        reason=AbsenceReason.ILLNESS, accept_late=True)
+    async with demo_database.unit_of_work() as uow:
+        await uow.repos.requests.set_admin_message([absence.request_id], 77)  # its card is in the admin group
+        await uow.commit()
+
+    async def settle(now: dt.datetime) -> int:
+        return await settle_overdue(demo_database, now, 2, reason="Pas de certificat", decided_by="Portail Famille")
+
+    assert await settle(dt.datetime(2026, 11, 26, 7, 29, tzinfo=PARIS)) == 0
+    assert await outbox(demo_database, "requests.decided") == []
+    assert await settle(dt.datetime(2026, 11, 26, 7, 31, tzinfo=PARIS)) == 1
+    assert await status_of(demo_database, DUPONT, "LUCAS", "cantine", TUESDAY) == DayStatus.ABSENT_BILLED
+    told = await outbox(demo_database, "requests.decided", request_id=absence.request_id)
+    assert [(row.chat_id, row.params["accepted"]) for row in told] == [(101, False)]
+    assert len(await outbox(demo_database, "staff.card_update", request_id=absence.request_id)) == 1
+    assert await settle(dt.datetime(2026, 11, 27, 9, 0, tzinfo=PARIS)) == 0
+    assert len(await outbox(demo_database, "requests.decided")) == 1

@@ -41,18 +41,14 @@ async def _fill(db: Database) -> tuple[int, int]:
         )
         await decide_request(uow, request.id, accept=False, staff_id=901, staff_name="Claire", now=NOW, reason="Non")
         await uow.commit()
-    async with db.unit_of_work() as uow:
-        invite = await linking.create_invite(uow, "1001001818331", NOW, 30)
-        await linking.redeem_invite(uow, invite.code, 101, NOW)
-        await uow.commit()
+    invite = await linking.issue_invite(db, "1001001818331", now=NOW, ttl_days=30)
+    await linking.redeem_invite(db, invite.code, 101, NOW)
     return ids
 
 
 async def test_the_export_covers_every_table_holding_family_data(any_demo_database: Database) -> None:
     dupont_id, _martin_id = await _fill(any_demo_database)
-    async with any_demo_database.unit_of_work() as uow:
-        export = await export_family_data(uow, dupont_id, actor=101, now=NOW)
-        await uow.commit()
+    export = await export_family_data(any_demo_database, 101, now=NOW)
     assert export is not None
     assert family_tables() <= set(export.tables), family_tables() - set(export.tables)
     tables = export.tables
@@ -74,9 +70,7 @@ async def test_the_export_covers_every_table_holding_family_data(any_demo_databa
 
 async def test_the_export_is_audited_without_its_content(any_demo_database: Database) -> None:
     dupont_id, _ = await _fill(any_demo_database)
-    async with any_demo_database.unit_of_work() as uow:
-        await export_family_data(uow, dupont_id, actor=101, now=NOW)
-        await uow.commit()
+    await export_family_data(any_demo_database, 101, now=NOW)
     async with any_demo_database.unit_of_work() as uow:
         entries = await uow.repos.audit.entries(action=ACTION_EXPORT)
     assert [(e.actor_telegram_id, e.family_id, e.details) for e in entries] == [(101, dupont_id, {})]

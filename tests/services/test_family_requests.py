@@ -1,5 +1,6 @@
 """Every data-change request of Mon compte and Mes enfants: a parent asks, staff accept or refuse
-(through the generic `decide_request`), and the record changes — or stays as it was."""
+(through the generic `decide_request`), and the record changes — or stays as it was. Each
+request sent is told to staff by an outbox row of its own transaction."""
 
 from __future__ import annotations
 
@@ -13,16 +14,40 @@ import pytest
 
 from bot.domain.model import GuardianRole, HealthItemKind, Regime, RequestKind, RequestStatus
 from bot.services import family_requests
-from bot.services.children import ACTION_OWNERSHIP_REFUSED
+from bot.services.children import ACTION_OWNERSHIP_REFUSED, ChildNotInFamily, PersonNotListed
 from bot.services.family_requests import Attachment, SubmitOutcome
 from bot.services.requests import decide_request, describe_request
 from storage.db import Database, UnitOfWork
-from storage.models import AuthorizedPerson, Child
+from storage.models import AuthorizedPerson, Child, TelegramLink, TelegramUser
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 TODAY = dt.date(2026, 11, 23)
 DUPONT, MARTIN = "1001001818331", "1001001818332"
-JEAN = 101
+JEAN, SOPHIE = 101, 202  # linked to DUPONT and MARTIN
+CARD = "staff.request_card"
+
+
+@pytest.fixture(autouse=True)
+async def linked(any_demo_database: Database) -> None:
+    """Jean uses the bot for the Dupont family, Sophie for the Martin family."""
+    async with any_demo_database.unit_of_work() as uow:
+        for user_id, number in ((JEAN, DUPONT), (SOPHIE, MARTIN)):
+            uow.session.add(TelegramUser(id=user_id))
+            await uow.session.flush()
+            uow.repos.telegram.add_link(
+                TelegramLink(family_id=await family_id(uow, number), telegram_user_id=user_id, linked_at=NOW, linked_by="invite")
+            )
+        await uow.commit()
+
+
+def account_of(number: str) -> int:
+    return JEAN if number == DUPONT else SOPHIE
+
+
+async def cards(db: Database, **params: Any) -> list[int]:
+    """The request ids of the staff cards queued in the outbox."""
+    async with db.unit_of_work() as uow:
+        return [row.params["request_id"] for row in await uow.repos.outbox.of_template(CARD, **params)]
 
 
 async def family_id(uow: UnitOfWork, number: str = DUPONT) -> int:
@@ -145,15 +170,13 @@ async def observe(db: Database, name: str) -> Any:
 
 async def ask(db: Database, case: Case) -> int:
     async with db.unit_of_work() as uow:
-        fid = await family_id(uow, case.number)
         child_id = (await child(uow, case.child, case.number)).id if case.child else None
         service = await uow.repos.structure.service_by_code(case.service) if case.service else None
-        result = await family_requests.submit_form(
-            uow, family_id=fid, user_id=JEAN, form_code=case.form, values=case.values, now=NOW, today=TODAY,
-            child_id=child_id, service_id=service.id if service else None,
-            attachment=Attachment("proof-file", "document") if case.attachment else None,
-        )
-        await uow.commit()
+    result = await family_requests.submit_form(
+        db, account_of(case.number), form_code=case.form, values=case.values, now=NOW, today=TODAY,
+        child_id=child_id, service_id=service.id if service else None,
+        attachment=Attachment("proof-file", "document") if case.attachment else None,
+    )
     assert result.outcome == SubmitOutcome.SUBMITTED, result
     assert result.request is not None
     return result.request.id
@@ -174,6 +197,7 @@ async def test_a_request_changes_the_record_only_when_accepted(any_demo_database
     before = await observe(any_demo_database, name)
     assert before != CASES[name].after
     request_id = await ask(any_demo_database, CASES[name])
+    assert await cards(any_demo_database) == [request_id]  # staff are told, in the request's transaction
     assert await observe(any_demo_database, name) == before  # nothing changes while it waits
     await decide(any_demo_database, request_id, accept)
     assert await observe(any_demo_database, name) == (CASES[name].after if accept else before)
@@ -186,14 +210,14 @@ async def test_removal_of_an_authorised_person(any_demo_database: Database, acce
         person = AuthorizedPerson(child_id=lucas.id, last_name="PLRI", relation="Grand-père", phone="06 06 06 06 06")
         uow.repos.children.add(person)
         await uow.commit()
-        fid, lucas_id, person_id = await family_id(uow), lucas.id, person.id
-    async with any_demo_database.unit_of_work() as uow:
-        first = await family_requests.request_removal(uow, family_id=fid, user_id=JEAN, child_id=lucas_id, person_id=person_id, now=NOW)
-        again = await family_requests.request_removal(uow, family_id=fid, user_id=JEAN, child_id=lucas_id, person_id=person_id, now=NOW)
-        await uow.commit()
+        lucas_id, person_id = lucas.id, person.id
+    first = await family_requests.request_removal(any_demo_database, JEAN, child_id=lucas_id, person_id=person_id, now=NOW)
+    again = await family_requests.request_removal(any_demo_database, JEAN, child_id=lucas_id, person_id=person_id, now=NOW)
     assert (first.outcome, again.outcome) == (SubmitOutcome.SUBMITTED, SubmitOutcome.ALREADY_PENDING)
-    assert first.request is not None
-    await decide(any_demo_database, first.request.id, accept)
+    [removal] = again.page.removals
+    assert again.page.removable == [] and [p.id for p in again.page.sheet.authorized_persons] == [person_id]
+    assert await cards(any_demo_database) == [removal.request.id]  # one card for the two taps
+    await decide(any_demo_database, removal.request.id, accept)
     async with any_demo_database.unit_of_work() as uow:
         assert await persons(uow) == ([] if accept else ["PLRI"])
 
@@ -220,11 +244,9 @@ async def test_a_decided_request_keeps_the_values_it_replaced(any_demo_database:
 
 
 async def test_a_new_quotient_familial_needs_a_proof(any_demo_database: Database) -> None:
-    async with any_demo_database.unit_of_work() as uow:
-        result = await family_requests.submit_form(
-            uow, family_id=await family_id(uow), user_id=JEAN, form_code="caf",
-            values={"quotient_familial": "912.50"}, now=NOW, today=TODAY,
-        )
+    result = await family_requests.submit_form(
+        any_demo_database, JEAN, form_code="caf", values={"quotient_familial": "912.50"}, now=NOW, today=TODAY,
+    )
     assert result.outcome == SubmitOutcome.PROOF_NEEDED
 
 
@@ -241,43 +263,57 @@ async def test_a_new_quotient_familial_needs_a_proof(any_demo_database: Database
 async def test_incomplete_or_wrong_requests_are_not_recorded(
     any_demo_database: Database, form: str, values: dict[str, str], outcome: SubmitOutcome
 ) -> None:
+    result = await family_requests.submit_form(
+        any_demo_database, JEAN, form_code=form, values=values, now=NOW, today=TODAY
+    )
+    assert result.outcome == outcome
     async with any_demo_database.unit_of_work() as uow:
-        result = await family_requests.submit_form(
-            uow, family_id=await family_id(uow), user_id=JEAN, form_code=form, values=values, now=NOW, today=TODAY
-        )
-        await uow.commit()
-        assert result.outcome == outcome
         assert await uow.repos.requests.pending() == []
+    assert await cards(any_demo_database) == []
 
 
 async def test_a_child_of_another_family_is_refused_and_audited(any_demo_database: Database) -> None:
     async with any_demo_database.unit_of_work() as uow:
         chloe = await child(uow, "CHLOÉ", MARTIN)
-        result = await family_requests.submit_form(
-            uow, family_id=await family_id(uow), user_id=JEAN, form_code="allergy",
+    with pytest.raises(ChildNotInFamily):
+        await family_requests.submit_form(
+            any_demo_database, JEAN, form_code="allergy",
             values={"description": "Arachide"}, now=NOW, today=TODAY, child_id=chloe.id,
         )
-        await uow.commit()
-    assert result.outcome == SubmitOutcome.NOT_OWNED
     async with any_demo_database.unit_of_work() as uow:
         refused = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
         assert [(e.actor_telegram_id, e.target) for e in refused] == [(JEAN, f"child:{chloe.id}")]
+        assert await uow.repos.requests.pending() == []
+    assert await cards(any_demo_database) == []
+
+
+@pytest.mark.parametrize("whose", ["another child's", "unknown"])
+async def test_removing_a_person_not_on_the_childs_list_is_refused_and_audited(any_demo_database: Database, whose: str) -> None:
+    async with any_demo_database.unit_of_work() as uow:
+        chloe, lucas = await child(uow, "CHLOÉ", MARTIN), await child(uow, "LUCAS")
+        person = AuthorizedPerson(child_id=chloe.id, last_name="SECRET", relation="Tante")
+        uow.repos.children.add(person)
+        await uow.commit()
+        person_id = person.id if whose == "another child's" else person.id + 1000
+    with pytest.raises(PersonNotListed):
+        await family_requests.request_removal(any_demo_database, JEAN, child_id=lucas.id, person_id=person_id, now=NOW)
+    async with any_demo_database.unit_of_work() as uow:
+        refused = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
+        assert [(e.actor_telegram_id, e.target) for e in refused] == [(JEAN, f"authorized_person:{person_id}")]
         assert await uow.repos.requests.pending() == []
 
 
 async def test_the_same_form_sent_twice_is_one_request(any_demo_database: Database) -> None:
     case = CASES["fiscal"]
-    async with any_demo_database.unit_of_work() as uow:
-        fid = await family_id(uow)
-        ids = set()
-        for _ in range(2):
-            result = await family_requests.submit_form(
-                uow, family_id=fid, user_id=JEAN, form_code=case.form, values=case.values, now=NOW, today=TODAY,
-                idempotency_key="form-101-abcd",
-            )
-            ids.add(result.request.id if result.request else None)
-        await uow.commit()
+    ids = set()
+    for _ in range(2):
+        result = await family_requests.submit_form(
+            any_demo_database, JEAN, form_code=case.form, values=case.values, now=NOW, today=TODAY,
+            idempotency_key="form-101-abcd",
+        )
+        ids.add(result.request.id if result.request else None)
     assert len(ids) == 1
+    assert await cards(any_demo_database) == list(ids)  # one card
 
 
 async def test_enrolment_in_a_service_already_asked_is_refused(any_demo_database: Database) -> None:
@@ -285,10 +321,10 @@ async def test_enrolment_in_a_service_already_asked_is_refused(any_demo_database
     async with any_demo_database.unit_of_work() as uow:
         emma = await child(uow, "EMMA")
         service = await uow.repos.structure.service_by_code("garderie_matin")
-        result = await family_requests.submit_form(
-            uow, family_id=await family_id(uow), user_id=JEAN, form_code="enrolment", values={"starts_on": "2026-12-01"},
-            now=NOW, today=TODAY, child_id=emma.id, service_id=service.id,
-        )
+    result = await family_requests.submit_form(
+        any_demo_database, JEAN, form_code="enrolment", values={"starts_on": "2026-12-01"},
+        now=NOW, today=TODAY, child_id=emma.id, service_id=service.id,
+    )
     assert result.outcome == SubmitOutcome.ALREADY_PENDING
 
 

@@ -16,16 +16,12 @@ MARTIN = "1001001818332"
 
 
 async def _invite(db: Database, number: str = DUPONT, now: dt.datetime = NOW, ttl: int = 30) -> str:
-    async with db.unit_of_work() as uow:
-        created = await linking.create_invite(uow, number, now, ttl)
-        await uow.commit()
+    created = await linking.issue_invite(db, number, now=now, ttl_days=ttl)
     return created.code
 
 
 async def _redeem(db: Database, code: str, user_id: int, now: dt.datetime = NOW) -> LinkOutcome:
-    async with db.unit_of_work() as uow:
-        result = await linking.redeem_invite(uow, code, user_id, now)
-        await uow.commit()
+    result = await linking.redeem_invite(db, code, user_id, now)
     return result.outcome
 
 
@@ -37,9 +33,8 @@ async def test_invite_code_is_stored_hashed_only(demo_database: Database) -> Non
 
 
 async def test_invite_for_unknown_family_is_refused(demo_database: Database) -> None:
-    async with demo_database.unit_of_work() as uow:
-        with pytest.raises(UnknownFamily):
-            await linking.create_invite(uow, "999", NOW, 30)
+    with pytest.raises(UnknownFamily):
+        await linking.issue_invite(demo_database, "999", now=NOW, ttl_days=30)
 
 
 async def test_invite_links_once_then_is_used(demo_database: Database) -> None:
@@ -99,9 +94,7 @@ async def test_failed_attempts_are_throttled_and_audited(demo_database: Database
 async def test_link_by_family_number_and_phone(
     demo_database: Database, number: str, phone: str, expected: LinkOutcome
 ) -> None:
-    async with demo_database.unit_of_work() as uow:
-        result = await linking.link_by_phone(uow, number, phone, 100, NOW)
-        await uow.commit()
+    result = await linking.link_by_contact(demo_database, number, phone, contact_user_id=100, user_id=100, now=NOW)
     assert result.outcome == expected
     async with demo_database.unit_of_work() as uow:
         link = await uow.repos.telegram.active_link(100)
@@ -110,13 +103,40 @@ async def test_link_by_family_number_and_phone(
 
 async def test_unlink_revokes_and_is_audited(demo_database: Database) -> None:
     await _redeem(demo_database, await _invite(demo_database), 100)
+    assert await linking.unlink(demo_database, 100, NOW) is True
+    assert await linking.unlink(demo_database, 100, NOW) is False
     async with demo_database.unit_of_work() as uow:
-        assert await linking.unlink(uow, 100, NOW) is True
-        await uow.commit()
-    async with demo_database.unit_of_work() as uow:
-        assert await linking.unlink(uow, 100, NOW) is False
         assert await uow.repos.telegram.active_link(100) is None
         assert [e.outcome for e in await uow.repos.audit.entries(action="unlink")] == ["ok"]
+
+
+async def test_someone_elses_contact_is_refused_and_audited(demo_database: Database) -> None:
+    result = await linking.link_by_contact(
+        demo_database, DUPONT, "+33612345678", contact_user_id=101, user_id=100, now=NOW  # Jean's card, shared by 100
+    )
+    assert result.outcome == LinkOutcome.NOT_OWN_CONTACT and result.home is None
+    async with demo_database.unit_of_work() as uow:
+        assert await uow.repos.telegram.active_link(100) is None
+        refused = await uow.repos.audit.entries(action="link")
+    assert [(e.outcome, e.actor_telegram_id, e.details["reason"]) for e in refused] == [("refused", 100, "not_own_contact")]
+
+
+async def test_a_link_comes_with_the_familys_home_screen(demo_database: Database) -> None:
+    code = await _invite(demo_database)
+    linked = await linking.redeem_invite(demo_database, code, 100, NOW)
+    again = await linking.redeem_invite(demo_database, code, 100, NOW)
+    for result in (linked, again):
+        assert result.home is not None and result.home.family_number == DUPONT
+        assert result.home.greeting_name == "JEAN DUPONT"
+    refused = await linking.redeem_invite(demo_database, code, 200, NOW)
+    assert refused.outcome == LinkOutcome.USED_CODE and refused.home is None
+
+
+async def test_an_invite_made_by_staff_is_audited_with_their_id(demo_database: Database) -> None:
+    await linking.issue_invite(demo_database, DUPONT, now=NOW, ttl_days=30, staff_id=900)
+    async with demo_database.unit_of_work() as uow:
+        entries = await uow.repos.audit.entries(action=linking.ACTION_INVITE)
+    assert [(e.outcome, e.actor_telegram_id, e.actor_kind) for e in entries] == [("ok", 900, "staff")]
 
 
 @pytest.mark.parametrize(

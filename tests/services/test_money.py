@@ -8,6 +8,7 @@ AL-228) and AL-36 (October, unpaid); the régie's next numbers are 37 and 229.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -16,7 +17,9 @@ import pytest
 from bot.domain.account import SchoolYear
 from bot.domain.billing import BillingPeriod
 from bot.domain.model import DayStatus, PaymentMethod
-from bot.services.billing import IssueOutcome, pending_invoice_notices
+from bot.domain.reminders import ReminderKind
+from bot.services.billing import TEMPLATE_INVOICE_ISSUED, IssueOutcome, MissingTariff
+from bot.services.outbox import Priority
 from bot.services.payments import (
     OnlineOutcome,
     PaymentOutcome,
@@ -25,10 +28,11 @@ from bot.services.payments import (
     record_payment,
     validate_pre_checkout,
 )
+from bot.services.reminders import ReminderSettings, due_reminders
 from bot.services.statement import account_statement, attestation_document
 from bot.structure import Structure
 from storage.db import Database
-from tests.support.money import DUPONT, MARTIN, NOW, TODAY, add_days, family_and_children, issue, link_account
+from tests.support.money import DUPONT, MARTIN, NOW, PARIS, TODAY, add_days, family_and_children, issue, link_account
 
 D = Decimal
 
@@ -59,17 +63,42 @@ async def test_issuing_october_bills_what_was_consumed_once(any_demo_database: D
             ("Restauration scolaire — CHLOÉ", D("3.00"), D("4.10"), D("12.30")),
         ]
         assert invoice.total == D("16.10")
-        assert [(n.user_id, n.number) for n in await pending_invoice_notices(uow, NOW)] == [(501, "AL-37")]
+        notices = await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED)
+        assert [(n.chat_id, n.params["invoice_id"], n.language, n.priority) for n in notices] == [
+            (501, invoice.id, "fr", Priority.BROADCAST)
+        ]
+    assert result.notices == 1
 
     again = await issue(db, structure)
-    assert again.issued == () and again.already_issued == 2
+    assert again.issued == () and again.already_issued == 2 and again.notices == 0
     async with db.unit_of_work() as uow:
         assert len(await uow.repos.accounts.invoices_of_family(martin_id)) == 1
-        assert len(await pending_invoice_notices(uow, NOW)) == 1  # not notified twice
+        assert len(await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED)) == 1  # not notified twice
         regie = await uow.repos.structure.regie_by_code("AL")
         assert regie is not None and regie.next_invoice_number == 38
         audit = await uow.repos.audit.entries(action="invoices.issue")
         assert [e.details for e in audit] == [{"issued": 1, "already_issued": 1}, {"issued": 0, "already_issued": 2}]
+        assert [(e.actor_telegram_id, e.actor_kind, e.outcome) for e in audit] == [(7, "staff", "ok")] * 2
+
+
+async def test_a_service_without_tariffs_issues_nothing_and_the_failure_is_audited(
+    demo_database: Database, structure: Structure
+) -> None:
+    db = demo_database
+    await add_days(db, MARTIN, "CHLOÉ", "cantine", [1, 2], DayStatus.PRESENT)
+    await link_account(db, MARTIN, 501)
+    cantine = next(s for s in structure.services if s.code == "cantine")
+    without_prices = dataclasses.replace(
+        structure, services=tuple(dataclasses.replace(s, tariff=None) if s is cantine else s for s in structure.services)
+    )
+    with pytest.raises(MissingTariff):
+        await issue(db, without_prices)
+    async with db.unit_of_work() as uow:
+        martin_id, _ = await family_and_children(db, MARTIN)
+        assert await uow.repos.accounts.invoices_of_family(martin_id) == []
+        assert await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED) == []
+        audit = await uow.repos.audit.entries(action="invoices.issue")
+    assert [(e.outcome, e.details) for e in audit] == [("failed", {"missing_tariff": "cantine"})]
 
 
 async def test_a_month_is_billed_only_once_over(any_demo_database: Database, structure: Structure) -> None:
@@ -113,31 +142,58 @@ async def test_two_concurrent_runs_issue_each_invoice_once(any_demo_database: Da
 async def test_staff_record_a_cheque_and_the_invoice_is_paid(any_demo_database: Database) -> None:
     db = any_demo_database
     dupont_id, _ = await family_and_children(db, DUPONT)
-    async with db.unit_of_work() as uow:
-        result = await record_payment(
-            uow, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="al-36",
-            paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
-        )
-        await uow.commit()
+    result = await record_payment(
+        db, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="al-36",
+        paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
+    )
     assert result.outcome is PaymentOutcome.RECORDED
     assert (result.number, result.invoice_number, result.invoice_due, result.balance) == (
         "AL-229", "AL-36", D("20.60"), D("20.60"),
     )
-    async with db.unit_of_work() as uow:
-        again = await record_payment(
-            uow, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="AL-36",
-            paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
-        )
-        rest = await record_payment(
-            uow, family_number="1001 0018 18331", amount=D("20.60"), method=PaymentMethod.CESU, invoice_number=None,
-            paid_on=TODAY, staff_id=7, reference="telegram:-100:6", now=NOW,
-        )
-        await uow.commit()
+    again = await record_payment(
+        db, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="AL-36",
+        paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
+    )
+    rest = await record_payment(
+        db, family_number="1001 0018 18331", amount=D("20.60"), method=PaymentMethod.CESU, invoice_number=None,
+        paid_on=TODAY, staff_id=7, reference="telegram:-100:6", now=NOW,
+    )
     assert again.outcome is PaymentOutcome.DUPLICATE and again.number == "AL-229"
     assert rest.number == "AL-230" and rest.balance == D("0.00")
     async with db.unit_of_work() as uow:
         assert await uow.repos.accounts.unpaid_invoices(dupont_id) == []
         assert len(await uow.repos.accounts.payments_of_family(dupont_id)) == 3
+        audit = await uow.repos.audit.entries(action="payment.record")
+    assert [(e.actor_telegram_id, e.actor_kind, e.outcome, e.target) for e in audit] == [
+        (7, "staff", "ok", "payment:AL-229"), (7, "staff", "refused", "payment:AL-229"), (7, "staff", "ok", "payment:AL-230"),
+    ]
+
+
+async def test_a_payment_for_no_invoice_is_no_longer_reminded_as_due(
+    any_demo_database: Database, structure: Structure
+) -> None:
+    """Regression: `/paiement N MONTANT MODE` (no invoice number) pays the oldest unpaid invoice,
+    and the "invoice due" reminder agrees (it once summed only payments naming their invoice)."""
+    db = any_demo_database
+    await link_account(db, DUPONT, 101, "fr")
+    before_due = dt.datetime(2026, 11, 27, 9, 0, tzinfo=PARIS)  # AL-36 is due on 30 November
+    settings = ReminderSettings(kinds=frozenset({ReminderKind.INVOICE}))
+
+    async def invoice_reminders() -> list[tuple[int, str]]:
+        async with db.unit_of_work() as uow:
+            found = await due_reminders(uow, structure, PARIS, before_due, admin_chat_id=None, settings=settings)
+        return [(r.recipient, r.subject) for r in found]
+
+    assert await invoice_reminders() == [(101, "AL-36")]
+    paid = await record_payment(
+        db, family_number=DUPONT, amount=D("120.60"), method=PaymentMethod.CHEQUE, invoice_number=None,
+        paid_on=TODAY, staff_id=7, reference="telegram:-100:7", now=NOW,
+    )
+    assert paid.outcome is PaymentOutcome.RECORDED and paid.balance == D("0.00")
+    assert await invoice_reminders() == []
+    async with db.unit_of_work() as uow:
+        dupont_id, _ = await family_and_children(db, DUPONT)
+        assert await uow.repos.accounts.unpaid_invoices(dupont_id) == []
 
 
 @pytest.mark.parametrize(
@@ -148,15 +204,16 @@ async def test_staff_record_a_cheque_and_the_invoice_is_paid(any_demo_database: 
 async def test_a_payment_for_the_wrong_family_or_invoice_records_nothing(
     demo_database: Database, number: str, invoice: str | None, outcome: PaymentOutcome
 ) -> None:
+    result = await record_payment(
+        demo_database, family_number=number, amount=D("10"), method=PaymentMethod.CASH, invoice_number=invoice,
+        paid_on=TODAY, staff_id=7, reference="telegram:-100:9", now=NOW,
+    )
+    assert result.outcome is outcome
     async with demo_database.unit_of_work() as uow:
-        result = await record_payment(
-            uow, family_number=number, amount=D("10"), method=PaymentMethod.CASH, invoice_number=invoice,
-            paid_on=TODAY, staff_id=7, reference="telegram:-100:9", now=NOW,
-        )
-        await uow.commit()
-        assert result.outcome is outcome
         regie = await uow.repos.structure.regie_by_code("AL")
         assert regie is not None and regie.next_payment_number == 229
+        audit = await uow.repos.audit.entries(action="payment.record")
+    assert [(e.outcome, e.details["result"]) for e in audit] == [("refused", outcome.value)]
 
 
 async def test_the_statement_of_the_school_year(any_demo_database: Database) -> None:
@@ -222,12 +279,10 @@ async def test_the_attestation_counts_childcare_paid_for_children_under_seven(
     result = await issue(db, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1))
     (invoice,) = result.issued
     assert invoice.total == D("2") * D("2.20") + D("2") * D("3.50") + D("2") * D("1.50")
-    async with db.unit_of_work() as uow:
-        await record_payment(
-            uow, family_number=DUPONT, amount=invoice.total, method=PaymentMethod.CESU,
-            invoice_number=invoice.number, paid_on=dt.date(2026, 12, 10), staff_id=7, reference="r1", now=NOW,
-        )
-        await uow.commit()
+    await record_payment(
+        db, family_number=DUPONT, amount=invoice.total, method=PaymentMethod.CESU,
+        invoice_number=invoice.number, paid_on=dt.date(2026, 12, 10), staff_id=7, reference="r1", now=NOW,
+    )
     dupont_id, _ = await family_and_children(db, DUPONT)
     async with db.unit_of_work() as uow:
         document = await attestation_document(uow, structure, dupont_id, 2026, today=dt.date(2027, 1, 5))

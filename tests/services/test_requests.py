@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 
 from bot.domain.model import RequestKind, RequestStatus
+from bot.services import request_cards
 from bot.services import requests as requests_service
-from bot.services.requests import DecisionOutcome, FieldChange, RequestDescription
+from bot.services.request_cards import DecisionFailed
+from bot.services.requests import CARD_TEMPLATE, CARD_UPDATE_TEMPLATE, DECIDED_TEMPLATE, DecisionOutcome, FieldChange, RequestDescription
 from storage.db import Database
-from storage.models import Request
+from storage.models import Request, TelegramLink, TelegramUser
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -51,10 +53,104 @@ async def _submit(db: Database, key: str | None = "k1") -> int:
         return request.id
 
 
-async def test_a_repeated_submission_is_one_request(any_demo_database: Database) -> None:
-    assert await _submit(any_demo_database) == await _submit(any_demo_database)
+async def test_a_repeated_submission_is_one_request_and_one_card(any_demo_database: Database) -> None:
+    request_id = await _submit(any_demo_database)
+    assert await _submit(any_demo_database) == request_id
     async with any_demo_database.unit_of_work() as uow:
         assert len(await requests_service.pending_requests(uow)) == 1
+        cards = await uow.repos.outbox.of_template(CARD_TEMPLATE)
+    assert [(row.audience, row.params, row.status) for row in cards] == [("staff", {"request_id": request_id}, "pending")]
+
+
+async def test_a_request_rolled_back_leaves_no_card(any_demo_database: Database) -> None:
+    async with any_demo_database.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number("1001001818331")
+        await requests_service.submit_request(
+            uow, family_id=family.id, kind=RequestKind.CAF, payload={"caf_number": "1"}, created_by=101, now=NOW
+        )
+        await uow.rollback()
+    async with any_demo_database.unit_of_work() as uow:
+        assert await uow.repos.outbox.of_template(CARD_TEMPLATE) == []
+
+
+async def _link_parents(db: Database, *user_ids: int) -> None:
+    async with db.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number("1001001818331")
+        for user_id in user_ids:
+            uow.session.add(TelegramUser(id=user_id, language="en" if user_id % 2 == 0 else None))
+            await uow.session.flush()
+            uow.session.add(TelegramLink(family_id=family.id, telegram_user_id=user_id, linked_at=NOW, linked_by="invite"))
+        await uow.commit()
+
+
+async def _shown_as_card(db: Database, request_id: int, message_id: int) -> None:
+    async with db.unit_of_work() as uow:
+        await request_cards.record_card_message(uow, [request_id], message_id)
+        await uow.commit()
+
+
+@pytest.mark.parametrize("tapped_on_the_group_card", [False, True])
+async def test_a_decision_tells_the_family_and_the_group_in_its_transaction(
+    any_demo_database: Database, recording: RecordingType, tapped_on_the_group_card: bool
+) -> None:
+    db = any_demo_database
+    await _link_parents(db, 101, 102)
+    request_id = await _submit(db)
+    await _shown_as_card(db, request_id, 41)
+    decision = await request_cards.decide_from_card(
+        db, request_id, accept=False, staff_id=9, staff_name="Claire", now=NOW, reason="Pièce manquante",
+        edited_in_group=41 if tapped_on_the_group_card else None,
+    )
+    assert decision.outcome == DecisionOutcome.DECIDED and decision.families_told == 2
+    assert decision.card is not None and decision.card.status == RequestStatus.REFUSED
+    async with db.unit_of_work() as uow:
+        notices = await uow.repos.outbox.of_template(DECIDED_TEMPLATE, request_id=request_id)
+        updates = await uow.repos.outbox.of_template(CARD_UPDATE_TEMPLATE, request_id=request_id)
+        staff_audit = await uow.repos.audit.entries(action=request_cards.ACTION_REFUSE)
+    assert sorted((row.chat_id, row.language, row.params["accepted"]) for row in notices) == [(101, None, False), (102, "en", False)]
+    # the card the staff member tapped is edited by the handler itself; any other copy by the outbox
+    assert [row.audience for row in updates] == ([] if tapped_on_the_group_card else ["staff"])
+    assert [(e.actor_telegram_id, e.outcome, e.target) for e in staff_audit] == [(9, "ok", f"request:{request_id}")]
+
+
+async def test_a_second_decision_tells_nobody(any_demo_database: Database, recording: RecordingType) -> None:
+    db = any_demo_database
+    await _link_parents(db, 101)
+    request_id = await _submit(db)
+    await _shown_as_card(db, request_id, 41)
+    await request_cards.decide_from_card(db, request_id, accept=True, staff_id=9, staff_name="Claire", now=NOW)
+    late = await request_cards.decide_from_card(db, request_id, accept=False, staff_id=8, staff_name="Paul", now=NOW)
+    assert late.outcome == DecisionOutcome.ALREADY_DECIDED and late.card.decided_by_name == "Claire"
+    async with db.unit_of_work() as uow:
+        assert len(await uow.repos.outbox.of_template(DECIDED_TEMPLATE)) == 1
+        assert len(await uow.repos.outbox.of_template(CARD_UPDATE_TEMPLATE)) == 1
+        refusals = await uow.repos.audit.entries(action=request_cards.ACTION_REFUSE)
+    assert [(e.actor_telegram_id, e.outcome) for e in refusals] == [(8, "already_decided")]
+
+
+async def test_a_failing_decision_writes_neither_notice_nor_card_update(
+    any_demo_database: Database, recording: RecordingType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = any_demo_database
+    await _link_parents(db, 101)
+    request_id = await _submit(db)
+    await _shown_as_card(db, request_id, 41)
+
+    async def impossible(uow, request: Request, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("the record changed meanwhile")
+
+    monkeypatch.setattr(recording, "accept", impossible)
+    with pytest.raises(DecisionFailed):
+        await request_cards.decide_from_card(db, request_id, accept=True, staff_id=9, staff_name="Claire", now=NOW)
+    async with db.unit_of_work() as uow:
+        stored = await uow.repos.requests.get(request_id)
+        notices = await uow.repos.outbox.of_template(DECIDED_TEMPLATE)
+        updates = await uow.repos.outbox.of_template(CARD_UPDATE_TEMPLATE)
+        decided = await uow.repos.audit.entries(action=requests_service.ACTION_DECIDE)
+        taps = await uow.repos.audit.entries(action=request_cards.ACTION_ACCEPT)
+    assert stored.status == RequestStatus.PENDING and stored.decided_by is None
+    assert notices == [] and updates == [] and decided == []
+    assert [(e.outcome, e.details) for e in taps] == [("failed", {"error": "RuntimeError"})]  # the real outcome
 
 
 @pytest.mark.parametrize("accept", [True, False])

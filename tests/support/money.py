@@ -50,9 +50,5 @@ async def link_account(db: Database, number: str, user_id: int, language: str | 
 
 
 async def issue(db: Database, structure: Structure, period: BillingPeriod = OCTOBER, today: dt.date = TODAY) -> IssueResult:
-    """Issue a month's invoices as staff member 7 and commit."""
-    async with db.unit_of_work() as uow:
-        result = await issue_invoices(uow, structure, period, today=today, now=NOW, actor_telegram_id=7,
-                                      actor_kind="staff")
-        await uow.commit()
-    return result
+    """Issue a month's invoices as staff member 7 (the service commits)."""
+    return await issue_invoices(db, structure, period, today=today, now=NOW, actor_telegram_id=7, actor_kind="staff")

@@ -13,8 +13,7 @@ from telegram.ext import Application
 from bot.domain.model import RequestKind
 from bot.runtime import Runtime
 from bot.services import requests as requests_service
-from bot.services.requests import FieldChange, RequestDescription
-from conversations.staff.cards import post_request_card
+from bot.services.requests import CARD_TEMPLATE, FieldChange, RequestDescription
 from storage.models import Request
 from tests.conversations.conftest import DUPONT, start_application, stop_application
 from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
@@ -97,14 +96,18 @@ SubmitRequest = Callable[..., Awaitable[int]]
 
 @pytest.fixture
 def submit(runtime: Runtime, bot: Application, clock: Any) -> SubmitRequest:  # type: ignore[type-arg]
-    """A parent's request, committed then announced to the staff as a feature would."""
+    """A parent's request, committed as a feature would (its card is queued with it).
+
+    By default the story waits until the sender has tried the card, as when parents act one
+    after the other; `wait=False` submits at once, as in a burst.
+    """
 
     async def do_submit(
         number: str = DUPONT,
         caf_number: str = "7654321",
         *,
         attachment: tuple[str, str] | None = None,
-        post: bool = True,
+        wait: bool = True,
     ) -> int:
         async with runtime.database.unit_of_work() as uow:
             family = await uow.repos.families.get_by_number(number)
@@ -119,11 +122,17 @@ def submit(runtime: Runtime, bot: Application, clock: Any) -> SubmitRequest:  # 
                 attachment_kind=attachment[1] if attachment else None,
             )
             await uow.commit()
-        if post:
-            await post_request_card(bot.bot, runtime, request.id)
+        if wait:
+            await wait_until(lambda: _card_tried(runtime, request.id))
         return request.id
 
     return do_submit
+
+
+async def _card_tried(runtime: Runtime, request_id: int) -> bool:
+    async with runtime.database.unit_of_work() as uow:
+        rows = await uow.repos.outbox.of_template(CARD_TEMPLATE, request_id=request_id)
+    return all(row.status not in ("pending", "sending") or (row.status == "pending" and row.attempts > 0) for row in rows)
 
 
 async def wait_until(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

@@ -22,8 +22,11 @@ pytestmark = pytest.mark.usefixtures("bot")
 TUESDAY = dt.date(2026, 11, 24)
 
 
-async def _planning(runtime: Runtime) -> dict[str, int]:
-    """Tuesday's bookings: Lucas and Chloé at the cantine, Emma's pending, Lucas at the evening garderie."""
+async def _planning(runtime: Runtime, admin_group: FakeGroup) -> dict[str, int]:
+    """Tuesday's bookings: Lucas and Chloé at the cantine, Emma's pending, Lucas at the evening garderie.
+
+    Emma's request is shown to the staff as every new request is: its card is read here.
+    """
     async with runtime.database.unit_of_work() as uow:
         dupont = await uow.repos.families.get_by_number(DUPONT)
         martin = await uow.repos.families.get_by_number(MARTIN)
@@ -49,12 +52,14 @@ async def _planning(runtime: Runtime) -> dict[str, int]:
             uow.session.add(row)
         uow.session.add(HealthItem(child_id=lucas.id, kind=HealthItemKind.ALLERGY, description="arachide"))
         await uow.commit()
-        return {name: row.id for name, row in rows.items()} | {"request": pending.id}
+    card = await admin_group.next_message()
+    assert f"Demande n° {pending.id}" in card.text and "EMMA DUPONT" in card.text
+    return {name: row.id for name, row in rows.items()} | {"request": pending.id, "card": card.message_id}
 
 
 async def _statuses(runtime: Runtime, ids: dict[str, int]) -> dict[str, DayStatus]:
     async with runtime.database.unit_of_work() as uow:
-        return {name: (await uow.session.get(DayEntry, ids[name])).status for name in ids if name != "request"}
+        return {name: (await uow.session.get(DayEntry, ids[name])).status for name in ids if name not in ("request", "card")}
 
 
 async def test_invite_gives_a_link_and_qr_code_that_link_a_parent(
@@ -79,10 +84,13 @@ async def test_closing_a_day_cancels_its_bookings_without_charge_and_tells_the_f
     jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
     await link(jean)
     await link(sophie, MARTIN)
-    ids = await _planning(runtime)
+    ids = await _planning(runtime, admin_group)
 
     await claire.send_command("/fermeture", "24/11/2026", "cantine", "Grève du personnel de restauration", chat=admin_group)
-    report = plain((await admin_group.next_message()).text)
+    events = [await admin_group.next_message(), await admin_group.next_message()]  # the answer, and the card's update
+    (card,) = [event for event in events if event.message_id == ids["card"]]
+    assert "annulée" in plain(card.text).lower() and not card.button_labels  # cancelled: nothing left to decide
+    (report,) = [plain(event.text) for event in events if event.message_id != ids["card"]]
     assert "Fermeture enregistrée : mardi 24 novembre 2026, Restauration scolaire" in report
     assert "3 réservations annulées sans frais" in report and "2 familles prévenues" in report
     assert "1 demande en attente pour ce jour a été annulée" in report
@@ -127,7 +135,7 @@ async def test_closing_needs_a_day_to_come_and_a_reason(
 async def test_headcount_per_service_with_allergies_and_a_csv_of_names(
     botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
 ) -> None:
-    await _planning(runtime)
+    await _planning(runtime, admin_group)
     await claire.send_command("/effectifs", chat=admin_group)  # tomorrow: Tuesday 24
     summary = plain((await admin_group.next_message()).text)
     assert "Effectifs du mardi 24 novembre 2026" in summary
@@ -153,7 +161,7 @@ async def test_family_fiche_and_unlinking_an_account(
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
-    await _planning(runtime)
+    await _planning(runtime, admin_group)
     await claire.send_command("/famille", "1001 0018 18331", chat=admin_group)
     fiche = await admin_group.next_message()
     text = plain(fiche.text)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
 from bot.domain.model import RequestStatus
 from bot.runtime import Runtime
+from bot.sender import GROUP_RETRY_SECONDS
 from bot.staff import ACTION_STAFF_REFUSED
 from tests.conversations.conftest import DUPONT
 from tests.conversations.staff.conftest import EVE, CafChangeType, plain, wait_until
@@ -221,7 +223,7 @@ async def test_a_burst_of_requests_is_grouped_under_the_group_limit_and_nothing_
     botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
 ) -> None:
     botapi.set_rate_limits(global_per_second=30, group_per_minute=20)  # Telegram's limits
-    ids = [await submit(caf_number=f"{9000000 + i}") for i in range(45)]
+    ids = [await submit(caf_number=f"{9000000 + i}", wait=False) for i in range(45)]
 
     async def all_shown() -> bool:
         async with runtime.database.unit_of_work() as uow:
@@ -324,16 +326,17 @@ async def test_a_new_member_of_the_group_is_staff_at_once(
 
 
 async def test_requests_wait_while_the_bot_cannot_post_in_the_group(
-    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, clock, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
 ) -> None:
     admin_group.kick_bot()
     first = await submit()
     await admin_group.expect_silence(0.3)
     async with runtime.database.unit_of_work() as uow:
         assert (await uow.repos.requests.get(first)).admin_message_id is None  # still queued
+    second = await submit(caf_number="2222222")
 
     admin_group.state.bot_kicked = False  # the bot is added back
-    second = await submit(caf_number="2222222")
+    clock.now += dt.timedelta(seconds=GROUP_RETRY_SECONDS)  # when the sender tries the group again
     digest = await admin_group.next_message(timeout=10)
     assert "2 nouvelles demandes" in digest.text
     assert digest.button_labels == [f"📄 n° {first}", f"📄 n° {second}"]

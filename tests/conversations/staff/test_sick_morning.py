@@ -68,6 +68,8 @@ async def test_with_a_certificate_staff_excuse_it_in_one_tap(
     await jean.send_photo(b"\x89PNG certificate")
     assert "Certificat reçu" in (await jean.next_message()).text
     await admin_group.next_message()  # the card
+    while not any(m.photo for m in admin_group.messages()):  # on the card, or following it
+        await admin_group.next_message()
     staff_messages = admin_group.messages()
     card = next(m for m in staff_messages if "✅ Accepter" in m.button_labels)
     assert "LUCAS" in card.text
@@ -86,13 +88,13 @@ async def test_without_a_certificate_by_the_deadline_the_day_is_billed(
     await link(jean)
     await declare_sick_at_0730(jean, clock)
     clock.now = dt.datetime(2026, 11, 26, 7, 29, tzinfo=PARIS)  # 2 days minus a minute: still waiting
-    assert await settle(bot.bot, runtime) == 0
+    assert await settle(runtime) == 0
     clock.now = dt.datetime(2026, 11, 26, 7, 31, tzinfo=PARIS)
-    assert await settle(bot.bot, runtime) == 1
+    assert await settle(runtime) == 1
     assert await status(runtime) == DayStatus.ABSENT_BILLED
     told = await jean.next_message()
     assert "refusée" in told.text and "certificat" in told.text
-    assert await settle(bot.bot, runtime) == 0
+    assert await settle(runtime) == 0
 
 
 async def test_waiting_for_the_certificate_ends_with_any_other_command(
