@@ -1,15 +1,18 @@
-"""A lock held by one process of the deployment: a PostgreSQL session advisory lock.
+"""A lock held by one process of the deployment.
 
-On SQLite there is one process by construction (the embedded file), so the lock is always
-granted. On PostgreSQL the lock lives with a dedicated connection: when the process dies, the
-connection closes and the lock is free for another process.
+On PostgreSQL it is a session advisory lock living with a dedicated connection; on SQLite, an
+exclusive `flock` on a file beside the database. Either way, when the process dies the
+connection or the file closes and the lock is free for another process.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from storage.db import Database
 
@@ -21,16 +24,19 @@ class AdvisoryLock:
         self.database = database
         self.key = key
         self._connection: Any = None
+        self._file: int | None = None
 
     @property
     def held(self) -> bool:
         """True while this process holds the lock."""
-        return self._connection is not None or self.database.backend != "postgresql"
+        return self._connection is not None or self._file is not None
 
     async def try_acquire(self) -> bool:
         """Take the lock if it is free; True when held."""
         if self.held:
             return True
+        if self.database.backend != "postgresql":
+            return self._try_file_lock()
         connection = await self.database.engine.connect()
         got = (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar()
         await connection.commit()
@@ -40,8 +46,26 @@ class AdvisoryLock:
         await connection.close()
         return False
 
+    def _try_file_lock(self) -> bool:
+        database = make_url(self.database.url).database
+        if not database or database == ":memory:":
+            self._file = -1  # one connection, one process: nothing to share
+            return True
+        descriptor = os.open(f"{database}.lock-{self.key:x}", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return False
+        self._file = descriptor
+        return True
+
     async def release(self) -> None:
         """Give the lock back."""
+        if self._file is not None:
+            if self._file >= 0:
+                os.close(self._file)  # closing the descriptor releases the flock
+            self._file = None
         if self._connection is None:
             return
         connection, self._connection = self._connection, None
