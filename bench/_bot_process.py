@@ -27,6 +27,7 @@ class Counters:
     def __init__(self) -> None:
         self.updates = 0
         self.statements = 0
+        self.kinds: dict[str, int] = {}
 
 
 async def _count_update(update: object, context: Any, counters: Counters) -> None:
@@ -46,14 +47,18 @@ def build_portail(counters: Counters) -> Any:
 
     settings = load_settings()
     runtime = Runtime(settings=settings, database=Database(settings.database_url), structure=load_structure(settings.structure_file))
-    event.listen(runtime.database.engine.sync_engine, "before_cursor_execute", lambda *args: _add_statement(counters))
+    event.listen(runtime.database.engine.sync_engine, "before_cursor_execute", lambda *args: _add_statement(counters, args[2]))
     application = build_application(runtime)
     application.add_handler(TypeHandler(object, lambda u, c: _count_update(u, c, counters)), group=-1000)
     return application
 
 
-def _add_statement(counters: Counters) -> None:
+def _add_statement(counters: Counters, statement: str) -> None:
     counters.statements += 1
+    words = statement.split()
+    table = next((w for i, w in enumerate(words) if i and words[i - 1].upper() in ("FROM", "INTO", "UPDATE")), "")
+    key = f"{words[0].upper() if words else '?'} {table}"
+    counters.kinds[key] = counters.kinds.get(key, 0) + 1
 
 
 def build_bare(counters: Counters) -> Any:
@@ -82,14 +87,26 @@ def build_bare(counters: Counters) -> Any:
 
 
 def main() -> None:
-    """Run until SIGTERM, then write the counters."""
+    """Run until SIGTERM, then write the counters (and a cProfile dump when PF_PROFILE names a file)."""
+    import os
+
     kind, stats_file = sys.argv[1], Path(sys.argv[2])
     counters = Counters()
     application = build_portail(counters) if kind == "portail" else build_bare(counters)
+    profile_to = os.environ.get("PF_PROFILE")
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         application.run_polling(allowed_updates=["message", "callback_query"], stop_signals=(signal.SIGTERM,), close_loop=False)
     finally:
-        stats_file.write_text(json.dumps({"updates": counters.updates, "statements": counters.statements}))
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+        stats_file.write_text(json.dumps({"updates": counters.updates, "statements": counters.statements, "kinds": counters.kinds}))
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 

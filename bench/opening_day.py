@@ -100,6 +100,8 @@ class Figures:
     handled: int = 0
     statements: int = 0
     broadcast_sent: int = 0
+    by_step: dict[str, list[float]] = field(default_factory=dict)
+    statement_kinds: dict[str, int] = field(default_factory=dict)
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -143,12 +145,13 @@ class Journey:
         else:
             query_id = await self.user.tap_data(self.screen, self.pick(target))
         self.figures.offered += 1
-        answered = await self.wait(lambda: query_id in self.stub.callback_answers if query_id else len(chat.events) > seen)
+        answered = await self.wait(lambda: len(chat.events) > seen or (query_id is not None and query_id in self.stub.callback_answers))
         if not answered:
             self.figures.lost += 1
             return False
         self.figures.answered += 1
         self.figures.latencies.append(time.monotonic() - queued_at)
+        self.figures.by_step.setdefault(target, []).append(time.monotonic() - queued_at)
         if await self.wait(lambda: len(chat.events) > seen):
             chat.cursor = len(chat.events)
             self.screen = chat.events[-1]
@@ -249,6 +252,7 @@ async def run(kind: str, url: str, families: int, parents: int, rate: float, bro
     stats.unlink(missing_ok=True)
     figures.handled = counters.get("updates", 0)
     figures.statements = counters.get("statements", 0)
+    figures.statement_kinds = counters.get("kinds", {})
     return figures
 
 
@@ -263,6 +267,11 @@ def report(label: str, f: Figures) -> None:
     print(f"CPU per update       {f.cpu_seconds / per_update * 1000:.2f} ms")
     print(f"peak RSS             {f.peak_rss_mib:.0f} MiB")
     print(f"SQL per update       {f.statements / max(f.handled, 1):.1f}")
+    if f.statement_kinds:
+        top = sorted(f.statement_kinds.items(), key=lambda item: -item[1])[:8]
+        print("  most run           " + ", ".join(f"{kind} {count / max(f.handled, 1):.1f}" for kind, count in top))
+    slowest = sorted(f.by_step.items(), key=lambda item: -sorted(item[1])[int(0.95 * (len(item[1]) - 1))])[:3]
+    print("slowest steps (p95)  " + ", ".join(f"{name} {sorted(v)[int(0.95 * (len(v) - 1))]:.3f}" for name, v in slowest))
     if f.broadcast_sent:
         print(f"broadcast delivered  {f.broadcast_sent} during the run")
 

@@ -12,6 +12,8 @@ from bot.errors import handle_error
 from bot.ratelimit import TelegramRateLimiter
 from bot.sender import OutboxSender
 from bot.update_processor import ChatOrderedUpdateProcessor
+from bot.update_guard import GUARD_GROUP, build_guard
+from bot.updates_request import TolerantUpdatesRequest
 from bot.i18n import _, use_language
 from bot.runtime import RUNTIME_KEY, Runtime
 from bot.absence_job import schedule_absence_job
@@ -38,6 +40,7 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
+        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1))  # one bad update never stops polling
         .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
         .rate_limiter(TelegramRateLimiter(overall_per_second=settings.send_rate_per_second))
         .concurrent_updates(ChatOrderedUpdateProcessor(settings.max_concurrent_updates))
@@ -61,6 +64,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     Within the main group the first matching handler wins: a feature's own `menu:<tab>`
     handler must come before `home`, whose generic menu handler says "coming soon".
     """
+    application.add_handler(build_guard(), group=GUARD_GROUP)  # re-deliveries, foreign groups, floods
     application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
     application.add_handler(family.build_handler(), group=FAMILY_GROUP)  # menu:account, menu:children …
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
@@ -78,6 +82,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
     application.add_handler(absence_proof.build_handler(), group=absence_proof.PROOF_GROUP)
+    application.add_handler(absence_proof.build_reason_handler(), group=absence_proof.REASON_GROUP)  # ✏️ Autre
     application.add_handler(absence_proof.build_absorber(), group=MAIN_GROUP)
     application.add_handlers(planning_family.build_handlers(), group=MAIN_GROUP)  # before planning
     application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)

@@ -112,6 +112,7 @@ CHILD_REMOVAL_CONFIRM = "kq"  # child id, person id
 CHILD_HEALTH = "kh"  # child id
 CHILD_ENROL = "ke"  # child id
 REQUEST_LIST = "rl"  # filter, months
+REQUEST_PAGE = "rp"  # filter, months, index of the first request shown
 DOCUMENT = "dc"  # document id
 REGISTRATION_FORM = "dp"  # child id (0: blank)
 DOCUMENT_WITHDRAW = "dw"  # document id (staff)
@@ -134,6 +135,7 @@ ACTIONS.update(
         CHILD_HEALTH: 1,
         CHILD_ENROL: 1,
         REQUEST_LIST: 2,
+        REQUEST_PAGE: 3,
         DOCUMENT: 1,
         REGISTRATION_FORM: 1,
         DOCUMENT_WITHDRAW: 1,
@@ -147,6 +149,19 @@ ACTIONS[PROOF] = 1
 # Reminder preferences (issue 5): kind, new state ("1" on, "0" off).
 REMINDER_TOGGLE = "rt"
 ACTIONS[REMINDER_TOGGLE] = 2
+REMINDER_SERVICE_TOGGLE = "rs"  # booking reminders of one service: service id, 0/1
+ACTIONS[REMINDER_SERVICE_TOGGLE] = 2
+# Staff: the family meant among several of that name (token of the command waiting, N° famille);
+# accept every pending request of a family (family id).
+STAFF_PICK_FAMILY = "sf"
+ACTIONS[STAFF_PICK_FAMILY] = 2
+STAFF_ACCEPT_FAMILY = "sy"
+ACTIONS[STAFF_ACCEPT_FAMILY] = 2  # "ask" or "yes", family id
+# Staff confirm a payment that needs it, or a closure: "yes" or "no", token of the draft.
+STAFF_PAYMENT = "sp"
+ACTIONS[STAFF_PAYMENT] = 2
+STAFF_CLOSURE = "sc"
+ACTIONS[STAFF_CLOSURE] = 2
 
 
 @dataclass(frozen=True)

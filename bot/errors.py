@@ -6,10 +6,14 @@ import logging
 import traceback
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
 from bot.i18n import _
+from bot.runtime import get_runtime
+from bot.services.notifications import note_unreachable_chat
+from bot.services.use_case import AlreadyHandled, NotAllowed, NotLinked
+from conversations.common import how_to_link_text  # the parents' wording, in one place
 
 logger = logging.getLogger("portail_famille.errors")
 
@@ -22,15 +26,29 @@ def describe_error(error: BaseException) -> str:
 
 
 async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (type and place only) and tell the user something went wrong."""
+    """Log the failure (type and place only) and tell the user something went wrong.
+
+    Never writes to a chat that cannot be reached: a 403 (the person blocked the bot, or the
+    bot is no longer in the group) is logged once, without a traceback, and the account is
+    noted unreachable. A refusal that escaped a handler gets its polite answer, not an apology.
+    """
     error = context.error
     if error is None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, AlreadyHandled):
+        logger.info("update %s delivered again: already handled", update_id)
+        return
+    if isinstance(error, Forbidden):
+        await _unreachable(update, context)
+        return
     if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(error, BadRequest):
         logger.warning("telegram network issue on update %s: %s", update_id, type(error).__name__)
         return
-    logger.error("error on update %s: %s", update_id, describe_error(error))
+    if isinstance(error, (NotLinked, NotAllowed)):
+        logger.info("update %s refused: %s", update_id, type(error).__name__)
+    else:
+        logger.error("error on update %s: %s", update_id, describe_error(error))
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.callback_query is not None:
@@ -38,7 +56,32 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
             await update.callback_query.answer()
         except Exception:  # noqa: BLE001 - the query may be too old; nothing more to do
             pass
-    if update.effective_chat.type == "private":
-        await update.effective_chat.send_message(
-            _("Sorry, something went wrong. Nothing was lost: try again, or send /accueil to go back to the menu.")
-        )
+    if update.effective_chat.type != "private":
+        return
+    try:
+        await update.effective_chat.send_message(_apology(error))
+    except Forbidden:
+        await _unreachable(update, context)
+    except TelegramError as failure:
+        logger.warning("could not apologise on update %s: %s", update_id, type(failure).__name__)
+
+
+def _apology(error: BaseException) -> str:
+    if isinstance(error, NotLinked):
+        return how_to_link_text()
+    if isinstance(error, NotAllowed):
+        return _("This button is no longer valid.")
+    return _("Sorry, something went wrong. Nothing was lost: try again, or send /accueil to go back to the menu.")
+
+
+async def _unreachable(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The chat answered 403: say it once in the log and remember it, write nothing to it."""
+    chat = update.effective_chat if isinstance(update, Update) else None
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.warning("update %s: the chat cannot be reached (Forbidden); nothing sent to it", update_id)
+    if chat is not None and chat.type == "private":
+        runtime = get_runtime(context)
+        try:
+            await note_unreachable_chat(runtime.database, chat.id, runtime.now())
+        except Exception as failure:  # noqa: BLE001 - noting it is best effort
+            logger.warning("could not note chat unreachable: %s", describe_error(failure))

@@ -30,7 +30,11 @@ def yes_no(value: bool) -> str:
 
 
 def display_value(field: Field, stored: str | None, *, masked: bool = False) -> str:
-    """A stored form value as the user reads it ("—" when empty)."""
+    """A stored form value as the user reads it ("—" when empty).
+
+    An IBAN always reads masked (`mask_iban`), `masked` or not: to the parent who typed it, in
+    the Liste des demandes, in the decision notice and on the staff's card alike.
+    """
     if stored is None or stored == EMPTY:
         return NOTHING
     kind = field.kind
@@ -47,5 +51,5 @@ def display_value(field: Field, stored: str | None, *, masked: bool = False) -> 
     if kind is FieldKind.AMOUNT:
         return format_money(Decimal(stored))
     if kind is FieldKind.IBAN:
-        return mask_iban(stored) if masked else " ".join(stored[i : i + 4] for i in range(0, len(stored), 4))
+        return mask_iban(stored)  # bank data is never shown in full, whoever reads it (issue 17.1)
     return stored

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import gettext
 import io
+import re
 from collections.abc import Iterator
 from contextvars import ContextVar
 from decimal import Decimal
@@ -126,3 +127,28 @@ def format_timestamp(moment: dt.datetime, tz: dt.tzinfo) -> str:
 def format_money(amount: Decimal) -> str:
     """An amount in euros: "120,60 €"."""
     return format_currency(amount, "EUR", locale=babel_locale())
+
+
+# "de" and "que" before a vowel, a tag possibly between ("de <b>EMMA" → "d’<b>EMMA").
+_ELIDABLE = re.compile(r"\b(de|De|que|Que) (?=(?:<[a-z]+>)?[AEIOUYÀÂÆÉÈÊËÎÏÔŒÙÛÜŸaeiouyàâæéèêëîïôœùûüÿ])")
+
+
+def elide(text: str) -> str:
+    """French elision in a text built from a name: "de EMMA" → "d’EMMA", "que Alice" → "qu’Alice".
+
+    Apply it to a formatted message of ours, never to what someone typed."""
+    if current_language() != "fr":
+        return text
+    return _ELIDABLE.sub(lambda found: found.group(1)[:-1] + "’", text)
+
+
+def pgettext(context: str, message: str) -> str:
+    """Translate a message told apart by a context (e.g. the child's sex: "female", "male")."""
+    return translations(current_language()).pgettext(context, message)
+
+
+def by_sex(sex: str | None, *, female: str, male: str, unknown: str) -> str:
+    """The translation agreeing with a sex code ("F", "M"): "Née le", "Né le"; "Né(e) le" when unknown.
+
+    Call it with `pgettext("female", msg)`, `pgettext("male", msg)` and `_(msg)` so that babel extracts the three."""
+    return {"F": female, "M": male}.get(sex or "", unknown)

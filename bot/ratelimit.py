@@ -14,7 +14,10 @@ minute in one group; past that it answers 429 with a delay to respect.
   keep `group_reserve` of them free for the staff's own commands. The sender asks
   `group_free` to decide whether request cards go one by one or as one summary.
 - A 429 pauses every request for the delay Telegram gives, then the request is tried again
-  (up to `max_retries` times).
+  (up to `max_retries` times); a 429 in a group pauses that group's messages only, since the
+  limit it reports is the group's.
+- A group's wait (its minute is full) is waited by its own messages alone: answers and
+  reminders in other chats go on meanwhile.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         self._next_background = 0.0
         self._background_lock: asyncio.Lock | None = None
         self._paused_until = 0.0
+        self._chat_paused_until: dict[int, float] = {}
         self.retries_after_429 = 0
         """How many 429s were waited out (for the figures of the benchmarks)."""
 
@@ -125,7 +129,7 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         background = rate_limit_args == BACKGROUND
         chat_id = _chat_id(data) if counts_as_message(endpoint) else None
         for attempt in range(self.max_retries + 1):
-            await self._wait_for_pause()
+            await self._wait_for_pause(chat_id)
             if chat_id is not None:
                 await self._take_slot(chat_id, background)
             try:
@@ -133,18 +137,26 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
             except RetryAfter as exc:
                 delay = retry_after_seconds(exc)
                 self.retries_after_429 += 1
-                self._paused_until = max(self._paused_until, self._clock() + delay)
-                logger.warning("Telegram asked to wait %.0fs (429); requests paused", delay)
+                if chat_id is not None and chat_id < 0:
+                    # A group's 429 is that group's limit: only its messages wait, the other chats go on.
+                    self._chat_paused_until[chat_id] = max(self._chat_paused_until.get(chat_id, 0.0), self._clock() + delay)
+                    logger.warning("Telegram asked to wait %.0fs (429) in a group; its messages paused", delay)
+                else:
+                    self._paused_until = max(self._paused_until, self._clock() + delay)
+                    logger.warning("Telegram asked to wait %.0fs (429); requests paused", delay)
                 if attempt == self.max_retries:
                     raise
         raise AssertionError("unreachable")
 
-    async def _wait_for_pause(self) -> None:
-        while (delay := self._paused_until - self._clock()) > 0:
+    async def _wait_for_pause(self, chat_id: int | None = None) -> None:
+        while (delay := max(self._paused_until, self._chat_paused_until.get(chat_id, 0.0) if chat_id is not None else 0.0) - self._clock()) > 0:
             await asyncio.sleep(delay)
 
     async def _take_slot(self, chat_id: int, background: bool) -> None:
         if background:
+            if chat_id < 0:  # wait for the group's share without holding back other chats' turns
+                while (delay := self.group_wait(chat_id)) > 0:
+                    await asyncio.sleep(delay)
             async with self._lock():
                 await self._wait_background_turn(chat_id)
                 self._count(chat_id)

@@ -17,8 +17,10 @@ from bot.domain.reminders import ReminderKind
 from bot.outgoing import Outgoing, template
 from bot.runtime import Runtime, get_runtime
 from bot.scheduling import schedule_every_interval
+from bot.services.outbox import revive
 from bot.services.reminders import (
     REMINDER_TEMPLATE,
+    UNDELIVERED_TEMPLATE,
     QueuedReminders,
     ReminderSettings,
     headcounts_of,
@@ -26,7 +28,11 @@ from bot.services.reminders import (
     queue_due_reminders,
     reminder_from,
 )
-from conversations.reminders import render_reminder, reminder_keyboard
+from conversations.reminders import (
+    reminder_keyboard,
+    render_reminder,
+    render_undelivered,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +61,11 @@ async def _render(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     reminder = reminder_from(params)
     headcounts = await headcounts_of(runtime.database, reminder.details["days"]) if reminder.kind == ReminderKind.HEADCOUNT else None
     return Outgoing(render_reminder(reminder, runtime, headcounts), reminder_keyboard(reminder))
+
+
+@template(UNDELIVERED_TEMPLATE)
+async def _render_undelivered(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
+    return Outgoing(render_undelivered(int(params["count"]), revive(params["cutoff"]), runtime), None)
 
 
 def schedule_reminders(application: Any, runtime: Runtime) -> None:

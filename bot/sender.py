@@ -11,7 +11,11 @@ chooses which process; another takes over within `lock_retry_seconds` when it di
   answers to parents go first and Telegram's limits hold;
 - groups request cards into one summary when several wait for the admin group;
 - retries network errors with a growing delay until the row's `expires_at`, marks a blocked or
-  deleted account unreachable instead of retrying it, and records every other refusal.
+  deleted account unreachable instead of retrying it, and records every other refusal;
+- holds back at night what is not urgent (priority REMINDER and BROADCAST: reminders, digests,
+  invoices, announcements) until the structure's daytime window opens
+  (`bot.domain.reminders.deferred_until`), unless it would be useless by then; the
+  consequences of someone's action (NOTICE) always go at once.
 
 After a `kill -9` nothing is lost: rows claimed but not yet marked are put back when the next
 sender starts, so the messages that were in flight at that instant (at most `concurrency`)
@@ -30,12 +34,21 @@ from typing import Any
 
 from telegram.error import RetryAfter, TelegramError
 
+from bot.domain.reminders import deferred_until
 from bot.errors import describe_error
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, use_language
-from bot.outgoing import Template, Verdict, classify, deliver, deliver_or_fall_back, get_template, groupable_templates
+from bot.outgoing import (
+    Template,
+    Verdict,
+    classify,
+    deliver,
+    deliver_or_fall_back,
+    get_template,
+    groupable_templates,
+)
 from bot.ratelimit import TelegramRateLimiter, retry_after_seconds
 from bot.runtime import Runtime
-from bot.services.outbox import ACCOUNT, STAFF
+from bot.services.outbox import ACCOUNT, STAFF, Priority
 from storage.locks import AdvisoryLock
 from storage.models import OutboxMessage
 from storage.outbox_repository import EXPIRED, FAILED, SENT, SKIPPED, UNREACHABLE
@@ -61,6 +74,8 @@ class SenderFigures:
     retried: int = 0
     expired: int = 0
     digests: int = 0
+    deferred: int = 0
+    """Rows put back at night to go out in the morning (not urgent)."""
 
 
 class OutboxSender:
@@ -162,7 +177,9 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """Send what is due now; returns how many rows were handled."""
         handled = await self._send_cards_waiting_for_staff()
+        deferred = self.figures.deferred
         rows = await self._claim()
+        handled += self.figures.deferred - deferred
         if rows:
             semaphore = asyncio.Semaphore(self.concurrency)
 
@@ -183,8 +200,27 @@ class OutboxSender:
                 rows += await uow.repos.outbox.claim(now, staff_room, audience=STAFF, exclude_templates=groupable_templates())
             expired = [row for row in rows if row.expires_at is not None and row.expires_at <= now]
             await uow.repos.outbox.finish([row.id for row in expired], EXPIRED, now)
+            rows = [row for row in rows if row not in expired]
+            waiting = self._waiting_for_daytime(rows, now)
+            for at, ids in waiting.items():
+                await uow.repos.outbox.defer(ids, at)
         self.figures.expired += len(expired)
-        return [row for row in rows if row not in expired]
+        self.figures.deferred += sum(len(ids) for ids in waiting.values())
+        deferred = {row_id for ids in waiting.values() for row_id in ids}
+        return [row for row in rows if row.id not in deferred]
+
+    def _waiting_for_daytime(self, rows: Sequence[OutboxMessage], now: dt.datetime) -> dict[dt.datetime, list[int]]:
+        """Rows that are not urgent (reminders, digests, broadcasts) claimed at night, by the
+        morning instant they wait for; a row that would be useless by then goes now."""
+        daytime, tz = self.runtime.structure.daytime, self.runtime.settings.tz
+        waiting: dict[dt.datetime, list[int]] = {}
+        for row in rows:
+            if row.priority < Priority.REMINDER:
+                continue  # the consequence of someone's action: always at once
+            at = deferred_until(now, row.expires_at, daytime, tz)
+            if at > now:
+                waiting.setdefault(at, []).append(row.id)
+        return waiting
 
     def _staff_room(self, admin: int | None) -> int:
         """How many admin-group rows may be claimed now."""

@@ -116,6 +116,9 @@ async def _refuse(update: Update, runtime: Runtime, action: str) -> None:
     )
     text = _("This action is reserved for the staff of the structure.")
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        try:  # best effort: a query too old must not hide the refusal's audit or stop anything
+            await update.callback_query.answer(text, show_alert=True)
+        except TelegramError:
+            logger.info("callback query of a refused staff action not answered")
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)

@@ -6,6 +6,7 @@ bad value raises `StructureConfigError` naming its path in the file.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +14,13 @@ from typing import Any
 
 import yaml
 
-from bot.domain.reminders import DEFAULT_OFFSETS_HOURS
-from bot.domain.rules import ServiceRules, StructureConfigError, check_requires, parse_service_rules
+from bot.domain.reminders import DEFAULT_OFFSETS_HOURS, Daytime
+from bot.domain.rules import (
+    ServiceRules,
+    StructureConfigError,
+    check_requires,
+    parse_service_rules,
+)
 from bot.domain.tariffs import BillingConfig, Tariff, parse_billing, parse_tariff
 
 SCHOOL_HOLIDAY_ZONES = ("A", "B", "C")
@@ -62,6 +68,8 @@ class Structure:
     billing: BillingConfig = BillingConfig()
     certificate_days: int = 2
     """Days a parent has to send the doctor's certificate of a late absence for illness."""
+    daytime: Daytime = Daytime()
+    """When messages that are not urgent may go out (``notifications.daytime``)."""
 
     def service(self, code: str) -> ServiceConfig:
         """The service with this code; KeyError when unknown."""
@@ -112,6 +120,7 @@ def parse_structure(raw: Any) -> Structure:
         services=services,
         billing=parse_billing(root.get("billing"), "billing"),
         certificate_days=_certificate_days(root.get("absences")),
+        daytime=_daytime(root.get("notifications")),
     )
 
 
@@ -145,6 +154,31 @@ def _certificate_days(value: Any) -> int:
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
         raise StructureConfigError("absences.certificate_days: expected a number of days from 0 to 30")
     return days
+
+
+def _daytime(value: Any) -> Daytime:
+    if value is None:
+        return Daytime()
+    raw = _mapping(value, "notifications").get("daytime")
+    if raw is None:
+        return Daytime()
+    window = _mapping(raw, "notifications.daytime")
+    start = _clock_time(window.get("from", "08:00"), "notifications.daytime.from")
+    end = _clock_time(window.get("to", "20:00"), "notifications.daytime.to")
+    if not start < end:
+        raise StructureConfigError("notifications.daytime: 'from' must be before 'to' (e.g. from: \"08:00\", to: \"20:00\")")
+    return Daytime(start, end)
+
+
+def _clock_time(value: Any, where: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value) if isinstance(value, str) and len(value) == 5 else _bad_time(where)
+    except ValueError:
+        return _bad_time(where)
+
+
+def _bad_time(where: str) -> dt.time:
+    raise StructureConfigError(f"{where}: expected a time \"HH:MM\" in quotes, e.g. \"08:00\"")
 
 
 def _reminder_offsets(value: Any, where: str) -> tuple[int, ...]:

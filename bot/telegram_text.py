@@ -45,7 +45,11 @@ def fit_lines(text: str, limit: int, ellipsis: str = "…") -> str:
 
 
 def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """`text` in pieces of at most `limit` units, cut between lines where possible."""
+    """`text` in pieces of at most `limit` units, cut between lines where possible.
+
+    A line longer than a piece goes on after what precedes it (a header stays with the start
+    of its text) and is cut between words (an HTML entity such as &amp; is never cut).
+    """
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -53,13 +57,33 @@ def split(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         if fits(candidate, limit):
             current = candidate
             continue
-        if current:
+        if fits(line, limit):
             pieces.append(current)
-        while not fits(line, limit):
-            head = cut(line, limit, ellipsis="")
-            pieces.append(head)
+            current = line
+            continue
+        prefix = current + "\n" if current else ""
+        while not fits(prefix + line, limit):
+            head = _head_between_words(line, limit - utf16_len(prefix), whole_piece=not prefix)
+            if not head:  # too little room left after the lines before: start a new piece
+                pieces.append(current)
+                prefix = ""
+                continue
+            pieces.append(prefix + head.rstrip(" "))
+            prefix = ""
             line = line[len(head) :]
-        current = line
+        current = prefix + line
     if current or not pieces:
         pieces.append(current)
     return pieces
+
+
+def _head_between_words(line: str, room: int, *, whole_piece: bool) -> str:
+    """The longest start of `line` within `room` units ending at a space ("" when none is
+    worth it after other lines; cut anywhere when the word alone is longer than a piece)."""
+    if room <= 0:
+        return ""
+    hard = cut(line, room, ellipsis="")
+    space = hard.rfind(" ")
+    if space > 0 and (whole_piece or space >= len(hard) // 4 or space >= 200):
+        return hard[: space + 1]
+    return hard if whole_piece else ""

@@ -33,7 +33,8 @@ from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import ProofOutcome
 from bot.services.use_case import NotAllowed, NotLinked
-from conversations.common import Context, answer_query, back_to_home_keyboard, show, stale_button, tell_how_to_link
+from bot.telegram_text import utf16_len
+from conversations.common import Context, answer_query, back_to_home_keyboard, escape, show, stale_button, tell_how_to_link
 
 AWAIT_PROOF = "await_proof"
 REQUEST_KEY = "proof_request"
@@ -167,6 +168,108 @@ def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 
 PROOF_GROUP = -3
+
+
+# --- "✏️ Autre": the parent types the reason of the absence, then confirms it ------------------
+
+AWAIT_REASON = "await_reason"
+REASON_KEY = "absence_other"  # the day the typed reason is for: child, service, day, late
+TYPED_REASON_KEY = "absence_other_text"
+TYPED = "t"  # the reason code of the confirmation: "autre", with the typed text kept in user_data
+MAX_REASON = 200
+REASON_GROUP = -4
+
+
+async def ask_reason(update: Update, context: Context) -> str | int:
+    """"✏️ Autre": ask for the reason in a message (it is confirmed before anything is recorded)."""
+    await answer_query(update)
+    parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
+    if parsed is None or context.user_data is None:
+        return ConversationHandler.END
+    late, child_id, service_id, day = parsed.arg(1), parsed.int_arg(2), parsed.int_arg(3), parsed.arg(4)
+    if child_id is None or service_id is None:
+        return ConversationHandler.END
+    context.user_data[REASON_KEY] = {"late": late, "child": child_id, "service": service_id, "day": day}
+    await show(update, _("✏️ Write the reason for the absence in a message. Send /annuler to stop."))
+    raise ApplicationHandlerStop(AWAIT_REASON)
+
+
+async def receive_reason(update: Update, context: Context) -> int:
+    """The typed reason: show it back with ✅ Confirm (nothing is recorded before)."""
+    message = update.effective_message
+    assert message is not None and context.user_data is not None
+    where = context.user_data.pop(REASON_KEY, None)
+    text = " ".join((message.text or "").split())
+    if where is None:
+        raise ApplicationHandlerStop(ConversationHandler.END)
+    if not text:
+        context.user_data[REASON_KEY] = where
+        await message.reply_text(_("✏️ Write the reason for the absence in a message. Send /annuler to stop."))
+        raise ApplicationHandlerStop(AWAIT_REASON)
+    if utf16_len(text) > MAX_REASON:
+        context.user_data[REASON_KEY] = where
+        await message.reply_text(
+            _("This reason is too long ({length} characters, at most {limit}): please shorten it.").format(
+                length=utf16_len(text), limit=MAX_REASON
+            )
+        )
+        raise ApplicationHandlerStop(AWAIT_REASON)
+    context.user_data[TYPED_REASON_KEY] = text
+    confirm = callbacks.build(callbacks.PLANNING_REASON, TYPED, where["late"], where["child"], where["service"], where["day"])
+    back = callbacks.build(callbacks.PLANNING_DAY, where["child"], where["day"])
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("✅ Confirm"), callback_data=confirm)], [InlineKeyboardButton(_("Back"), callback_data=back)]]
+    )
+    await message.reply_text(
+        _("Reason of the absence: « {reason} »\nConfirm to send it.").format(reason=escape(text)), reply_markup=keyboard, parse_mode="HTML"
+    )
+    raise ApplicationHandlerStop(ConversationHandler.END)
+
+
+def typed_reason(context: Context) -> str | None:
+    """The reason the parent typed and is confirming, if any."""
+    return context.user_data.get(TYPED_REASON_KEY) if context.user_data is not None else None
+
+
+def forget_typed_reason(context: Context) -> None:
+    """The typed reason was recorded (or abandoned)."""
+    if context.user_data is not None:
+        context.user_data.pop(TYPED_REASON_KEY, None)
+
+
+async def stop_reason(update: Update, context: Context) -> int:
+    """/annuler while typing the reason: nothing is recorded."""
+    if context.user_data is not None:
+        context.user_data.pop(REASON_KEY, None)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(_("Fine: no absence was recorded."), reply_markup=back_to_home_keyboard())
+    raise ApplicationHandlerStop(ConversationHandler.END)
+
+
+async def leave_reason(update: Update, context: Context) -> int:
+    """Another button or command: stop waiting for the reason; the update reaches its feature."""
+    if context.user_data is not None:
+        context.user_data.pop(REASON_KEY, None)
+    return ConversationHandler.END
+
+
+def build_reason_handler() -> ConversationHandler:  # type: ignore[type-arg]
+    """The persistent "✏️ Autre" dialogue (entered by a button, continued by a message)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask_reason, pattern=rf"^{callbacks.PLANNING_REASON}:o:")],
+            states={AWAIT_REASON: [MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, receive_reason)]},
+            fallbacks=[
+                CommandHandler("annuler", stop_reason, filters=PRIVATE),
+                MessageHandler(PRIVATE & filters.COMMAND, leave_reason),
+                CallbackQueryHandler(leave_reason),
+            ],
+            name="absence_other_reason",
+            persistent=True,
+            allow_reentry=True,
+            per_message=False,
+        )
 
 
 async def _answered(update: Update, context: Context) -> None:

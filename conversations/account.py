@@ -17,15 +17,19 @@ from bot.domain import forms
 from bot.domain.forms import Form
 from bot.domain.validators import mask_iban
 from bot.family_texts import display_value, yes_no
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.runtime import get_runtime
 from bot.services import family_requests
 from bot.services.family_requests import AccountBlock
 from bot.services.home import FamilyRecord
+from bot.telegram_text import fits
 from conversations.common import TAB_ACCOUNT, Context, escape, parent_handler, show, user_id_of
 from conversations.forms import State, step
 from conversations.requests_list import render_request_line
 from storage.models import Guardian
+
+MAX_BLOCK_TEXT = 3900
+"""A block's screen at most (Telegram's units), room kept for the hint of what is not shown."""
 
 # Block code -> its form.
 BLOCKS: dict[str, Form] = {
@@ -61,9 +65,9 @@ def render_account(record: FamilyRecord) -> str:
         _("<b>Tax information</b>: scheme {regime}").format(
             regime=escape(display_value(forms.FISCAL.field("regime"), fiscal["regime"]))
         ),
-        _("<b>CAF information</b>: allocataire no. {number}, {children} children, quotient familial {qf}").format(
+        _("<b>CAF information</b>: allocataire no. {number}, {children}, quotient familial {qf}").format(
             number=escape(caf["caf_number"] or "—"),
-            children=escape(caf["caf_children_count"] or "—"),
+            children=_children_count(caf["caf_children_count"]),
             qf=escape(display_value(forms.CAF.field("quotient_familial"), caf["quotient_familial"])),
         ),
         _("<b>Bank details</b>: account holder {holder}, IBAN {iban}, direct debit {debit}").format(
@@ -132,6 +136,14 @@ async def show_block(update: Update, context: Context) -> State | None:
     return None
 
 
+def _children_count(value: str) -> str:
+    """"2 enfants", "1 enfant" (the count is known: no "enfant(s)")."""
+    if not value.isdigit():
+        return _("children: —")
+    count = int(value)
+    return ngettext("{count} child", "{count} children", count).format(count=count)
+
+
 def render_block(code: str, block: AccountBlock, tz: dt.tzinfo) -> str:
     """A block's every field (bank details masked) and the changes asked, not yet processed."""
     lines = [f"<b>{escape(_block_label(code))}</b>", ""]
@@ -139,10 +151,17 @@ def render_block(code: str, block: AccountBlock, tz: dt.tzinfo) -> str:
         lines.append(_("No spouse or partner is recorded."))
     else:
         for item in block.form.fields:
-            lines.append(f"{escape(_(item.label))} : {escape(display_value(item, block.current[item.key], masked=True))}")
+            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"{escape(display_value(item, block.current[item.key], masked=True))}"))
     if block.pending:
         lines += ["", _("<b>Changes asked, not yet processed</b>")]
-        lines += [render_request_line(item, tz, with_decision=False) for item in block.pending]
+        for index, item in enumerate(block.pending):
+            line = render_request_line(item, tz, with_decision=False)
+            if not fits("\n".join([*lines, line]), MAX_BLOCK_TEXT):
+                # The others are in the Liste des demandes (paged), one tap away on this screen.
+                left = len(block.pending) - index
+                lines.append(_("… and {count} more: see 📋 My requests.").format(count=left))
+                break
+            lines.append(line)
     return "\n".join(lines)
 
 
@@ -152,6 +171,7 @@ def block_keyboard(code: str, block: AccountBlock) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(ask, callback_data=callbacks.build(callbacks.FORM_START, block.form.code, 0))],
+            [InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1))],
             [
                 InlineKeyboardButton(_("◀ My account"), callback_data=callbacks.build(callbacks.ACCOUNT, "m")),
                 InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),

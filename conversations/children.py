@@ -17,7 +17,7 @@ from bot import callbacks
 from bot.domain import forms
 from bot.domain.model import HealthItemKind, RequestKind
 from bot.family_texts import HEALTH_ITEM_LABELS, NOTHING, yes_no
-from bot.i18n import N_, _, format_day, format_short_date, ngettext
+from bot.i18n import N_, _, by_sex, format_day, format_short_date, ngettext, pgettext
 from bot.runtime import get_runtime
 from bot.services import family_requests
 from bot.services.children import (
@@ -80,7 +80,12 @@ def render_children(page: ChildrenPage, tz: dt.tzinfo) -> str:
         lines += [
             "",
             f"<b>{escape(child.first_name)} {escape(child.last_name)}</b>",
-            _("Born on {date}").format(date=born),
+            by_sex(
+                child.sex,
+                female=pgettext("female", "Born on {date}"),
+                male=pgettext("male", "Born on {date}"),
+                unknown=_("Born on {date}"),
+            ).format(date=born),
             _("School: {school} — class {class_name}").format(
                 school=escape(child.school or NOTHING), class_name=escape(child.class_name or NOTHING)
             ),
@@ -128,7 +133,12 @@ def render_child(sheet: ChildSheet, today: dt.date) -> str:
     if child.birth_date:
         years = age_on(child.birth_date, today)
         lines.append(
-            _("Born on {date} ({age})").format(
+            by_sex(
+                child.sex,
+                female=pgettext("female", "Born on {date} ({age})"),
+                male=pgettext("male", "Born on {date} ({age})"),
+                unknown=_("Born on {date} ({age})"),
+            ).format(
                 date=format_day(child.birth_date),
                 age=ngettext("{count} year old", "{count} years old", years).format(count=years),
             )
@@ -394,7 +404,13 @@ async def show_enrolment(update: Update, context: Context) -> State | None:
     if page.services:
         lines.append(_("Choose the service: the structure will confirm the enrolment."))
     else:
-        lines.append(_("{name} is already enrolled in every service.").format(name=escape(child.first_name)))
+        enrolled = by_sex(
+            child.sex,
+            female=pgettext("female", "{name} is already enrolled in every service."),
+            male=pgettext("male", "{name} is already enrolled in every service."),
+            unknown=_("{name} is already enrolled in every service."),
+        )
+        lines.append(enrolled.format(name=escape(child.first_name)))
     rows = [
         [InlineKeyboardButton(service.name, callback_data=callbacks.build(callbacks.FORM_ENROL, child.id, service.id))]
         for service in page.services

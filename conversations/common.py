@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 
 from bot import callbacks
 from bot.i18n import _
-from bot.services.use_case import NotAllowed, NotLinked
+from bot.services.use_case import AlreadyHandled, NotAllowed, NotLinked
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ def parent_handler(handler: Handler | None = None, *, answers_itself: bool = Fal
                 await answer_query(update)
             try:
                 return await inner(update, context)
+            except AlreadyHandled:
+                pass  # a second delivery of an update already acted on (and answered)
             except NotLinked:
                 await tell_how_to_link(update, answered=not answers_itself)
             except NotAllowed:

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Mess
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
-from bot.i18n import DEFAULT_LANGUAGE, _, format_short_date, use_language
+from bot.i18n import DEFAULT_LANGUAGE, _, elide, format_short_date, use_language
 from bot.runtime import get_runtime
 from bot.services import documents as documents_service
 from bot.services.documents import DocumentsTab, PublishedFile
@@ -69,7 +69,7 @@ def documents_keyboard(tab: DocumentsTab) -> InlineKeyboardMarkup:
     rows += [
         [
             InlineKeyboardButton(
-                _("📝 Registration form of {name}").format(name=child.first_name),
+                elide(_("📝 Registration form of {name}").format(name=child.first_name)),
                 callback_data=callbacks.build(callbacks.REGISTRATION_FORM, child.id),
             )
         ]

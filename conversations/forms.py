@@ -178,6 +178,8 @@ def problem_text(problem: Problem, field: Field) -> str:
         Problem.AMOUNT: _("Write an amount in euros, for example 850 or 850,50."),
         Problem.COUNT: _("Write a whole number between 0 and 20."),
         Problem.CHOICE: _("Please use the buttons."),
+        Problem.SYMBOLS: _("Please write it with letters, digits and punctuation only (no emoji)."),
+        Problem.BEFORE_OTHER_DATE: _("{field}: this date cannot be before the date of vaccination.").format(field=_(field.label)),
     }
     return texts[problem]
 
@@ -297,11 +299,11 @@ def render_form(form: Form, draft: dict[str, Any]) -> tuple[str, InlineKeyboardM
             current = display_value(item, draft["current"].get(item.key), masked=True)
             if item.key in changed:
                 new = display_value(item, changed[item.key])
-                lines.append(f"{escape(label)} : {escape(current)} → <b>{escape(new)}</b>")
+                lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(current)} → <b>{escape(new)}</b>"))
             else:
-                lines.append(f"{escape(label)} : {escape(current)}")
+                lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(current)}"))
         else:
-            lines.append(f"{escape(label)} : {escape(display_value(item, draft['values'].get(item.key)))}")
+            lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(display_value(item, draft['values'].get(item.key)))}"))
         mark = "✅ " if item.key in changed else ""
         buttons.append(
             InlineKeyboardButton(mark + label, callback_data=callbacks.build(callbacks.FORM_FIELD, draft["token"], index))
@@ -441,6 +443,10 @@ async def ask_confirmation(update: Update, context: Context) -> State | None:
         names = ", ".join(_(item.label) for item in missing)
         await answer_query(update, _("Still to fill in: {fields}.").format(fields=names), show_alert=True)
         return END
+    wrong = forms.out_of_order(form, {**draft["current"], **draft["values"]})
+    if wrong:
+        await answer_query(update, problem_text(Problem.BEFORE_OTHER_DATE, wrong[0]), show_alert=True)
+        return END
     await answer_query(update)
     lines = [_("<b>Please check your request</b>"), ""]
     for item in form.fields:
@@ -449,9 +455,9 @@ async def ask_confirmation(update: Update, context: Context) -> State | None:
         new = escape(display_value(item, changed[item.key]))
         if form.mode is FormMode.CHANGE:
             old = escape(display_value(item, draft["current"].get(item.key), masked=True))
-            lines.append(f"{escape(_(item.label))} : {old} → <b>{new}</b>")
+            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"{old} → <b>{new}</b>"))
         else:
-            lines.append(f"{escape(_(item.label))} : <b>{new}</b>")
+            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"<b>{new}</b>"))
     if forms.needs_proof(form, changed):
         lines += ["", _("📎 A new quotient familial needs a proof: you will be asked for your attestation (photo or PDF).")]
     token = draft["token"]

@@ -24,6 +24,8 @@ from conversations.common import (
 )
 
 PRIVATE = filters.ChatType.PRIVATE
+MAX_PDF_BUTTONS = 5
+"""Unpaid invoices beyond these are in 💶 Relevé de compte (the home stays one screen)."""
 
 
 @parent_handler
@@ -37,15 +39,34 @@ async def _home(update: Update, context: Context) -> None:
     await show_summary(update, runtime, await home_summary(runtime.database, user_id_of(update)))
 
 
-async def show_summary(update: Update, runtime: Runtime, summary: HomeSummary) -> None:
-    """Show the Accueil of a summary already read (e.g. by the linking use case)."""
-    await show(update, render_home(summary, runtime.structure.announcement, runtime.today()), main_menu_keyboard())
+async def show_summary(update: Update, runtime: Runtime, summary: HomeSummary, notice: str = "") -> None:
+    """Show the Accueil of a summary already read (e.g. by the linking use case), `notice` on top."""
+    user = update.effective_user
+    text = render_home(summary, runtime.structure.announcement, runtime.today(), user.first_name if user else None)
+    await show(update, f"{notice}\n\n{text}" if notice else text, home_keyboard(summary))
 
 
-def render_home(summary: HomeSummary, announcement: str, today: dt.date) -> str:
+def home_keyboard(summary: HomeSummary) -> InlineKeyboardMarkup:
+    """The unpaid invoices' PDF (one tap from home, as the seed's PDF icon), then the main menu."""
+    menu = main_menu_keyboard()
+    pdfs = [
+        [
+            InlineKeyboardButton(
+                _("📄 {number} (PDF)").format(number=item.number),
+                callback_data=callbacks.build(callbacks.INVOICE_PDF, item.invoice_id),
+            )
+        ]
+        for item in summary.unpaid_invoices[:MAX_PDF_BUTTONS]
+        if item.invoice_id
+    ]
+    return InlineKeyboardMarkup([*pdfs, *menu.inline_keyboard])
+
+
+def render_home(summary: HomeSummary, announcement: str, today: dt.date, account_first_name: str | None = None) -> str:
     """The Accueil text: greeting, messages, balance, unpaid invoices, announcement."""
+    name = summary.greeting_for(account_first_name)
     lines = [
-        _("<b>Welcome {name}</b>").format(name=escape(summary.greeting_name)),
+        _("<b>Welcome {name}</b>").format(name=escape(name)) if name else _("<b>Welcome</b>"),
         ngettext(
             "You have {count} new message.", "You have {count} new messages.", summary.unread_messages
         ).format(count=summary.unread_messages),

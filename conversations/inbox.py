@@ -37,6 +37,7 @@ from bot.services.home import is_linked
 from bot.services.inbox import STRUCTURE_MESSAGE_TEMPLATE, Box, InboxPage, InboxSummary, Thread
 from bot.services.staff_day import CLOSURE_SUBJECT
 from bot.services.use_case import NotAllowed, NotLinked
+from bot.telegram_text import cut, fits, utf16_len
 from conversations.common import (
     TAB_INBOX,
     Context,
@@ -57,6 +58,8 @@ PRIVATE = filters.ChatType.PRIVATE
 _BOXES = {"rcv": Box.RECEIVED, "snt": Box.SENT, "del": Box.DELETED}
 _BOX_CODES = {box: code for code, box in _BOXES.items()}
 PAGE_SIZE = 8
+MAX_MESSAGE_UNITS = 3500
+"""A parent's message at most (Telegram's units): the group shows it whole under its header."""
 
 
 def _button(label: str, operation: str, number: int = 0) -> InlineKeyboardButton:
@@ -182,7 +185,7 @@ def list_keyboard(page: InboxPage, tz: dt.tzinfo) -> InlineKeyboardMarkup:
         paging.append(_button(_("Older ➡️"), code, page.page + 1))
     if paging:
         rows.append(paging)
-    rows.append([_button(_("✉️ Back to the inbox"), "home")])
+    rows.append([_button(_("✉️ Back to the inbox"), "home"), _home_button()])
     return InlineKeyboardMarkup(rows)
 
 
@@ -192,7 +195,7 @@ def _message_label(message: Message, tz: dt.tzinfo) -> str:
     when = format_timestamp(message.created_at, tz)[:5]
     text = _preview(message)
     label = f"{mark}{arrow} {when} {text}"
-    return label if len(label) <= 60 else label[:59] + "…"
+    return cut(label, 60)  # measured as Telegram does
 
 
 def _preview(message: Message) -> str:
@@ -251,7 +254,7 @@ def thread_text(thread: Thread, runtime: Runtime) -> str:
 
 
 def _short(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+    return cut(text, size)
 
 
 def thread_keyboard(thread: Thread) -> InlineKeyboardMarkup:
@@ -267,7 +270,7 @@ def thread_keyboard(thread: Thread) -> InlineKeyboardMarkup:
     box = Box.DELETED if message.deleted_at is not None else (
         Box.RECEIVED if message.direction == MessageDirection.FROM_STRUCTURE else Box.SENT
     )
-    rows.append([_button(_("⬅️ Back to the list"), _BOX_CODES[box]), _button(_("✉️ Inbox"), "home")])
+    rows.append([_button(_("⬅️ Back to the list"), _BOX_CODES[box]), _button(_("✉️ Inbox"), "home"), _home_button()])
     return InlineKeyboardMarkup(rows)
 
 
@@ -361,6 +364,16 @@ async def receive_message(update: Update, context: Context) -> int:
         attachment_id, attachment_kind = message.photo[-1].file_id, "photo"
     elif message.document:
         attachment_id, attachment_kind = message.document.file_id, "document"
+    body = message.text or message.caption or ""
+    if not fits(body, MAX_MESSAGE_UNITS):
+        # Refused whole rather than cut: the staff would read it shortened (their group shows it
+        # with a header, within Telegram's 4,096). The parent is still writing: a shorter one goes.
+        await message.reply_text(
+            _("Your message is too long for the structure to read it whole ({length} characters, {limit} at most). "
+              "Send it again shorter, or in two messages.").format(length=utf16_len(body), limit=MAX_MESSAGE_UNITS),
+            reply_markup=InlineKeyboardMarkup([[_button(_("✖️ Cancel"), "cancel")]]),
+        )
+        raise ApplicationHandlerStop(COMPOSING)
     reply_to = context.user_data.pop(REPLY_TO_KEY, None) if context.user_data is not None else None
     runtime = get_runtime(context)
     try:
@@ -368,7 +381,7 @@ async def receive_message(update: Update, context: Context) -> int:
             runtime.database,
             user.id,
             author_name=user.full_name or str(user.id),
-            body=message.text or message.caption or "",
+            body=body,
             now=runtime.now(),
             attachment_file_id=attachment_id,
             attachment_kind=attachment_kind,

@@ -2,7 +2,8 @@
 
 The stored choice wins; otherwise the Telegram app's language; otherwise French. The choice
 is read from the database once per account and kept in `runtime.languages` (an account
-without a choice is kept as ""), so an update of a known account opens no transaction; /langue
+without a choice is kept as ""); in a private chat, that first read also stores the app's
+language apart (`TelegramUser.app_language`), for what the bot sends on its own later, so an update of a known account opens no transaction; /langue
 updates the cache after its commit. The language lives in a context variable, so updates
 handled side by side each keep their own.
 """
@@ -10,12 +11,18 @@ handled side by side each keep their own.
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, TypeHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import callbacks
 from bot.i18n import _, normalize_language, set_language
 from bot.runtime import get_runtime
-from bot.services.preferences import choose_language, stored_language
+from bot.services.preferences import choose_language, note_app_language, stored_language
 from conversations.common import Context, answer_query, parent_handler, show
 
 _NO_CHOICE = ""
@@ -30,7 +37,13 @@ async def apply_user_language(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     choice = runtime.languages.get(user.id)
     if choice is None:
-        choice = await stored_language(runtime.database, user.id) or _NO_CHOICE
+        private = update.effective_chat is not None and update.effective_chat.type == "private"
+        stored = (
+            await note_app_language(runtime.database, user.id, user.language_code)
+            if private
+            else await stored_language(runtime.database, user.id)
+        )
+        choice = stored or _NO_CHOICE
         runtime.languages.setdefault(user.id, choice)  # a /langue committed meanwhile wins
         choice = runtime.languages[user.id]
     set_language(normalize_language(choice or user.language_code))

@@ -64,11 +64,7 @@ async def receive_number(update: Update, context: Context) -> str:
         return ASK_NUMBER
     assert context.user_data is not None
     context.user_data[NUMBER_KEY] = number
-    keyboard = ReplyKeyboardMarkup(
-        [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
+    keyboard = _share_keyboard()
     await message.reply_text(
         _("Thank you. Now tap the button below to share your phone number: it must be one the structure has on file for this family."),
         reply_markup=keyboard,
@@ -82,7 +78,7 @@ async def receive_contact(update: Update, context: Context) -> str | int:
     assert user is not None and message is not None and message.contact is not None
     assert context.user_data is not None
     runtime = get_runtime(context)
-    number = context.user_data.pop(NUMBER_KEY, "")
+    number = context.user_data.get(NUMBER_KEY, "")
     result = await linking.link_by_contact(
         runtime.database,
         number,
@@ -91,7 +87,25 @@ async def receive_contact(update: Update, context: Context) -> str | int:
         user_id=user.id,
         now=runtime.now(),
     )
+    if result.outcome in RETRY_CONTACT:
+        # Someone else's card, or a number not on file: the dialogue stays open, the person
+        # may share their own number at once (attempts are throttled by the service).
+        await message.reply_text(_refusal_text(result.outcome), reply_markup=_share_keyboard())
+        return ASK_CONTACT
+    context.user_data.pop(NUMBER_KEY, None)
     return await _after_attempt(update, context, result)
+
+
+RETRY_CONTACT = (LinkOutcome.NOT_OWN_CONTACT, LinkOutcome.NO_MATCH)
+"""Refusals after which another contact may be shared without starting again."""
+
+
+def _share_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 async def remind_number(update: Update, context: Context) -> str:
@@ -124,10 +138,14 @@ async def cancel(update: Update, context: Context) -> int:
 async def _after_attempt(update: Update, context: Context, result: LinkResult) -> int:
     message = update.effective_message
     assert message is not None
-    if result.outcome == LinkOutcome.LINKED:
-        await message.reply_text(_("✅ Your account is now linked to your family."), reply_markup=ReplyKeyboardRemove())
     if result.home is not None:
-        await show_summary(update, get_runtime(context), result.home)
+        notice = _("✅ Your account is now linked to your family.") if result.outcome == LinkOutcome.LINKED else ""
+        if notice and message.contact is not None:
+            # The "share my number" keyboard goes only with a message of its own (Telegram sends
+            # no inline buttons with a keyboard removal): then the confirmation says it.
+            await message.reply_text(notice, reply_markup=ReplyKeyboardRemove())
+            notice = ""
+        await show_summary(update, get_runtime(context), result.home, notice)
         return ConversationHandler.END
     await message.reply_text(_refusal_text(result.outcome), reply_markup=ReplyKeyboardRemove())
     return ConversationHandler.END

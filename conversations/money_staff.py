@@ -12,25 +12,34 @@ it; the "new invoice" messages the service queues are rendered by `conversations
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
+from decimal import Decimal
 
 from babel.dates import format_date
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.domain.account import parse_amount, parse_payment_method
-from bot.domain.billing import BillingPeriod, parse_month
+from bot import callbacks
+from bot.domain.account import PaymentWarning, parse_amount, parse_payment_method
+from bot.domain.billing import BillingPeriod
+from bot.domain.staff_input import parse_month_words
 from bot.i18n import DEFAULT_LANGUAGE, _, babel_locale, format_money, use_language
 from bot.runtime import Runtime, get_runtime
 from bot.services.billing import IssueOutcome, IssueResult, MissingTariff, issue_invoices
-from bot.services.payments import PaymentOutcome, PaymentResult, record_payment
+from bot.domain.model import PaymentMethod
+from bot.services.payments import CancelOutcome, PaymentOutcome, PaymentResult, cancel_payment, record_payment
 from bot.staff import staff_only
 from conversations.common import Context, escape
+from conversations.input_errors import month_error
 from conversations.invoices import method_label
+from conversations.usages import usage
 
 ISSUE_COMMAND = "facturer"
 PAYMENT_COMMAND = "paiement"
+CANCEL_PAYMENT_COMMAND = "annuler_paiement"
 
 
 @contextlib.contextmanager
@@ -65,9 +74,11 @@ async def issue_command(update: Update, context: Context) -> None:
         if _in_wrong_group(update, runtime):
             await message.reply_text(_("Staff commands are used in the staff group only."))
             return
-        period = parse_month(context.args[0]) if context.args and len(context.args) == 1 else None
+        typed = " ".join(context.args or [])
+        month = parse_month_words(typed, runtime.today()) if typed else None
+        period = BillingPeriod.month(*month) if month is not None else None
         if period is None:
-            await message.reply_text(_("Usage: /facturer YYYY-MM (for example /facturer 2026-10)."))
+            await message.reply_text(month_error(typed) + "\n\n" + usage("facturer") if typed else usage("facturer"))
             return
         try:
             result = await issue_invoices(
@@ -139,21 +150,132 @@ async def payment_command(update: Update, context: Context) -> None:
         if len(args) not in (3, 4) or amount is None or method is None:
             await message.reply_text(payment_usage())
             return
-        result = await record_payment(
-            runtime.database, family_number=args[0], amount=amount, method=method,
-            invoice_number=args[3] if len(args) == 4 else None, paid_on=runtime.today(), staff_id=user.id,
-            reference=f"telegram:{chat.id}:{message.message_id}", now=runtime.now(),
+        draft = {
+            "family_number": args[0], "amount": str(amount), "method": method.value,
+            "invoice_number": args[3] if len(args) == 4 else None, "reference": f"telegram:{chat.id}:{message.message_id}",
+        }
+        result = await _record(runtime, draft, user.id, confirmed=False)
+        if result.outcome is PaymentOutcome.NEEDS_CONFIRMATION:
+            drafts = context.chat_data.setdefault(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+            while len(drafts) >= MAX_PAYMENT_DRAFTS:
+                drafts.pop(next(iter(drafts)))
+            token = secrets.token_hex(4)
+            drafts[token] = draft
+            await message.reply_text(render_payment_warning(result), reply_markup=_confirm_keyboard(token))
+            return
+        await message.reply_text(render_payment_result(result, args[0], draft["invoice_number"]))
+
+
+PAYMENT_DRAFTS_KEY = "payment_drafts"
+"""chat_data key: {token: the /paiement waiting for staff's confirmation} (persisted)."""
+MAX_PAYMENT_DRAFTS = 20
+
+
+async def _record(runtime: Runtime, draft: dict[str, str | None], staff_id: int, *, confirmed: bool) -> PaymentResult:
+    return await record_payment(
+        runtime.database, family_number=str(draft["family_number"]), amount=Decimal(str(draft["amount"])),
+        method=PaymentMethod(draft["method"]), invoice_number=draft["invoice_number"], paid_on=runtime.today(),
+        staff_id=staff_id, reference=str(draft["reference"]), now=runtime.now(), confirmed=confirmed,
+    )
+
+
+def _confirm_keyboard(token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[
+            InlineKeyboardButton(_("✅ Record it anyway"), callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "yes", token)),
+            InlineKeyboardButton(_("✖️ Cancel"), callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "no", token)),
+        ]]
+    )
+
+
+def render_payment_warning(result: PaymentResult) -> str:
+    """Why a /paiement waits for confirmation: an invoice already paid, or more than is due."""
+    assert result.amount is not None and result.due is not None
+    if result.warning is PaymentWarning.ALREADY_PAID:
+        head = _("⚠️ Invoice {invoice} is already paid: this payment of {amount} would be recorded twice.").format(
+            invoice=escape(result.invoice_number or ""), amount=format_money(result.amount)
         )
-        await message.reply_text(render_payment_result(result, args[0], args[3] if len(args) == 4 else None))
+    elif result.invoice_number is not None:
+        head = _("⚠️ {amount} is more than the {due} still due on invoice {invoice}.").format(
+            amount=format_money(result.amount), due=format_money(result.due), invoice=escape(result.invoice_number)
+        )
+    else:
+        head = _("⚠️ {amount} is more than the {due} due by family {family} ({name}).").format(
+            amount=format_money(result.amount), due=format_money(result.due), family=escape(result.family_number or ""),
+            name=escape(result.family_name or ""),
+        )
+    return head + "\n" + _("Nothing is recorded yet. Record it anyway?")
+
+
+@staff_only("payment.record")
+async def payment_confirm(update: Update, context: Context) -> None:
+    """✅ / ✖️ under a /paiement that needed confirmation; a draft is used once."""
+    query, user = update.callback_query, update.effective_user
+    parsed = callbacks.parse(query.data if query else None)
+    runtime = get_runtime(context)
+    if query is None or user is None or parsed is None:
+        return
+    with _staff_language(update, runtime):
+        if _in_wrong_group(update, runtime):
+            await query.answer(_("Staff commands are used in the staff group only."), show_alert=True)
+            return
+        drafts = context.chat_data.get(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+        draft = drafts.pop(parsed.arg(1), None)
+        if draft is None:
+            await _answer(query, _("This payment was already recorded or cancelled."), alert=True)
+            return
+        await _answer(query)
+        if parsed.arg(0) != "yes":
+            await query.edit_message_text(_("Payment not recorded."))
+            return
+        result = await _record(runtime, draft, user.id, confirmed=True)
+        await query.edit_message_text(render_payment_result(result, str(draft["family_number"]), draft["invoice_number"]))
+
+
+async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    with contextlib.suppress(TelegramError):  # a late answer must not stop the action
+        await query.answer(text, show_alert=alert)
+
+
+@staff_only("payment.cancel")
+async def cancel_payment_command(update: Update, context: Context) -> None:
+    """/annuler_paiement N_REGLEMENT: remove a payment recorded by mistake (audited)."""
+    message, user = update.effective_message, update.effective_user
+    runtime = get_runtime(context)
+    if message is None or user is None:
+        return
+    with _staff_language(update, runtime):
+        if _in_wrong_group(update, runtime):
+            await message.reply_text(_("Staff commands are used in the staff group only."))
+            return
+        args = list(context.args or [])
+        if len(args) != 1:
+            await message.reply_text(usage("annuler_paiement"))
+            return
+        result = await cancel_payment(runtime.database, args[0], staff_id=user.id, now=runtime.now())
+        if result.outcome is CancelOutcome.UNKNOWN_PAYMENT:
+            await message.reply_text(_("No payment has the number {number}: nothing cancelled.").format(number=escape(args[0])))
+        elif result.outcome is CancelOutcome.ONLINE_PAYMENT:
+            await message.reply_text(
+                _("Payment {number} was made online: it cannot be cancelled here (refund it through the payment provider).").format(
+                    number=escape(result.number)
+                )
+            )
+        else:
+            assert result.amount is not None and result.method is not None and result.balance is not None
+            lines = [
+                _("↩️ Payment {number} cancelled: {amount} ({method}) for family {family}.").format(
+                    number=escape(result.number), amount=format_money(result.amount), method=method_label(result.method),
+                    family=escape(result.family_number or ""),
+                ),
+                _("Account balance: {amount}.").format(amount=format_money(result.balance)),
+            ]
+            await message.reply_text("\n".join(lines))
 
 
 def payment_usage() -> str:
     """How to write /paiement."""
-    return _(
-        "Usage: /paiement FAMILY_NUMBER AMOUNT METHOD [INVOICE_NUMBER]\n"
-        "Methods: chèque, espèces, CESU, prélèvement, carte, titre émis.\n"
-        "Example: /paiement 1001001818331 120,60 chèque AL-36"
-    )
+    return usage("paiement")
 
 
 def render_payment_result(result: PaymentResult, family_number: str, invoice_number: str | None) -> str:
@@ -191,4 +313,6 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler(ISSUE_COMMAND, issue_command),
         CommandHandler(PAYMENT_COMMAND, payment_command),
+        CommandHandler(CANCEL_PAYMENT_COMMAND, cancel_payment_command),
+        CallbackQueryHandler(payment_confirm, pattern=callbacks.pattern(callbacks.STAFF_PAYMENT)),
     ]

@@ -17,8 +17,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot import callbacks
 from bot.domain.model import AbsenceReason, DayStatus
 from bot.domain.planning import Mark, Month, day_code, day_mark, parse_day, status_mark
-from bot.domain.rules import Reason
-from bot.i18n import N_, _, babel_locale, format_day, format_moment
+from bot.domain.rules import Consequence, Reason
+from bot.i18n import N_, _, babel_locale, elide, format_day, format_moment, ngettext
 from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
 from bot.services import booking_requests  # noqa: F401 - registers booking and absence requests
@@ -26,7 +26,7 @@ from bot.services import bookings
 from bot.services.bookings import BookingOutcome, DayAction, DayActionResult, DayView, MonthPlanning, MonthView, ServiceDay
 from bot.services.use_case import NotAllowed
 from conversations.common import TAB_PLANNING, Context, answer_query, escape, parent_handler, show, user_id_of
-from conversations.absence_proof import proof_keyboard
+from conversations.absence_proof import TYPED, forget_typed_reason, proof_keyboard, typed_reason
 from conversations.planning_texts import STATUS_LABELS, explain_refusal, render_outcome
 from storage.models import Child
 
@@ -129,19 +129,34 @@ async def on_action(update: Update, context: Context) -> None:
         return
     action, accept_late = ACTIONS[code]
     done = await _act(update, context, action, child_id, service_id, day, accept_late=accept_late)
+    if action == DayAction.CANCEL and done.result.outcome == BookingOutcome.LATE_CONSENT_NEEDED:
+        # a late cancellation goes to staff as an absence: its reason is asked (and a certificate
+        # then offered), so staff never read "Motif : autre" by default
+        runtime = get_runtime(context)
+        text = late_consent_text(done.result.deadline, runtime) + "\n\n" + _("Why will your child be absent?")
+        await show(update, text, reason_keyboard(child_id, service_id, day, late=True))
+        return
     confirm = callbacks.build(callbacks.PLANNING_ACTION, CANCEL_LATE, child_id, service_id, day_code(day))
     await _show_outcome(update, get_runtime(context), done, confirm)
 
 
 @parent_handler
 async def on_reason(update: Update, context: Context) -> None:
-    """An absence reason was chosen (maladie, convenance personnelle, autre)."""
+    """An absence reason was chosen (maladie, convenance personnelle), or the reason typed after
+    "✏️ Autre" confirmed (code TYPED; see conversations/absence_proof.py)."""
     parsed = _parsed(update)
     code, late = parsed.arg(0), parsed.arg(1) == "1"
     child_id, service_id, day = parsed.int_arg(2), parsed.int_arg(3), parse_day(parsed.arg(4))
-    if code not in REASON_CODES or child_id is None or service_id is None or day is None:
+    if (code not in REASON_CODES and code != TYPED) or child_id is None or service_id is None or day is None:
         raise NotAllowed()
-    done = await _act(update, context, DayAction.ABSENCE, child_id, service_id, day, accept_late=late, reason=REASON_CODES[code])
+    note = typed_reason(context) if code == TYPED else None
+    if code == TYPED and note is None:  # the typed reason is gone (an old button): ask again
+        await show(update, _("Why will your child be absent?"), reason_keyboard(child_id, service_id, day, late=late))
+        return
+    reason = AbsenceReason.OTHER if code == TYPED else REASON_CODES[code]
+    done = await _act(update, context, DayAction.ABSENCE, child_id, service_id, day, accept_late=late, reason=reason, note=note)
+    if done.result.outcome != BookingOutcome.LATE_CONSENT_NEEDED:
+        forget_typed_reason(context)
     confirm = callbacks.build(callbacks.PLANNING_REASON, code, "1", child_id, service_id, day_code(day))
     await _show_outcome(update, get_runtime(context), done, confirm)
 
@@ -156,6 +171,7 @@ async def _act(
     *,
     accept_late: bool,
     reason: AbsenceReason | None = None,
+    note: str | None = None,
 ) -> DayActionResult:
     runtime = get_runtime(context)
     return await bookings.act_on_day(
@@ -170,6 +186,7 @@ async def _act(
         now=runtime.now(),
         accept_late=accept_late,
         reason=reason,
+        note=note,
     )
 
 
@@ -207,11 +224,35 @@ async def render_place_freed(runtime: Runtime, params: Params) -> Outgoing | Non
     return Outgoing(text.format(day=format_day(day), services=services, child=child))
 
 
+@template(bookings.WEEK_BELOW_MINIMUM)
+async def render_week_below_minimum(runtime: Runtime, params: Params) -> Outgoing | None:
+    """To staff: a cancellation left a week below the service's minimum (`below: flag`)."""
+    names = {s.code: s.name for s in runtime.structure.services}
+    service = str(params.get("service", ""))
+    required = int(params.get("required", 0))
+    text = ngettext(
+        "⚠️ Weekly minimum not reached: after a cancellation, {child} has {booked} day of {service} "
+        "in the week of {week} ({required} required).",
+        "⚠️ Weekly minimum not reached: after a cancellation, {child} has {booked} days of {service} "
+        "in the week of {week} ({required} required).",
+        int(params.get("booked", 0)),
+    )
+    return Outgoing(
+        text.format(
+            child=escape(str(params.get("child", ""))),
+            booked=int(params.get("booked", 0)),
+            service=escape(names.get(service, service)),
+            week=format_day(dt.date.fromisoformat(str(params["week"]))),
+            required=required,
+        )
+    )
+
+
 # --- rendering -------------------------------------------------------------------------------
 
 
 async def _show_month(update: Update, runtime: Runtime, view: MonthView) -> None:
-    await show(update, render_month_text(view.planning), month_keyboard(view.planning, runtime.today(), view.children_mask))
+    await show(update, render_month_text(view.planning), month_keyboard(view.planning, runtime.today(), view.child_ids))
 
 
 def render_month_text(view: MonthPlanning) -> str:
@@ -220,10 +261,15 @@ def render_month_text(view: MonthPlanning) -> str:
 
     title = format_date(view.month.first_day(), "MMMM yyyy", locale=babel_locale()).capitalize()
     legend = " · ".join(f"{mark.value} {_(label)}" for mark, label in LEGEND)
-    name = escape(view.child.first_name) if view.child is not None else _("all my children")
+    if view.child is None:
+        heading = _("<b>Planning of {name}</b> — {month}").format(name=_("all my children"), month=title)
+    elif starts_with_vowel(view.child.first_name):  # French elision: "Planning d’EMMA"
+        heading = elide(_("<b>{name}’s planning</b> — {month}").format(name=escape(view.child.first_name), month=title))
+    else:
+        heading = _("<b>Planning of {name}</b> — {month}").format(name=escape(view.child.first_name), month=title)
     return "\n".join(
         [
-            _("<b>Planning of {name}</b> — {month}").format(name=name, month=title),
+            heading,
             _("Tap a day to book, cancel or declare an absence."),
             "",
             f"<i>{legend}</i>",
@@ -231,7 +277,7 @@ def render_month_text(view: MonthPlanning) -> str:
     )
 
 
-def month_keyboard(view: MonthPlanning, today: dt.date, children_mask: int) -> InlineKeyboardMarkup:
+def month_keyboard(view: MonthPlanning, today: dt.date, child_ids: tuple[int, ...]) -> InlineKeyboardMarkup:
     """One row per week, each day with its mark; ◀ ▶ to move month to month."""
     child_id = view.child.id if view.child is not None else ALL_CHILDREN
     from babel.dates import format_date
@@ -258,40 +304,79 @@ def month_keyboard(view: MonthPlanning, today: dt.date, children_mask: int) -> I
                 label = f"[{label}]"
             row.append(InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day))))
         rows.append(row)
-    rows.append(
-        [InlineKeyboardButton(_("📆 Book several days"), callback_data=callbacks.build(callbacks.PLANNING_PATTERN, children_mask, 0, 0))]
-    )
+    from conversations.planning_pattern import pattern_data
+
+    rows.append([InlineKeyboardButton(_("📆 Book several days"), callback_data=pattern_data(frozenset(child_ids), 0, frozenset()))])
     rows.append(_home_row())
     return InlineKeyboardMarkup(rows)
 
 
 async def _show_day(update: Update, runtime: Runtime, view: DayView, notice: str = "") -> None:
-    text = render_day_text(view.child, view.day, view.services, runtime, notice)
+    text = render_day_text(view.child, view.day, view.services, runtime, notice, view=view)
     await show(update, text, day_keyboard(view.child.id, view.day, view.services))
 
 
-def render_day_text(child: Child, day: dt.date, services: list[ServiceDay], runtime: Runtime, notice: str = "") -> str:
-    """A day: each enrolled service with its status and, when closed, why and since when."""
+def render_day_text(
+    child: Child, day: dt.date, services: list[ServiceDay], runtime: Runtime, notice: str = "", *, view: DayView | None = None
+) -> str:
+    """A day: the child's services that run that day, each with its status and what still
+    holds; when none runs, why (the closure's reason, the holidays, the public holiday)."""
     lines = [notice, ""] if notice else []
     lines.append(_("<b>{name}</b> — {day}").format(name=escape(child.first_name), day=format_day(day)))
+    whole_closure = view is not None and view.closure_reason is not None
+    shown = [item for item in services if not item.not_running or (item.closure_reason is not None and not whole_closure)]
     if not services:
-        lines.append(_("Your child is not enrolled in any service that day."))
-    for item in services:
+        lines.append(_("{name} is not enrolled in any service that day.").format(name=escape(child.first_name)))
+    elif not shown:
+        lines.append(closed_day_text(view))
+    for item in shown:
         lines.append("")
         mark = status_mark(item.status) if item.status else None
         status = _(STATUS_LABELS[item.status]) if item.status else _("not booked")
         if item.waiting:
             status = _(STATUS_LABELS[DayStatus.PENDING])
+        if item.closure_reason is not None:
+            status = _("closed")
         lines.append(f"{mark.value + ' ' if mark else ''}<b>{escape(item.name)}</b> : {status}")
-        if item.not_running:
+        if item.closure_reason is not None:
+            lines.append("   " + _("Closed that day: {reason}.").format(reason=escape(item.closure_reason)))
+        elif item.not_running:
             lines.append("   " + _("The service does not run that day."))
         elif item.other_booked:
             lines.append("   " + _("Your child is already booked that day by the other household."))
         elif item.book is not None and not item.book.allowed:
             lines.append("   " + explain_refusal(item.book, runtime))
-        elif item.cancel is not None and item.cancel.deadline is not None:
-            lines.append("   " + _("Free cancellation until {deadline}.").format(deadline=format_moment(item.cancel.deadline, runtime.settings.tz)))
+        elif item.cancel is not None:
+            lines.extend("   " + line for line in cancellation_lines(item, runtime))
     return "\n".join(lines)
+
+
+def closed_day_text(view: DayView | None) -> str:
+    """Why none of the child's services runs that day."""
+    if view is not None and view.closure_reason is not None:
+        return _("🚫 The structure is closed that day: {reason}.").format(reason=escape(view.closure_reason))
+    if view is not None and view.public_holiday is not None:
+        return _("🎌 Public holiday ({name}): no service runs that day.").format(name=escape(view.public_holiday))
+    if view is not None and view.school_holidays is not None:
+        return _("🏖 {holidays}: your child's services do not run during these holidays.").format(holidays=escape(view.school_holidays))
+    return _("None of your child's services runs that day.")
+
+
+def cancellation_lines(item: ServiceDay, runtime: Runtime) -> list[str]:
+    """What a booked day's cancellation still allows, never promising what has passed."""
+    cancel, absence = item.cancel, item.absence
+    if cancel is None:
+        return []
+    tz = runtime.settings.tz
+    if cancel.allowed and cancel.consequence is Consequence.NONE and cancel.deadline is not None:
+        return [_("Free cancellation until {deadline}.").format(deadline=format_moment(cancel.deadline, tz))]
+    if cancel.allowed and cancel.deadline is not None:
+        return [_("The free cancellation deadline has passed ({deadline}): a cancellation now is billed unless the structure excuses it.").format(
+            deadline=format_moment(cancel.deadline, tz)
+        )]
+    if absence is not None and absence.allowed:
+        return [_("The service has started: you can still declare an absence.")]
+    return [_("The service is over for that day.")]
 
 
 def day_keyboard(child_id: int, day: dt.date, services: list[ServiceDay]) -> InlineKeyboardMarkup:
@@ -337,10 +422,7 @@ async def _ask_late_consent(
     update: Update, child_id: int, day: dt.date, confirm_data: str, deadline: dt.datetime | None, runtime: Runtime
 ) -> None:
     """After the deadline: say which deadline applied and that the day will be billed."""
-    text = _("⚠️ The deadline has passed.")
-    if deadline is not None:
-        text += "\n" + _("It was {deadline}.").format(deadline=format_moment(deadline, runtime.settings.tz))
-    text += "\n" + _("If you confirm, the day will be billed unless the structure excuses the absence.")
+    text = late_consent_text(deadline, runtime)
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(_("Confirm"), callback_data=confirm_data)],
@@ -350,11 +432,21 @@ async def _ask_late_consent(
     await show(update, text, keyboard)
 
 
-def reason_keyboard(child_id: int, service_id: int, day: dt.date) -> InlineKeyboardMarkup:
-    """Maladie / Convenance personnelle / Autre."""
+def late_consent_text(deadline: dt.datetime | None, runtime: Runtime) -> str:
+    """Which deadline has passed, and that the day will be billed unless excused."""
+    text = _("⚠️ The deadline has passed.")
+    if deadline is not None:
+        text += "\n" + _("It was {deadline}.").format(deadline=format_moment(deadline, runtime.settings.tz))
+    return text + "\n" + _("If you confirm, the day will be billed unless the structure excuses the absence.")
+
+
+def reason_keyboard(child_id: int, service_id: int, day: dt.date, *, late: bool = False) -> InlineKeyboardMarkup:
+    """Maladie / Convenance personnelle / Autre (the reason typed, then confirmed); `late`: the
+    parent already knows the day is billed unless excused (a late cancellation)."""
     labels = (("i", _("🤒 Illness")), ("p", _("🏠 Personal convenience")), ("o", _("✏️ Other")))
+    flag = "1" if late else "0"
     rows = [
-        [InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_REASON, code, "0", child_id, service_id, day_code(day)))]
+        [InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.PLANNING_REASON, code, flag, child_id, service_id, day_code(day)))]
         for code, label in labels
     ]
     rows.append([InlineKeyboardButton(_("Back"), callback_data=callbacks.build(callbacks.PLANNING_DAY, child_id, day_code(day)))])
@@ -362,6 +454,14 @@ def reason_keyboard(child_id: int, service_id: int, day: dt.date) -> InlineKeybo
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def starts_with_vowel(name: str) -> bool:
+    """Whether French elides "de" before this name ("d’EMMA", "d’Hugo"; not "de Yanis")."""
+    import unicodedata
+
+    first = unicodedata.normalize("NFD", name.strip()[:1]).lower()[:1]
+    return first in "aeiouh" and first != ""
 
 
 def _parsed(update: Update) -> callbacks.Callback:

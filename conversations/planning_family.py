@@ -55,7 +55,8 @@ async def show_family_day(update: Update, runtime: Runtime, view: FamilyDay, not
     """Every child's services that day, their buttons, and the "for all" buttons."""
     day, per_child = view.day, list(view.children)
     sections = [notice, ""] if notice else []
-    sections += [render_day_text(child, day, services, runtime) for child, services in per_child]
+    views = {v.child.id: v for v in view.views}
+    sections += [render_day_text(child, day, services, runtime, view=views.get(child.id)) for child, services in per_child]
     rows = group_rows(day, per_child)
     for child, services in per_child:
         rows += day_rows(child.id, day, services, prefix=f"{child.first_name} · ")

@@ -33,6 +33,9 @@ REASON_TEXTS = {
     Reason.BOOKING_WINDOW_CLOSED: N_("bookings for these holidays are closed"),
     Reason.SERVICE_STARTED: N_("the service has already started"),
     Reason.SERVICE_OVER: N_("the service is over for that day"),
+    Reason.BELOW_WEEKLY_MINIMUM: N_(
+        "that week would have fewer days than the minimum; book the days of a week together with 📆 Book several days"
+    ),
 }
 
 
@@ -83,6 +86,8 @@ def explain_refusal(decision: Decision | None, runtime: Runtime) -> str:
     text = _("Not possible: {reason}.").format(reason=_(REASON_TEXTS[decision.reason]))
     if decision.reason == Reason.TOO_LATE and decision.deadline is not None:
         text += " " + _("The deadline was {deadline}.").format(deadline=format_moment(decision.deadline, runtime.settings.tz))
-    if decision.opens_at is not None:
+    if decision.reason == Reason.BOOKING_WINDOW_CLOSED and decision.deadline is not None:
+        text += " " + _("They closed {moment}.").format(moment=format_moment(decision.deadline, runtime.settings.tz))
+    elif decision.reason == Reason.BOOKING_WINDOW_NOT_OPEN and decision.opens_at is not None:
         text += " " + _("Bookings open {moment}.").format(moment=format_moment(decision.opens_at, runtime.settings.tz))
     return text

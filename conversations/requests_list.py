@@ -13,15 +13,18 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.model import RequestKind, RequestStatus
-from bot.i18n import N_, _, format_short_date, ngettext
+from bot.i18n import N_, _, elide, format_short_date, ngettext
 from bot.runtime import get_runtime
 from bot.services.family_requests import request_list
 from bot.services.request_history import HistoryItem, by_status
+from bot.services.requests import render_value
+from bot.telegram_text import cut, fit_lines, fits
 from conversations.common import TAB_REQUESTS, Context, escape, parent_handler, show, user_id_of
 from conversations.forms import State, step
 
-MAX_ITEMS = 25
+MAX_ITEMS = 10
 MAX_TEXT = 3800
+MAX_DETAILS = 1200
 PERIODS = (1, 3, 12)
 # The seed's filters: code -> (label, kinds); None is every kind.
 FILTERS: dict[str, tuple[str, frozenset[RequestKind] | None]] = {
@@ -50,20 +53,27 @@ def request_title(item: HistoryItem) -> str:
     """The request's title in the user's language ("Change of the CAF information")."""
     description = item.description
     try:
-        return _(description.title).format_map(_Args(description.title_args))
+        return elide(_(description.title).format_map(_Args(description.title_args)))
     except (ValueError, IndexError):
         return _(description.title)
 
 
-def request_details(item: HistoryItem) -> str:
-    """The requested values, "label: old → new" for changes."""
-    parts = []
+def request_details(item: HistoryItem, limit: int = MAX_DETAILS) -> str:
+    """The requested values, "label: old → new" for changes (within `limit` units, "…" past it)."""
+    parts: list[str] = []
     for change in item.description.changes:
         label = escape(_(change.label))
+        requested = render_value(change.requested)
         if change.current is not None and change.current != change.requested:
-            parts.append(f"{label} : {escape(change.current)} → {escape(change.requested)}")
+            parts.append(
+                _("{label}: {current} → {requested}").format(
+                    label=label, current=escape(render_value(change.current)), requested=escape(requested)
+                )
+            )
         else:
-            parts.append(f"{label} : {escape(change.requested)}")
+            parts.append(_("{label}: {requested}").format(label=label, requested=escape(requested)))
+        if not fits("; ".join(parts), limit):
+            return "; ".join(parts[:-1] + ["…"]) if len(parts) > 1 else cut(parts[0], limit)
     return "; ".join(parts)
 
 
@@ -81,13 +91,16 @@ def render_request_line(item: HistoryItem, tz: dt.tzinfo, *, with_decision: bool
             line += "\n   " + _("accepted on {date}").format(date=decided)
         elif request.status == RequestStatus.REFUSED:
             line += "\n   " + _("refused on {date}").format(date=decided)
-            if request.reason:
-                line += " — " + _("reason: {reason}").format(reason=escape(request.reason))
+            if request.refusal_reason:
+                line += " — " + _("reason: {reason}").format(reason=escape(request.refusal_reason))
     return line
 
 
-def render_requests(items: list[HistoryItem], filter_code: str, since: dt.date, tz: dt.tzinfo) -> str:
-    """The whole list, grouped by status, within Telegram's length."""
+def render_requests(
+    items: list[HistoryItem], filter_code: str, since: dt.date, tz: dt.tzinfo, start: int = 0
+) -> tuple[str, int | None]:
+    """One page of the list, grouped by status, within Telegram's length, from the `start`-th
+    request; with the index of the next page's first request (None on the last page)."""
     label = _(FILTERS[filter_code][0])
     lines = [
         _("📋 <b>My requests</b> since {date}").format(date=format_short_date(since)),
@@ -95,33 +108,43 @@ def render_requests(items: list[HistoryItem], filter_code: str, since: dt.date, 
     ]
     if not items:
         lines += ["", _("No request in this period.")]
-        return "\n".join(lines)
+        return "\n".join(lines), None
     sections = (
         (RequestStatus.PENDING, _("⏳ <b>Pending</b>")),
         (RequestStatus.ACCEPTED, _("✅ <b>Accepted</b>")),
         (RequestStatus.REFUSED, _("❌ <b>Refused</b>")),
         (RequestStatus.CANCELLED, _("<b>Cancelled</b>")),
     )
+    ordered = [(status, heading, item) for status, heading in sections for item in by_status(items, status)]
+    start = min(max(start, 0), len(ordered) - 1)
     shown = 0
-    total = len(items)
-    for status, heading in sections:
-        group = by_status(items, status)
-        if not group:
-            continue
-        lines += ["", heading]
-        for item in group:
-            line = render_request_line(item, tz)
-            if shown >= MAX_ITEMS or len("\n".join(lines)) + len(line) > MAX_TEXT:
-                break
-            lines.append(line)
-            shown += 1
-    if shown < total:
-        lines += ["", _("… and {count} more: choose a type to see them.").format(count=total - shown)]
-    return "\n".join(lines)
+    heading_shown = None
+    for status, heading, item in ordered[start:]:
+        block = ([] if heading_shown == status else ["", heading]) + [render_request_line(item, tz)]
+        if shown and (shown >= MAX_ITEMS or not fits("\n".join([*lines, *block]), MAX_TEXT)):
+            break
+        lines += block
+        heading_shown = status
+        shown += 1
+    following = start + shown
+    if following < len(ordered):
+        lines += ["", _("… {count} more on the next page.").format(count=len(ordered) - following)]
+    text = "\n".join(lines)
+    return (text if fits(text) else fit_lines(text, MAX_TEXT)), (following if following < len(ordered) else None)
 
 
-def requests_keyboard(filter_code: str, months: int) -> InlineKeyboardMarkup:
-    """Filters by type, the period, and home."""
+def requests_keyboard(filter_code: str, months: int, start: int = 0, following: int | None = None) -> InlineKeyboardMarkup:
+    """Pages, filters by type, the period, and home."""
+    pages = []
+    if start > 0:
+        previous = max(0, start - MAX_ITEMS)
+        pages.append(
+            InlineKeyboardButton(_("◀ Previous"), callback_data=callbacks.build(callbacks.REQUEST_PAGE, filter_code, months, previous))
+        )
+    if following is not None:
+        pages.append(
+            InlineKeyboardButton(_("Next ▶"), callback_data=callbacks.build(callbacks.REQUEST_PAGE, filter_code, months, following))
+        )
     filter_buttons = [
         InlineKeyboardButton(
             ("• " if code == filter_code else "") + _(label),
@@ -129,7 +152,7 @@ def requests_keyboard(filter_code: str, months: int) -> InlineKeyboardMarkup:
         )
         for code, (label, _kinds) in FILTERS.items()
     ]
-    rows = [filter_buttons[i : i + 3] for i in range(0, len(filter_buttons), 3)]
+    rows = ([pages] if pages else []) + [filter_buttons[i : i + 3] for i in range(0, len(filter_buttons), 3)]
     rows.append(
         [
             InlineKeyboardButton(
@@ -162,17 +185,19 @@ async def show_requests(update: Update, context: Context) -> State | None:
     """The menu tab and the filter/period buttons."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
-    filter_code, months = "all", 1
-    if parsed is not None and parsed.action == callbacks.REQUEST_LIST:
+    filter_code, months, start = "all", 1, 0
+    if parsed is not None and parsed.action in (callbacks.REQUEST_LIST, callbacks.REQUEST_PAGE):
         filter_code = parsed.arg(0) if parsed.arg(0) in FILTERS else "all"
         months = parsed.int_arg(1) or 1
         months = months if months in PERIODS else 1
+        start = (parsed.int_arg(2) or 0) if parsed.action == callbacks.REQUEST_PAGE else 0
     runtime = get_runtime(context)
     tz = runtime.settings.tz
     since_day = months_back(runtime.today(), months)
     since = dt.datetime.combine(since_day, dt.time(), tzinfo=tz)
     items = await request_list(runtime.database, user_id_of(update), since=since, kinds=FILTERS[filter_code][1])
-    await show(update, render_requests(items, filter_code, since_day, tz), requests_keyboard(filter_code, months))
+    text, following = render_requests(items, filter_code, since_day, tz, start)
+    await show(update, text, requests_keyboard(filter_code, months, start, following))
     return None
 
 
@@ -181,4 +206,5 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CallbackQueryHandler(step(show_requests), pattern=rf"^{callbacks.MENU}:{TAB_REQUESTS}$"),
         CallbackQueryHandler(step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_LIST)),
+        CallbackQueryHandler(step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_PAGE)),
     ]

@@ -152,7 +152,8 @@ def _back_to_statement(year: SchoolYear) -> list[InlineKeyboardButton]:
         InlineKeyboardButton(
             _("◀ Account statement {year}").format(year=year.label),
             callback_data=callbacks.build(callbacks.STATEMENT, year.start_year),
-        )
+        ),
+        InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
     ]
 
 

@@ -44,23 +44,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "pf_read_only"
+"""Execution option of a unit of work that only reads (see `Database.unit_of_work`)."""
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Writers take the lock at BEGIN: two racing transactions serialise instead of one
-    # failing on upgrade from a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing on upgrade from a read lock. A unit of work that only reads begins deferred:
+    # in WAL mode it neither waits for writers nor holds them up.
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 class UnitOfWork:
     """One transaction: repositories over one session, committed once by the service."""
 
-    def __init__(self, session: AsyncSession, on_outbox_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, session: AsyncSession, on_outbox_commit: Callable[[], None] | None = None, *, read_only: bool = False) -> None:
         self.session = session
+        self.read_only = read_only
         self.repos = Repositories(session)
         self.outbox_written = False
         """Set when the transaction wrote outbox rows: committing then wakes the sender."""
         self._on_outbox_commit = on_outbox_commit
 
     async def __aenter__(self) -> UnitOfWork:
+        if self.read_only:
+            await self.session.connection(execution_options={READ_ONLY: True})
         return self
 
     async def __aexit__(
@@ -100,9 +108,13 @@ class Database:
         """"sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A new unit of work; use as `async with db.unit_of_work() as uow:`."""
-        return UnitOfWork(self._sessions(), self._outbox_committed)
+    def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work; use as `async with db.unit_of_work() as uow:`.
+
+        `read_only=True` for one that only reads: on SQLite it then takes no write lock, so
+        screens shown at the same time do not wait for each other. It must not write.
+        """
+        return UnitOfWork(self._sessions(), self._outbox_committed, read_only=read_only)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

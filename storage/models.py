@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Index,
+    text,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -153,7 +154,14 @@ class Closure(Base):
     """A day the structure (or one service) is closed (fermeture)."""
 
     __tablename__ = "closures"
-    __table_args__ = (UniqueConstraint("day", "service_id"),)
+    __table_args__ = (
+        UniqueConstraint("day", "service_id"),
+        # NULLs are distinct in a unique constraint: one whole-structure closure a day needs its own index.
+        Index(
+            "uq_closures_whole_day", "day", unique=True,
+            postgresql_where=text("service_id IS NULL"), sqlite_where=text("service_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -161,6 +169,9 @@ class Closure(Base):
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
+    cancelled: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """What the closure cancelled, so /reouvrir restores it: [{"entry": id, "status": prior status,
+    "request": id of a request it cancelled or None}, ...]."""
 
 
 # --- Families ------------------------------------------------------------------------------
@@ -233,6 +244,9 @@ class TelegramUser(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language: Mapped[str | None] = mapped_column(String(8))
+    """The language chosen with /langue (None: no choice; then `app_language` applies)."""
+    app_language: Mapped[str | None] = mapped_column(String(8))
+    """The Telegram app's language when the account was seen (what it gets without a choice)."""
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -243,6 +257,11 @@ class TelegramLink(Base):
     __tablename__ = "telegram_links"
     __table_args__ = (
         Index("ix_telegram_links_active_user", "telegram_user_id", "revoked_at"),
+        # A Telegram account is linked to one family at a time.
+        Index(
+            "uq_telegram_links_one_active_per_user", "telegram_user_id", unique=True,
+            postgresql_where=text("revoked_at IS NULL"), sqlite_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -430,7 +449,7 @@ class Request(Base):
     kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.PENDING)
-    reason: Mapped[str | None] = mapped_column(String(500))
+    refusal_reason: Mapped[str | None] = mapped_column(String(500))  # why staff refused (or a closure cancelled) it
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -614,6 +633,15 @@ class AuditEntry(Base):
     family_id: Mapped[int | None] = mapped_column(BigInteger)
     target: Mapped[str | None] = mapped_column(String(120))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class HandledUpdate(Base):
+    """A Telegram update already acted on: a second delivery of the same id changes nothing."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class BotState(Base):

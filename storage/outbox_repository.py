@@ -147,6 +147,27 @@ class OutboxRepository:
             update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=PENDING, available_at=at, last_error=error)
         )
 
+    async def defer(self, ids: Sequence[int], at: dt.datetime) -> None:
+        """Put claimed rows back, untouched, to be sent at `at` (messages that wait for daytime)."""
+        if ids:
+            await self.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(status=PENDING, available_at=at))
+
+    async def undelivered(self, template: str, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, int]]:
+        """(expiry, count) of the rows of `template` with an expiry in [since, until) that ended
+        expired or failed: what could not be delivered before it stopped being useful."""
+        stmt = (
+            select(OutboxMessage.expires_at, func.count())
+            .where(
+                OutboxMessage.template == template,
+                OutboxMessage.status.in_([EXPIRED, FAILED]),
+                OutboxMessage.expires_at >= since,
+                OutboxMessage.expires_at < until,
+            )
+            .group_by(OutboxMessage.expires_at)
+            .order_by(OutboxMessage.expires_at)
+        )
+        return [(expires_at, int(count)) for expires_at, count in (await self.session.execute(stmt)).all()]
+
     async def release_claims(self) -> int:
         """Put back every row left "sending" by a sender that died (call only as the one sender)."""
         result = await self.session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING))

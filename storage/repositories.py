@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -138,7 +138,7 @@ class TelegramRepository:
     async def recipients_of_family(self, family_id: int) -> Sequence[tuple[int, str | None]]:
         """(account id, stored language) of every account currently linked to a family."""
         stmt = (
-            select(TelegramLink.telegram_user_id, TelegramUser.language)
+            select(TelegramLink.telegram_user_id, _language_of_user())
             .join(TelegramUser, TelegramUser.id == TelegramLink.telegram_user_id)
             .where(TelegramLink.family_id == family_id, TelegramLink.revoked_at.is_(None))
             .order_by(TelegramLink.id)
@@ -148,7 +148,7 @@ class TelegramRepository:
     async def all_recipients(self) -> Sequence[tuple[int, int, str | None]]:
         """(family id, account id, stored language) of every active link, family by family."""
         stmt = (
-            select(TelegramLink.family_id, TelegramLink.telegram_user_id, TelegramUser.language)
+            select(TelegramLink.family_id, TelegramLink.telegram_user_id, _language_of_user())
             .join(TelegramUser, TelegramUser.id == TelegramLink.telegram_user_id)
             .where(TelegramLink.revoked_at.is_(None))
             .order_by(TelegramLink.family_id, TelegramLink.id)
@@ -329,6 +329,11 @@ class AccountRepository:
     async def payment_by_charge_id(self, charge_id: str) -> Payment | None:
         """The payment recorded for a Telegram Payments charge, if any."""
         stmt = select(Payment).where(Payment.telegram_charge_id == charge_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def payment_by_number(self, number: str) -> Payment | None:
+        """The payment with this number ("AL-228"), if any."""
+        stmt = select(Payment).where(Payment.number == number.strip().upper())
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def payment_by_reference(self, reference: str) -> Payment | None:
@@ -869,13 +874,17 @@ class ExportRepository:
         child_ids = list(
             (await self.session.execute(select(FamilyChild.child_id).where(FamilyChild.family_id == family_id))).scalars()
         )
-        user_ids = list(
-            (
-                await self.session.execute(
-                    select(TelegramLink.telegram_user_id).where(TelegramLink.family_id == family_id).distinct()
+        links = (
+            await self.session.execute(
+                select(TelegramLink.telegram_user_id, TelegramLink.linked_at, TelegramLink.revoked_at).where(
+                    TelegramLink.family_id == family_id
                 )
-            ).scalars()
-        )
+            )
+        ).all()
+        user_ids = sorted({user_id for user_id, _at, _until in links})  # every account ever linked
+        # An account's own rows (no family_id) belong to the family only while it was linked to
+        # it: its current ones when it is still linked, its dated ones within its link periods.
+        current_ids = sorted({user_id for user_id, _at, until in links if until is None})
         tables = Base.metadata.sorted_tables
         selected: dict[str, Any] = {}
         for table in tables:
@@ -889,11 +898,17 @@ class ExportRepository:
             elif "family_id" in columns:
                 selected[table.name] = columns.family_id == family_id
             elif "telegram_user_id" in columns:
-                selected[table.name] = columns.telegram_user_id.in_(user_ids)
+                selected[table.name] = columns.telegram_user_id.in_(current_ids)
             elif table.name == "reminder_log":
-                selected[table.name] = columns.recipient.in_(user_ids)
+                selected[table.name] = or_(
+                    false(),
+                    *(
+                        and_(columns.recipient == user_id, columns.created_at >= at, true() if until is None else columns.created_at < until)
+                        for user_id, at, until in links
+                    ),
+                )
             elif table.name == "bot_state":
-                selected[table.name] = (columns.kind == "user_data") & columns.key.in_([str(u) for u in user_ids])
+                selected[table.name] = (columns.kind == "user_data") & columns.key.in_([str(u) for u in current_ids])
         for table in tables:  # tables hanging off a family table, then children's own tables
             if table.name in selected:
                 continue
@@ -964,6 +979,11 @@ class StaffDayRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
 
+def _language_of_user():  # type: ignore[no-untyped-def]
+    """The language to write to an account in: its /langue choice, else its app's language."""
+    return func.coalesce(TelegramUser.language, TelegramUser.app_language).label("language")
+
+
 class ReminderRepository:
     """Who is to be reminded, and the log that makes each reminder sent once."""
 
@@ -1013,7 +1033,7 @@ class ReminderRepository:
             .scalar_subquery()
         )
         return (
-            select(TelegramLink.family_id, TelegramLink.telegram_user_id, TelegramUser.language)
+            select(TelegramLink.family_id, TelegramLink.telegram_user_id, _language_of_user())
             .join(TelegramUser, TelegramUser.id == TelegramLink.telegram_user_id)
             .where(
                 TelegramLink.revoked_at.is_(None),
@@ -1110,6 +1130,11 @@ class ReminderRepository:
         """The user's stored choices (kinds not listed are on)."""
         stmt = select(ReminderPreference.kind, ReminderPreference.enabled).where(ReminderPreference.telegram_user_id == user_id)
         return {kind: enabled for kind, enabled in (await self.session.execute(stmt)).all()}
+
+    async def opted_out(self, kind: str) -> set[int]:
+        """The accounts that turned this kind of reminder off (e.g. one service's, "booking:cantine")."""
+        stmt = select(ReminderPreference.telegram_user_id).where(ReminderPreference.kind == kind, ReminderPreference.enabled.is_(False))
+        return set((await self.session.execute(stmt)).scalars().all())
 
     async def set_preference(self, user_id: int, kind: str, enabled: bool) -> None:
         """Turn one kind of reminder on or off for the user."""

@@ -87,3 +87,30 @@ def test_french_formats() -> None:
         assert format_short_date(dt.date(2015, 4, 8)) == "08/04/2015"
         assert format_money(Decimal("120.60")).replace("\u202f", " ").replace("\xa0", " ") == "120,60 €"
         assert format_moment(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc), paris) == "lundi 23 novembre 2026 à 10:00"
+
+
+def _french_strings():  # type: ignore[no-untyped-def]
+    for message in _catalog("fr"):
+        if not message.id:
+            continue
+        for string in message.string if isinstance(message.string, tuple) else (message.string,):
+            yield message.id, string
+
+
+def test_french_strings_use_the_typographic_apostrophe() -> None:
+    straight = [msgid for msgid, string in _french_strings() if "'" in string]
+    assert straight == [], "write ’ (U+2019), not ': " + repr(straight[:5])
+
+
+def test_french_strings_put_a_non_breaking_space_before_colons_and_other_high_punctuation() -> None:
+    import re
+
+    # A colon between digits (10:00) or in a link (https://) is no punctuation mark.
+    mark = re.compile(r"(?<![\d/])[:;!?](?![\d/])")
+    wrong = [
+        (msgid, string[max(0, found.start() - 12) : found.end() + 3])
+        for msgid, string in _french_strings()
+        for found in mark.finditer(string)
+        if string[found.start() - 1 : found.start()] not in ("\u00a0", "\u202f")
+    ]
+    assert wrong == [], "put U+00A0 (or U+202F) before « : ; ! ? »: " + repr(wrong[:5])

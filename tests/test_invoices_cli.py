@@ -61,13 +61,13 @@ def test_issue_a_month_from_the_command_line(isolated_env: Path, capsys: pytest.
 
     assert cli.main(["invoices", "issue", "--month", "2026-11"]) == 0
     out = capsys.readouterr().out
-    assert "2026-11: 1 invoice(s) issued (AL-37 to AL-37), total 8.20 EUR; 0 already issued" in out
+    assert "2026-11: 1 invoice(s) issued (AL-37 to AL-37), total 8.20 EUR; 1 already issued, unchanged" in out  # the demo's November
     assert "families told: 1 message(s) queued; the bot sends them" in out
     assert _queued_notices(isolated_env) == [(501, "pending")]  # waiting for the bot's sender
 
     assert cli.main(["invoices", "issue", "--month", "2026-11"]) == 0
     again = capsys.readouterr().out
-    assert "0 invoice(s) issued, total 0.00 EUR; 1 already issued" in again and "families told: 0 message(s)" in again
+    assert "0 invoice(s) issued, total 0.00 EUR; 2 already issued" in again and "families told: 0 message(s)" in again
     assert _queued_notices(isolated_env) == [(501, "pending")]
 
 

@@ -44,7 +44,7 @@ async def test_the_invoice_pdf_says_everything_in_french(demo_database: Database
     for expected in [
         "Mairie de Saint-Jean", "Service Enfance Jeunesse", "1 place de la Mairie, 31400 SAINT-JEAN",
         "Tél. : 01 02 03 04 00 - enfance@saint-jean.example.fr",
-        "FACTURE", "N° AL-37", "Date de facture : 01/12/2026", "Date d'échéance : 26/12/2026",
+        "FACTURE", "N° AL-37", "Date de facture : 01/12/2026", "Date d’échéance : 26/12/2026",
         "Madame MARTIN SOPHIE", "3 chemin des Écoliers", "31400 SAINT-JEAN", "N° famille : 1001001818332",
         "Régie : Régie garderie ALSH", "Période : du 01/11/2026 au 30/11/2026",
         "Désignation Quantité Prix unitaire Montant",
@@ -88,8 +88,8 @@ async def test_the_attestation_pdf(demo_database: Database, structure: Structure
         "ATTESTATION DE FRAIS DE GARDE", "Année 2026", "Monsieur DUPONT JEAN", "12 RUE DES BONBONS",
         "Service Enfance Jeunesse, Mairie de Saint-Jean, atteste que la famille Monsieur DUPONT JEAN",
         "enfants de moins de 7 ans", "hors frais de repas",
-        "Enfant Date de naissance Montant réglé", "EMMA DUPONT 02/09/2020 6,60 €", "Total réglé en 2026 6,60 €",
-        "crédit d'impôt pour frais de garde des jeunes enfants", "Fait le 04/01/2027.",
+        "Enfant Date de naissance Montant réglé", "EMMA DUPONT 02/09/2020 66,00 €", "Total réglé en 2026 66,00 €",  # 6,60 + the demo's September
+        "crédit d’impôt pour frais de garde des jeunes enfants", "Fait le 04/01/2027.",
     ]:
         assert expected in text, f"{expected!r} not in:\n{text}"
     assert "LUCAS" not in text

@@ -360,3 +360,20 @@ def parse_amount(text: str) -> Decimal | None:
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1000000"):
         return None
     return amount.quantize(Decimal("0.01"))
+
+
+class PaymentWarning(StrEnum):
+    """Why a payment staff type must be confirmed before it is recorded."""
+
+    ALREADY_PAID = "already_paid"
+    EXCEEDS_DUE = "exceeds_due"
+
+
+def payment_warning(amount: Decimal, *, invoice_due: Decimal | None, family_due: Decimal) -> PaymentWarning | None:
+    """A payment on an invoice already paid, or for more than is due (on the invoice named, or on
+    the whole account when none is): staff confirm it first. Dues come from `amounts_due`."""
+    if invoice_due is not None:
+        if invoice_due <= ZERO:
+            return PaymentWarning.ALREADY_PAID
+        return PaymentWarning.EXCEEDS_DUE if amount > invoice_due else None
+    return PaymentWarning.EXCEEDS_DUE if amount > family_due else None

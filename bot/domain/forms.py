@@ -86,6 +86,7 @@ class Form:
     needs_child: bool = False
     one_of: tuple[str, ...] = ()  # at least one of these must be filled
     proof_fields: tuple[str, ...] = ()  # changing one of them needs an attached proof
+    not_before: tuple[tuple[str, str], ...] = ()  # (later, earlier): a date not before another
 
     def field(self, key: str) -> Field:
         """The field with this key; KeyError when unknown."""
@@ -223,6 +224,7 @@ VACCINATION = Form(
     ),
     FormMode.NEW,
     needs_child=True,
+    not_before=(("booster_on", "given_on"),),
 )
 ALLERGY = _health_item_form(HealthItemKind.ALLERGY, N_("Allergy"), N_("Allergy"))
 ILLNESS = _health_item_form(HealthItemKind.ILLNESS, N_("Illness"), N_("Illness"))
@@ -355,6 +357,16 @@ def changed_values(form: Form, current: Mapping[str, str], draft: Mapping[str, s
         for field in form.fields
         if field.key in draft and draft[field.key] != current.get(field.key, EMPTY)
     }
+
+
+def out_of_order(form: Form, values: Mapping[str, str]) -> list[Field]:
+    """Date fields earlier than the date they cannot precede (a booster before its vaccination)."""
+    wrong = []
+    for later, earlier in form.not_before:
+        first, second = values.get(earlier), values.get(later)
+        if first and second and dt.date.fromisoformat(second) < dt.date.fromisoformat(first):
+            wrong.append(form.field(later))
+    return wrong
 
 
 def missing_fields(form: Form, values: Mapping[str, str]) -> list[Field]:

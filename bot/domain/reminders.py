@@ -80,16 +80,29 @@ def deadline_groups(
     return [DeadlineGroup(service.code, deadline, tuple(days)) for deadline, days in sorted(groups.items())]
 
 
-def due_offset(deadline: dt.datetime, offsets_hours: Sequence[int], now: dt.datetime) -> int | None:
+def due_offset(
+    deadline: dt.datetime,
+    offsets_hours: Sequence[int],
+    now: dt.datetime,
+    *,
+    daytime: Daytime | None = None,
+    tz: dt.tzinfo | None = None,
+) -> int | None:
     """The reminder offset due at `now`, or None.
 
     An offset is due once its moment (deadline minus offset) has come and the deadline has not
     passed: a reminder is only useful before the cutoff. When several are due (the bot was down),
-    only the one closest to the deadline is sent.
+    only the one closest to the deadline is sent. With a `daytime`, a moment at night moves to
+    the next morning, or to the evening before when the cutoff comes first (`reminder_moment`).
     """
     if now >= deadline:
         return None
-    due = [hours for hours in offsets_hours if deadline - dt.timedelta(hours=hours) <= now]
+
+    def moment(hours: int) -> dt.datetime:
+        at = deadline - dt.timedelta(hours=hours)
+        return at if daytime is None or tz is None else reminder_moment(at, deadline, daytime, tz)
+
+    due = [hours for hours in offsets_hours if moment(hours) <= now]
     return min(due) if due else None
 
 
@@ -98,11 +111,99 @@ def headcount_due(deadline: dt.datetime, now: dt.datetime, grace: dt.timedelta) 
     return deadline <= now < deadline + grace
 
 
-def digest_due(now_local: dt.datetime, at: dt.time) -> bool:
-    """The morning digest is due from `at` local time until the end of the day."""
-    return now_local.time() >= at
+def digest_due(now_local: dt.datetime, at: dt.time, until: dt.time = dt.time.max) -> bool:
+    """The morning digest is due from `at` local time until `until` (the end of the daytime:
+    a digest missed that day is not sent at night, the next morning's replaces it)."""
+    return at <= now_local.time() <= until
 
 
 def date_reminder_due(target: dt.date, today: dt.date, days_before: int) -> bool:
     """A date reminder (invoice due date, booster) is due in the `days_before` days up to it."""
     return target - dt.timedelta(days=days_before) <= today <= target
+
+
+# --- Daytime: messages that are not urgent wait for decent hours ----------------------------
+
+
+@dataclass(frozen=True)
+class Daytime:
+    """The hours at which messages that are not urgent may go out (local time, both ends included)."""
+
+    start: dt.time = dt.time(8, 0)
+    end: dt.time = dt.time(20, 0)
+
+    def contains(self, instant: dt.datetime, tz: dt.tzinfo) -> bool:
+        """Whether `instant` falls within the window, on the structure's clock."""
+        local = instant.astimezone(tz).time()
+        return self.start <= local <= self.end
+
+
+def next_daytime(instant: dt.datetime, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+    """`instant` itself within the window, else the next opening of the window (the same
+    morning before it, the next morning after it), on the local clock whatever the DST."""
+    if daytime.contains(instant, tz):
+        return instant
+    local = instant.astimezone(tz)
+    day = local.date() if local.time() < daytime.start else local.date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, daytime.start, tzinfo=tz)
+
+
+def previous_daytime(instant: dt.datetime, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+    """`instant` itself within the window, else the last instant of the window before it (the
+    same evening after it, the evening before when it is before the morning)."""
+    if daytime.contains(instant, tz):
+        return instant
+    local = instant.astimezone(tz)
+    day = local.date() if local.time() > daytime.end else local.date() - dt.timedelta(days=1)
+    return dt.datetime.combine(day, daytime.end, tzinfo=tz)
+
+
+def reminder_moment(moment: dt.datetime, deadline: dt.datetime, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+    """When a reminder meant for `moment` goes out: at `moment` in the daytime; at night, the
+    next morning when that is still before the cutoff, else the evening before."""
+    later = next_daytime(moment, daytime, tz)
+    if later < deadline:
+        return later
+    return previous_daytime(moment, daytime, tz)
+
+
+def deferred_until(now: dt.datetime, expires_at: dt.datetime | None, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+    """When a message that is not urgent, due at `now`, may go out: the next daytime instant,
+    unless that would be after the message is useful (then now: late is better than never)."""
+    later = next_daytime(now, daytime, tz)
+    if expires_at is not None and later >= expires_at:
+        return now
+    return later
+
+
+# --- One reminder per family and cutoff --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    """One service of a reminder: the children with nothing booked on the days the cutoff closes.
+    `along` are the services booked with it that need no line of their own (the goûter)."""
+
+    service_code: str
+    days: tuple[dt.date, ...]
+    children: tuple[tuple[int, str], ...]
+    along: tuple[str, ...] = ()
+
+
+def fold_companions(lines: Sequence[ReminderLine], requires: dict[str, frozenset[str]], order: Sequence[str]) -> list[ReminderLine]:
+    """Lines in the structure's order, each service booked together with an earlier one
+    (`requires`, e.g. the goûter of the garderie du soir) folded into it for the children both
+    lines name; what is left of a folded line keeps its own."""
+    rank = {code: i for i, code in enumerate(order)}
+    result: list[ReminderLine] = []
+    for line in sorted(lines, key=lambda l: rank.get(l.service_code, len(rank))):
+        children = line.children
+        for i, kept in enumerate(result):
+            if line.service_code in requires.get(kept.service_code, frozenset()) and set(line.days) <= set(kept.days):
+                shared = tuple(c for c in children if c in kept.children)
+                if shared:
+                    result[i] = ReminderLine(kept.service_code, kept.days, kept.children, (*kept.along, line.service_code))
+                    children = tuple(c for c in children if c not in shared)
+        if children:
+            result.append(ReminderLine(line.service_code, line.days, children, line.along))
+    return result

@@ -18,7 +18,8 @@ annuler") are all kinds of deadline:
 * a whole week closes on the previous Friday at 12:00 → :class:`PreviousWeekDay`;
 * holiday ALSH: book inside a staff window → :class:`InBookingWindow` (windows are data:
   :class:`BookingWindow`); cancel 7 days before the first day of attendance →
-  :class:`DaysBeforeFirstAttendance`; at least N days a week → :func:`check_min_per_week`.
+  :class:`DaysBeforeFirstAttendance`; at least N days a week → :func:`check_min_per_week`,
+  a week left below it refused or sent to staff flagged (:class:`BelowMinimum`).
 
 A deadline is met when the instant is strictly before it, and is never later than the start of
 the service that day. Instants are compared in UTC, so they are correct across DST changes.
@@ -37,7 +38,9 @@ from typing import Any, Final, Protocol, TypeVar
 from bot.domain.calendar import WEEKDAY_CODES, Calendar, Period, ServiceSchedule, local_instant
 
 __all__ = [
+    "DEFAULT_MAX_DAYS_BACK",
     "Approval",
+    "BelowMinimum",
     "BookingDeadline",
     "BookingWindow",
     "Consequence",
@@ -60,6 +63,7 @@ __all__ = [
     "WeekShortfall",
     "booked_with",
     "booking_deadline",
+    "calendar_reach",
     "can_book",
     "can_cancel",
     "can_declare_absence",
@@ -69,6 +73,10 @@ __all__ = [
     "check_requires",
     "parse_service_rules",
 ]
+
+
+DEFAULT_MAX_DAYS_BACK: Final = 4
+"""How far back :class:`PreviousServiceDay` looks for the previous open day, unless configured."""
 
 
 class StructureConfigError(ValueError):
@@ -98,6 +106,15 @@ class FirstAttendance(StrEnum):
     """The child's first booked day of the service in that holiday period."""
     PERIOD = "period"
     """The first day the service runs in that holiday period."""
+
+
+class BelowMinimum(StrEnum):
+    """What happens to a booking or cancellation leaving a week below ``min_per_week``."""
+
+    REFUSE = "refuse"
+    """Refused: the parent books (or keeps) enough days of that week at once."""
+    FLAG = "flag"
+    """Goes through, sent to staff flagged (a booking waits for staff; a cancellation is told)."""
 
 
 class Outcome(StrEnum):
@@ -134,18 +151,23 @@ class Reason(StrEnum):
     """A cancellation once the service has started that day."""
     SERVICE_OVER = "service_over"
     """An absence once the service has ended that day."""
+    BELOW_WEEKLY_MINIMUM = "below_weekly_minimum"
+    """The week would have fewer days than ``min_per_week`` requires (``below: refuse``)."""
 
 
 @dataclass(frozen=True)
 class PreviousServiceDay:
     """Before ``at`` on the previous day the service runs (Monday → Friday).
 
-    With ``max_days_back``, when the service did not run within that many days (the first day
-    after the holidays), the deadline falls on the calendar day before instead.
+    "La veille, avant la fermeture de l'accueil" means the last open day when it is near: the
+    service must have run within ``max_days_back`` days (default
+    :data:`DEFAULT_MAX_DAYS_BACK`: Monday → Friday, Thursday → Tuesday, Monday after a Friday
+    public holiday → Thursday). Otherwise (the first day after the holidays, after a long
+    closure) the deadline falls on the calendar day before, never back across the holidays.
     """
 
     at: time
-    max_days_back: int | None = None
+    max_days_back: int = DEFAULT_MAX_DAYS_BACK
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,9 @@ class ServiceRules:
     requires: frozenset[str] = frozenset()
     """Services never booked without this one's being booked too (goûter with garderie)."""
     min_per_week: int | None = None
+    """At least this many days a week (weeks without any day are not counted)."""
+    below_minimum: BelowMinimum = BelowMinimum.FLAG
+    """What a booking or cancellation leaving a week below the minimum gets."""
 
 
 class RuledService(Protocol):
@@ -416,6 +441,30 @@ def check_min_per_week(
         if len(weeks[monday]) < required:
             shortfalls.append(WeekShortfall(monday, len(weeks[monday]), required))
     return tuple(shortfalls)
+
+
+_LONGEST_HOLIDAYS: Final = 70
+"""More days than the longest school-holiday period (summer), for "first day of attendance"."""
+
+
+def calendar_reach(rules: ServiceRules) -> tuple[int, int]:
+    """How many days before and after a day the decisions about it read the calendar.
+
+    A deadline on the previous open day looks back ``max_days_back`` days; one on the previous
+    week up to 13; a "first day of attendance" a whole holiday period; the weekly minimum reads
+    the week. Closures must be known over this reach for every screen to see the same deadline.
+    """
+    back, forward = 6, 6
+    for deadline in (rules.booking, rules.cancellation):
+        match deadline:
+            case PreviousServiceDay(max_days_back=days):
+                back = max(back, days)
+            case PreviousWeekDay():
+                back = max(back, 13)
+            case DaysBeforeFirstAttendance(days=days):
+                back = max(back, days + _LONGEST_HOLIDAYS)
+                forward = max(forward, _LONGEST_HOLIDAYS)
+    return back, forward
 
 
 def booked_with(code: str, rules_by_code: Mapping[str, ServiceRules]) -> frozenset[str]:
@@ -601,6 +650,7 @@ def parse_service_rules(raw: Mapping[str, Any], *, where: str) -> ServiceRules:
     closes = _optional(raw, "closes", where, _time)
     booking_raw = _block(raw["booking"], f"{where}.booking", frozenset())
     cancellation_raw = _block(raw["cancellation"], f"{where}.cancellation", frozenset({"late"}))
+    minimum = _optional(raw, "min_per_week", where, _min_per_week)
     rules = ServiceRules(
         schedule=ServiceSchedule(
             weekdays=_weekdays(raw["weekdays"], f"{where}.weekdays"),
@@ -615,7 +665,8 @@ def parse_service_rules(raw: Mapping[str, Any], *, where: str) -> ServiceRules:
         closes=closes,
         capacity=_optional(raw, "capacity", where, _positive_int),
         requires=frozenset(_optional(raw, "requires", where, _strings) or ()),
-        min_per_week=_optional(raw, "min_per_week", where, _days_per_week),
+        min_per_week=minimum[0] if minimum else None,
+        below_minimum=minimum[1] if minimum else BelowMinimum.FLAG,
     )
     _check_not_after_start(rules.booking, rules, f"{where}.booking.deadline")
     _check_not_after_start(rules.cancellation, rules, f"{where}.cancellation.deadline")
@@ -663,7 +714,8 @@ def _parse_deadline(raw: Any, where: str, closes: time | None) -> BookingDeadlin
 
     match kind:
         case "previous_service_day":
-            return PreviousServiceDay(at(), _optional(raw, "max_days_back", where, _positive_int))
+            max_days_back = _optional(raw, "max_days_back", where, _positive_int)
+            return PreviousServiceDay(at(), max_days_back or DEFAULT_MAX_DAYS_BACK)
         case "same_day":
             return SameDay(at())
         case "same_week_day":
@@ -773,6 +825,14 @@ def _positive_int(raw: Any, where: str) -> int:
 
 def _days_per_week(raw: Any, where: str) -> int:
     return _int(raw, where, minimum=1, maximum=7)
+
+
+def _min_per_week(raw: Any, where: str) -> tuple[int, BelowMinimum]:
+    """``min_per_week: {count: 2, below: refuse|flag}``; a bare number means ``below: flag``."""
+    if not isinstance(raw, Mapping):
+        return _days_per_week(raw, where), BelowMinimum.FLAG
+    _check_keys(raw, where, frozenset({"count", "below"}), frozenset())
+    return _days_per_week(raw["count"], f"{where}.count"), _enum(BelowMinimum, raw["below"], f"{where}.below")
 
 
 def _weekday(raw: Any, where: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -50,6 +51,8 @@ class Problem(StrEnum):
     AMOUNT = "amount"
     COUNT = "count"
     CHOICE = "choice"
+    SYMBOLS = "symbols"
+    BEFORE_OTHER_DATE = "before_other_date"
 
 
 class ValidationError(ValueError):
@@ -68,11 +71,34 @@ def _stripped(raw: str) -> str:
 
 
 def text(raw: str, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Free text (a name, an address): trimmed, inner spaces collapsed, not empty, not too long."""
+    """Free text of a record (a name, an address): trimmed, inner spaces collapsed, not empty,
+    not too long, and words only: no emoji nor pictograph (the record is printed on forms and
+    read by other systems; letters of any language, digits and punctuation are fine)."""
     value = _stripped(raw)
     if len(value) > max_length:
         raise ValidationError(Problem.TOO_LONG)
+    if any(_is_symbol(char) for char in value):
+        raise ValidationError(Problem.SYMBOLS)
     return value
+
+
+def _is_symbol(char: str) -> bool:
+    """An emoji, a pictograph, or the invisible joiners and selectors that build emoji."""
+    if char in "\u200d\ufe0f\ufe0e\u20e3":
+        return True
+    if unicodedata.category(char) in ("Cs", "Co"):
+        return True
+    return any(first <= ord(char) <= last for first, last in _EMOJI_BLOCKS)
+
+
+# Emoji and pictograph blocks; "°" (n°), "©", "€" and letters of every script stay allowed.
+_EMOJI_BLOCKS = (
+    (0x2300, 0x23FF),  # ⌚ ⏰
+    (0x2600, 0x27BF),  # ☀ ✅ ❤
+    (0x2B00, 0x2BFF),  # ⭐ ⬆
+    (0x1F000, 0x1FAFF),  # 😀 🏠 🇫🇷
+    (0xE0000, 0xE007F),  # tags of flags
+)
 
 
 def phone(raw: str, region: str = DEFAULT_REGION) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -59,6 +59,7 @@ __all__ = [
     "TariffItem",
     "family_tariffs",
     "invoice_document",
+    "issue_for_families",
     "issue_invoices",
 ]
 
@@ -180,8 +181,17 @@ async def _billing_inputs(uow: UnitOfWork, structure: Structure, period: Billing
     return _BillingInputs(regies, service_ids, billable, runs, by_family, names)
 
 
+async def issue_for_families(
+    uow: UnitOfWork, structure: Structure, period: BillingPeriod, family_ids: Collection[int], *, today: dt.date, now: dt.datetime
+) -> IssueResult:
+    """What `/facturer` does for a month, for these families only, in the caller's transaction
+    (the demo issues its families' past months this way: lines, due date and numbers as issued)."""
+    return await _issue_invoices(uow, structure, period, today=today, now=now, family_ids=frozenset(family_ids))
+
+
 async def _issue_invoices(
-    uow: UnitOfWork, structure: Structure, period: BillingPeriod, *, today: dt.date, now: dt.datetime
+    uow: UnitOfWork, structure: Structure, period: BillingPeriod, *, today: dt.date, now: dt.datetime,
+    family_ids: frozenset[int] | None = None,
 ) -> IssueResult:
     if period.end >= today:
         return IssueResult(IssueOutcome.MONTH_NOT_OVER, period)
@@ -190,6 +200,8 @@ async def _issue_invoices(
     issued: list[IssuedInvoice] = []
     already = undecided = notices = 0
     for family_id in sorted(inputs.by_family):
+        if family_ids is not None and family_id not in family_ids:
+            continue
         family = await uow.repos.families.get(family_id)
         if family is None:
             continue

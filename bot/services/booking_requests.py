@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.domain.model import AbsenceReason, DayStatus, RequestKind
+from bot.domain.model import (
+    PLACE_HOLDING_STATUSES,
+    AbsenceReason,
+    DayStatus,
+    RequestKind,
+)
 from bot.i18n import N_
 from bot.services.bookings import set_day_status
-from bot.services.requests import FieldChange, RequestDescription, register_request_type
+from bot.services.requests import (
+    FieldChange,
+    Label,
+    RequestDescription,
+    register_request_type,
+)
 from storage.db import UnitOfWork
 from storage.models import Child, Request
 
@@ -21,6 +31,35 @@ REASON_LABELS = {
     AbsenceReason.PERSONAL: N_("personal convenience"),
     AbsenceReason.OTHER: N_("other"),
 }
+
+
+def _day_of(value: str) -> dt.date | str:
+    """The request's day as a date (rendered in the reader's format), the stored text if unreadable."""
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _reason_label(code: str) -> Label | str:
+    """An absence reason code as its label (translated by the reader), an unknown code as is."""
+    try:
+        return Label(REASON_LABELS[AbsenceReason(code)])
+    except (KeyError, ValueError):
+        return code
+
+
+async def _week_count(uow: UnitOfWork, request: Request, minimum: dict[str, object]) -> str:
+    """"1 / 2": the days of that week the child holds now (booked or waiting), and the minimum."""
+    try:
+        monday = dt.date.fromisoformat(str(minimum["week"]))
+    except (KeyError, ValueError):
+        return f"? / {minimum.get('required', '?')}"
+    codes = request.payload.get("services", [])[:1]
+    ids = {s.id for s in await uow.repos.structure.services() if s.code in codes}
+    entries = await uow.repos.planning.entries(request.child_id, monday, monday + dt.timedelta(days=6))
+    held = {e.day for e in entries if e.service_id in ids and e.status in PLACE_HOLDING_STATUSES}
+    return f"{len(held)} / {minimum.get('required', '?')}"
 
 
 class _DayRequest:
@@ -40,14 +79,19 @@ class _DayRequest:
         changes = [
             FieldChange(N_("Child"), f"{child.first_name} {child.last_name}" if child else "?"),
             FieldChange(N_("Service"), wanted),
-            FieldChange(N_("Day"), request.payload.get("day", "")),
+            FieldChange(N_("Day"), _day_of(request.payload.get("day", ""))),
         ]
         reason = request.payload.get("reason")
         if reason:
-            changes.append(FieldChange(N_("Reason"), REASON_LABELS.get(AbsenceReason(reason), reason)))
+            changes.append(FieldChange(N_("Absence reason"), _reason_label(reason)))
         if request.payload.get("note"):
             changes.append(FieldChange(N_("Comment"), request.payload["note"]))
-        return RequestDescription(title=self.title, changes=tuple(changes))
+        minimum = request.payload.get("week_minimum")
+        if isinstance(minimum, dict):
+            changes.append(FieldChange(N_("⚠️ Below the weekly minimum (days booked / required)"), await _week_count(uow, request, minimum)))
+        return RequestDescription(
+            title=self.title, changes=tuple(changes), summary=(_day_of(request.payload.get("day", "")), wanted)
+        )
 
     async def accept(self, uow: UnitOfWork, request: Request, now: dt.datetime) -> None:
         """Move the request's days to the accepted status."""

@@ -24,18 +24,28 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.domain.calendar import Calendar, Closure as CalendarClosure, DayKind, SchoolCalendarUnavailableError
+from bot.domain.calendar import (
+    Calendar,
+    Closure as CalendarClosure,
+    DayKind,
+    NotRunning,
+    Period,
+    SchoolCalendarUnavailableError,
+    SchoolHolidayPeriod,
+)
 from bot.domain.custody import in_custody
 from bot.domain.model import PLACE_HOLDING_STATUSES, AbsenceReason, DayStatus, RequestKind, RequestStatus
 from bot.domain.planning import Month
 from bot.domain.rules import BookingWindow as RulesWindow
 from bot.domain.rules import (
+    BelowMinimum,
     Consequence,
     Decision,
     Outcome,
     Reason,
     WeekShortfall,
     booked_with,
+    calendar_reach,
     can_book,
     can_cancel,
     can_declare_absence,
@@ -45,7 +55,7 @@ from bot.domain.rules import (
 from bot.services.children import child_of_family, refuse_foreign
 from bot.services.outbox import STAFF, tell_family, tell_staff
 from bot.services.request_cards import REOPENED_TEMPLATE
-from bot.services.requests import CARD_TEMPLATE, submit_request
+from bot.services.requests import CARD_TEMPLATE, CARD_UPDATE_TEMPLATE, submit_request
 from bot.services.use_case import NotAllowed, family_use_case, use_case
 from bot.structure import ServiceConfig, Structure
 from storage.db import Database, UnitOfWork
@@ -54,6 +64,9 @@ from storage.models import Child, DayEntry, DayEntryEvent, Request, Service, Wai
 PLACE_FREED = "planning.place_freed"
 """Template told to a family whose waiting child got a freed place:
 {"child_id", "child" (first name), "services" (codes), "day" (ISO), "pending" (staff decide)}."""
+WEEK_BELOW_MINIMUM = "planning.week_below_minimum"
+"""Template telling staff a cancellation left a week below the service's minimum (`below: flag`):
+{"child_id", "child" (full name), "service" (code), "week" (ISO Monday), "booked", "required"}."""
 CERTIFICATE = "planning.certificate"
 """Template showing staff a doctor's certificate sent after the request's card: {"request_id"}."""
 
@@ -124,6 +137,8 @@ class ServiceDay:
     cancel: Decision | None = None
     absence: Decision | None = None
     not_running: bool = False
+    why_not_running: NotRunning | None = None
+    closure_reason: str | None = None  # the staff closure's reason, when closed
     proof_request_id: int | None = None  # a pending absence still without its certificate
     other_booked: bool = False  # garde alternée: the other foyer booked the child that day
 
@@ -150,10 +165,20 @@ class MonthPlanning:
 
 
 async def load_planning(uow: UnitOfWork, structure: Structure, tz: dt.tzinfo, first: dt.date, last: dt.date) -> Planning:
-    """Calendar (with staff closures) and booking windows for a period."""
+    """Calendar (with staff closures) and booking windows for a period.
+
+    Closures are loaded over the reach of the services' deadlines around the period (a closure
+    on Monday moves Tuesday's "previous open day"), so the day view, the weekly pattern,
+    reminders and headcounts all see the same deadline whatever range they ask for.
+    """
+    reaches = [calendar_reach(s.rules) for s in structure.services] or [(0, 0)]
+    back = max(r[0] for r in reaches)
+    forward = max(r[1] for r in reaches)
     closures = [
         CalendarClosure(day=closure.day, service_code=code, reason=closure.reason)
-        for closure, code in await uow.repos.planning.closures_between(first, last)
+        for closure, code in await uow.repos.planning.closures_between(
+            first - dt.timedelta(days=back), last + dt.timedelta(days=forward)
+        )
     ]
     windows = tuple(
         RulesWindow(code, w.period_starts_on, w.period_ends_on, w.opens_at, w.closes_at)
@@ -239,10 +264,12 @@ async def _service_day(
     waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day) is not None
     base = {"service_id": service.id, "code": service.code, "name": config.name, "status": status, "waiting": waiting}
     try:
-        if not planning.calendar.runs(service.code, config.rules.schedule, day):
-            return ServiceDay(**base, not_running=True)
+        why = planning.calendar.why_not_running(service.code, config.rules.schedule, day)
     except SchoolCalendarUnavailableError:
         return ServiceDay(**base, not_running=True)
+    if why is not None:
+        closure = planning.calendar.closure(day, service.code) if why is NotRunning.CLOSURE else None
+        return ServiceDay(**base, not_running=True, why_not_running=why, closure_reason=closure.reason if closure else None)
     if status in (DayStatus.RESERVED, DayStatus.REGULAR):
         child_days = await _child_days(uow, child.id, service.id, day)
         return ServiceDay(
@@ -262,9 +289,22 @@ async def _service_day(
 
 
 async def book(
-    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date, now: dt.datetime, *, actor: int | None
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    service_id: int,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    actor: int | None,
+    planned_days: frozenset[dt.date] = frozenset(),
 ) -> ActionResult:
-    """Book a service (and those booked with it) for a day, within the rules and capacity."""
+    """Book a service (and those booked with it) for a day, within the rules and capacity.
+
+    A week left below the service's minimum days (counting `planned_days`, the other days the
+    same action books) is refused (`below: refuse`) or sent to staff flagged (`below: flag`).
+    """
     services = await _group_services(uow, planning, family_id, child, service_id, day)
     if services is None:
         return ActionResult(BookingOutcome.NOT_ENROLLED)
@@ -283,17 +323,24 @@ async def book(
         if not decision.allowed:
             return ActionResult(BookingOutcome.REFUSED, decision, (service.code,))
         decisions.append(decision)
+    shortfall = await _week_shortfall(uow, planning, child, services[0], day, adding=planned_days | {day})
+    if shortfall is not None and planning.service(services[0].code).rules.below_minimum is BelowMinimum.REFUSE:
+        refusal = Decision(Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decisions[0].deadline)
+        return ActionResult(BookingOutcome.REFUSED, refusal, (services[0].code,), week_shortfall=shortfall)
     link = await uow.repos.planning.family_link(family_id, child.id)
     other_household = link is not None and not in_custody(link.custody, day, link.custody_reference_monday)
-    pending = other_household or any(d.outcome is Outcome.PENDING for d in decisions)
+    pending = other_household or shortfall is not None or any(d.outcome is Outcome.PENDING for d in decisions)
     request = None
     if pending:
+        payload: dict[str, Any] = {"services": [s.code for s in services], "day": day.isoformat(), "other_household": other_household}
+        if shortfall is not None:
+            payload["week_minimum"] = {"week": shortfall.week_start.isoformat(), "required": shortfall.required}
         request = await submit_request(
             uow,
             family_id=family_id,
             child_id=child.id,
             kind=RequestKind.BOOKING,
-            payload={"services": [s.code for s in services], "day": day.isoformat(), "other_household": other_household},
+            payload=payload,
             created_by=actor,
             now=now,
         )
@@ -310,18 +357,31 @@ async def book(
         tuple(s.code for s in services),
         request.id if request else None,
         other_household=other_household,
-        week_shortfall=await _week_shortfall(uow, planning, child, services[0], day),
+        week_shortfall=shortfall,
     )
 
 
-async def _week_shortfall(uow: UnitOfWork, planning: Planning, child: Child, service: Service, day: dt.date) -> WeekShortfall | None:
-    """The week's shortfall against the service's minimum days a week (holiday ALSH), if any."""
+async def _week_shortfall(
+    uow: UnitOfWork,
+    planning: Planning,
+    child: Child,
+    service: Service,
+    day: dt.date,
+    *,
+    adding: frozenset[dt.date] = frozenset(),
+    removing: frozenset[dt.date] = frozenset(),
+) -> WeekShortfall | None:
+    """The shortfall of `day`'s week against the service's minimum days a week (holiday ALSH),
+    once `adding` is booked and `removing` cancelled; None when the minimum is met or the week
+    is left without any day."""
     config = planning.service(service.code)
     if config.rules.min_per_week is None:
         return None
     monday = day - dt.timedelta(days=day.weekday())
-    entries = await uow.repos.planning.entries(child.id, monday, monday + dt.timedelta(days=6))
+    sunday = monday + dt.timedelta(days=6)
+    entries = await uow.repos.planning.entries(child.id, monday, sunday)
     days = {e.day for e in entries if e.service_id == service.id and e.status in PLACE_HOLDING_STATUSES}
+    days = (days | {d for d in adding if monday <= d <= sunday}) - removing
     shortfalls = check_min_per_week(config, days, calendar=planning.calendar)
     return shortfalls[0] if shortfalls else None
 
@@ -366,6 +426,10 @@ async def cancel(
     decision = check(config, day, now, calendar=planning.calendar, child_days=child_days)
     if not decision.allowed:
         return ActionResult(BookingOutcome.REFUSED, decision, codes)
+    shortfall = await _week_shortfall(uow, planning, child, main, day, removing=frozenset({day}))
+    if shortfall is not None and config.rules.below_minimum is BelowMinimum.REFUSE:
+        refusal = Decision(Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decision.deadline)
+        return ActionResult(BookingOutcome.REFUSED, refusal, codes, week_shortfall=shortfall)
     late = decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
     if late and not accept_late:
         return ActionResult(BookingOutcome.LATE_CONSENT_NEEDED, decision, codes)
@@ -390,15 +454,27 @@ async def cancel(
         current = await uow.repos.planning.entry(child.id, service.id, day)
         if current is None or current.status not in PLACE_HOLDING_STATUSES:
             continue
-        await _set_status(uow, current, child, service, family_id, day, new_status, now, actor, request)
+        await _set_status(uow, current, child, service, family_id, day, new_status, now, actor, request, note=note)
         if new_status not in PLACE_HOLDING_STATUSES:
             given = await _offer_freed_place(uow, planning, service, day, now)
             if given is not None:
                 freed.append(given)
+    if shortfall is not None:
+        params = {
+            "child_id": child.id,
+            "child": f"{child.first_name} {child.last_name}",
+            "service": main.code,
+            "week": shortfall.week_start.isoformat(),
+            "booked": shortfall.booked,
+            "required": shortfall.required,
+        }
+        await tell_staff(uow, WEEK_BELOW_MINIMUM, params, now=now, family_id=family_id)
     if late:
-        return ActionResult(BookingOutcome.ABSENCE_PENDING, decision, codes, request.id if request else None, tuple(freed))
+        return ActionResult(
+            BookingOutcome.ABSENCE_PENDING, decision, codes, request.id if request else None, tuple(freed), week_shortfall=shortfall
+        )
     outcome = BookingOutcome.ABSENCE_RECORDED if reason is not None else BookingOutcome.CANCELLED
-    return ActionResult(outcome, decision, codes, None, tuple(freed))
+    return ActionResult(outcome, decision, codes, None, tuple(freed), week_shortfall=shortfall)
 
 
 async def join_waiting_list(
@@ -442,7 +518,7 @@ async def book_pattern(
     Days the service does not run are skipped; every other day is checked against the rules
     and reported, booked or not, with why.
     """
-    results = []
+    planned: list[tuple[dt.date, Service]] = []
     link = await uow.repos.planning.family_link(family_id, child.id)
     day = first
     while day <= last:
@@ -452,10 +528,14 @@ async def book_pattern(
         if day.weekday() in weekdays:
             for service_id in service_ids:
                 service = await _enrolled_service(uow, family_id, child, service_id, day)
-                if service is None or not _runs(planning, service.code, day):
-                    continue
-                results.append(PatternDay(day, service.code, await book(uow, planning, family_id, child, service_id, day, now, actor=actor)))
+                if service is not None and _runs(planning, service.code, day):
+                    planned.append((day, service))
         day += dt.timedelta(days=1)
+    by_service = {s.id: frozenset(d for d, other in planned if other.id == s.id) for _d, s in planned}
+    results = []
+    for day, service in planned:
+        result = await book(uow, planning, family_id, child, service.id, day, now, actor=actor, planned_days=by_service[service.id])
+        results.append(PatternDay(day, service.code, result))
     return results
 
 
@@ -481,6 +561,8 @@ async def _withdraw_pending(
         if request is not None and request.status == RequestStatus.PENDING:
             request.status = RequestStatus.CANCELLED
             request.decided_at = now
+            if request.admin_message_id is not None and request.admin_message_id > 0:  # its card loses its buttons
+                await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=family_id)
     for service in services:
         current = await uow.repos.planning.entry(child.id, service.id, day)
         if current is not None and current.status == DayStatus.BOOKING_PROCESSING:
@@ -523,6 +605,8 @@ async def _set_status(
     now: dt.datetime,
     actor: int | None,
     request: Request | None,
+    *,
+    note: str | None = None,
 ) -> DayEntry:
     previous = entry.status if entry is not None else None
     if entry is None:
@@ -542,6 +626,7 @@ async def _set_status(
             from_status=previous,
             to_status=status,
             request_id=request.id if request is not None else None,
+            note=note or None,
         )
     )
     return entry
@@ -660,6 +745,8 @@ async def attach_proof(db: Database, telegram_user_id: int, request_id: int, fil
         request.payload = {**request.payload, "proof_at": now.isoformat()}
         if not await _card_still_to_post(uow, request.id, now):
             await tell_staff(uow, CERTIFICATE, {"request_id": request.id}, now=now, family_id=family_id)
+            if request.admin_message_id is not None and request.admin_message_id > 0:  # the card says it came
+                await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=family_id)
         return ProofResult(ProofOutcome.ATTACHED, request.id)
 
 
@@ -774,10 +861,10 @@ class DayAction(StrEnum):
 
 @dataclass(frozen=True)
 class MonthView:
-    """A month to show, and which of the family's children it shows (bits of their positions)."""
+    """A month to show, and which of the family's children it shows (their ids)."""
 
     planning: MonthPlanning
-    children_mask: int
+    child_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -795,6 +882,10 @@ class DayView:
     child: Child
     day: dt.date
     services: list[ServiceDay]
+    now: dt.datetime | None = None
+    closure_reason: str | None = None  # the whole structure is closed that day, why
+    public_holiday: str | None = None  # its name ("Noël")
+    school_holidays: str | None = None  # the holidays' name ("Vacances de Noël")
 
 
 @dataclass(frozen=True)
@@ -811,6 +902,7 @@ class FamilyDay:
 
     day: dt.date
     children: tuple[tuple[Child, list[ServiceDay]], ...]
+    views: tuple[DayView, ...] = ()  # each child's day, with why nothing runs when nothing does
 
 
 @dataclass(frozen=True)
@@ -838,6 +930,8 @@ class PatternChoice:
     children: tuple[Child, ...]
     last: dt.date
     offered: frozenset[str]  # codes of the services at least one chosen child is enrolled in
+    service_ids: dict[str, int] = field(default_factory=dict)  # code → id of the offered services
+    holidays: tuple[dt.date, dt.date] | None = None  # the next holidays, when a holiday service is offered
 
 
 @dataclass(frozen=True)
@@ -853,39 +947,38 @@ PATTERN_HORIZON = dt.timedelta(days=120)
 
 async def open_planning(db: Database, telegram_user_id: int, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime) -> PlanningStart:
     """The family's children, with this month's planning when there is only one child."""
-    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+    async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
         children = tuple(await children_of_family(uow, family_id))
         if len(children) != 1:
             return PlanningStart(children)
         month = Month.of(now.astimezone(tz).date())
         planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
-        return PlanningStart(children, MonthView(await month_planning(uow, planning, family_id, children[0], month), 1))
+        return PlanningStart(children, MonthView(await month_planning(uow, planning, family_id, children[0], month), (children[0].id,)))
 
 
 async def show_month(
     db: Database, telegram_user_id: int, child_id: int | None, month: Month, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
 ) -> MonthView:
     """One child's month, or (`child_id` None) all the family's children together."""
-    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+    async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
         children = list(await children_of_family(uow, family_id))
         if child_id is None and not children:
             raise NotAllowed()
         planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
         if child_id is None:
-            return MonthView(await family_month_planning(uow, planning, family_id, children, month), (1 << len(children)) - 1)
+            return MonthView(await family_month_planning(uow, planning, family_id, children, month), tuple(c.id for c in children))
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
-        position = [c.id for c in children].index(child.id)
-        return MonthView(await month_planning(uow, planning, family_id, child, month), 1 << position)
+        return MonthView(await month_planning(uow, planning, family_id, child, month), (child.id,))
 
 
 async def show_day(
     db: Database, telegram_user_id: int, child_id: int, day: dt.date, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
 ) -> DayView:
     """One child's services on a day, with what can be done now."""
-    async with family_use_case(db, telegram_user_id) as (uow, family_id):
+    async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
         planning = await load_planning(uow, structure, tz, day, day)
-        return DayView(child, day, await day_services(uow, planning, family_id, child, day, now))
+        return await _day_view(uow, planning, family_id, child, day, now)
 
 
 async def act_on_day(
@@ -901,8 +994,12 @@ async def act_on_day(
     now: dt.datetime,
     accept_late: bool = False,
     reason: AbsenceReason | None = None,
+    note: str | None = None,
 ) -> DayActionResult:
     """Book, cancel, declare an absence or join the waiting list on one service of a child's day.
+
+    `note` is the reason a parent typed for an absence ("✏️ Autre"): on the request staff
+    decide, and in the day's history.
 
     After a deadline whose consequence is billing, nothing changes until the parent accepts it
     (`accept_late`): the outcome is then `LATE_CONSENT_NEEDED`, with the deadline passed.
@@ -917,9 +1014,10 @@ async def act_on_day(
         else:
             absence = (reason or AbsenceReason.OTHER) if action == DayAction.ABSENCE else None
             result = await cancel(
-                uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id, accept_late=accept_late, reason=absence
+                uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id, accept_late=accept_late, reason=absence,
+                note=note if absence is not None else None,
             )
-        view = DayView(child, day, await day_services(uow, planning, family_id, child, day, now))
+        view = await _day_view(uow, planning, family_id, child, day, now)
         return DayActionResult(result, view)
 
 
@@ -958,51 +1056,102 @@ async def act_for_children(
 
 
 async def pattern_choice(
-    db: Database, telegram_user_id: int, positions: frozenset[int], *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+    db: Database, telegram_user_id: int, child_ids: frozenset[int], *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
 ) -> PatternChoice:
-    """What "book several days" offers the chosen children (by position in the family's list)."""
+    """What "book several days" offers the chosen children (by id; a foreign id is refused)."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         today = now.astimezone(tz).date()
         planning = await load_planning(uow, structure, tz, today, today + PATTERN_HORIZON)
         last = next_holidays_start(planning, today)
         children = tuple(await children_of_family(uow, family_id))
-        offered: set[str] = set()
-        for child in _at_positions(children, positions):
-            offered |= {e.service.code for e in await uow.repos.planning.enrolments(family_id, child.id, today, last)}
-        return PatternChoice(children, last, frozenset(offered))
+        holidays = _next_holidays(planning, last)
+        until = holidays.end if holidays is not None else last
+        offered: dict[str, int] = {}
+        for child in await _chosen_children(uow, family_id, children, child_ids, actor=telegram_user_id, now=now):
+            offered |= {e.service.code: e.service.id for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)}
+        in_holidays = holidays is not None and any(_holidays_only(planning, code) for code in offered)
+        period = (max(today, holidays.start), holidays.end) if holidays is not None and in_holidays else None
+        return PatternChoice(children, last, frozenset(offered), offered, period)
 
 
 async def book_weekly_pattern(
     db: Database,
     telegram_user_id: int,
-    positions: frozenset[int],
+    child_ids: frozenset[int],
     weekdays: frozenset[int],
-    service_codes: frozenset[str],
+    service_ids: frozenset[int],
     *,
     structure: Structure,
     tz: dt.tzinfo,
     now: dt.datetime,
 ) -> PatternBooking:
-    """Book the chosen services on the chosen weekdays, from today until the next holidays,
-    for each chosen child (by position) in the services it is enrolled in."""
+    """Book the chosen services (by id) on the chosen weekdays, from today until the next
+    holidays — a service that runs only in the holidays, over those next holidays (so their
+    weekly minimum can be met at once) — for each chosen child (by id; a foreign id is
+    refused) in the services it is enrolled in."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         today = now.astimezone(tz).date()
         planning = await load_planning(uow, structure, tz, today, today + PATTERN_HORIZON)
         last = next_holidays_start(planning, today)
+        holidays = _next_holidays(planning, last)
         children = tuple(await children_of_family(uow, family_id))
         outcomes = []
-        for child in _at_positions(children, positions):
-            enrolled = [e.service for e in await uow.repos.planning.enrolments(family_id, child.id, today, last)]
-            chosen = [s.id for s in enrolled if s.code in service_codes]
-            days = await book_pattern(uow, planning, family_id, child, chosen, weekdays, today, last, now, actor=telegram_user_id)
+        for child in await _chosen_children(uow, family_id, children, child_ids, actor=telegram_user_id, now=now):
+            until = holidays.end if holidays is not None else last
+            enrolled = {e.service.id: e.service for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)}
+            chosen = [service_id for service_id in enrolled if service_id in service_ids]
+            term = [i for i in chosen if not _holidays_only(planning, enrolled[i].code)]
+            days = await book_pattern(uow, planning, family_id, child, term, weekdays, today, last, now, actor=telegram_user_id)
+            in_holidays = [i for i in chosen if i not in term]
+            if holidays is not None and in_holidays:
+                days += await book_pattern(
+                    uow, planning, family_id, child, in_holidays, weekdays, max(today, holidays.start), holidays.end, now, actor=telegram_user_id
+                )
             outcomes.append((child, days))
         return PatternBooking(children, tuple(outcomes))
 
 
+def _next_holidays(planning: Planning, last: dt.date) -> SchoolHolidayPeriod | None:
+    """The school holidays starting after `last` (the last day before them)."""
+    try:
+        return planning.calendar.school_holidays(last + dt.timedelta(days=1))
+    except SchoolCalendarUnavailableError:
+        return None
+
+
+def _holidays_only(planning: Planning, code: str) -> bool:
+    return Period.SCHOOL_TERM not in planning.service(code).rules.schedule.periods
+
+
+async def _day_view(uow: UnitOfWork, planning: Planning, family_id: int, child: Child, day: dt.date, now: dt.datetime) -> DayView:
+    """The child's day, with why the structure does not run that day when it does not."""
+    calendar = planning.calendar
+    closure = calendar.closure(day)
+    try:
+        holidays = calendar.school_holidays(day)
+    except SchoolCalendarUnavailableError:
+        holidays = None
+    return DayView(
+        child,
+        day,
+        await day_services(uow, planning, family_id, child, day, now),
+        now=now,
+        closure_reason=closure.reason if closure is not None else None,
+        public_holiday=calendar.public_holiday(day),
+        school_holidays=holidays.name if holidays is not None else None,
+    )
+
+
 async def _family_day(uow: UnitOfWork, planning: Planning, family_id: int, day: dt.date, now: dt.datetime) -> FamilyDay:
-    children = await children_of_family(uow, family_id)
-    return FamilyDay(day, tuple([(child, await day_services(uow, planning, family_id, child, day, now)) for child in children]))
+    views = tuple([await _day_view(uow, planning, family_id, child, day, now) for child in await children_of_family(uow, family_id)])
+    return FamilyDay(day, tuple((view.child, view.services) for view in views), views)
 
 
-def _at_positions(children: Sequence[Child], positions: frozenset[int]) -> list[Child]:
-    return [child for index, child in enumerate(children) if index in positions]
+async def _chosen_children(
+    uow: UnitOfWork, family_id: int, children: Sequence[Child], child_ids: frozenset[int], *, actor: int, now: dt.datetime
+) -> list[Child]:
+    """The family's children named by id, in the family's order; `NotAllowed` (audited) for an
+    id that is not one of them (another family's child, or one no longer there)."""
+    for child_id in sorted(child_ids - {c.id for c in children}):
+        await child_of_family(uow, family_id, child_id, actor=actor, now=now)
+    return [child for child in children if child.id in child_ids]

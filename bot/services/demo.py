@@ -1,5 +1,8 @@
 """The demo families (bot/demo/families.yaml), loaded once so every screen has something to show.
 
+Every date is in the past of the day the demo is loaded, and the money is what `/facturer`
+would have issued: the past months' attendance is recorded, then billed by the billing service.
+
 Loading is idempotent: a family whose N° famille exists is left untouched.
 """
 
@@ -12,10 +15,15 @@ from typing import Any
 
 import yaml
 
-from bot.domain.model import GuardianRole, PaymentMethod, Regime
+from sqlalchemy import case, update
+
+from bot.domain.billing import BillingPeriod, runs_for_billing
+from bot.domain.calendar import Calendar
+from bot.domain.model import DayStatus, GuardianRole, PaymentMethod, Regime
+from bot.services.billing import issue_for_families
 from bot.structure import Structure
 from storage.db import UnitOfWork
-from storage.models import Child, Enrolment, Family, FamilyChild, Guardian, Invoice, Payment
+from storage.models import Child, DayEntry, Enrolment, Family, FamilyChild, Guardian, Payment, Regie
 
 DEMO_FAMILIES_FILE = Path(__file__).resolve().parent.parent / "demo" / "families.yaml"
 _GUARDIAN_FIELDS = (
@@ -77,40 +85,68 @@ async def _create_child(uow: UnitOfWork, family: Family, item: dict[str, Any], s
 async def _create_account(
     uow: UnitOfWork, structure: Structure, family: Family, item: dict[str, Any], today: dt.date
 ) -> None:
+    """The family's past months as `/facturer` would have issued them.
+
+    Each month of `history` records what the children attended (the first N days each service
+    ran that month, status present), then issues the month with the billing service (lines,
+    due date from `billing.due_days`, issued a few days after the month's end but never after
+    `today`); a `paid` month gets a payment of its total ten days later (never after `today`).
+    """
     regie = await uow.repos.structure.regie_by_code(structure.regies[0].code)
     assert regie is not None, "sync_structure must run before load_demo"
-    invoices: dict[int, Invoice] = {}
-    for inv in item.get("invoices", []):
-        start = _month_start(today, inv["months_ago"])
-        end = _month_start(today, inv["months_ago"] - 1) - dt.timedelta(days=1)
-        invoice = Invoice(
-            number=f"{regie.invoice_prefix}-{inv['number']}",
-            family_id=family.id,
-            regie_id=regie.id,
-            period_start=start,
-            period_end=end,
-            issued_on=end + dt.timedelta(days=5),
-            due_on=end + dt.timedelta(days=30),
-            total=Decimal(inv["total"]),
-        )
-        uow.repos.accounts.add(invoice)
-        invoices[inv["number"]] = invoice
-        regie.next_invoice_number = max(regie.next_invoice_number, inv["number"] + 1)
-    await uow.session.flush()
-    for pay in item.get("payments", []):
-        invoice = invoices[pay["invoice"]]
-        uow.repos.accounts.add(
-            Payment(
-                number=f"{regie.invoice_prefix}-{pay['number']}",
-                family_id=family.id,
-                regie_id=regie.id,
-                invoice_id=invoice.id,
-                paid_on=invoice.issued_on + dt.timedelta(days=10),
-                method=PaymentMethod(pay["method"]),
-                amount=Decimal(pay["amount"]),
+    children = {child.first_name: child for child in await uow.repos.families.children(family.id)}
+    service_ids = {service.code: service.id for service in await uow.repos.structure.services()}
+    calendar = Calendar(structure.school_holiday_zone, closures=[])
+    runs = runs_for_billing(calendar, {service.code: service.rules.schedule for service in structure.services})
+    for month in sorted(item.get("history", []), key=lambda m: -m["months_ago"]):
+        start = _month_start(today, month["months_ago"])
+        period = BillingPeriod.month(start.year, start.month)
+        for first_name, services in month.get("days", {}).items():
+            child = children[first_name]
+            for code, count in services.items():
+                running = [day for day in _days(period) if runs(code, day)][: int(count)]
+                for day in running:
+                    uow.session.add(
+                        DayEntry(child_id=child.id, service_id=service_ids[code], family_id=family.id, day=day,
+                                 status=DayStatus.PRESENT, updated_at=_noon(day))
+                    )
+        await uow.session.flush()
+        if "invoice_number" in month:
+            await _raise_counter(uow, regie.id, Regie.next_invoice_number, int(month["invoice_number"]))
+        issued_on = min(today, period.end + dt.timedelta(days=ISSUED_AFTER_DAYS))
+        result = await issue_for_families(uow, structure, period, [family.id], today=issued_on, now=_noon(issued_on))
+        paid = month.get("paid")
+        for issued in result.issued if paid else ():
+            if "number" in paid:
+                await _raise_counter(uow, regie.id, Regie.next_payment_number, int(paid["number"]))
+            number = await uow.repos.accounts.next_payment_number(regie.id)
+            uow.repos.accounts.add(
+                Payment(
+                    number=f"{regie.invoice_prefix}-{number}", family_id=family.id, regie_id=regie.id,
+                    invoice_id=issued.invoice_id, paid_on=min(today, issued_on + dt.timedelta(days=PAID_AFTER_DAYS)),
+                    method=PaymentMethod(paid["method"]), amount=issued.total,
+                )
             )
-        )
-        regie.next_payment_number = max(regie.next_payment_number, pay["number"] + 1)
+        await uow.session.flush()
+
+
+ISSUED_AFTER_DAYS = 5
+PAID_AFTER_DAYS = 10
+
+
+async def _raise_counter(uow: UnitOfWork, regie_id: int, column: Any, value: int) -> None:
+    """Let the régie's next number be at least `value` (numbers are never reused: only raised)."""
+    await uow.session.execute(
+        update(Regie).where(Regie.id == regie_id).values({column: case((column < value, value), else_=column)})
+    )
+
+
+def _days(period: BillingPeriod) -> list[dt.date]:
+    return [period.start + dt.timedelta(days=offset) for offset in range((period.end - period.start).days + 1)]
+
+
+def _noon(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
 
 
 def _month_start(today: dt.date, months_ago: int) -> dt.date:

@@ -306,6 +306,9 @@ async def _record_form(
     missing = forms.missing_fields(form, merged)
     if missing:
         return SubmitResult(SubmitOutcome.MISSING_FIELDS, missing=tuple(f.key for f in missing))
+    wrong = forms.out_of_order(form, merged)
+    if wrong:
+        return SubmitResult(SubmitOutcome.INVALID, invalid_field=wrong[0].key)
     if forms.needs_proof(form, changed) and attachment is None:
         return SubmitResult(SubmitOutcome.PROOF_NEEDED)
     payload: dict[str, Any] = {"form": form.code, "values": changed}

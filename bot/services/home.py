@@ -8,6 +8,8 @@ writes.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +27,7 @@ class InvoiceDue:
     issued_on: dt.date
     due_on: dt.date
     amount_due: Decimal
+    invoice_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,22 @@ class HomeSummary:
 
     family_number: str
     greeting_name: str
+    """The responsable's name ("JEAN DUPONT"): whom the family's records are addressed to."""
     unread_messages: int
     balance: Decimal
     unpaid_invoices: tuple[InvoiceDue, ...]
+    guardians: tuple[tuple[str, str], ...] = ()
+    """(first name, display name) of each guardian on record, responsable first."""
+
+    def greeting_for(self, account_first_name: str | None) -> str:
+        """Whom to greet on an account: the one guardian whose first name is the Telegram
+        account's ("Jeanne" → "JEANNE DUPONT"), else "" (a neutral greeting: the account may be
+        anyone's the family linked, and greeting the wrong parent is worse than no name)."""
+        wanted = _comparable(account_first_name or "")
+        if not wanted:
+            return ""
+        matches = [name for first, name in self.guardians if wanted in _first_names(first)]
+        return matches[0] if len(matches) == 1 else ""
 
     @property
     def unpaid_total(self) -> Decimal:
@@ -71,13 +87,13 @@ async def is_linked(db: Database, user_id: int) -> bool:
 
 async def account_family(db: Database, user_id: int) -> int:
     """The family of a linked account; `NotLinked` otherwise."""
-    async with family_use_case(db, user_id) as (_uow, family_id):
+    async with family_use_case(db, user_id, read_only=True) as (_uow, family_id):
         return family_id
 
 
 async def home_summary(db: Database, user_id: int) -> HomeSummary:
     """The Accueil of the account's family; `NotLinked` when the account is not linked."""
-    async with family_use_case(db, user_id) as (uow, family_id):
+    async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         return await summary_of_family(uow, family_id)
 
 
@@ -85,15 +101,32 @@ async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
     """Greeting, unread messages, balance and unpaid invoices of a family."""
     record = await family_record(uow, family_id)
     unpaid = await uow.repos.accounts.unpaid_invoices(family_id)
+    guardians = tuple(
+        (guardian.first_name, display_name(guardian)) for guardian in (record.responsable, record.conjoint) if guardian
+    )
     return HomeSummary(
         family_number=record.family.number,
         greeting_name=display_name(record.responsable),
         unread_messages=await uow.repos.messages.unread_count(family_id),
         balance=await uow.repos.accounts.balance(family_id),
         unpaid_invoices=tuple(
-            InvoiceDue(item.invoice.number, item.invoice.issued_on, item.invoice.due_on, item.due) for item in unpaid
+            InvoiceDue(item.invoice.number, item.invoice.issued_on, item.invoice.due_on, item.due, item.invoice.id)
+            for item in unpaid
         ),
+        guardians=guardians,
     )
+
+
+def _comparable(name: str) -> str:
+    """A first name compared without case nor accents ("Jérôme" == "JEROME")."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def _first_names(first_name: str) -> set[str]:
+    """A guardian's first name and its parts ("JEAN-PIERRE" → jean-pierre, jean, pierre)."""
+    whole = _comparable(first_name)
+    return {whole, *(part for part in re.split(r"[\s-]+", whole) if part)}
 
 
 async def family_record(uow: UnitOfWork, family_id: int) -> FamilyRecord:

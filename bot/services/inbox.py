@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import NoReturn
 
 from bot.domain.model import GuardianRole, MessageDirection
+from bot.telegram_text import cut
 from bot.services.home import display_name
 from bot.services.outbox import tell_family, tell_staff
 from bot.services.staff_audit import audit_staff
@@ -37,7 +38,9 @@ FAMILY_MESSAGE_TEMPLATE = "staff.family_message"
 """Outbox template of a family's message shown in the admin group, params {"message_id"}."""
 STRUCTURE_MESSAGE_TEMPLATE = "inbox.structure_message"
 """Outbox template of a staff answer or message told to a family's accounts, params {"message_id"}."""
-MAX_BODY = 4000
+MAX_BODY = 4096
+"""Telegram's own limit: a message anyone could type is kept whole (the sender splits what a
+header pushes over the limit), never cut."""
 
 
 class Box(StrEnum):
@@ -134,7 +137,7 @@ class UnknownFamily(Refused):
 def clip(body: str) -> str:
     """A message body within the stored length."""
     body = body.strip()
-    return body if len(body) <= MAX_BODY else body[: MAX_BODY - 1] + "…"
+    return cut(body, MAX_BODY)  # measured as Telegram does
 
 
 async def write_to_structure(

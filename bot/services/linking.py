@@ -19,7 +19,7 @@ from enum import StrEnum
 import phonenumbers
 
 from bot.services.home import HomeSummary, summary_of_family
-from bot.services.use_case import use_case
+from bot.services.use_case import Refused, use_case
 from storage.db import Database, UnitOfWork
 from storage.models import Family, Invite, TelegramLink
 
@@ -68,8 +68,8 @@ class CreatedInvite:
     expires_at: dt.datetime
 
 
-class UnknownFamily(LookupError):
-    """No family has this N° famille."""
+class UnknownFamily(Refused, LookupError):
+    """No family has this N° famille (a staff member's attempt is audited as refused)."""
 
 
 def invite_link(username: str, code: str) -> str:
@@ -126,6 +126,11 @@ async def create_invite(
     """A new single-use invite for a family, in the caller's transaction (UnknownFamily when unknown)."""
     family = await uow.repos.families.get_by_number(family_number.strip())
     if family is None:
+        if staff_id is not None:
+            uow.repos.audit.record(
+                action=ACTION_INVITE, outcome="refused", actor_telegram_id=staff_id, actor_kind="staff",
+                target=f"family:{family_number.strip()[:40]}", at=now,
+            )
         raise UnknownFamily(family_number)
     code = secrets.token_urlsafe(18)
     expires_at = now + dt.timedelta(days=ttl_days)

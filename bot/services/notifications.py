@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import UnitOfWork
+from bot.services.use_case import use_case
+from storage.db import Database, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,9 @@ async def record_reachability(
     """Remember which accounts got the message and which could not be written to."""
     await uow.repos.telegram.mark_reachable(list(reached))
     await uow.repos.telegram.mark_unreachable(list(unreachable), now)
+
+
+async def note_unreachable_chat(db: Database, chat_id: int, now: dt.datetime) -> None:
+    """A private chat answered 403 (the person blocked the bot): note its account unreachable."""
+    async with use_case(db, records_update=False) as uow:
+        await uow.repos.telegram.mark_unreachable([chat_id], now)

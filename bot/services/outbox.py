@@ -46,17 +46,9 @@ async def tell_account(
     expires_at: dt.datetime | None = None,
 ) -> NewMessage:
     """Queue one message to one Telegram chat."""
-    message = NewMessage(
-        audience=ACCOUNT,
-        chat_id=chat_id,
-        template=template,
-        params=dict(params or {}),
-        language=language,
-        priority=int(priority),
-        available_at=now,
-        family_id=family_id,
-        expires_at=expires_at,
-        dedupe_key=dedupe_key,
+    message = new_message(
+        ACCOUNT, chat_id, template, params, now=now, language=language, family_id=family_id,
+        priority=priority, dedupe_key=dedupe_key, expires_at=expires_at,
     )
     await _queue(uow, [message])
     return message
@@ -85,16 +77,7 @@ async def tell_family(
     await _queue(
         uow,
         [
-            NewMessage(
-                audience=ACCOUNT,
-                chat_id=user_id,
-                template=template,
-                params=dict(params or {}),
-                language=language,
-                priority=int(priority),
-                available_at=now,
-                family_id=family_id,
-            )
+            new_message(ACCOUNT, user_id, template, params, now=now, language=language, family_id=family_id, priority=priority)
             for user_id, language in recipients
         ],
     )
@@ -113,20 +96,39 @@ async def tell_staff(
     expires_at: dt.datetime | None = None,
 ) -> NewMessage:
     """Queue a message to the staff's admin group (in the staff's language)."""
-    message = NewMessage(
-        audience=STAFF,
-        chat_id=None,
+    message = new_message(
+        STAFF, None, template, params, now=now, family_id=family_id, priority=priority, dedupe_key=dedupe_key, expires_at=expires_at
+    )
+    await _queue(uow, [message])
+    return message
+
+
+def new_message(
+    audience: str,
+    chat_id: int | None,
+    template: str,
+    params: Mapping[str, Any] | None,
+    *,
+    now: dt.datetime,
+    language: str | None = None,
+    family_id: int | None = None,
+    priority: Priority = Priority.NOTICE,
+    dedupe_key: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> NewMessage:
+    """One outbox row, due now (for `queue_many` when many are prepared at once)."""
+    return NewMessage(
+        audience=audience,
+        chat_id=chat_id,
         template=template,
         params=dict(params or {}),
-        language=None,
+        language=language,
         priority=int(priority),
         available_at=now,
         family_id=family_id,
         expires_at=expires_at,
         dedupe_key=dedupe_key,
     )
-    await _queue(uow, [message])
-    return message
 
 
 async def queue_many(uow: UnitOfWork, messages: list[NewMessage]) -> None:

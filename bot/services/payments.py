@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.account import amounts_due
+from bot.domain.account import PaymentWarning, amounts_due, payment_warning
 from bot.domain.model import GuardianRole, PaymentMethod
 from bot.services.home import display_name
 from bot.services.staff_audit import audit_staff
@@ -29,18 +29,23 @@ from storage.models import Invoice, Payment, Regie
 from storage.repositories import invoice_facts, payment_facts
 
 ACTION_RECORD = "payment.record"
+ACTION_CANCEL = "payment.cancel"
 ACTION_ONLINE = "payment.online"
 CURRENCY = "EUR"
 PAYLOAD_PREFIX = "invoice:"
 
 __all__ = [
+    "ACTION_CANCEL",
     "ACTION_ONLINE",
+    "CancelOutcome",
+    "CancelResult",
     "ACTION_RECORD",
     "CURRENCY",
     "OnlineCheck",
     "OnlineOutcome",
     "PaymentOutcome",
     "PaymentResult",
+    "cancel_payment",
     "check_online_payment",
     "invoice_due",
     "payload_for",
@@ -57,6 +62,8 @@ class PaymentOutcome(StrEnum):
     DUPLICATE = "duplicate"
     UNKNOWN_FAMILY = "unknown_family"
     UNKNOWN_INVOICE = "unknown_invoice"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    """Nothing recorded: the invoice is already paid or the amount exceeds what is due."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,9 @@ class PaymentResult:
     invoice_due: Decimal | None = None
     balance: Decimal | None = None
     family_id: int | None = None
+    warning: PaymentWarning | None = None
+    due: Decimal | None = None
+    """With a warning: what is due (on the invoice named, else on the whole account)."""
 
 
 async def record_payment(
@@ -86,18 +96,22 @@ async def record_payment(
     staff_id: int,
     reference: str,
     now: dt.datetime,
+    confirmed: bool = False,
 ) -> PaymentResult:
     """`/paiement`: record a payment staff received; the same `reference` twice records it once.
 
-    Audited with its outcome (a payment for an unknown family or invoice is refused).
+    On an invoice already paid, or above what is due, nothing is recorded unless `confirmed`
+    (NEEDS_CONFIRMATION, with the warning and what is due). Audited with its outcome (a payment
+    for an unknown family or invoice is refused; one awaiting confirmation is "pending").
     """
     async with use_case(db) as uow:
         result = await _record_payment(
             uow, family_number=family_number, amount=amount, method=method, invoice_number=invoice_number,
-            paid_on=paid_on, staff_id=staff_id, reference=reference,
+            paid_on=paid_on, staff_id=staff_id, reference=reference, confirmed=confirmed,
         )
+        outcome = {PaymentOutcome.RECORDED: "ok", PaymentOutcome.NEEDS_CONFIRMATION: "pending"}.get(result.outcome, "refused")
         audit_staff(
-            uow, staff_id, ACTION_RECORD, now=now, outcome="ok" if result.outcome is PaymentOutcome.RECORDED else "refused",
+            uow, staff_id, ACTION_RECORD, now=now, outcome=outcome,
             family_id=result.family_id, target=f"payment:{result.number}" if result.number else None,
             details={"method": method.value, "amount": str(amount), "result": result.outcome.value},
         )
@@ -114,6 +128,7 @@ async def _record_payment(
     paid_on: dt.date,
     staff_id: int,
     reference: str,
+    confirmed: bool = False,
 ) -> PaymentResult:
     existing = await uow.repos.accounts.payment_by_reference(reference)
     if existing is not None:
@@ -126,6 +141,16 @@ async def _record_payment(
         invoice = await uow.repos.accounts.invoice_by_number(invoice_number)
         if invoice is None or invoice.family_id != family.id:
             return PaymentResult(PaymentOutcome.UNKNOWN_INVOICE, family_number=family.number, family_id=family.id)
+    if not confirmed:
+        dues = await _dues(uow, family.id)
+        due = dues.get(invoice.id, Decimal("0.00")) if invoice else sum(dues.values(), Decimal("0.00"))
+        warning = payment_warning(amount, invoice_due=due if invoice else None, family_due=due)
+        if warning is not None:
+            return PaymentResult(
+                PaymentOutcome.NEEDS_CONFIRMATION, family_number=family.number,
+                family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)), amount=amount, method=method,
+                invoice_number=invoice.number if invoice else None, family_id=family.id, warning=warning, due=due,
+            )
     regie = await _regie_for(uow, family.id, invoice)
     payment = await _add_payment(
         uow, regie=regie, family_id=family.id, invoice_id=invoice.id if invoice else None, paid_on=paid_on,
@@ -142,9 +167,64 @@ async def _record_payment(
 
 async def invoice_due(uow: UnitOfWork, family_id: int, invoice_id: int) -> Decimal:
     """What remains to pay on an invoice of the family (`bot.domain.account.amounts_due`)."""
+    return (await _dues(uow, family_id)).get(invoice_id, Decimal("0.00"))
+
+
+async def _dues(uow: UnitOfWork, family_id: int) -> dict[int, Decimal]:
     invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(family_id)]
     payments = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(family_id)]
-    return amounts_due(invoices, payments).get(invoice_id, Decimal("0.00"))
+    return amounts_due(invoices, payments)
+
+
+class CancelOutcome(StrEnum):
+    """What became of `/annuler_paiement`."""
+
+    CANCELLED = "cancelled"
+    UNKNOWN_PAYMENT = "unknown_payment"
+    ONLINE_PAYMENT = "online_payment"
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """A payment staff cancelled (deleted: the audit row keeps what it was), and the balance after."""
+
+    outcome: CancelOutcome
+    number: str
+    amount: Decimal | None = None
+    method: PaymentMethod | None = None
+    family_number: str | None = None
+    invoice_number: str | None = None
+    balance: Decimal | None = None
+
+
+async def cancel_payment(db: Database, number: str, *, staff_id: int, now: dt.datetime) -> CancelResult:
+    """`/annuler_paiement`: remove a payment recorded by mistake; audited with what it was.
+
+    A payment made online (Telegram Payments) is refused: the money was taken, it is refunded
+    through the provider, not erased here.
+    """
+    async with use_case(db) as uow:
+        payment = await uow.repos.accounts.payment_by_number(number)
+        if payment is None or payment.telegram_charge_id is not None:
+            outcome = CancelOutcome.UNKNOWN_PAYMENT if payment is None else CancelOutcome.ONLINE_PAYMENT
+            audit_staff(uow, staff_id, ACTION_CANCEL, now=now, outcome="refused", target=f"payment:{number[:40]}",
+                        family_id=payment.family_id if payment else None, details={"result": outcome.value})
+            return CancelResult(outcome, number)
+        family = await uow.repos.families.get(payment.family_id)
+        invoice = await uow.repos.accounts.get_invoice(payment.invoice_id) if payment.invoice_id else None
+        result = CancelResult(
+            CancelOutcome.CANCELLED, payment.number, payment.amount, payment.method,
+            family.number if family else None, invoice.number if invoice else None,
+        )
+        details = {
+            "amount": str(payment.amount), "method": payment.method.value, "paid_on": payment.paid_on.isoformat(),
+            "invoice": result.invoice_number or "", "reference": payment.reference or "", "recorded_by": payment.recorded_by,
+        }
+        family_id = payment.family_id
+        await uow.session.delete(payment)
+        await uow.session.flush()
+        audit_staff(uow, staff_id, ACTION_CANCEL, now=now, family_id=family_id, target=f"payment:{result.number}", details=details)
+        return CancelResult(**{**result.__dict__, "balance": await uow.repos.accounts.balance(family_id)})
 
 
 async def _regie_for(uow: UnitOfWork, family_id: int, invoice: Invoice | None) -> Regie:

@@ -18,17 +18,28 @@ from bot.domain.model import PLACE_HOLDING_STATUSES
 from bot.domain.reminders import (
     DEFAULT_OFFSETS_HOURS,
     PARENT_KINDS,
+    Daytime,
     DeadlineGroup,
     ReminderKind,
+    ReminderLine,
     date_reminder_due,
     deadline_groups,
     digest_due,
     due_offset,
+    fold_companions,
     headcount_due,
 )
 from bot.domain.rules import InBookingWindow
 from bot.services.bookings import Planning, load_planning
-from bot.services.outbox import ACCOUNT, STAFF, Priority, plain, queue_many, revive
+from bot.services.outbox import (
+    ACCOUNT,
+    STAFF,
+    Priority,
+    plain,
+    queue_many,
+    revive,
+    tell_staff,
+)
 from bot.services.staff_day import Headcount, headcount
 from bot.services.use_case import use_case
 from bot.structure import Structure
@@ -82,7 +93,7 @@ async def due_reminders(
     found += await _window_reminders(uow, planning, now)
     if admin_chat_id is not None:
         found += _headcount_reminders(groups, now, admin_chat_id, settings)
-        found += await _digest_reminder(uow, now.astimezone(tz), admin_chat_id, settings)
+        found += await _digest_reminder(uow, now.astimezone(tz), admin_chat_id, settings, structure.daytime)
     found += await _invoice_reminders(uow, today, settings)
     found += await _vaccine_reminders(uow, today, settings)
     return await _not_yet_logged(uow, [r for r in found if r.kind in settings.kinds])
@@ -112,7 +123,29 @@ async def queue_due_reminders(
         reminders = await due_reminders(uow, structure, tz, now, admin_chat_id=admin_chat_id, settings=settings)
         messages = [_outbox_message(log_id, reminder, now) for log_id, reminder in await claim(uow, reminders, now)]
         await queue_many(uow, messages)
+        if admin_chat_id is not None:
+            await _tell_staff_of_undelivered(uow, now)
     return QueuedReminders(len(reminders), [m.dedupe_key for m in messages if m.dedupe_key])
+
+
+UNDELIVERED_TEMPLATE = "reminders.undelivered"
+UNDELIVERED_LOOKBACK = dt.timedelta(days=1)
+UNDELIVERED_SETTLE = dt.timedelta(minutes=2)
+"""A cutoff is reported this long after it passed, once the sender has ended its last rows."""
+
+
+async def _tell_staff_of_undelivered(uow: UnitOfWork, now: dt.datetime) -> None:
+    """One message to the admin group per cutoff whose reminders could not all be delivered
+    before it (Telegram unreachable until then, or refused): how many, never who."""
+    for cutoff, count in await uow.repos.outbox.undelivered(REMINDER_TEMPLATE, now - UNDELIVERED_LOOKBACK, now - UNDELIVERED_SETTLE):
+        await tell_staff(
+            uow,
+            UNDELIVERED_TEMPLATE,
+            {"cutoff": plain(cutoff), "count": count},
+            now=now,
+            priority=Priority.REMINDER,
+            dedupe_key=f"reminders-undelivered:{cutoff.astimezone(dt.timezone.utc):%Y%m%dT%H%M}",
+        )
 
 
 def _outbox_message(log_id: int, reminder: Reminder, now: dt.datetime) -> NewMessage:
@@ -192,10 +225,16 @@ def _groups(planning: Planning, today: dt.date, settings: ReminderSettings) -> l
 
 
 async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[DeadlineGroup], now: dt.datetime) -> list[Reminder]:
-    reminders = []
+    """One reminder per account and cutoff (and offset), listing each service's children with
+    nothing booked on the days it closes; the goûter rides along with the garderie du soir."""
+    structure = planning.structure
+    lines: dict[tuple[int, dt.datetime, int], list[ReminderLine]] = {}
+    who: dict[int, tuple[str | None, int]] = {}
     for group in groups:
         config = planning.service(group.service_code)
-        offset = due_offset(group.deadline, config.reminder_offsets or DEFAULT_OFFSETS_HOURS, now)
+        offset = due_offset(
+            group.deadline, config.reminder_offsets or DEFAULT_OFFSETS_HOURS, now, daytime=structure.daytime, tz=planning.calendar.tz
+        )
         if offset is None:
             continue
         service = await uow.repos.structure.service_by_code(group.service_code)
@@ -204,22 +243,44 @@ async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[D
         rows = await uow.repos.reminders.unbooked_enrolled(
             ReminderKind.BOOKING.value, service.id, group.first_day, group.last_day, PLACE_HOLDING_STATUSES
         )
+        opted_out = await uow.repos.reminders.opted_out(booking_service_kind(group.service_code))
         children_by_account: dict[tuple[int, str | None, int], list[tuple[int, str]]] = {}
         for account, language, family_id, child_id, first_name, custody, reference in rows:
+            if account in opted_out:
+                continue
             if any(in_custody(custody, day, reference) for day in group.days):  # this foyer's weeks only
                 children_by_account.setdefault((account, language, family_id), []).append((child_id, first_name))
         for (account, language, family_id), children in children_by_account.items():
-            reminders.append(
-                Reminder(
-                    ReminderKind.BOOKING,
-                    account,
-                    group.subject(offset),
-                    language,
-                    family_id,
-                    {"service": group.service_code, "deadline": group.deadline, "days": group.days, "children": children},
-                )
+            who[account] = (language, family_id)
+            lines.setdefault((account, group.deadline, offset), []).append(ReminderLine(group.service_code, group.days, tuple(children)))
+    requires = {s.code: s.rules.requires for s in structure.services}
+    order = [s.code for s in structure.services]
+    reminders = []
+    for (account, deadline, offset), found in lines.items():
+        language, family_id = who[account]
+        folded = fold_companions(found, requires, order)
+        reminders.append(
+            Reminder(
+                ReminderKind.BOOKING,
+                account,
+                f"{deadline.astimezone(dt.timezone.utc):%Y%m%dT%H%M}:{offset}h",
+                language,
+                family_id,
+                {
+                    "deadline": deadline,
+                    "lines": [
+                        {"service": l.service_code, "along": list(l.along), "days": list(l.days), "children": [list(c) for c in l.children]}
+                        for l in folded
+                    ],
+                },
             )
+        )
     return reminders
+
+
+def booking_service_kind(service_code: str) -> str:
+    """The preference key of one service's booking reminders (`reminder_preferences.kind`)."""
+    return f"{ReminderKind.BOOKING.value}:{service_code}"
 
 
 async def _window_reminders(uow: UnitOfWork, planning: Planning, now: dt.datetime) -> list[Reminder]:
@@ -257,8 +318,10 @@ def _headcount_reminders(groups: list[DeadlineGroup], now: dt.datetime, admin_ch
     ]
 
 
-async def _digest_reminder(uow: UnitOfWork, now_local: dt.datetime, admin_chat_id: int, settings: ReminderSettings) -> list[Reminder]:
-    if not digest_due(now_local, settings.digest_at):
+async def _digest_reminder(
+    uow: UnitOfWork, now_local: dt.datetime, admin_chat_id: int, settings: ReminderSettings, daytime: Daytime
+) -> list[Reminder]:
+    if not digest_due(now_local, settings.digest_at, daytime.end):
         return []
     pending = await uow.repos.requests.pending()
     if not pending:
@@ -316,13 +379,40 @@ async def _not_yet_logged(uow: UnitOfWork, reminders: Sequence[Reminder]) -> lis
     return result
 
 
-async def set_reminder_preference(uow: UnitOfWork, user_id: int, kind: ReminderKind, enabled: bool) -> None:
-    """Turn a kind of reminder on or off for an account (/rappels)."""
-    await uow.repos.reminders.set_preference(user_id, kind.value, enabled)
+async def set_reminder_preference(uow: UnitOfWork, user_id: int, kind: ReminderKind | str, enabled: bool) -> None:
+    """Turn a kind of reminder (or one service's booking reminders, `booking_service_kind`) on or
+    off for an account (/rappels)."""
+    await uow.repos.reminders.set_preference(user_id, str(kind), enabled)
 
 
-async def reminder_preferences(uow: UnitOfWork, user_id: int) -> dict[ReminderKind, bool]:
-    """Each parent kind of reminder with whether it is on."""
+@dataclass(frozen=True)
+class ServiceChoice:
+    """Whether an account gets the booking reminders of one service."""
+
+    service_id: int
+    code: str
+    name: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class ReminderChoices:
+    """What /rappels shows: each parent kind of reminder, and each service's booking reminders."""
+
+    kinds: dict[ReminderKind, bool]
+    services: tuple[ServiceChoice, ...] = ()
+
+
+MAX_SERVICE_CODE = 32 - len(f"{ReminderKind.BOOKING.value}:")
+"""Longest service code whose preference fits `reminder_preferences.kind` (String(32))."""
+
+
+async def reminder_preferences(uow: UnitOfWork, user_id: int) -> ReminderChoices:
+    """Each parent kind of reminder with whether it is on, and each active service's."""
     stored = await uow.repos.reminders.preferences(user_id)
-    return {kind: stored.get(kind.value, True) for kind in PARENT_KINDS}
-
+    services = tuple(
+        ServiceChoice(service.id, service.code, service.name, stored.get(booking_service_kind(service.code), True))
+        for service in await uow.repos.structure.services()
+        if service.active and len(service.code) <= MAX_SERVICE_CODE
+    )
+    return ReminderChoices({kind: stored.get(kind.value, True) for kind in PARENT_KINDS}, services)

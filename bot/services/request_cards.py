@@ -68,7 +68,7 @@ class RequestCard:
     attachment_kind: str | None
     decided_at: dt.datetime | None
     decided_by_name: str | None
-    reason: str | None
+    refusal_reason: str | None
     admin_message_id: int | None
 
     @property
@@ -279,6 +279,86 @@ async def _card(uow: UnitOfWork, request: Request) -> RequestCard:
         attachment_kind=request.attachment_kind,
         decided_at=request.decided_at,
         decided_by_name=request.decided_by_name,
-        reason=request.reason,
+        refusal_reason=request.refusal_reason,
         admin_message_id=request.admin_message_id,
     )
+
+
+# --- accepting a family's requests at once ---------------------------------------------------------
+
+ACTION_ACCEPT_FAMILY = "staff.accept_family"
+BULK_KINDS = frozenset({RequestKind.BOOKING, RequestKind.ABSENCE})
+"""Kinds that may be accepted together: day requests (a booking, an absence), each applied by its
+own rules; other requests change a family's record and are read one by one."""
+
+
+def bulk_acceptable(cards: Sequence[RequestCard]) -> dict[int, list[RequestCard]]:
+    """Per family, its pending requests that may be accepted together (families with two or more)."""
+    by_family: dict[int, list[RequestCard]] = {}
+    for card in cards:
+        if card.pending and card.kind in BULK_KINDS:
+            by_family.setdefault(card.family_id, []).append(card)
+    return {family_id: found for family_id, found in by_family.items() if len(found) > 1}
+
+
+@dataclass(frozen=True)
+class FamilyAcceptance:
+    """What accepting a family's requests did, request by request."""
+
+    family_name: str
+    family_number: str
+    accepted: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()  # its type could not apply it: left pending
+    already_decided: tuple[int, ...] = ()
+
+
+async def family_bulk_requests(db: Database, family_id: int) -> list[RequestCard]:
+    """The family's pending requests that may be accepted together, oldest first."""
+    async with use_case(db) as uow:
+        return [
+            card
+            for card in await pending_cards(uow)
+            if card.family_id == family_id and card.kind in BULK_KINDS
+        ]
+
+
+async def accept_family_requests(
+    db: Database, family_id: int, *, staff_id: int, staff_name: str, now: dt.datetime
+) -> FamilyAcceptance | None:
+    """✅ Accept every request of this family that may be: one transaction, each request decided
+    with its own outcome (a savepoint each: one failing leaves the others accepted), each audited,
+    the family told of each decision and the group's cards updated through the outbox.
+
+    None when the family does not exist (audited as refused).
+    """
+    async with use_case(db) as uow:
+        family = await uow.repos.families.get(family_id)
+        if family is None:
+            audit_staff(uow, staff_id, ACTION_ACCEPT_FAMILY, now=now, outcome="refused", target=f"family_id:{family_id}")
+            return None
+        cards = [c for c in await pending_cards(uow) if c.family_id == family_id and c.kind in BULK_KINDS]
+        accepted, failed, already = [], [], []
+        for card in cards:
+            target = f"request:{card.request_id}"
+            try:
+                async with uow.session.begin_nested():
+                    decision = await decide_and_tell(
+                        uow, card.request_id, accept=True, staff_id=staff_id, staff_name=staff_name, now=now
+                    )
+            except Exception as exc:  # noqa: BLE001 - whatever its type raised, this request did not change
+                audit_staff(
+                    uow, staff_id, ACTION_ACCEPT, now=now, outcome="failed", family_id=family_id, target=target,
+                    details={"error": type(exc).__name__, "bulk": True},
+                )
+                failed.append(card.request_id)
+                continue
+            outcome = _AUDIT_OUTCOME[decision.outcome]
+            audit_staff(uow, staff_id, ACTION_ACCEPT, now=now, outcome=outcome, family_id=family_id, target=target, details={"bulk": True})
+            (accepted if decision.outcome == DecisionOutcome.DECIDED else already).append(card.request_id)
+        audit_staff(
+            uow, staff_id, ACTION_ACCEPT_FAMILY, now=now, outcome="ok" if not failed else ("failed" if not accepted else "partial"),
+            family_id=family_id, target=f"family:{family.number}",
+            details={"accepted": accepted, "failed": failed, "already_decided": already},
+        )
+        name = display_name(family.guardian(GuardianRole.RESPONSABLE))
+        return FamilyAcceptance(name, family.number, tuple(accepted), tuple(failed), tuple(already))

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.domain.model import RequestKind, RequestStatus
+from bot.i18n import _, format_day
 from bot.services.outbox import tell_staff
 from bot.services.staff_audit import audit_staff
 from storage.db import UnitOfWork
@@ -41,8 +42,27 @@ class FieldChange:
     """
 
     label: str
-    requested: str
-    current: str | None = None
+    requested: "FieldValue"
+    current: "FieldValue | None" = None
+
+
+class Label(str):
+    """A value that is an untranslated message id (a reason code's label), translated when rendered."""
+
+
+FieldValue = str | dt.date | Label
+"""What a card line holds: text as typed, a date, or a label; rendered in the reader's language."""
+
+
+def render_value(value: FieldValue | None) -> str:
+    """A card value in the current language: a date as "jeudi 3 décembre 2026", a label translated."""
+    if value is None:
+        return ""
+    if isinstance(value, Label):
+        return _(value)
+    if isinstance(value, dt.date):
+        return format_day(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,8 @@ class RequestDescription:
     title: str  # untranslated message id (N_), e.g. N_("Booking request")
     changes: tuple[FieldChange, ...] = ()
     title_args: dict[str, str] = field(default_factory=dict)
+    summary: tuple["FieldValue", ...] = ()
+    """What a one-line summary (digest, /demandes) shows beside the title: the day, the service."""
 
 
 class RequestType(Protocol):
@@ -161,7 +183,7 @@ async def decide_request(
     if request.status != RequestStatus.PENDING:
         return DecisionResult(DecisionOutcome.ALREADY_DECIDED, request)
     request.status = RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED
-    request.reason = None if accept else reason
+    request.refusal_reason = None if accept else reason
     request.decided_at = now
     request.decided_by = staff_id
     request.decided_by_name = staff_name

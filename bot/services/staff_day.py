@@ -25,6 +25,8 @@ from bot.domain.model import (
     HealthItemKind,
     RequestStatus,
 )
+from bot.domain.billing import runs_for_billing
+from bot.domain.calendar import Calendar
 from bot.services.bookings import DayHistory, day_history
 from bot.services.home import display_name
 from bot.services.inbox import store_structure_message
@@ -37,6 +39,10 @@ from storage.db import Database, UnitOfWork
 from storage.models import Child, Closure, DayEntry, DayEntryEvent, Family, Guardian, Request, TelegramLink, TelegramUser
 
 ACTION_CLOSE_DAY = "closure.create"
+ACTION_REOPEN_DAY = "closure.reopen"
+TEMPLATE_REOPENED = "day.reopened"
+"""Told to each family whose bookings a reopening restored: {"day": ISO date, "service": name or
+None, "bookings": [[child's name, service's name], ...]}."""
 ACTION_REVOKE_LINK = "telegram_link.revoke"
 ACTION_HEADCOUNT = "staff.headcount"
 ACTION_FAMILY_SHEET = "staff.family"
@@ -99,6 +105,8 @@ class ServiceHeadcount:
     code: str
     name: str
     children: tuple[ExpectedChild, ...]
+    pending: int = 0
+    """Requests for the day still waiting for staff (not counted in `count`, shown apart)."""
 
     @property
     def count(self) -> int:
@@ -222,16 +230,21 @@ async def _close_day(
         service_id, service_name = service.id, service.name
     if await uow.repos.staff_day.closure(day, service_id) is not None:
         return ClosureResult(ClosureOutcome.ALREADY_CLOSED, day, service_name)
-    uow.repos.staff_day.add_closure(
-        Closure(day=day, service_id=service_id, reason=reason[:200], created_at=now, created_by=staff_id)
-    )
+    closure = Closure(day=day, service_id=service_id, reason=reason[:200], created_at=now, created_by=staff_id)
+    uow.repos.staff_day.add_closure(closure)
     entries = await uow.repos.staff_day.entries_on(day, PLACE_HOLDING_STATUSES, service_id)
+    prior = [(entry.id, entry.status, entry.request_id) for entry, _child in entries]
     names = {service.id: service.name for service in services.values()}
     bookings, request_ids = _cancel_entries(uow, entries, names, f"closure: {reason}"[:200], staff_id, now)
     pending = await uow.repos.requests.pending_among(sorted(request_ids))
+    reopened_requests = {request.id for request in pending}
+    closure.cancelled = [  # what /reouvrir restores
+        {"entry": entry_id, "status": status.value, "request": request_id if request_id in reopened_requests else None}
+        for entry_id, status, request_id in prior
+    ]
     for request in pending:
         request.status = RequestStatus.CANCELLED
-        request.reason = reason[:500]
+        request.refusal_reason = reason[:500]
         request.decided_at = now
         request.decided_by = staff_id
         await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=request.family_id)
@@ -308,6 +321,9 @@ async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
                 allergies=tuple(allergies.get(child.id, ())),
             )
         )
+    pending: dict[int, int] = defaultdict(int)
+    for entry, _child in await uow.repos.staff_day.entries_on(day, frozenset({DayStatus.BOOKING_PROCESSING})):
+        pending[entry.service_id] += 1
     closed = []
     for service in services:
         if await uow.repos.staff_day.closure(day, service.id) is not None:
@@ -316,7 +332,7 @@ async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
         closed = [service.code for service in services]
     return Headcount(
         day=day,
-        services=tuple(ServiceHeadcount(s.code, s.name, tuple(by_service.get(s.id, ()))) for s in services),
+        services=tuple(ServiceHeadcount(s.code, s.name, tuple(by_service.get(s.id, ())), pending.get(s.id, 0)) for s in services),
         closed=tuple(closed),
     )
 
@@ -389,3 +405,142 @@ async def revoke_link(db: Database, link_id: int, *, staff_id: int, now: dt.date
         await tell_account(uow, link.telegram_user_id, TEMPLATE_UNLINKED, now=now, language=language, family_id=link.family_id)
         audit_staff(uow, staff_id, ACTION_REVOKE_LINK, now=now, family_id=link.family_id, target=f"telegram_link:{link.id}")
         return RevokedLink(link.telegram_user_id, link.family_id, family.number if family else "?", language)
+
+
+@dataclass(frozen=True)
+class ClosurePreview:
+    """What `/fermeture` would do, shown to staff before they confirm."""
+
+    outcome: ClosureOutcome
+    day: dt.date
+    service_name: str | None = None
+    bookings: int = 0
+    families: int = 0
+    pending_requests: int = 0
+    runs: bool = True
+    """False when no service concerned runs that day (nothing to close: staff are told)."""
+
+
+async def preview_closure(
+    db: Database, structure: Structure, *, day: dt.date, service_code: str | None, today: dt.date
+) -> ClosurePreview:
+    """The bookings and families a closure would touch, and whether anything runs that day (read only)."""
+    async with use_case(db) as uow:
+        if day < today:
+            return ClosurePreview(ClosureOutcome.PAST_DAY, day)
+        services = {s.id: s for s in await uow.repos.structure.services()}
+        service_id, service_name = None, None
+        if service_code is not None:
+            service = next((s for s in services.values() if s.code == service_code), None)
+            if service is None:
+                return ClosurePreview(ClosureOutcome.UNKNOWN_SERVICE, day)
+            service_id, service_name = service.id, service.name
+        if await uow.repos.staff_day.closure(day, service_id) is not None:
+            return ClosurePreview(ClosureOutcome.ALREADY_CLOSED, day, service_name)
+        entries = await uow.repos.staff_day.entries_on(day, PLACE_HOLDING_STATUSES, service_id)
+        pending = await uow.repos.requests.pending_among(sorted({e.request_id for e, _c in entries if e.request_id}))
+        calendar = Calendar(structure.school_holiday_zone, closures=[])
+        runs = runs_for_billing(calendar, {s.code: s.rules.schedule for s in structure.services})
+        codes = [service_code] if service_code else [s.code for s in structure.services]
+        return ClosurePreview(
+            ClosureOutcome.CLOSED, day, service_name, len(entries), len({e.family_id for e, _c in entries}), len(pending),
+            any(runs(code, day) for code in codes),
+        )
+
+
+class ReopenOutcome(StrEnum):
+    """What became of `/reouvrir`."""
+
+    REOPENED = "reopened"
+    NOT_CLOSED = "not_closed"
+    UNKNOWN_SERVICE = "unknown_service"
+    PAST_DAY = "past_day"
+
+
+@dataclass(frozen=True)
+class ReopenResult:
+    """Outcome of `/reouvrir`: the bookings and requests restored, the families told."""
+
+    outcome: ReopenOutcome
+    day: dt.date
+    service_name: str | None = None
+    restored: int = 0
+    restored_requests: int = 0
+    families: int = 0
+    accounts: int = 0
+
+
+async def reopen_day(
+    db: Database, *, day: dt.date, service_code: str | None, staff_id: int, now: dt.datetime, today: dt.date
+) -> ReopenResult:
+    """`/reouvrir`: lift a closure and restore what it cancelled; the families are told; audited.
+
+    An entry changed since the closure (a parent booked again, say) is left as it is; the
+    requests the closure cancelled are pending again (their cards are updated).
+    """
+    async with use_case(db) as uow:
+        result = await _reopen_day(uow, day, service_code, staff_id, now, today)
+        audit_staff(
+            uow, staff_id, ACTION_REOPEN_DAY, now=now, outcome="ok" if result.outcome == ReopenOutcome.REOPENED else "refused",
+            target=f"day:{day.isoformat()}",
+            details={"service": service_code or "", "result": result.outcome.value, "restored": result.restored,
+                     "requests": result.restored_requests, "families": result.families},
+        )
+        return result
+
+
+async def _reopen_day(
+    uow: UnitOfWork, day: dt.date, service_code: str | None, staff_id: int, now: dt.datetime, today: dt.date
+) -> ReopenResult:
+    if day < today:
+        return ReopenResult(ReopenOutcome.PAST_DAY, day)
+    services = {s.id: s for s in await uow.repos.structure.services()}
+    service_id, service_name = None, None
+    if service_code is not None:
+        service = next((s for s in services.values() if s.code == service_code), None)
+        if service is None:
+            return ReopenResult(ReopenOutcome.UNKNOWN_SERVICE, day)
+        service_id, service_name = service.id, service.name
+    closure = await uow.repos.staff_day.closure(day, service_id)
+    if closure is None:
+        return ReopenResult(ReopenOutcome.NOT_CLOSED, day, service_name)
+    cancelled = {int(item["entry"]): item for item in closure.cancelled or []}
+    entries = await uow.repos.staff_day.entries_on(day, frozenset({DayStatus.CANCELLED}), service_id)
+    bookings: dict[int, list[CancelledBooking]] = defaultdict(list)
+    request_ids: list[int] = []
+    for entry, child in entries:
+        item = cancelled.get(entry.id)
+        if item is None:
+            continue
+        status = DayStatus(item["status"])
+        uow.repos.staff_day.add_event(
+            DayEntryEvent(
+                day_entry_id=entry.id, at=now, actor_telegram_id=staff_id, actor_kind="staff", from_status=entry.status,
+                to_status=status, request_id=entry.request_id, note="reopened",
+            )
+        )
+        entry.status, entry.updated_at = status, now
+        if item.get("request"):
+            request_ids.append(int(item["request"]))
+        bookings[entry.family_id].append(
+            CancelledBooking(f"{child.first_name} {child.last_name}", services[entry.service_id].name if entry.service_id in services else "?")
+        )
+    restored_requests = 0
+    for request_id in sorted(set(request_ids)):
+        request = await uow.repos.requests.get(request_id)
+        if request is None or request.status != RequestStatus.CANCELLED:
+            continue
+        request.status, request.refusal_reason, request.decided_at, request.decided_by = RequestStatus.PENDING, None, None, None
+        restored_requests += 1
+        await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=request.family_id)
+    await uow.session.delete(closure)
+    accounts = 0
+    for family_id, restored in sorted(bookings.items()):
+        params = {
+            "day": day.isoformat(), "service": service_name,
+            "bookings": [[booking.child_name, booking.service_name] for booking in restored],
+        }
+        accounts += await tell_family(uow, family_id, TEMPLATE_REOPENED, params, now=now)
+    return ReopenResult(
+        ReopenOutcome.REOPENED, day, service_name, sum(len(b) for b in bookings.values()), restored_requests, len(bookings), accounts
+    )

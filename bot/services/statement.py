@@ -79,13 +79,13 @@ class PaymentsView:
 
 async def statement_of_year(db: Database, user_id: int, year: SchoolYear, *, today: dt.date) -> StatementView:
     """The relevé de compte of the account's family for a school year."""
-    async with family_use_case(db, user_id) as (uow, family_id):
+    async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         return await account_statement(uow, family_id, year, today=today)
 
 
 async def payments_of_year(db: Database, user_id: int, year: SchoolYear, *, today: dt.date) -> PaymentsView:
     """Mes règlements of a school year, with the years an attestation can be asked for."""
-    async with family_use_case(db, user_id) as (uow, family_id):
+    async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         view = await account_statement(uow, family_id, year, today=today)
         return PaymentsView(view, await attestation_years(uow, family_id, today=today))
 
@@ -191,7 +191,7 @@ def _is_childcare(structure: Structure, code: str) -> bool:
 
 async def current_tariffs(db: Database, user_id: int, structure: Structure) -> FamilyTariffs:
     """The prices the account's family pays, from its quotient familial and régime."""
-    async with family_use_case(db, user_id) as (uow, family_id):
+    async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         return await family_tariffs(uow, structure, family_id)
 
 

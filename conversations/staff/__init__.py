@@ -21,7 +21,17 @@ from telegram.ext import Application, BaseHandler, ContextTypes
 
 from bot.i18n import _
 from bot.runtime import RUNTIME_KEY, Runtime
-from conversations.staff import announcements, cards, day, decisions, group_replies, membership, relay
+from conversations.staff import (
+    announcements,
+    cards,
+    day,
+    decisions,
+    family_pick,
+    group_replies,
+    help,
+    membership,
+    relay,
+)
 from conversations.staff.common import staff_language
 
 logger = logging.getLogger(__name__)
@@ -37,6 +47,8 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         *day.build_handlers(),
         *group_replies.build_handlers(),
         *membership.build_handlers(),
+        *family_pick.build_handlers(),
+        *help.build_handlers(),
     ]
 
 
@@ -55,11 +67,17 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("annonce", _("Announcement to every family")),
             BotCommand("invite", _("Invitation link and QR code of a family")),
             BotCommand("fermeture", _("Close a day: /fermeture DATE [service] reason")),
+            BotCommand("reouvrir", _("Reopen a closed day: /reouvrir DATE [service]")),
+            BotCommand("annuler_paiement", _("Cancel a payment recorded by mistake: /annuler_paiement N_REGLEMENT")),
             BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
             BotCommand("famille", _("A family's record")),
             BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
             BotCommand("garde", _("Garde alternée: /garde N_FAMILLE FIRST_NAME MODE")),
             BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
+            BotCommand("facturer", _("Issue a month's invoices: /facturer novembre")),
+            BotCommand("paiement", _("Record a payment: /paiement N_FAMILLE AMOUNT METHOD")),
+            BotCommand("documents", _("Published documents (reply /document Titre to a file to publish)")),
+            BotCommand("aide", _("Every staff command and how to write it")),
         ]
 
 

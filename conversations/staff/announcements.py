@@ -28,8 +28,10 @@ from bot.services.announcements import (
     cancel_announcement,
     publish_announcement,
 )
-from conversations.common import TAB_INBOX, escape, user_id_of
+from bot.telegram_text import fits, split
+from conversations.common import TAB_INBOX, answer_query, escape, user_id_of
 from conversations.staff.common import Context, in_admin_chat, staff_action, staff_name
+from conversations.usages import usage
 
 DRAFTS_KEY = "announcement_drafts"
 """chat_data key: {token: text} of announcements waiting for confirmation (persisted)."""
@@ -44,7 +46,7 @@ async def announce(update: Update, context: Context) -> None:
         return
     text = _command_body(message)
     if not text:
-        await message.reply_text(_("Usage: /annonce text of the announcement (it may span several lines)."))
+        await message.reply_text(usage("annonce"))
         return
     runtime = get_runtime(context)
     reach = await audience(runtime.database, staff_id=user_id_of(update), now=runtime.now())
@@ -55,7 +57,7 @@ async def announce(update: Update, context: Context) -> None:
     while len(drafts) >= MAX_DRAFTS:
         drafts.pop(next(iter(drafts)))
     token = secrets.token_hex(4)
-    drafts[token] = text[:4000]
+    drafts[token] = text
     who = ngettext("{count} family", "{count} families", reach.families).format(count=reach.families)
     accounts = ngettext("{count} Telegram account", "{count} Telegram accounts", reach.accounts).format(count=reach.accounts)
     preview = _("📢 <b>Announcement</b> to {families} ({accounts}):").format(families=who, accounts=accounts)
@@ -67,7 +69,23 @@ async def announce(update: Update, context: Context) -> None:
             ]
         ]
     )
-    await message.reply_text(f"{preview}\n\n{escape(text)}\n\n" + _("Send it?"), reply_markup=keyboard)
+    pieces = preview_pieces(preview, text, _("Send it?"))
+    for piece in pieces[:-1]:
+        await message.reply_text(piece)
+    await message.reply_text(pieces[-1], reply_markup=keyboard)
+
+
+PREVIEW_PIECE = 3800
+"""Units of the announcement's text per preview message (its header or question fits beside)."""
+
+
+def preview_pieces(header: str, body: str, question: str) -> list[str]:
+    """The preview of an announcement, whole, in as many messages as Telegram needs: the header
+    first, the text (cut between lines, each piece escaped on its own), the question last."""
+    chunks = [escape(chunk) for chunk in split(body, PREVIEW_PIECE)]
+    chunks[0] = f"{header}\n\n{chunks[0]}"
+    chunks[-1] = f"{chunks[-1]}\n\n{question}"
+    return chunks
 
 
 def _command_body(message: Message) -> str:
@@ -84,15 +102,15 @@ async def confirm(update: Update, context: Context) -> None:
         return
     text = _drafts(context).pop(parsed.arg(1), None)
     if text is None:
-        await query.answer(_("This announcement was already sent or cancelled."), show_alert=True)
+        await answer_query(update, _("This announcement was already sent or cancelled."), show_alert=True)
         return
     runtime = get_runtime(context)
     if parsed.arg(0) != "yes":
         await cancel_announcement(runtime.database, staff_id=user_id_of(update), now=runtime.now())
-        await query.answer()
+        await answer_query(update)
         await query.edit_message_text(_("Announcement cancelled."))
         return
-    await query.answer(_("Sending…"))
+    await answer_query(update, _("Sending…"))
     in_group = in_admin_chat(query.message.chat, runtime)
     publication = await publish_announcement(
         runtime.database, body=text, staff_id=user_id_of(update), staff_name=staff_name(update.effective_user),
@@ -103,7 +121,8 @@ async def confirm(update: Update, context: Context) -> None:
         "📢 Sending the announcement to {count} account…", "📢 Sending the announcement to {count} accounts…",
         publication.accounts,
     ).format(count=publication.accounts)
-    await query.edit_message_text(f"{sending}\n\n{escape(text)}")
+    shown = f"{sending}\n\n{escape(text)}"
+    await query.edit_message_text(shown if fits(shown) else sending)
 
 
 @template(TEMPLATE_ANNOUNCEMENT)

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -28,8 +28,12 @@ from bot.runtime import Runtime, get_runtime
 from bot.services import request_cards
 from bot.services.request_cards import REOPENED_TEMPLATE, RETIRED_TEMPLATE, RequestCard, record_card_message
 from bot.services.requests import CARD_TEMPLATE, CARD_UPDATE_TEMPLATE
-from conversations.staff.common import Context, in_admin_chat, staff_action
+from conversations.common import answer_query
+from conversations.staff.common import Context, in_admin_chat, staff_action, staff_name
 from conversations.staff.render import (
+    accept_family_buttons,
+    accept_family_question,
+    accept_family_report,
     already_decided_text,
     card_keyboard,
     card_text,
@@ -166,12 +170,12 @@ async def open_card(update: Update, context: Context) -> None:
         runtime.database, request_id, staff_id=query.from_user.id, now=runtime.now(), in_admin_group=in_group
     )
     if card is None:
-        await query.answer(_("This request no longer exists."), show_alert=True)
+        await answer_query(update, _("This request no longer exists."), show_alert=True)
         return
     if not card.pending:
-        await query.answer(already_decided_text(card, runtime.settings.tz), show_alert=True)
+        await answer_query(update, already_decided_text(card, runtime.settings.tz), show_alert=True)
         return
-    await query.answer()
+    await answer_query(update)
     if not in_group:  # in the group, the outbox posts it and retires the older copy
         await show_card_here(context.bot, runtime, chat.id, card)
 
@@ -185,8 +189,42 @@ async def list_pending(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     cards = await request_cards.list_pending(runtime.database, staff_id=user.id, now=runtime.now())
     shown = cards[:PENDING_SHOWN]
-    keyboard = InlineKeyboardMarkup(open_buttons(shown)) if shown else None
+    rows = open_buttons(shown) + accept_family_buttons(request_cards.bulk_acceptable(cards))
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
     await message.reply_text(pending_list_text(cards, PENDING_SHOWN, runtime.settings.tz), reply_markup=keyboard)
+
+
+@staff_action(request_cards.ACTION_ACCEPT_FAMILY)
+async def accept_family(update: Update, context: Context) -> None:
+    """"✅ Accept all of a family": first what will be accepted, then, confirmed, accept each."""
+    query = update.callback_query
+    parsed = callbacks.parse(query.data if query else None)
+    family_id = parsed.int_arg(1) if parsed else None
+    if query is None or parsed is None or family_id is None or not isinstance(query.message, Message):
+        return
+    runtime = get_runtime(context)
+    await answer_query(update)
+    if parsed.arg(0) != "yes":
+        pending = await request_cards.family_bulk_requests(runtime.database, family_id)
+        if not pending:
+            await query.message.reply_text(_("This family has no request waiting any more."))
+            return
+        await query.message.reply_text(
+            accept_family_question(pending, runtime.settings.tz),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(_("✅ Accept them all"), callback_data=callbacks.build(callbacks.STAFF_ACCEPT_FAMILY, "yes", family_id))]]
+            ),
+        )
+        return
+    user = update.effective_user
+    result = await request_cards.accept_family_requests(
+        runtime.database, family_id, staff_id=user.id if user else 0, staff_name=staff_name(user), now=runtime.now()
+    )
+    text = _("This family no longer exists.") if result is None else accept_family_report(result)
+    try:
+        await query.edit_message_text(text)
+    except BadRequest:
+        await query.message.reply_text(text)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
@@ -194,4 +232,5 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("demandes", list_pending),
         CallbackQueryHandler(open_card, pattern=callbacks.pattern(callbacks.STAFF_OPEN)),
+        CallbackQueryHandler(accept_family, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT_FAMILY)),
     ]

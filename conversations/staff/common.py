@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 from bot.i18n import DEFAULT_LANGUAGE, _, use_language
 from bot.runtime import Runtime, get_runtime
 from bot.staff import record_refusal, staff_only
+from conversations.common import answer_query
 
 Context = ContextTypes.DEFAULT_TYPE
 Handler = Callable[[Update, Context], Awaitable[Any]]
@@ -87,7 +88,7 @@ def staff_action(action: str) -> Callable[[Handler], Handler]:
 async def _refuse_place(update: Update) -> None:
     text = _("Staff commands work only in the staff group or in a private chat with the bot.")
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await answer_query(update, text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 

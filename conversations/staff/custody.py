@@ -11,20 +11,18 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.domain.custody import monday_of
 from bot.domain.model import Custody
-from bot.domain.staff_input import parse_day, parse_family_number
+from bot.domain.staff_input import parse_day_words
 from bot.i18n import _, format_day
 from bot.runtime import get_runtime
 from bot.services.custody import CustodyOutcome, set_custody
 from conversations.common import escape, user_id_of
+from conversations.input_errors import unknown_choice_error
 from conversations.staff.common import Context, command_text, staff_action
+from conversations.staff.family_pick import family_argument, register_pick
+from conversations.usages import usage
 
 MODES = {"complete": Custody.FULL, "complète": Custody.FULL, "impaire": Custody.ODD_WEEKS, "impaires": Custody.ODD_WEEKS,
          "paire": Custody.EVEN_WEEKS, "paires": Custody.EVEN_WEEKS}
-USAGE = (
-    "Usage: /garde FAMILY_NUMBER FIRST_NAME MODE\n"
-    "MODE: complète (every week), impaire or paire (odd or even weeks), or a date (that week and every other week from it).\n"
-    "Example: /garde 1001001818331 LUCAS 30/11/2026"
-)
 
 
 @staff_action("staff.custody")
@@ -35,15 +33,32 @@ async def custody(update: Update, context: Context) -> None:
         return
     runtime = get_runtime(context)
     words = command_text(update).split()
-    number = parse_family_number(words[0]) if words else None
-    mode = words[2].lower() if len(words) == 3 else ""
-    reference = None if mode in MODES else parse_day(mode, runtime.today())
-    if number is None or (mode not in MODES and reference is None):
-        await message.reply_text(_(USAGE))
+    if len(words) < 3:
+        await message.reply_text(usage("garde"))
         return
+    mode = words[-1].lower()
+    if mode not in MODES and parse_day_words(mode, runtime.today()) is None:
+        await message.reply_text(
+            unknown_choice_error(_("mode"), words[-1], ["complète", "impaire", "paire", _("a date")]) + "\n\n" + usage("garde")
+        )
+        return
+    number = await family_argument(update, context, "garde", " ".join(words[:-2]), " ".join(words[-2:]))
+    if number is not None:
+        await set_child_custody(update, context, number, " ".join(words[-2:]))
+
+
+async def set_child_custody(update: Update, context: Context, number: str, rest: str) -> None:
+    """/garde's child and mode for a N° famille (also after choosing among several of a name)."""
+    message = update.effective_message
+    if message is None:
+        return
+    runtime = get_runtime(context)
+    words = rest.split()
+    mode = words[1].lower()
+    reference = None if mode in MODES else parse_day_words(mode, runtime.today())
     kind = MODES.get(mode, Custody.EVEN_WEEKS)
     result = await set_custody(
-        runtime.database, number, words[1], kind, reference, staff_id=user_id_of(update), now=runtime.now()
+        runtime.database, number, words[0], kind, reference, staff_id=user_id_of(update), now=runtime.now()
     )
     if result.outcome == CustodyOutcome.UNKNOWN_FAMILY:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
@@ -60,6 +75,9 @@ async def custody(update: Update, context: Context) -> None:
         await message.reply_text(
             _("✅ {name} is in the care of family {number}: {weeks}.").format(name=escape(result.child_name or ""), number=escape(number), weeks=what)
         )
+
+
+register_pick("garde", set_child_custody)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

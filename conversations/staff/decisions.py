@@ -77,15 +77,15 @@ async def ask_reason(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     card = await request_cards.get_card(runtime.database, request_id)
     if card is None:
-        await query.answer(_("This request no longer exists."), show_alert=True)
+        await answer_query(update, _("This request no longer exists."), show_alert=True)
         return
     if not card.pending:
-        await query.answer(already_decided_text(card, runtime.settings.tz), show_alert=True)
+        await answer_query(update, already_decided_text(card, runtime.settings.tz), show_alert=True)
         await show_card_state(
             context.bot, runtime, query.message.chat_id, query.message.message_id, card, has_media=has_media(query.message)
         )
         return
-    await query.answer()
+    await answer_query(update)
     prompt = await query.message.reply_text(reason_prompt_text(card), reply_markup=reason_keyboard(request_id))
     _prompts(context)[str(prompt.message_id)] = [request_id, query.message.message_id]
 
@@ -99,7 +99,7 @@ async def quick_reason(update: Update, context: Context) -> None:
         return
     request_id, index = parsed.int_arg(0), parsed.int_arg(1)
     if request_id is None or index is None or index >= len(QUICK_REASONS):
-        await query.answer(_("This button is no longer valid."))
+        await answer_query(update, _("This button is no longer valid."))
         return
     entry = _prompts(context).pop(str(query.message.message_id), None)
     await _delete(query.message)
@@ -115,7 +115,7 @@ async def cancel_refusal(update: Update, context: Context) -> None:
     if query is None or not isinstance(query.message, Message):
         return
     _prompts(context).pop(str(query.message.message_id), None)
-    await query.answer(_("The request stays pending."))
+    await answer_query(update, _("The request stays pending."))
     await _delete(query.message)
 
 
@@ -206,7 +206,7 @@ def decision_text_for_parent(card: RequestCard) -> str:
     lines.append(subject)
     lines += change_lines(card.description)
     if not accepted:
-        lines += ["", _("Reason: {reason}").format(reason=escape(card.reason or "—"))]
+        lines += ["", _("Reason for the refusal: {reason}").format(reason=escape(card.refusal_reason or "—"))]
     return "\n".join(lines)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.domain.staff_input import parse_family_number
 from bot.i18n import _, ngettext
 from bot.outgoing import Attachment, Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
@@ -22,7 +21,9 @@ from bot.services import inbox as inbox_service
 from bot.services.inbox import FAMILY_MESSAGE_TEMPLATE, StaffMessage, UnknownFamily
 from conversations.common import escape
 from conversations.staff.common import Context, command_text, staff_action, staff_name
+from conversations.staff.family_pick import family_argument, register_pick
 from conversations.staff.render import family_message_caption, relay_text
+from conversations.usages import usage
 from storage.db import UnitOfWork
 
 
@@ -100,19 +101,31 @@ async def message_family(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     words = command_text(update).split(maxsplit=1)
-    number = parse_family_number(words[0]) if words else None
-    if number is None or len(words) < 2 or not words[1].strip():
-        await message.reply_text(_("Usage: /message FAMILY_NUMBER text\nExample: /message 1001001818331 The bus leaves at 8:00."))
+    if len(words) < 2 or not words[1].strip():
+        await message.reply_text(usage("message"))
+        return
+    number = await family_argument(update, context, "message", words[0], words[1])
+    if number is not None:
+        await send_to_family(update, context, number, words[1])
+
+
+async def send_to_family(update: Update, context: Context, number: str, body: str) -> None:
+    """/message's text to the family of a N° famille (also after choosing among several of a name)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
     runtime = get_runtime(context)
     try:
         sent = await inbox_service.message_family(
-            runtime.database, family_number=number, staff_id=user.id, staff_name=staff_name(user), body=words[1], now=runtime.now()
+            runtime.database, family_number=number, staff_id=user.id, staff_name=staff_name(user), body=body, now=runtime.now()
         )
     except UnknownFamily:
         await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
         return
     await message.reply_text(delivery_text(sent))
+
+
+register_pick("message", send_to_family)
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks
 from bot.domain.model import RequestKind, RequestStatus
-from bot.i18n import N_, _, format_timestamp, ngettext
+from bot.i18n import N_, _, babel_locale, elide, format_short_date, format_timestamp, ngettext
 from bot.services.inbox import RelayView
-from bot.services.request_cards import RequestCard
-from bot.services.requests import RequestDescription
+from bot.services.request_cards import FamilyAcceptance, RequestCard
+from bot.services.requests import RequestDescription, render_value
 from bot.telegram_text import CAPTION_LIMIT, cut, fit_lines, utf16_len
 from conversations.common import escape
 
@@ -46,6 +47,12 @@ QUICK_REASONS: tuple[str, ...] = (
 
 TEXT_LIMIT = 4000
 
+DECISION_MEANINGS: dict[RequestKind, str] = {
+    RequestKind.ABSENCE: N_("✅ Accept: excused absence, not billed — ❌ Refuse: absent, billed"),
+    RequestKind.BOOKING: N_("✅ Accept: booked — ❌ Refuse: booking refused"),
+}
+"""What each button means for the family's bill, shown on a pending card of these kinds."""
+
 
 def request_title(kind: RequestKind, description: RequestDescription) -> str:
     """What is asked, translated ("Réservation", "Informations CAF"…)."""
@@ -53,7 +60,7 @@ def request_title(kind: RequestKind, description: RequestDescription) -> str:
         return _(KIND_LABELS.get(kind, kind.value))
     title = _(description.title)
     try:
-        return title.format(**description.title_args)
+        return elide(title.format(**description.title_args))
     except (KeyError, IndexError, ValueError):
         return title
 
@@ -63,14 +70,15 @@ def change_lines(description: RequestDescription) -> list[str]:
     lines = []
     for change in description.changes:
         label = escape(_(change.label))
+        current, requested = render_value(change.current), render_value(change.requested)
         if change.current is not None and change.current != change.requested:
             lines.append(
                 _("• {label}: {current} → <b>{requested}</b>").format(
-                    label=label, current=escape(change.current or "—"), requested=escape(change.requested or "—")
+                    label=label, current=escape(current or "—"), requested=escape(requested or "—")
                 )
             )
         else:
-            lines.append(_("• {label}: <b>{requested}</b>").format(label=label, requested=escape(change.requested or "—")))
+            lines.append(_("• {label}: <b>{requested}</b>").format(label=label, requested=escape(requested or "—")))
     return lines
 
 
@@ -88,6 +96,8 @@ def card_text(card: RequestCard, tz: dt.tzinfo) -> str:
     lines.append(_("🕒 Received on {moment}").format(moment=format_timestamp(card.created_at, tz)))
     if card.attachment_file_id:
         lines.append(_("📎 Proof attached"))
+    if card.pending and card.kind in DECISION_MEANINGS:
+        lines += ["", _(DECISION_MEANINGS[card.kind])]
     decision = decision_line(card, tz)
     if decision:
         lines += ["", decision]
@@ -102,11 +112,11 @@ def decision_line(card: RequestCard, tz: dt.tzinfo) -> str:
         return _("✅ <b>Accepted</b> by {name} on {moment}").format(name=who, moment=when)
     if card.status == RequestStatus.REFUSED:
         return _("❌ <b>Refused</b> by {name} on {moment}\nReason: {reason}").format(
-            name=who, moment=when, reason=escape(card.reason or "—")
+            name=who, moment=when, reason=escape(card.refusal_reason or "—")
         )
     if card.status == RequestStatus.CANCELLED:
         line = _("🚫 <b>Cancelled</b> on {moment}").format(moment=when)
-        return line + ("\n" + _("Reason: {reason}").format(reason=escape(card.reason)) if card.reason else "")
+        return line + ("\n" + _("Reason: {reason}").format(reason=escape(card.refusal_reason)) if card.refusal_reason else "")
     return ""
 
 
@@ -134,9 +144,17 @@ def request_line(card: RequestCard, tz: dt.tzinfo) -> str:
     ]
     if card.child_name:
         parts.append(escape(card.child_name))
+    parts += [escape(_summary_value(value)) for value in card.description.summary if value]
     if card.attachment_file_id:
         parts.append("📎")
     return "• " + " — ".join(parts)
+
+
+def _summary_value(value: object) -> str:
+    """A summary's day as "jeu. 03/12/2026" (short, to triage a list), anything else as a card shows it."""
+    if isinstance(value, dt.date):
+        return f"{format_date(value, 'EEE', locale=babel_locale())} {format_short_date(value)}"
+    return render_value(value)  # type: ignore[arg-type]
 
 
 def open_buttons(cards: list[RequestCard], per_row: int = 4) -> list[list[InlineKeyboardButton]]:
@@ -149,6 +167,70 @@ def open_buttons(cards: list[RequestCard], per_row: int = 4) -> list[list[Inline
         for card in cards
     ]
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+ACCEPT_FAMILY_ROWS = 5
+
+
+def accept_family_buttons(families: dict[int, list[RequestCard]]) -> list[list[InlineKeyboardButton]]:
+    """A button per family (the most requests first) accepting its day requests together."""
+    ranked = sorted(families.items(), key=lambda item: (-len(item[1]), item[1][0].created_at))[:ACCEPT_FAMILY_ROWS]
+    return [
+        [
+            InlineKeyboardButton(
+                cut(
+                    _("✅ Accept all requests of this family: {name} ({count})").format(
+                        name=found[0].family_name or found[0].family_number, count=len(found)
+                    ),
+                    60,
+                ),
+                callback_data=callbacks.build(callbacks.STAFF_ACCEPT_FAMILY, "ask", family_id),
+            )
+        ]
+        for family_id, found in ranked
+    ]
+
+
+def accept_family_question(cards: list[RequestCard], tz: dt.tzinfo) -> str:
+    """What accepting a family's requests together will do, to confirm."""
+    first = cards[0]
+    lines = [
+        ngettext(
+            "Accept the {count} request of the {name} family (no. {number})?",
+            "Accept the {count} requests of the {name} family (no. {number})?",
+            len(cards),
+        ).format(count=len(cards), name=escape(first.family_name or "—"), number=escape(first.family_number)),
+        "",
+        *(request_line(card, tz) for card in cards),
+        "",
+        _("Each is applied by its own rules (an absence accepted is excused, not billed); the family is told of each."),
+    ]
+    return fit_lines("\n".join(lines), TEXT_LIMIT)
+
+
+def accept_family_report(result: FamilyAcceptance) -> str:
+    """What accepting a family's requests did."""
+    family = _("{name} family (no. {number})").format(name=escape(result.family_name or "—"), number=escape(result.family_number))
+    lines = [
+        ngettext("✅ {count} request of the {family} accepted.", "✅ {count} requests of the {family} accepted.", len(result.accepted)).format(
+            count=len(result.accepted), family=family
+        )
+    ]
+    if result.accepted:
+        lines.append(", ".join(_("no. {number}").format(number=i) for i in result.accepted))
+    if result.failed:
+        lines.append(
+            _("⚠️ Could not be applied, still pending: {numbers}").format(
+                numbers=", ".join(_("no. {number}").format(number=i) for i in result.failed)
+            )
+        )
+    if result.already_decided:
+        lines.append(
+            _("Already decided: {numbers}").format(
+                numbers=", ".join(_("no. {number}").format(number=i) for i in result.already_decided)
+            )
+        )
+    return "\n".join(lines)
 
 
 def digest_text(cards: list[RequestCard], tz: dt.tzinfo) -> str:

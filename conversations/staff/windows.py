@@ -15,12 +15,8 @@ from bot.runtime import Runtime, get_runtime
 from bot.services.booking_windows import WindowOutcome, set_booking_window, upcoming_windows
 from conversations.common import escape, user_id_of
 from conversations.staff.common import Context, command_text, staff_action
+from conversations.usages import usage
 
-USAGE = (
-    "Usage: /vacances START END OPENS CLOSES\n"
-    "Example: /vacances 19/12/2026 03/01/2027 23/11/2026 12/12/2026\n"
-    "(the holidays from START to END may be booked from OPENS to CLOSES, both included)"
-)
 
 
 @staff_action("staff.booking_window")
@@ -36,7 +32,7 @@ async def booking_window(update: Update, context: Context) -> None:
         return
     days = [parse_day(word, runtime.today()) for word in words[:4]]
     if len(words) != 4 or any(day is None for day in days):
-        await message.reply_text(_(USAGE))
+        await message.reply_text(usage("vacances"))
         return
     start, end, opens, closes = days
     result = await set_booking_window(
@@ -44,7 +40,7 @@ async def booking_window(update: Update, context: Context) -> None:
         closes_on=closes, staff_id=user_id_of(update), now=runtime.now(),  # type: ignore[arg-type]
     )
     if result.outcome == WindowOutcome.BAD_DATES:
-        await message.reply_text(_("These dates do not fit: the window must open before it closes, and close before the holidays start.") + "\n" + _(USAGE))
+        await message.reply_text(_("These dates do not fit: the window must open before it closes, and close before the holidays start.") + "\n" + usage("vacances"))
         return
     if result.outcome == WindowOutcome.NO_SERVICE:
         await message.reply_text(_("No service of the structure is booked in a holiday window."))
@@ -61,7 +57,7 @@ async def booking_window(update: Update, context: Context) -> None:
 async def _listing(runtime: Runtime, staff_id: int) -> str:
     windows = await upcoming_windows(runtime.database, runtime.today(), staff_id=staff_id, now=runtime.now())
     if not windows:
-        return _("No holiday booking window to come.") + "\n" + _(USAGE)
+        return _("No holiday booking window to come.") + "\n" + usage("vacances")
     lines = [_("<b>Holiday booking windows</b>")]
     for window, code in windows:
         lines.append(

@@ -110,7 +110,6 @@ def link(make_invite, bot) -> Callable[..., object]:  # type: ignore[no-untyped-
     async def do_link(user: FakeUser, number: str = DUPONT) -> None:
         code = await make_invite(number)
         await user.send_command("/start", code)
-        await user.next_message()  # linked
-        await user.next_message()  # home
+        await user.next_message()  # home, the confirmation on top
 
     return do_link

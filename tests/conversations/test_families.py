@@ -76,7 +76,7 @@ async def test_three_children_booked_in_one_go(botapi: BotApiStub, runtime: Runt
     await parent.tap(await parent.next_message(), "3")
     day = await parent.next_message()
     assert all(name in day.text for name in ("ANNA", "BASILE", "CLARA"))
-    await parent.tap(day, "👨‍👩‍👧 Réserver pour tous : Restauration scolaire")
+    await parent.tap(day, "👨‍👩‍👧 Réserver pour tous\u00a0: Restauration scolaire")
     done = await parent.next_message()
     assert done.text.count("✅ Réservé.") == 3
     for name in ("ANNA", "BASILE", "CLARA"):
@@ -132,7 +132,7 @@ async def test_cancelling_for_all_with_a_late_consent_still_tells_the_waiting_fa
     assert all(name in day.text for name in ("ANNA", "BASILE", "CLARA"))
     await parent.tap(day, f"pg:c:{alsh}:20261223:0")  # cancel for all
     question = await parent.next_message()
-    assert "date limite est dépassée pour : ANNA, CLARA" in question.text
+    assert "date limite est dépassée pour\u00a0: ANNA, CLARA" in question.text
     assert "lundi 14 décembre 2026 à 18:30" in question.text
     assert "BASILE" in question.text and "Annulé, rien ne sera facturé." in question.text
 
@@ -174,11 +174,11 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
     december = await open_december(jean)
     assert "3" in december.button_labels and "10↔" in december.button_labels  # week 49 his, week 50 hers
     await jean.tap(december, "3")
-    await jean.tap(await jean.next_message(), "✅ Réserver : Restauration scolaire")
+    await jean.tap(await jean.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     assert "✅ Réservé." in (await jean.next_message()).text
     await jean.tap(jean.last_message(), "📅 Retour au mois")
     await jean.tap(await jean.next_message(), "10↔")
-    await jean.tap(await jean.next_message(), "✅ Réserver : Restauration scolaire")
+    await jean.tap(await jean.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     other_week = await jean.next_message()
     assert "semaine de l’autre foyer" in other_week.text
     assert await cantine_status(runtime, "LUCAS", dt.date(2026, 12, 10)) == (DayStatus.BOOKING_PROCESSING, (await _family_id(runtime, "1001001818331")))
@@ -186,7 +186,7 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
     december = await open_december(marie)
     assert "3↔" in december.button_labels and "3✅" not in december.button_labels  # she does not see his booking
     await marie.tap(december, "11")
-    await marie.tap(await marie.next_message(), "✅ Réserver : Restauration scolaire")
+    await marie.tap(await marie.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     assert "✅ Réservé." in (await marie.next_message()).text
     await marie.tap(marie.last_message(), "📅 Retour au mois")
     await marie.tap(await marie.next_message(), "3↔")

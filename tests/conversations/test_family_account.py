@@ -58,7 +58,7 @@ async def test_the_fiche_famille_shows_every_block_with_the_iban_masked(botapi: 
     bank = await jean.tap(jean.last_message(), "🏦 Coordonnées bancaires")
     assert bank
     block = await jean.next_message()
-    assert "IBAN : FR76 •••• •••• 0189" in block.text and "Titulaire du compte : DUPONT JEAN" in block.text
+    assert "IBAN\u00a0: FR76 •••• •••• 0189" in block.text and "Titulaire du compte\u00a0: DUPONT JEAN" in block.text
     assert "✏️ Demander une modification" in block.button_labels
 
 
@@ -66,20 +66,20 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "👤 Infos responsable")
-    assert "Mobile : 06 12 34 56 78" in block.text
+    assert "Mobile\u00a0: 06 12 34 56 78" in block.text
     await jean.tap(block, "✏️ Demander une modification")
     form = await jean.next_message()
     assert "Touchez un champ" in form.text
 
     await jean.tap(form, "Mobile")
     prompt = (await jean.next_message()).text
-    assert "nouvelle valeur pour Mobile" in prompt and "Actuellement : 06 12 34 56 78" in prompt
+    assert "nouvelle valeur pour Mobile" in prompt and "Actuellement\u00a0: 06 12 34 56 78" in prompt
     await jean.send("06 12 34")
     refusal = await jean.next_message()
     assert "n’est pas valable" in refusal.text and "reste du formulaire est conservé" in refusal.text
     await jean.send("07 81 22 33 44")
     form = await jean.next_message()
-    assert "Mobile : 06 12 34 56 78 → 07 81 22 33 44" in form.text
+    assert "Mobile\u00a0: 06 12 34 56 78 → 07 81 22 33 44" in form.text
     assert "✅ Mobile" in form.button_labels
 
     await jean.tap(form, "Email")
@@ -93,7 +93,7 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
     await jean.tap(form, "📨 Envoyer la demande")
     check = await jean.next_message()
     assert "Vérifiez votre demande" in check.text
-    assert "Mobile : 06 12 34 56 78 → 07 81 22 33 44" in check.text
+    assert "Mobile\u00a0: 06 12 34 56 78 → 07 81 22 33 44" in check.text
     assert "Civilité" not in check.text  # only what changes
     assert await pending_requests(runtime) == []  # nothing saved before confirming
     await jean.tap(check, "✅ Confirmer et envoyer")
@@ -104,11 +104,11 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
     assert request.payload["values"] == {"phone_mobile": "07 81 22 33 44", "email": "jean@example.org"}
     block = await open_block(jean, "👤 Infos responsable")
     assert "Demandes de modifications en cours" in block.text and "07 81 22 33 44" in block.text
-    assert "Mobile : 06 12 34 56 78" in block.text  # unchanged until staff accept
+    assert "Mobile\u00a0: 06 12 34 56 78" in block.text  # unchanged until staff accept
 
     await decide(runtime, request.id, accept=True)
     block = await open_block(jean, "👤 Infos responsable")
-    assert "Mobile : 07 81 22 33 44" in block.text and "Email : jean@example.org" in block.text
+    assert "Mobile\u00a0: 07 81 22 33 44" in block.text and "Email\u00a0: jean@example.org" in block.text
     assert "en cours" not in block.text
 
 
@@ -122,7 +122,7 @@ async def test_a_refused_request_shows_its_reason_in_the_list(botapi: BotApiStub
     choices = await jean.next_message()
     await jean.tap(choices, "MSA")
     form = await jean.next_message()
-    assert "Régime allocataire : CAF → MSA" in form.text
+    assert "Régime allocataire\u00a0: CAF → MSA" in form.text
     await jean.tap(form, "📨 Envoyer la demande")
     await jean.tap(await jean.next_message(), "✅ Confirmer et envoyer")
     done = await jean.next_message()
@@ -194,7 +194,7 @@ async def test_bank_details_are_checked_before_anything_is_saved(botapi: BotApiS
     await jean.tap(form, "Prélèvement")
     await jean.tap(await jean.next_message(), "Oui")
     form = await jean.next_message()
-    assert "Prélèvement : non → oui" in form.text
+    assert "Prélèvement\u00a0: non → oui" in form.text
     await jean.tap(form, "📨 Envoyer la demande")
     check = await jean.next_message()
     confirm_data = check.button("✅ Confirmer et envoyer")["callback_data"]
@@ -222,7 +222,7 @@ async def test_required_fields_and_no_change_are_said_before_sending(botapi: Bot
     await jean.send("-")
     assert "obligatoire" in (await jean.next_message()).text
     await jean.send("/annuler")
-    assert "Annulé : rien n’a été envoyé." in (await jean.next_message()).text
+    assert "Annulé\u00a0: rien n’a été envoyé." in (await jean.next_message()).text
     assert await pending_requests(runtime) == []
 
 

@@ -160,3 +160,44 @@ async def test_a_new_authorised_person_accepted_on_its_card(
         family = await uow.repos.families.get_by_number(DUPONT)
         lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
         assert [(p.last_name, p.phone) for p in await uow.repos.children.authorized_persons(lucas.id)] == [("PLRI", "06 06 06 06 06")]
+
+
+FULL_IBAN = "FR1420041010050500013M02606"  # not the example the form shows
+
+
+def _every_text_the_bot_sent(botapi: BotApiStub) -> str:
+    """Every text, caption and document the bot sent or edited, in every chat."""
+    texts: list[str] = []
+    for call in botapi.calls():
+        for key in ("text", "caption"):
+            if isinstance(call.params.get(key), str):
+                texts.append(call.params[key])
+    return "\n".join(texts)
+
+
+async def test_bank_details_read_masked_in_the_card_the_decision_notice_and_the_list_of_requests(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, caplog  # type: ignore[no-untyped-def]
+) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO)
+    jean = botapi.user(101, "Jean")
+    marie = botapi.user(102, "Marie")
+    await link(jean)
+    await link(marie)  # every linked parent is told the decision
+    done = await ask_through_the_form(jean, "🏦 Coordonnées bancaires", [("IBAN", "FR14 2004 1010 0505 0001 3M02 606")])
+    assert "transmise à la structure" in done.text
+    card = await next_card(admin_group)
+    assert "FR14 •••• •••• 2606" in card.text
+    await claire.tap(card, "✅ Accepter")
+    assert "Votre demande a été acceptée" in (await jean.next_message()).text
+    assert "Votre demande a été acceptée" in (await marie.next_message()).text
+    assert await family_field(runtime, "iban") == FULL_IBAN  # applied in full to the record
+    await jean.send_command("/accueil")
+    await jean.tap(await jean.next_message(), "📋 Liste des demandes")
+    listing = plain((await jean.next_message()).text)
+    assert "FR14 •••• •••• 2606" in listing
+
+    sent = plain(_every_text_the_bot_sent(botapi)).replace(" ", "")
+    assert FULL_IBAN not in sent and "10100505" not in sent
+    assert "10100505" not in caplog.text.replace(" ", "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram.ext import Application
 
+from bot import callbacks
 from bot.runtime import Runtime
 from tests.conversations.conftest import DUPONT, start_application, stop_application
 from tests.support.botapi import BotApiStub
@@ -20,9 +21,9 @@ def plain(text: str) -> str:
 async def test_invite_link_links_the_account_and_shows_home(botapi: BotApiStub, make_invite) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await jean.send_command("/start", await make_invite())
-    assert "Votre compte est maintenant relié" in (await jean.next_message()).text
     home = await jean.next_message()
     text = plain(home.text)
+    assert text.startswith("✅ Votre compte est maintenant relié")  # one message: the confirmation on top of home
     assert "Bienvenue JEAN DUPONT" in text
     assert "Vous avez 0 nouveau message." in text
     assert "N° famille : 1001001818331" in text
@@ -31,6 +32,18 @@ async def test_invite_link_links_the_account_and_shows_home(botapi: BotApiStub, 
     assert "N° AL-36" in text and "Total : 120,60 €" in text
     assert "Bienvenue sur le Portail Famille" in text
     assert "👤 Mon compte" in home.button_labels and "🚪 Déconnexion" in home.button_labels
+    await jean.expect_silence(0.3)
+
+
+async def test_an_unpaid_invoice_on_the_home_screen_opens_its_pdf_in_one_tap(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    home = jean.last_message()
+    assert "N° AL-36" in home.text
+    [pdf_data] = [b["callback_data"] for row in home.buttons for b in row if b.get("callback_data", "").startswith(f"{callbacks.INVOICE_PDF}:")]
+    await jean.tap(home, pdf_data)
+    sent = await jean.next_message()
+    assert sent.document is not None and sent.document["file_name"].endswith(".pdf") and "AL-36" in sent.text
 
 
 async def test_a_used_invite_links_nobody_else(botapi: BotApiStub, make_invite) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +81,8 @@ async def test_link_with_family_number_and_own_phone(botapi: BotApiStub) -> None
     assert "Partager mon numéro" in (await jeanne.next_message()).text
     await jeanne.press("📱 Partager mon numéro")
     assert "maintenant relié" in (await jeanne.next_message()).text
-    assert "Bienvenue JEAN DUPONT" in (await jeanne.next_message()).text
+    home = (await jeanne.next_message()).text
+    assert "Bienvenue JEANNE DUPONT" in home and "JEAN DUPONT" not in home.replace("JEANNE DUPONT", "")
 
 
 async def test_someone_elses_contact_or_an_unknown_phone_is_refused(botapi: BotApiStub, runtime: Runtime) -> None:
@@ -205,3 +219,71 @@ async def test_an_error_is_answered_in_french_and_logged_without_personal_data(
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "ValueError" in logged
     assert "DUPONT" not in logged and "06 12" not in logged and "FR76" not in logged
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ["💶 Relevé de compte", "📄 Mes factures"],
+        ["💶 Relevé de compte", "💶 Mes règlements"],
+        ["👤 Mon compte", "🏛 Informations CAF"],
+        ["📋 Liste des demandes"],
+    ],
+)
+async def test_every_screen_two_levels_deep_offers_the_way_home(botapi: BotApiStub, link, path: list[str]) -> None:  # type: ignore[no-untyped-def]
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    screen = jean.last_message()
+    for label in path:
+        await jean.tap(screen, label)
+        screen = await jean.next_message()
+    assert callbacks.build(callbacks.HOME) in [b.get("callback_data") for row in screen.buttons for b in row], screen.button_labels
+    await jean.tap(screen, callbacks.build(callbacks.HOME))
+    assert "Bienvenue" in (await jean.next_message()).text
+
+
+async def test_after_logging_out_old_buttons_say_the_account_is_no_longer_linked(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    screens = []
+    await jean.send_command("/accueil")
+    home = await jean.next_message()
+    for label in [label for label in home.button_labels if label]:
+        await jean.send_command("/accueil")
+        fresh = await jean.next_message()
+        if label not in fresh.button_labels:
+            continue
+        await jean.tap(fresh, label)
+        screens.append(await jean.next_message())  # each tab, as it was before logging out
+    await jean.send_command("/deconnexion")
+    await jean.tap(await jean.next_message(), "Oui, me déconnecter")
+    assert "déconnecté" in (await jean.next_message()).text
+    old_buttons, actions = [], set()
+    for screen in [home, *screens]:  # one button of each kind (its action code)
+        for button in [b for row in screen.buttons for b in row if "callback_data" in b]:
+            if button["callback_data"].split(":")[0] not in actions:
+                actions.add(button["callback_data"].split(":")[0])
+                old_buttons.append((screen, button))
+    for old, button in old_buttons:
+        query = await jean.tap_data(old, button["callback_data"])
+        answer = await botapi.wait_callback_answer(query)
+        try:
+            said = await jean.next_message()
+        except AssertionError as missing:
+            raise AssertionError(f"nothing said for {button['callback_data']}: {answer}") from missing
+        assert "Désolé" not in said.text and "Désolé" not in (answer.get("text") or ""), button["callback_data"]
+        assert "relié" in said.text, (button["callback_data"], said.text)  # not linked (any more), and how to link
+
+
+async def test_after_refusing_someone_elses_contact_sharing_ones_own_number_links_at_once(botapi: BotApiStub, runtime: Runtime) -> None:
+    jeanne = botapi.user(102, "Jeanne", phone_number="33698765432")
+    await jeanne.send_command("/start")
+    await jeanne.next_message()
+    await jeanne.send(DUPONT)
+    await jeanne.next_message()
+    await jeanne.share_contact("+33612345678", user_id=101)  # Jean's card, not hers
+    assert "votre propre numéro" in (await jeanne.next_message()).text
+    await jeanne.share_contact()  # her own, on file: no need to start again
+    assert "maintenant relié" in (await jeanne.next_message()).text
+    async with runtime.database.unit_of_work() as uow:
+        assert await uow.repos.telegram.active_link(102) is not None

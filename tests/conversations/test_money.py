@@ -44,9 +44,9 @@ async def test_the_account_statement_of_the_school_year(botapi: BotApiStub, link
     assert "Facture : 01/10/2026 - 31/10/2026" in text and "Facture : 01/09/2026 - 30/09/2026" in text
     assert "Règlement : Chèque" in text and "Régie garderie ALSH — crédit 243,20 €" in text
     assert "Ancien solde : 0,00 €" in text
-    assert "Total de l'année : débit 363,80 € · crédit 243,20 €" in text
-    assert "Solde du compte pour l'année scolaire : 120,60 €" in text
-    assert "Le règlement en ligne n'est pas disponible. Règlement par chèque" in text
+    assert "Total de l’année : débit 363,80 € · crédit 243,20 €" in text
+    assert "Solde du compte pour l’année scolaire : 120,60 €" in text
+    assert "Le règlement en ligne n’est pas disponible. Règlement par chèque" in text
     assert statement.button_labels == ["📄 Mes factures", "💶 Mes règlements", "🏠 Retour à l’accueil"]
 
     await jean.tap(statement, "💶 Mes règlements")
@@ -68,12 +68,12 @@ async def test_year_to_year_navigation(botapi: BotApiStub, link, runtime: Runtim
     await link(jean)
     statement = await open_statement(jean, jean.last_message())
     assert "Ancien solde : 50,00 €" in plain(statement.text)
-    assert "Solde du compte pour l'année scolaire : 170,60 €" in plain(statement.text)
+    assert "Solde du compte pour l’année scolaire : 170,60 €" in plain(statement.text)
     await jean.tap(statement, "◀ 2025-2026")
     previous = await jean.next_message()
     assert previous.message_id == statement.message_id
-    assert "Année scolaire : 2025-2026" in previous.text and "AL-5" in previous.text and "AL-36" not in previous.text
-    assert "Solde du compte pour l'année scolaire : 50,00 €" in plain(previous.text)
+    assert "Année scolaire\u00a0: 2025-2026" in previous.text and "AL-5" in previous.text and "AL-36" not in previous.text
+    assert "Solde du compte pour l’année scolaire : 50,00 €" in plain(previous.text)
     assert "2026-2027 ▶" in previous.button_labels and "◀ 2024-2025" not in previous.button_labels
     await jean.tap(previous, "2026-2027 ▶")
     assert "AL-36" in (await jean.next_message()).text
@@ -107,7 +107,7 @@ async def test_a_forged_invoice_button_is_refused_and_audited(botapi: BotApiStub
     stored.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = f"ivp:{dupont_invoice.id}"  # type: ignore[union-attr]
     query = await sophie.tap(statement, "📄 Mes factures")
     answer = await botapi.wait_callback_answer(query)
-    assert answer["text"] == "Cette facture n'est pas disponible." and answer["show_alert"]
+    assert answer["text"] == "Cette facture n’est pas disponible." and answer["show_alert"]
     await sophie.expect_silence(0.3)
     assert not botapi.calls("sendDocument")
     async with runtime.database.unit_of_work() as uow:
@@ -125,7 +125,7 @@ async def test_paying_online_is_recorded_once_even_if_telegram_repeats_it(
     jean = botapi.user(101, "Jean")
     await link(jean)
     statement = await open_statement(jean, jean.last_message())
-    assert "règlement en ligne n'est pas disponible" not in statement.text
+    assert "règlement en ligne n’est pas disponible" not in statement.text
     await jean.tap(statement, "📄 Mes factures")
     invoices = await jean.next_message()
     assert "💳 Payer AL-36" in invoices.button_labels and "💳 Payer AL-12" not in invoices.button_labels
@@ -167,7 +167,7 @@ async def test_a_stranger_cannot_pay_someone_elses_invoice(botapi: BotApiStub, l
     # Jean forwards the invoice to Sophie (another family), who tries to pay it.
     assert await sophie.pay(telegram_invoice) is False
     answer = list(botapi.pre_checkout_answers.values())[-1]
-    assert answer["ok"] is False and answer["error_message"] == "Cette facture n'est pas disponible."
+    assert answer["ok"] is False and answer["error_message"] == "Cette facture n’est pas disponible."
     async with runtime.database.unit_of_work() as uow:
         assert [e.actor_telegram_id for e in await uow.repos.audit.entries(action="payment.online")] == [201]
 
@@ -191,7 +191,7 @@ async def test_staff_issue_the_month_and_families_are_told(
     await add_days(runtime.database, DUPONT, "LUCAS", "garderie_matin", [2, 3], DayStatus.ABSENT_BILLED, month=(2026, 11))
 
     await agnes.send_command("/facturer", "2026-11", chat=group)
-    assert "Novembre 2026 n'est pas terminé" in (await group.next_message()).text
+    assert "Novembre 2026 n’est pas terminé" in (await group.next_message()).text
 
     clock.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
     await agnes.send_command("/facturer", "2026-11", chat=group)
@@ -247,6 +247,8 @@ async def test_staff_record_a_cheque_and_the_statement_follows(botapi: BotApiStu
     assert "Solde du compte : 0,00 €." in cheque
 
     command = await agnes.send_command("/paiement", DUPONT, "10", "titre", "émis", "AL-36", chat=group)
+    warning = await group.next_message()  # AL-36 is paid now: recorded only once confirmed
+    await agnes.tap(warning, _data_starting(warning, "sp:yes:"))
     recorded = plain((await group.next_message()).text)
     assert "Règlement AL-230 enregistré : 10,00 € (Titre émis (Trésor public))" in recorded
     assert "Facture AL-36 : réglée." in recorded and "Solde du compte : -10,00 €." in recorded
@@ -254,19 +256,60 @@ async def test_staff_record_a_cheque_and_the_statement_follows(botapi: BotApiStu
     assert "déjà été enregistré (n° AL-230)" in (await group.next_message()).text
 
     await agnes.send_command("/paiement", MARTIN, "3", "titre", "émis", chat=group)
+    warning = await group.next_message()  # nothing is due by MARTIN: an advance, once confirmed
+    await agnes.tap(warning, _data_starting(warning, "sp:yes:"))
     assert "Règlement AL-231 enregistré : 3,00 € (Titre émis (Trésor public)) pour la famille 1001001818332" in plain(
         (await group.next_message()).text
     )
     await agnes.send_command("/paiement", DUPONT, "douze", "chèque", chat=group)
-    assert "Utilisation : /paiement N_FAMILLE MONTANT MODE [N_FACTURE]" in (await group.next_message()).text
+    assert "Utilisation\u00a0: /paiement N_FAMILLE MONTANT MODE [N_FACTURE]" in (await group.next_message()).text
     await agnes.send_command("/paiement", MARTIN, "5", "cb", "AL-36", chat=group)
-    assert "n'est pas une facture de la famille 1001001818332" in (await group.next_message()).text
+    assert "n’est pas une facture de la famille 1001001818332" in (await group.next_message()).text
 
     jean = botapi.user(101, "Jean")
     await link(jean)
     statement = plain((await open_statement(jean, jean.last_message())).text)
-    assert "Solde du compte pour l'année scolaire : 10,00 € en votre faveur" in statement
+    assert "Solde du compte pour l’année scolaire : 10,00 € en votre faveur" in statement
     assert "Titre émis" in statement and "trésorerie" in statement
+
+
+def _data_starting(message, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    return next(b["callback_data"] for row in message.buttons for b in row if b.get("callback_data", "").startswith(prefix))
+
+
+async def test_a_payment_on_a_paid_invoice_or_above_what_is_due_waits_for_confirmation(
+    botapi: BotApiStub, runtime: Runtime
+) -> None:
+    group, agnes = staff_group(botapi, runtime)
+    await agnes.send_command("/paiement", DUPONT, "120,60", "chèque", "AL-36", chat=group)
+    assert "Règlement AL-229 enregistré" in plain((await group.next_message()).text)  # what was due: no question
+
+    await agnes.send_command("/paiement", DUPONT, "120,60", "chèque", "AL-36", chat=group)  # the same cheque again
+    warning = await group.next_message()
+    assert "Facture AL-36 déjà réglée" in plain(warning.text) and "Rien n’est encore enregistré" in plain(warning.text)
+    await agnes.tap(warning, _data_starting(warning, "sp:no:"))
+    assert "Règlement non enregistré" in (await group.next_message()).text
+
+    await agnes.send_command("/paiement", DUPONT, "500", "chèque", chat=group)
+    too_much = await group.next_message()
+    assert "500,00 € dépasse les 0,00 € dus par la famille 1001001818331" in plain(too_much.text)
+    confirm = _data_starting(too_much, "sp:yes:")
+    await agnes.tap(too_much, confirm)
+    assert "Règlement AL-230 enregistré" in plain((await group.next_message()).text)
+    answer = await agnes.tap_data(too_much, confirm)  # a second tap (a slow client) records nothing more
+    assert "déjà été enregistré" in (await botapi.wait_callback_answer(answer))["text"]
+    async with runtime.database.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number(DUPONT)
+        assert family is not None and await uow.repos.accounts.balance(family.id) == Decimal("-500.00")
+
+    await agnes.send_command("/annuler_paiement", "AL-230", chat=group)
+    cancelled = plain((await group.next_message()).text)
+    assert "Règlement AL-230 annulé : 500,00 € (Chèque)" in cancelled and "Solde du compte : 0,00 €." in cancelled
+    await agnes.send_command("/annuler_paiement", "AL-230", chat=group)
+    assert "Aucun règlement n’a le numéro AL-230" in (await group.next_message()).text
+    async with runtime.database.unit_of_work() as uow:
+        audit = await uow.repos.audit.entries(action="payment.cancel")
+        assert [(e.outcome, e.details.get("amount")) for e in audit] == [("ok", "500.00"), ("refused", None)]
 
 
 async def test_current_tariffs(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]

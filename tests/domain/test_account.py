@@ -200,3 +200,27 @@ def test_payment_methods_as_staff_type_them(words: str, method: PaymentMethod | 
 )
 def test_amounts_as_staff_type_them(text: str, amount: Decimal | None) -> None:
     assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("amount", "invoice_due", "family_due", "expected"),
+    [
+        ("120.60", "120.60", "120.60", None),
+        ("50.00", "120.60", "120.60", None),
+        ("120.61", "120.60", "120.60", "exceeds_due"),
+        ("10.00", "0.00", "0.00", "already_paid"),
+        ("10.00", "0.00", "50.00", "already_paid"),  # another invoice is due, this one is paid
+        ("10.00", None, "50.00", None),
+        ("60.00", None, "50.00", "exceeds_due"),
+        ("1.00", None, "0.00", "exceeds_due"),
+    ],
+)
+def test_a_payment_on_a_paid_invoice_or_above_what_is_due_is_flagged(
+    amount: str, invoice_due: str | None, family_due: str, expected: str | None
+) -> None:
+    from bot.domain.account import payment_warning
+
+    warning = payment_warning(
+        Decimal(amount), invoice_due=Decimal(invoice_due) if invoice_due else None, family_due=Decimal(family_due)
+    )
+    assert (warning.value if warning else None) == expected

@@ -74,3 +74,30 @@ def test_every_form_has_unique_keys_and_a_known_kind() -> None:
         assert form.kind in RequestKind
         for field in form.fields:
             assert (field.kind is FieldKind.CHOICE) == bool(field.choices), (form.code, field.key)
+
+
+@pytest.mark.parametrize(
+    ("given_on", "booster_on", "wrong"),
+    [
+        ("2026-10-01", "2026-09-30", ["booster_on"]),  # a booster before the vaccination
+        ("2026-10-01", "2026-10-01", []),
+        ("2026-10-01", "2027-10-01", []),
+        ("2026-10-01", EMPTY, []),
+    ],
+)
+def test_a_booster_cannot_be_dated_before_its_vaccination(given_on: str, booster_on: str, wrong: list[str]) -> None:
+    values = {"name": "DTP", "given_on": given_on, "booster_on": booster_on}
+    assert [f.key for f in forms.out_of_order(forms.VACCINATION, values)] == wrong
+
+
+@pytest.mark.parametrize(
+    ("phone", "mobile", "missing"),
+    [
+        (EMPTY, EMPTY, ["phone"]),  # a pickup person nobody can call
+        ("05 61 00 00 00", EMPTY, []),
+        (EMPTY, "06 12 34 56 78", []),
+    ],
+)
+def test_a_pickup_person_needs_a_phone(phone: str, mobile: str, missing: list[str]) -> None:
+    values = {"last_name": "MARTIN", "first_name": "PAUL", "relation": "Oncle", "phone": phone, "mobile": mobile}
+    assert [f.key for f in forms.missing_fields(forms.AUTHORIZATION, values)] == missing

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.calendar import PARIS, Calendar, Closure
 from bot.domain.rules import (
+    BelowMinimum,
     BookingWindow,
     Consequence,
     Decision,
@@ -111,7 +112,7 @@ BOOKING_CUTOFFS = [
     pytest.param(MATIN, date(2026, 3, 13), utc(2026, 3, 12, 17, 30), id="fri-morning→thu-18:30"),
     pytest.param(MATIN, date(2026, 3, 30), utc(2026, 3, 27, 17, 30), id="mon-after-dst→fri-cet"),
     pytest.param(MATIN, date(2026, 4, 7), utc(2026, 4, 3, 16, 30), id="after-easter-monday→fri"),
-    pytest.param(MATIN, date(2026, 11, 2), utc(2026, 10, 16, 16, 30), id="after-toussaint→cest"),
+    pytest.param(MATIN, date(2026, 11, 2), utc(2026, 11, 1, 17, 30), id="after-toussaint→eve-cet"),
     pytest.param(SOIR, date(2026, 3, 31), utc(2026, 3, 30, 16, 30), id="evening→day-before-cest"),
     # a whole week closes on the previous Friday at 12:00
     pytest.param(CANTINE, date(2026, 3, 30), utc(2026, 3, 27, 11, 0), id="week-mon→fri-noon-cet"),
@@ -575,13 +576,40 @@ def test_no_weekly_minimum_unless_configured() -> None:
     assert check_min_per_week(MATIN, [date(2026, 3, 10)], calendar=CALENDAR) == ()
 
 
+@pytest.mark.parametrize(
+    ("raw", "count", "below"),
+    [
+        (2, 2, BelowMinimum.FLAG),  # the old integer form: flagged to staff
+        ({"count": 2, "below": "refuse"}, 2, BelowMinimum.REFUSE),
+        ({"count": 3, "below": "flag"}, 3, BelowMinimum.FLAG),
+    ],
+)
+def test_weekly_minimum_is_refused_or_flagged_as_configured(raw: Any, count: int, below: BelowMinimum) -> None:
+    rules = parse_service_rules(raw_rules(min_per_week=raw), where="test.rules")
+    assert (rules.min_per_week, rules.below_minimum) == (count, below)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"count": 2, "below": "warn"}, "test.rules.min_per_week.below: warn is not one of refuse, flag"),
+        ({"count": 2}, "test.rules.min_per_week.below: missing"),
+        ({"count": 0, "below": "flag"}, "test.rules.min_per_week.count: 0 is not a whole number from 1 to 7"),
+    ],
+)
+def test_weekly_minimum_configuration_errors(raw: Any, message: str) -> None:
+    with pytest.raises(StructureConfigError) as error:
+        parse_service_rules(raw_rules(min_per_week=raw), where="test.rules")
+    assert str(error.value) == message
+
+
 # --- previous service day far back -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("max_days_back", "deadline"),
     [
-        (None, paris(2026, 4, 17, 18, 30)),
+        (None, paris(2026, 5, 3, 18, 30)),
         (7, paris(2026, 5, 3, 18, 30)),
         (20, paris(2026, 4, 17, 18, 30)),
     ],
@@ -592,6 +620,51 @@ def test_max_days_back_after_the_holidays(max_days_back: int | None, deadline: d
         previous["max_days_back"] = max_days_back
     svc = service(booking={"deadline": previous})
     assert booking_deadline(svc, date(2026, 5, 4), calendar=CALENDAR) == deadline
+
+
+_GOUTER = service(
+    "gouter",
+    starts="16:30",
+    ends="17:00",
+    cancellation={"deadline": {"kind": "same_day", "at": "09:00"}, "late": "billed"},
+)
+
+
+@pytest.mark.parametrize(
+    ("svc", "day", "now", "outcome", "deadline"),
+    [
+        # Christmas 2026: Monday 4 January 2027 closes on Sunday 3 at 18:30, not Friday 18 December
+        (MATIN, date(2027, 1, 4), paris(2026, 12, 28, 10, 0), Outcome.ACCEPTED, paris(2027, 1, 3, 18, 30)),
+        (MATIN, date(2027, 1, 4), paris(2027, 1, 3, 18, 29, 59), Outcome.ACCEPTED, paris(2027, 1, 3, 18, 30)),
+        (MATIN, date(2027, 1, 4), paris(2027, 1, 3, 18, 30), Outcome.REFUSED, paris(2027, 1, 3, 18, 30)),
+        # the last days before the holidays still close on the previous open day
+        (MATIN, date(2026, 12, 18), paris(2026, 12, 17, 18, 29), Outcome.ACCEPTED, paris(2026, 12, 17, 18, 30)),
+        # after Toussaint 2027 (clocks changed on 31 October): evening garderie and goûter
+        (SOIR, date(2027, 11, 8), paris(2027, 11, 2, 9, 0), Outcome.ACCEPTED, paris(2027, 11, 7, 18, 30)),
+        (SOIR, date(2027, 11, 8), paris(2027, 11, 7, 18, 30), Outcome.REFUSED, paris(2027, 11, 7, 18, 30)),
+        (_GOUTER, date(2027, 11, 8), paris(2027, 11, 7, 18, 29, 59), Outcome.ACCEPTED, paris(2027, 11, 7, 18, 30)),
+        # Friday 12 November after the public holiday of Thursday 11: Tuesday 9, 18:30
+        (SOIR, date(2027, 11, 12), paris(2027, 11, 9, 18, 29), Outcome.ACCEPTED, paris(2027, 11, 9, 18, 30)),
+    ],
+)
+def test_first_day_after_the_holidays_closes_the_evening_before(
+    svc: Service, day: date, now: datetime, outcome: Outcome, deadline: datetime
+) -> None:
+    decision = can_book(svc, day, now, calendar=CALENDAR)
+    assert (decision.outcome, decision.deadline) == (outcome, deadline)
+
+
+@pytest.mark.parametrize(
+    ("now", "consequence"),
+    [
+        (paris(2026, 12, 23, 12, 0), Consequence.NONE),
+        (paris(2027, 1, 3, 18, 29, 59), Consequence.NONE),
+        (paris(2027, 1, 3, 18, 30), Consequence.BILLED_UNLESS_EXCUSED),
+    ],
+)
+def test_cancelling_during_the_holidays_is_free(now: datetime, consequence: Consequence) -> None:
+    decision = can_cancel(MATIN, date(2027, 1, 4), now, calendar=CALENDAR)
+    assert decision.allowed and decision.consequence is consequence
 
 
 # --- services booked and cancelled together --------------------------------------------------

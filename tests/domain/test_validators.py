@@ -207,3 +207,28 @@ def test_a_choice_must_be_one_of_the_buttons() -> None:
 )
 def test_an_iban_is_shown_masked_but_for_its_last_digits(iban: str | None, shown: str) -> None:
     assert validators.mask_iban(iban) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("DUPONT 😀", Problem.SYMBOLS),
+        ("12 rue des Lilas 🏠", Problem.SYMBOLS),
+        ("JEAN ❤", Problem.SYMBOLS),
+        ("Toulouse 🇫🇷", Problem.SYMBOLS),
+        ("ZOÉ\u200d", Problem.SYMBOLS),
+        ("⭐ Étoile", Problem.SYMBOLS),
+        ("Appartement n° 3, bâtiment B", None),
+        ("N'GUYEN-LÊ Anh", None),
+        ("Łódź, ul. Żółta 7", None),
+        ("Μαρία Παπαδοπούλου", None),
+        ("SARL Café & Cie ©", None),
+    ],
+)
+def test_names_and_addresses_refuse_emoji_and_keep_every_letter(raw: str, problem: Problem | None) -> None:
+    if problem is None:
+        assert validators.text(raw) == raw
+    else:
+        with pytest.raises(ValidationError) as error:
+            validators.text(raw)
+        assert error.value.code == problem

@@ -8,6 +8,7 @@ Jean (account 101) is linked to the DUPONT family, Sophie (202) to the MARTIN fa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ import pytest
 
 from bot.domain.model import AbsenceReason, DayStatus, RequestKind, RequestStatus
 from bot.domain.planning import Month
-from bot.domain.rules import Reason
+from bot.domain.rules import BelowMinimum, Reason
 from bot.services import bookings
 from bot.services import booking_requests  # noqa: F401 - registers the request types
 from bot.services.bookings import BookingOutcome, DayAction, GroupAction, ProofOutcome
@@ -202,12 +203,12 @@ async def test_another_familys_child_is_refused_and_audited(demo_database: Datab
 
 async def test_weekly_pattern_reports_every_day(demo_database: Database, structure: Structure) -> None:
     choice = await bookings.pattern_choice(demo_database, 101, frozenset(), structure=structure, tz=PARIS, now=NOW)
-    lucas = next(index for index, child in enumerate(choice.children) if child.first_name == "LUCAS")
+    lucas = next(child.id for child in choice.children if child.first_name == "LUCAS")
     choice = await bookings.pattern_choice(demo_database, 101, frozenset({lucas}), structure=structure, tz=PARIS, now=NOW)
     last = choice.last
     assert "cantine" in choice.offered and "alsh_vacances" in choice.offered
     booking = await bookings.book_weekly_pattern(
-        demo_database, 101, frozenset({lucas}), frozenset({0, 3}), frozenset({"cantine"}), structure=structure, tz=PARIS, now=NOW
+        demo_database, 101, frozenset({lucas}), frozenset({0, 3}), frozenset({choice.service_ids["cantine"]}), structure=structure, tz=PARIS, now=NOW
     )
     assert [child.first_name for child, _days in booking.outcomes] == ["LUCAS"]
     days = booking.outcomes[0][1]
@@ -216,6 +217,125 @@ async def test_weekly_pattern_reports_every_day(demo_database: Database, structu
     refused = [d.day for d in days if d.result.outcome == BookingOutcome.REFUSED]
     assert refused == [dt.date(2026, 11, 23), dt.date(2026, 11, 26)]  # this week is closed
     assert booked == [dt.date(2026, 11, 30), dt.date(2026, 12, 3), dt.date(2026, 12, 7), dt.date(2026, 12, 10), dt.date(2026, 12, 14), dt.date(2026, 12, 17)]
+
+
+async def test_weekly_pattern_refuses_another_familys_child_by_id(demo_database: Database, structure: Structure) -> None:
+    _, emma_martin = await _ids(demo_database, MARTIN, (await _first_child(demo_database, MARTIN)))
+    cantine = await _service_id(demo_database, "cantine")
+    with pytest.raises(NotAllowed):
+        await bookings.book_weekly_pattern(
+            demo_database, 101, frozenset({emma_martin}), frozenset({0}), frozenset({cantine}), structure=structure, tz=PARIS, now=NOW
+        )
+    assert await status_of(demo_database, MARTIN, await _first_child(demo_database, MARTIN), "cantine", dt.date(2026, 11, 30)) is None
+
+
+async def _first_child(db: Database, number: str) -> str:
+    async with db.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number(number)
+        return (await uow.repos.families.children(family.id))[0].first_name
+
+
+async def test_a_closure_moves_the_next_days_deadline_on_every_path(demo_database: Database, structure: Structure) -> None:
+    """Monday 14 December 2026 is closed (decided on Thursday 10): Tuesday 15's garderie matin
+    closes on Friday 11 at 18:30 (the previous open day) in the day view, in "Réserver
+    plusieurs jours", for a booking, and for the staff headcount at that cutoff."""
+    from bot.domain.reminders import ReminderKind
+    from bot.services import reminders, staff_day
+
+    tuesday, friday_cutoff = dt.date(2026, 12, 15), dt.datetime(2026, 12, 11, 18, 30, tzinfo=PARIS)
+    thursday = dt.datetime(2026, 12, 10, 9, 0, tzinfo=PARIS)
+    closed = await staff_day.close_day(
+        demo_database, day=dt.date(2026, 12, 14), service_code=None, reason="Formation", staff_id=900, now=thursday, today=thursday.date()
+    )
+    assert closed.outcome == staff_day.ClosureOutcome.CLOSED
+    _, lucas = await _ids(demo_database, DUPONT, "LUCAS")
+    matin = await _service_id(demo_database, "garderie_matin")
+    view = await bookings.show_day(demo_database, 101, lucas, tuesday, structure=structure, tz=PARIS, now=thursday)
+    shown = next(item for item in view.services if item.code == "garderie_matin")
+    assert shown.book is not None and shown.book.deadline == friday_cutoff
+    late = friday_cutoff + dt.timedelta(minutes=1)
+    pattern = await bookings.book_weekly_pattern(
+        demo_database, 101, frozenset({lucas}), frozenset({1}), frozenset({matin}), structure=structure, tz=PARIS, now=late
+    )
+    tuesday_result = next(d.result for d in pattern.outcomes[0][1] if d.day == tuesday)
+    assert tuesday_result.outcome == BookingOutcome.REFUSED and tuesday_result.deadline == friday_cutoff
+    assert (await act(demo_database, structure, DUPONT, "LUCAS", "garderie_matin", tuesday, late)).outcome == BookingOutcome.REFUSED
+    async with demo_database.unit_of_work() as uow:
+        due = await reminders.due_reminders(uow, structure, PARIS, friday_cutoff, admin_chat_id=-100)
+    headcounts = [r for r in due if r.kind == ReminderKind.HEADCOUNT and r.details["service"] == "garderie_matin"]
+    assert any(tuesday in r.details["days"] for r in headcounts)
+
+
+def _below_minimum(structure: Structure, below: BelowMinimum) -> Structure:
+    services = tuple(
+        dataclasses.replace(s, rules=dataclasses.replace(s.rules, below_minimum=below)) if s.code == holidays.ALSH else s
+        for s in structure.services
+    )
+    return dataclasses.replace(structure, services=services)
+
+
+async def test_weekly_minimum_refused_at_booking_and_cancellation(demo_database: Database, structure: Structure) -> None:
+    """`min_per_week: {count: 2, below: refuse}`: one day of holiday ALSH in a week is refused;
+    two days booked together go through; cancelling one of them (leaving one) is refused."""
+    strict = _below_minimum(structure, BelowMinimum.REFUSE)
+    alsh = await holidays.open_christmas_window(demo_database)
+    monday, tuesday = dt.date(2026, 12, 21), dt.date(2026, 12, 22)
+    refused = await act(demo_database, strict, DUPONT, "LUCAS", holidays.ALSH, tuesday)
+    assert refused.outcome == BookingOutcome.REFUSED and refused.decision.reason == Reason.BELOW_WEEKLY_MINIMUM
+    assert await status_of(demo_database, DUPONT, "LUCAS", holidays.ALSH, tuesday) is None
+    _, lucas = await _ids(demo_database, DUPONT, "LUCAS")
+    pattern = await bookings.book_weekly_pattern(
+        demo_database, 101, frozenset({lucas}), frozenset({0, 1}), frozenset({alsh}), structure=strict, tz=PARIS, now=NOW
+    )
+    outcomes = {d.day: d.result.outcome for d in pattern.outcomes[0][1]}
+    assert outcomes[monday] == outcomes[tuesday] == BookingOutcome.PENDING  # staff approve the holiday ALSH
+    assert await status_of(demo_database, DUPONT, "LUCAS", holidays.ALSH, tuesday) == DayStatus.BOOKING_PROCESSING
+    async with demo_database.unit_of_work() as uow:
+        for day in (monday, tuesday):
+            entry = await uow.repos.planning.entry(lucas, alsh, day)
+            entry.status = DayStatus.RESERVED  # as after staff accepted
+        await uow.commit()
+    cancelled = await act(demo_database, strict, DUPONT, "LUCAS", holidays.ALSH, tuesday, what=DayAction.CANCEL)
+    assert cancelled.outcome == BookingOutcome.REFUSED and cancelled.decision.reason == Reason.BELOW_WEEKLY_MINIMUM
+    assert await status_of(demo_database, DUPONT, "LUCAS", holidays.ALSH, tuesday) == DayStatus.RESERVED
+
+
+async def test_weekly_minimum_flagged_to_staff_at_booking_and_cancellation(demo_database: Database, structure: Structure) -> None:
+    """`below: flag` (the demo): one day goes to staff with the flag on its card; a cancellation
+    leaving one day goes through and staff are told."""
+    from bot.i18n import use_language
+    from bot.services.request_cards import request_card
+    from conversations.staff.render import card_text
+
+    flagged = _below_minimum(structure, BelowMinimum.FLAG)
+    alsh = await holidays.open_christmas_window(demo_database)
+    monday, tuesday = dt.date(2026, 12, 21), dt.date(2026, 12, 22)
+    booked = await act(demo_database, flagged, DUPONT, "LUCAS", holidays.ALSH, tuesday)
+    assert booked.outcome == BookingOutcome.PENDING and booked.week_shortfall is not None
+    async with demo_database.unit_of_work() as uow:
+        request = await uow.repos.requests.get(booked.request_id)
+        assert request.payload["week_minimum"] == {"week": "2026-12-21", "required": 2}
+        card = await request_card(uow, booked.request_id)
+    with use_language("fr"):
+        text = card_text(card, PARIS)
+    assert "minimum" in text and "<b>1 / 2</b>" in text
+    await holidays.reserve(demo_database, DUPONT, "LUCAS", [monday])
+    _, lucas = await _ids(demo_database, DUPONT, "LUCAS")
+    async with demo_database.unit_of_work() as uow:
+        entry = await uow.repos.planning.entry(lucas, alsh, tuesday)
+        entry.status = DayStatus.RESERVED
+        await uow.commit()
+    cancelled = await act(demo_database, flagged, DUPONT, "LUCAS", holidays.ALSH, tuesday, what=DayAction.CANCEL)
+    assert cancelled.outcome == BookingOutcome.CANCELLED and cancelled.week_shortfall is not None
+    told = await outbox(demo_database, bookings.WEEK_BELOW_MINIMUM)
+    assert [(row.params["week"], row.params["booked"], row.params["required"]) for row in told] == [("2026-12-21", 1, 2)]
+    from types import SimpleNamespace
+
+    from conversations.planning import render_week_below_minimum
+
+    with use_language("fr"):
+        shown = await render_week_below_minimum(SimpleNamespace(structure=flagged), told[0].params)  # type: ignore[arg-type]
+    assert shown is not None and "LUCAS DUPONT" in shown.text and "lundi 21 décembre 2026" in shown.text
 
 
 async def test_for_all_children_the_late_ones_wait_for_consent_and_the_freed_place_is_told(demo_database: Database, structure: Structure) -> None:
@@ -325,3 +445,19 @@ async def test_an_illness_absence_without_certificate_is_billed_and_the_family_t
     assert len(await outbox(demo_database, "staff.card_update", request_id=absence.request_id)) == 1
     assert await settle(dt.datetime(2026, 11, 27, 9, 0, tzinfo=PARIS)) == 0
     assert len(await outbox(demo_database, "requests.decided")) == 1
+
+
+async def test_a_screen_that_only_reads_still_audits_a_forged_child(any_demo_database) -> None:  # type: ignore[no-untyped-def]
+    """A read-only use case that refuses keeps the refusal's audit row (written apart)."""
+    from sqlalchemy import func, select
+
+    from bot.services.use_case import NotAllowed, use_case
+    from storage.models import AuditEntry
+
+    with pytest.raises(NotAllowed):
+        async with use_case(any_demo_database, read_only=True) as uow:
+            uow.repos.audit.record(action="child.refused", outcome="refused", actor_telegram_id=1, actor_kind="parent")
+            raise NotAllowed()
+    async with any_demo_database.unit_of_work() as uow:
+        count = (await uow.session.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "child.refused"))).scalar_one()
+    assert count == 1

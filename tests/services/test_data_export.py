@@ -61,7 +61,7 @@ async def test_the_export_covers_every_table_holding_family_data(any_demo_databa
     assert [row["id"] for row in tables["telegram_users"]] == [101]
     assert all("code_hash" not in row for row in tables["invites"]) and len(tables["invites"]) == 1
     [request] = tables["requests"]
-    assert request["reason"] == "Non" and request["decided_by_name"] == "Claire"
+    assert request["refusal_reason"] == "Non" and request["decided_by_name"] == "Claire"
     assert "decided_by" not in request  # the staff member's Telegram id is not the family's
     json.dumps(export.as_json())  # plain JSON all through
     dumped = json.dumps(export.as_json(), ensure_ascii=False)
@@ -74,3 +74,35 @@ async def test_the_export_is_audited_without_its_content(any_demo_database: Data
     async with any_demo_database.unit_of_work() as uow:
         entries = await uow.repos.audit.entries(action=ACTION_EXPORT)
     assert [(e.actor_telegram_id, e.family_id, e.details) for e in entries] == [(101, dupont_id, {})]
+
+
+async def test_an_account_that_moved_to_another_family_brings_none_of_it_into_the_first_ones_export(
+    any_demo_database: Database,
+) -> None:
+    from sqlalchemy import insert
+
+    from storage.models import BotState, ReminderLog, ReminderPreference
+
+    await _fill(any_demo_database)  # account 101 linked to DUPONT
+    later = NOW + dt.timedelta(days=10)
+    async with any_demo_database.unit_of_work() as uow:
+        uow.session.add(ReminderLog(kind="booking", recipient=101, subject="dupont-time", created_at=NOW + dt.timedelta(days=1)))
+        await uow.commit()
+    await linking.unlink(any_demo_database, 101, later)
+    invite = await linking.issue_invite(any_demo_database, "1001001818332", now=later, ttl_days=30)
+    await linking.redeem_invite(any_demo_database, invite.code, 101, later)  # the same account, now MARTIN's
+    other = await linking.issue_invite(any_demo_database, "1001001818331", now=later, ttl_days=30)
+    await linking.redeem_invite(any_demo_database, other.code, 102, later)  # DUPONT's other parent
+    async with any_demo_database.unit_of_work() as uow:
+        uow.session.add(ReminderLog(kind="booking", recipient=101, subject="martin-time", created_at=later + dt.timedelta(days=1)))
+        uow.session.add(ReminderPreference(telegram_user_id=101, kind="invoice", enabled=False))
+        await uow.session.execute(insert(BotState).values(kind="user_data", key="101", data={"draft": "Brouillon MARTIN"}))
+        await uow.commit()
+
+    export = await export_family_data(any_demo_database, 102, now=later)
+    assert export is not None
+    dumped = json.dumps(export.as_json(), ensure_ascii=False)
+    assert "martin-time" not in dumped and "Brouillon MARTIN" not in dumped
+    assert "dupont-time" in dumped  # what the account did while it was DUPONT's stays DUPONT's
+    assert all(row["telegram_user_id"] != 101 for row in export.tables.get("reminder_preferences", []))
+    assert "1001001818332" not in dumped

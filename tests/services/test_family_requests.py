@@ -229,7 +229,7 @@ async def test_the_card_shows_the_current_value_beside_the_requested_one(any_dem
         description = await describe_request(uow, request)
     assert description.title == "Change of the bank details"
     by_label = {change.label: change for change in description.changes}
-    assert by_label["IBAN"].requested == "FR76 3000 6000 0112 3456 7890 189"
+    assert by_label["IBAN"].requested == "FR76 •••• •••• 0189"  # bank data never in full, even to staff
     assert by_label["IBAN"].current == "—"
     assert by_label["Direct debit"].current == "non" and by_label["Direct debit"].requested == "oui"  # values read in the staff's language
 
@@ -333,3 +333,27 @@ def test_every_kind_of_the_family_tabs_is_registered() -> None:
 
     kinds = set(RequestKind) - {RequestKind.BOOKING, RequestKind.ABSENCE}
     assert {kind for kind in kinds if request_type(kind) is not None} == kinds
+
+
+@pytest.mark.parametrize(
+    ("form", "values", "outcome", "field"),
+    [
+        ("authorization", {"last_name": "VOISNE", "relation": "Voisine"}, SubmitOutcome.MISSING_FIELDS, "phone"),
+        ("vaccination", {"name": "DTP", "given_on": "2026-10-01", "booster_on": "2026-09-01"}, SubmitOutcome.INVALID, "booster_on"),
+        ("add_child", {"last_name": "DUPONT", "first_name": "LÉA 🌸", "birth_date": "2023-04-02", "sex": "F"}, SubmitOutcome.INVALID, "first_name"),
+        ("responsable", {"address": "12 rue des Lilas 🏠"}, SubmitOutcome.INVALID, "address"),
+    ],
+)
+async def test_values_a_record_cannot_hold_are_refused(
+    any_demo_database: Database, form: str, values: dict[str, str], outcome: SubmitOutcome, field: str
+) -> None:
+    async with any_demo_database.unit_of_work() as uow:
+        lucas = await child(uow, "LUCAS", DUPONT)
+    needs_child = form in ("authorization", "vaccination")
+    result = await family_requests.submit_form(
+        any_demo_database, JEAN, form_code=form, values=values, now=NOW, today=TODAY, child_id=lucas.id if needs_child else None
+    )
+    assert result.outcome == outcome
+    assert (result.missing[0] if outcome == SubmitOutcome.MISSING_FIELDS else result.invalid_field) == field
+    async with any_demo_database.unit_of_work() as uow:
+        assert await uow.repos.requests.pending() == []

@@ -43,8 +43,7 @@ async def test_issuing_october_bills_what_was_consumed_once(any_demo_database: D
     await add_days(db, MARTIN, "CHLOÉ", "cantine", [1, 2, 5], DayStatus.PRESENT)
     await add_days(db, MARTIN, "CHLOÉ", "garderie_matin", [5, 6], DayStatus.RESERVED)
     await add_days(db, MARTIN, "CHLOÉ", "garderie_matin", [8], DayStatus.ABSENT_EXCUSED)
-    # DUPONT consumed too, but October is already invoiced to them (AL-36).
-    await add_days(db, DUPONT, "LUCAS", "cantine", [1, 2], DayStatus.PRESENT)
+    # DUPONT consumed too (the demo's October), but October is already invoiced to them (AL-36).
     await link_account(db, MARTIN, 501, "fr")
 
     result = await issue(db, structure)
@@ -132,7 +131,7 @@ async def test_invoice_numbers_are_unique_and_consecutive_under_concurrency(any_
 async def test_two_concurrent_runs_issue_each_invoice_once(any_demo_database: Database, structure: Structure) -> None:
     db = any_demo_database
     await add_days(db, MARTIN, "CHLOÉ", "cantine", [1, 2, 5], DayStatus.PRESENT)
-    await add_days(db, DUPONT, "EMMA", "alsh_mercredi", [7, 14], DayStatus.RESERVED, month=(2026, 10))
+    # DUPONT's October (the demo's days) is already invoiced: AL-36.
     results = await asyncio.gather(*(issue(db, structure) for _ in range(3)))
     numbers = sorted(i.number for r in results for i in r.issued)
     assert numbers == ["AL-37"]
@@ -286,4 +285,6 @@ async def test_the_attestation_counts_childcare_paid_for_children_under_seven(
     dupont_id, _ = await family_and_children(db, DUPONT)
     async with db.unit_of_work() as uow:
         document = await attestation_document(uow, structure, dupont_id, 2026, today=dt.date(2027, 1, 5))
-    assert [(c.name, c.amount) for c in document.children] == [("EMMA DUPONT", D("4.40"))]
+    # November's 4,40 € of garderie, and the demo's September paid in October (2 garderies du soir
+    # 4,40 € + 5 mercredis 55,00 €; meals and goûters are not childcare).
+    assert [(c.name, c.amount) for c in document.children] == [("EMMA DUPONT", D("4.40") + D("59.40"))]

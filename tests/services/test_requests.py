@@ -171,7 +171,7 @@ async def test_a_request_is_decided_once(any_demo_database: Database, recording:
         audit = await uow.repos.audit.entries(action=requests_service.ACTION_DECIDE)
     assert stored.status == (RequestStatus.ACCEPTED if accept else RequestStatus.REFUSED)
     assert stored.decided_by_name == "Claire"
-    assert stored.reason == (None if accept else "Pièce manquante")
+    assert stored.refusal_reason == (None if accept else "Pièce manquante")
     assert len(audit) == 1 and audit[0].actor_telegram_id == 9
 
 

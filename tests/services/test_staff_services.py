@@ -318,7 +318,7 @@ async def test_cards_are_queued_with_their_request_and_remember_where_they_are_s
         await uow.commit()
     assert [(row.params["request_id"], row.family_id) for row in queued] == [(i, family_id) for i in ids]
     decision = await request_cards.decide_from_card(db, ids[2], accept=False, staff_id=9, staff_name="Claire", now=NOW, reason="Non")
-    assert decision.card.status == RequestStatus.REFUSED and decision.card.reason == "Non"
+    assert decision.card.status == RequestStatus.REFUSED and decision.card.refusal_reason == "Non"
     assert [c.request_id for c in await request_cards.pending_cards_of(db, ids)] == ids[:2]
     pending = await request_cards.list_pending(db, staff_id=9, now=NOW)
     assert [(c.request_id, c.admin_message_id, c.group_card_id, c.family_name) for c in pending] == [

@@ -5,6 +5,7 @@ A manual clock advanced by the limiter's own sleeps makes every case exact and i
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -120,3 +121,57 @@ async def test_a_429_past_the_retries_is_raised(clock: ManualClock) -> None:
 
     with pytest.raises(RetryAfter):
         await rl.process_request(callback, (), {}, "sendMessage", {"chat_id": PARENT}, None)
+
+
+async def test_a_429_in_the_group_pauses_the_group_only_not_the_parents(clock: ManualClock) -> None:
+    rl = limiter(clock, max_retries=0)
+
+    async def flooded() -> bool:
+        raise RetryAfter(30)
+
+    with pytest.raises(RetryAfter):
+        await rl.process_request(flooded, (), {}, "sendMessage", {"chat_id": GROUP}, None)
+    assert await send(rl, clock, PARENT) == 0.0  # a parent's answer goes at once
+    assert await send(rl, clock, PARENT + 1, background=True) < 1.0  # and reminders go on
+    assert await send(rl, clock, GROUP) >= 30.0  # the group waits what Telegram said
+
+
+async def test_24_quick_staff_commands_in_the_group_are_all_answered_none_dropped(clock: ManualClock) -> None:
+    rl = limiter(clock, group_per_minute=20, group_reserve=6)
+    for _ in range(3):  # a few cards already posted in the minute
+        await send(rl, clock, GROUP, background=True)
+    instants = [await send(rl, clock, GROUP) for _ in range(24)]
+    assert len(instants) == 24
+    assert sum(1 for t in instants if t < 60.0) == 17 and min(instants[17:]) >= 60.0  # never over 20 a minute
+
+
+class SteppedClock(ManualClock):
+    """A clock the test moves; sleepers wake when it has moved far enough."""
+
+
+@pytest.fixture
+def stepped(monkeypatch: pytest.MonkeyPatch) -> SteppedClock:
+    clock = SteppedClock()
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        target = clock.now + max(seconds, 0.0)
+        while clock.now < target:
+            await real_sleep(0)
+
+    monkeypatch.setattr(ratelimit.asyncio, "sleep", sleep)
+    return clock
+
+
+async def test_a_card_waiting_for_the_groups_minute_does_not_hold_back_reminders_to_parents(stepped: SteppedClock) -> None:
+    rl = TelegramRateLimiter(clock=stepped, group_per_minute=20, group_reserve=6)
+    for n in range(14):  # the background share of the group's minute is used up (spaced, from t=0)
+        stepped.now = n * 0.1
+        await send(rl, stepped, GROUP, background=True)
+    card = asyncio.create_task(send(rl, stepped, GROUP, background=True))
+    reminder = asyncio.create_task(send(rl, stepped, PARENT, background=True))
+    stepped.now = 2.0  # later: the reminder's turn has come, the card's has not (the group's minute)
+    reached = await asyncio.wait_for(reminder, timeout=2.0)
+    assert reached == 2.0 and not card.done()
+    stepped.now = 61.0
+    assert await asyncio.wait_for(card, timeout=2.0) >= 60.0

@@ -89,4 +89,4 @@ async def test_an_announcement_can_be_cancelled(
     await asyncio.sleep(0.3)
     assert all(not p.messages() for p in parents)
     await claire.send("/annonce", chat=admin_group)
-    assert "Utilisation : /annonce" in (await admin_group.next_message()).text
+    assert "Utilisation\u00a0: /annonce" in (await admin_group.next_message()).text

@@ -87,6 +87,11 @@ async def test_closing_a_day_cancels_its_bookings_without_charge_and_tells_the_f
     ids = await _planning(runtime, admin_group)
 
     await claire.send_command("/fermeture", "24/11/2026", "cantine", "Grève du personnel de restauration", chat=admin_group)
+    preview = await admin_group.next_message()  # what it will cancel, to confirm
+    assert "3 réservations seront annulées sans frais (2 familles prévenues)" in plain(preview.text)
+    assert "1 demande en attente sera annulée" in plain(preview.text)
+    assert await _statuses(runtime, ids) != {} and (await _statuses(runtime, ids))["lucas_cantine"] == DayStatus.RESERVED
+    await claire.tap(preview, _data_starting(preview, "sc:yes:"))
     events = [await admin_group.next_message(), await admin_group.next_message()]  # the answer, and the card's update
     (card,) = [event for event in events if event.message_id == ids["card"]]
     assert "annulée" in plain(card.text).lower() and not card.button_labels  # cancelled: nothing left to decide
@@ -122,6 +127,46 @@ async def test_closing_a_day_cancels_its_bookings_without_charge_and_tells_the_f
     assert "déjà fermé" in (await admin_group.next_message()).text
     await jean.expect_silence(0.3)
 
+    await claire.send_command("/reouvrir", "24/11/2026", "cantine", chat=admin_group)
+    events = [await admin_group.next_message(), await admin_group.next_message()]  # the answer, and the card's update
+    (card,) = [event for event in events if event.message_id == ids["card"]]
+    assert card.button_labels  # pending again: staff decide
+    (reopened,) = [plain(event.text) for event in events if event.message_id != ids["card"]]
+    assert "3 réservations rétablies" in reopened and "2 familles prévenues" in reopened
+    told_again = await jean.next_message()
+    assert "rouvert" in told_again.text and "LUCAS DUPONT — Restauration scolaire" in told_again.text
+    assert await _statuses(runtime, ids) == {
+        "lucas_cantine": DayStatus.RESERVED,
+        "emma_cantine": DayStatus.BOOKING_PROCESSING,
+        "chloe_cantine": DayStatus.REGULAR,
+        "lucas_soir": DayStatus.RESERVED,
+        "emma_soir": DayStatus.ABSENT_EXCUSED,
+    }
+    async with runtime.database.unit_of_work() as uow:
+        request = await uow.repos.requests.get(ids["request"])
+        assert request.status == RequestStatus.PENDING
+        assert await uow.repos.planning.closures_between(TUESDAY, TUESDAY) == []
+        assert [e.outcome for e in await uow.repos.audit.entries(action="closure.reopen")] == ["ok"]
+
+
+def _data_starting(message, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    return next(b["callback_data"] for row in message.buttons for b in row if b.get("callback_data", "").startswith(prefix))
+
+
+async def test_a_misspelt_service_closes_nothing_and_a_day_nothing_runs_is_pointed_out(
+    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
+) -> None:
+    await claire.send_command("/fermeture", "08/12/2026", "cantinne", "Grève", chat=admin_group)
+    answer = plain((await admin_group.next_message()).text)
+    assert "Service inconnu : cantinne" in answer and "garderie_matin" in answer and "Rien n’a été fermé" in answer
+    await claire.send_command("/fermeture", "29/11/2026", "cantine", "Grève", chat=admin_group)  # a Sunday
+    preview = await admin_group.next_message()
+    assert "Rien ne fonctionne ce jour-là" in plain(preview.text)
+    await claire.tap(preview, _data_starting(preview, "sc:no:"))
+    assert "rien n’a été fermé" in plain((await admin_group.next_message()).text)
+    async with runtime.database.unit_of_work() as uow:
+        assert await uow.repos.planning.closures_between(dt.date(2026, 11, 29), dt.date(2026, 12, 8)) == []
+
 
 async def test_closing_needs_a_day_to_come_and_a_reason(
     botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser
@@ -129,7 +174,7 @@ async def test_closing_needs_a_day_to_come_and_a_reason(
     await claire.send_command("/fermeture", "20/11/2026", "Travaux", chat=admin_group)
     assert "est passé" in (await admin_group.next_message()).text
     await claire.send_command("/fermeture", "demain", "cantine", chat=admin_group)
-    assert "Utilisation : /fermeture" in (await admin_group.next_message()).text
+    assert "Utilisation\u00a0: /fermeture" in (await admin_group.next_message()).text
 
 
 async def test_headcount_per_service_with_allergies_and_a_csv_of_names(
@@ -139,7 +184,7 @@ async def test_headcount_per_service_with_allergies_and_a_csv_of_names(
     await claire.send_command("/effectifs", chat=admin_group)  # tomorrow: Tuesday 24
     summary = plain((await admin_group.next_message()).text)
     assert "Effectifs du mardi 24 novembre 2026" in summary
-    assert "Restauration scolaire : 2 — ⚠️ 1 allergie" in summary
+    assert "Restauration scolaire : 2 + 1 en attente — ⚠️ 1 allergie" in summary  # a booking waiting for staff is shown apart
     assert "Garderie soir : 1 — ⚠️ 1 allergie" in summary
     assert "Garderie matin : 0" in summary
     assert "LUCAS DUPONT (Restauration scolaire) : arachide" in summary
@@ -170,7 +215,7 @@ async def test_family_fiche_and_unlinking_an_account(
     assert "Solde : 120,60 €" in text and "1 facture impayée" in text
     assert "LUCAS DUPONT, né(e) le 14/03/2017 — CE2" in text and "allergies : arachide" in text
     assert "Réservation — en attente" in text
-    assert "compte 101, relié le 23/11/2026 (invitation)" in text
+    assert "compte Jean (101), relié le 23/11/2026 (invitation)" in text  # the person, by name
     assert fiche.button_labels == ["🔗 Délier le compte 101"]
 
     await claire.tap(fiche, "🔗 Délier le compte 101")

@@ -197,7 +197,7 @@ async def test_message_to_an_unknown_or_unlinked_family(
     botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
 ) -> None:
     await claire.send_command("/message", "999999999", "Bonjour", chat=admin_group)
-    assert "Aucune famille n'a le numéro 999999999" in (await admin_group.next_message()).text
+    assert "Aucune famille n’a le numéro 999999999" in (await admin_group.next_message()).text
     await claire.send_command("/message", MARTIN, "Votre dossier est complet.", chat=admin_group)
     assert "le message l’attend dans sa boîte de réception" in (await admin_group.next_message()).text
     assert len(await _messages(runtime, MARTIN)) == 1

@@ -45,7 +45,7 @@ async def declare_sick_at_0730(jean: FakeUser, clock: Clock):  # type: ignore[no
     await jean.tap(await jean.next_message(), "LUCAS")
     await jean.tap(await jean.next_message(), "[24✅]")
     day = await jean.next_message()
-    await jean.tap(day, "🤒 Déclarer une absence : Restauration scolaire")
+    await jean.tap(day, "🤒 Déclarer une absence\u00a0: Restauration scolaire")
     await jean.tap(await jean.next_message(), "🤒 Maladie")
     warning = await jean.next_message()
     assert "date limite est dépassée" in warning.text and "vendredi 20 novembre 2026 à 12:00" in warning.text
@@ -134,7 +134,7 @@ async def test_staff_see_the_history_of_the_day(
     while "Historique" not in answer.text:  # the absence's card came first
         answer = await admin_group.next_message()
     assert "LUCAS" in answer.text and "Restauration scolaire" in answer.text
-    assert "parent 101 : réservé" in answer.text
+    assert "Jean (parent) : réservé" in answer.text  # the person, by name
     assert "réservé → absence en cours de traitement (demande n° " in answer.text
     eve = botapi.user(666, "Eve")
     await eve.send("/historique 1001001818331 24/11/2026")

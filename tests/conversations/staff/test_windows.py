@@ -46,10 +46,10 @@ async def test_staff_open_the_christmas_holidays_and_a_parent_books(
     assert "Les réservations de Accueil de Loisirs ALSH Vacances journée pour les vacances" in told.text
 
     day = await open_day("21P")
-    await jean.tap(day, "✅ Réserver : Accueil de Loisirs ALSH Vacances journée")
+    await jean.tap(day, "✅ Réserver\u00a0: Accueil de Loisirs ALSH Vacances journée")
     booked = await jean.next_message()
     assert "Demande envoyée" in booked.text
-    assert "Au moins 2 jours par semaine sont demandés : 1 réservé(s) pour l’instant cette semaine." in booked.text
+    assert "Au moins 2 jours par semaine sont demandés\u00a0: 1 réservé(s) pour l’instant cette semaine." in booked.text
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
         lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
