@@ -15,7 +15,7 @@ from pathlib import Path
 import segno
 from telegram import Bot
 
-from bot import invoicing_cli
+from bot import import_cli, invoicing_cli
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
 from bot.services.demo import load_demo
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("family_number", help="the N° famille")
     invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
     invoicing_cli.add_parser(sub)
+    import_cli.add_parser(sub)
     return parser
 
 
@@ -72,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "invoices":
         return asyncio.run(invoicing_cli.issue_month(settings, structure, args.month))
+    if args.command == "import":
+        if args.import_action == "template":
+            return import_cli.write_template(args.out)
+        return asyncio.run(import_cli.import_families(settings, structure, args))
     if args.command == "demo":
         created = asyncio.run(_prepare(settings, structure, demo="always"))
         print(f"demo loaded: {created} new families")
