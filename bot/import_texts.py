@@ -98,8 +98,10 @@ def where(problem: ImportProblem) -> str:
 
 def problem_line(problem: ImportProblem) -> str:
     """One error, with its place, its value and why."""
-    value = f" (“{problem.value}”)" if problem.value else ""
-    return f"{where(problem)}{value}: {problem_text(problem)}"
+    place = where(problem)
+    if problem.value:
+        place = _("{place} (“{value}”)").format(place=place, value=problem.value)
+    return _("{place}: {why}").format(place=place, why=problem_text(problem))
 
 
 def _header(section: Section, key: str) -> str:
@@ -136,7 +138,7 @@ def conflict_line(conflict: Conflict) -> str:
             imported=_shown(conflict.section, conflict.key, conflict.imported),
         )
     verdict = _("the file's value is taken (--overwrite)") if conflict.overwritten else _("the current value is kept")
-    return f"{who}{what}: {verdict}"
+    return who + _("{what}: {verdict}").format(what=what, verdict=verdict)
 
 
 def summary_lines(report: ImportReport) -> list[str]:
@@ -202,11 +204,12 @@ def report_lines(report: ImportReport) -> list[str]:
         for family, conflict in plan.conflicts:
             lines.append(_("Family {number} ({name}): {conflict}").format(
                 number=family.record.number, name=family.record.name(), conflict=conflict_line(conflict)))
+    done = report.outcome is ImportOutcome.APPLIED
     updates = [family for family in plan.families if family.action is Action.UPDATE]
     if updates:
         lines += ["", _("Updates:")]
         for family in updates:
-            lines += [f"{_('Family {number} ({name})').format(number=family.record.number, name=family.record.name())}:"]
+            lines.append(_("Family {number} ({name}):").format(number=family.record.number, name=family.record.name()))
             lines += ["  " + _change(c.section, c.key, c.old, c.new, c.child) for c in family.changes]
             for child in family.children:
                 if child.action is Action.CREATE:
@@ -219,15 +222,17 @@ def report_lines(report: ImportReport) -> list[str]:
                               for code in child.end_services]
                     lines += ["  " + _("{child} — {service}: regular days {days}").format(
                         child=child.record.label, service=code, days=days or NOTHING) for code, days in child.set_weekdays.items()]
-            lines += ["  " + _("child removed: {name}").format(name=name) for _id, name in family.remove_children]
-    kept = [(family, name) for family in plan.families for name in family.kept_children]
+            removed = _("child removed: {name}") if done else _("child to remove: {name}")
+            lines += ["  " + removed.format(name=name) for _id, name in family.remove_children]
+    kept = [(family, name) for family in plan.families for _id, name in family.kept_children]
     if kept:
         lines += ["", _("Children on record but not in the file, kept (use --prune to remove them):")]
         lines += [_("Family {number}: {name}").format(number=family.record.number, name=name) for family, name in kept]
     if plan.removals:
         lines.append("")
         if plan.prune:
-            lines.append(_("Families on record but not in the file, removed (--prune):"))
+            lines.append(_("Families on record but not in the file, removed (--prune):") if done else
+                         _("Families on record but not in the file, to remove (--prune):"))
             lines += [_("Family {number} ({name})").format(number=r.number, name=r.name) for r in plan.removals if not r.kept]
             kept_families = [r for r in plan.removals if r.kept]
             if kept_families:
@@ -244,7 +249,9 @@ def report_lines(report: ImportReport) -> list[str]:
 
 def _change(section: Section, key: str, old: str, new: str, child: str | None) -> str:
     who = f"{child} — " if child else ""
-    return f"{who}{_header(section, key)}: {_shown(section, key, old)} → {_shown(section, key, new)}"
+    return who + _("{column}: {old} → {new}").format(
+        column=_header(section, key), old=_shown(section, key, old), new=_shown(section, key, new)
+    )
 
 
 def render_report(report: ImportReport) -> str:

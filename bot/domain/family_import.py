@@ -553,6 +553,8 @@ class ChildPlan:
     add_services: dict[str, str | None] = field(default_factory=dict)
     set_weekdays: dict[str, str | None] = field(default_factory=dict)
     end_services: list[str] = field(default_factory=list)
+    kept_services: list[str] = field(default_factory=list)
+    """Enrolments on record that the file does not name, left as they are."""
 
 
 @dataclass
@@ -567,7 +569,7 @@ class FamilyPlan:
     children: list[ChildPlan] = field(default_factory=list)
     create_conjoint: bool = False
     remove_children: list[tuple[int, str]] = field(default_factory=list)
-    kept_children: list[str] = field(default_factory=list)
+    kept_children: list[tuple[int, str]] = field(default_factory=list)
     """Children on record but not in the file, left as they are (no --prune)."""
 
 
@@ -717,10 +719,12 @@ def _compare_children(
                 if code in child.services:
                     continue
                 added_since = imported_services is not None and code not in imported_services
-                if added_since:
+                if added_since and prune:
                     plan.conflicts.append(Conflict(Section.CHILD, SERVICES_KEY, code, "", None, overwrite and prune, child.label))
                 if prune and (overwrite or not added_since):
                     child_plan.end_services.append(code)
+                else:
+                    child_plan.kept_services.append(code)
         if child_plan.changes or child_plan.add_services or child_plan.set_weekdays or child_plan.end_services:
             child_plan.action = Action.UPDATE
         plan.children.append(child_plan)
@@ -730,12 +734,12 @@ def _compare_children(
             continue
         label = f"{child.values.get('first_name', '')} {child.values.get('last_name', '')}".strip()
         added_since = imported_ids is not None and child.child_id not in imported_ids
-        if added_since:
+        if added_since and prune:
             plan.conflicts.append(Conflict(Section.CHILD, "child", label, "", None, overwrite and prune, label))
         if prune and (overwrite or not added_since):
             plan.remove_children.append((child.child_id, label))
         else:
-            plan.kept_children.append(label)
+            plan.kept_children.append((child.child_id, label))
 
 
 def _is_yes_no(section: Section, key: str) -> bool:
@@ -750,21 +754,33 @@ def _field_order(key: str) -> int:
     return _ORDER.get(key, len(_ORDER))
 
 
-def snapshot_of(record: FamilyRecord, child_ids: Mapping[tuple[str, str, str], int]) -> dict[str, Any]:
-    """What this import sets on the family, to compare with at the next import."""
+def snapshot_of(plan: FamilyPlan, previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What this import sets on the family, to compare with at the next import.
+
+    What the file no longer names but the import kept (no --prune) stays as the previous
+    import set it, so that it is not taken for something added since.
+    """
+    record = plan.record
+    before: Mapping[str, Any] = (previous or {}).get("children", {})
+    children: dict[str, Any] = {}
+    for child_plan in plan.children:
+        if child_plan.child_id is None:
+            continue
+        services = dict(child_plan.record.services) if child_plan.record.services is not None else None
+        earlier = (before.get(str(child_plan.child_id)) or {}).get("services") or {}
+        if services is not None:
+            services.update({code: earlier[code] for code in child_plan.kept_services if code in earlier})
+        children[str(child_plan.child_id)] = {
+            "key": list(child_plan.record.key), "values": dict(child_plan.record.values), "services": services,
+        }
+    for child_id, _label in plan.kept_children:
+        if str(child_id) in before:
+            children[str(child_id)] = before[str(child_id)]
     return {
         Section.FAMILY.value: dict(record.sections[Section.FAMILY]),
         Section.RESPONSABLE.value: dict(record.sections[Section.RESPONSABLE]),
         Section.CONJOINT.value: dict(record.sections[Section.CONJOINT]),
-        "children": {
-            str(child_ids[child.key]): {
-                "key": list(child.key),
-                "values": dict(child.values),
-                "services": dict(child.services) if child.services is not None else None,
-            }
-            for child in record.children
-            if child.key in child_ids
-        },
+        "children": children,
     }
 
 

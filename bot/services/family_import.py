@@ -297,11 +297,12 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
     repo.add_all(links + rows)
     await repo.flush()
 
+    previous = await repo.snapshots()
     snapshots = {}
     for family_plan in plan.families:
         family_id = family_plan.family_id or family_ids[id(family_plan)]
-        child_ids = {c.record.key: c.child_id for c in family_plan.children if c.child_id is not None}
-        snapshots[family_id] = snapshot_of(family_plan.record, child_ids)  # type: ignore[arg-type]
+        earlier = previous.get(family_id)
+        snapshots[family_id] = snapshot_of(family_plan, earlier.values if earlier is not None else None)
     await repo.save_snapshots(snapshots, import_id, now)
     if plan.prune:
         for removal in plan.removals:
