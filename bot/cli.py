@@ -15,7 +15,7 @@ from pathlib import Path
 import segno
 from telegram import Bot
 
-from bot import import_cli, invoicing_cli
+from bot import commune_cli, import_cli, invoicing_cli
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
 from bot.services.demo import load_demo
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
     invoicing_cli.add_parser(sub)
     import_cli.add_parser(sub)
+    commune_cli.add_parsers(sub)
     return parser
 
 
@@ -77,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.import_action == "template":
             return import_cli.write_template(args.out)
         return asyncio.run(import_cli.import_families(settings, structure, args))
+    if args.command == "letters":
+        return asyncio.run(_letters(settings, structure, args))
+    if args.command == "export":
+        return asyncio.run(commune_cli.export_invoices(settings, structure, args))
     if args.command == "demo":
         created = asyncio.run(_prepare(settings, structure, demo="always"))
         print(f"demo loaded: {created} new families")
@@ -141,6 +146,16 @@ async def _invite(settings: Settings, structure: Structure, family_number: str, 
         segno.make(link, error="m").save(str(qr), scale=8, border=4)
         print(f"QR code written to {qr}")
     return 0
+
+
+async def _letters(settings: Settings, structure: Structure, args: argparse.Namespace) -> int:
+    try:
+        username = await bot_username(settings)
+    except ValueError as exc:
+        print(f"portail-famille: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    await upgrade_async(settings.database_url)
+    return await commune_cli.write_letters(settings, structure, args, username)
 
 
 async def bot_username(settings: Settings) -> str:
