@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="portail-famille", description="Portail Famille Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="migrate, load the demo when the database is empty, start the bot (long polling)")
+    sub.add_parser("run", help="migrate, load the demo into the default embedded database when it is empty, start the bot")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="apply the migrations")
     sub.add_parser("demo", help="load the demo structure and families (idempotent)")
@@ -105,17 +105,36 @@ def run(settings: Settings, structure: Structure) -> int:
     return 0
 
 
+def demo_welcome(settings: Settings) -> bool:
+    """Whether an empty database may get the demo families on its own: only the default embedded
+    database, the newcomer's `make run`. A database named by DATABASE_URL is a real one."""
+    return "database_url" not in settings.model_fields_set
+
+
 async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> int:
-    """Migrate, mirror the structure, and load the demo families; return how many were created."""
+    """Migrate, mirror the structure, and load the demo families; return how many were created.
+
+    `demo="always"` is `portail-famille demo`, said on purpose. `demo="when_empty"` loads them
+    only into the default embedded database, and never into one that was ever imported into.
+    """
     await upgrade_async(settings.database_url)
     database = Database(settings.database_url)
     try:
         async with database.unit_of_work() as uow:
             await sync_structure(uow, structure)
             created = 0
-            if demo == "always" or (demo == "when_empty" and await uow.repos.families.count() == 0):
+            empty = await uow.repos.families.count() == 0
+            if demo == "always" or (
+                demo == "when_empty" and empty and demo_welcome(settings) and not await uow.repos.imports.ever_imported()
+            ):
                 today = Runtime(settings=settings, database=database, structure=structure).today()
                 created = await load_demo(uow, structure, today)
+            elif demo == "when_empty" and empty:
+                print(
+                    "the database has no family yet: import the commune's families with "
+                    "`portail-famille import families FILE` (see README, \"Switching a commune on\"), "
+                    "or load the demo on purpose with `portail-famille demo`"
+                )
             await uow.commit()
         return created
     finally:
