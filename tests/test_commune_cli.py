@@ -39,6 +39,17 @@ async def _families(tmp_path: Path) -> list[str]:
         await database.dispose()
 
 
+async def _staff_notices(tmp_path: Path) -> list[tuple[str, int]]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'pf.db'}")
+    try:
+        async with database.unit_of_work() as uow:
+            rows = await uow.repos.outbox.of_template("import.applied") + await uow.repos.outbox.of_template("letters.issued")
+            return [(row.template, row.params.get("counts", {}).get("created", row.params.get("families"))) for row in rows
+                    if row.audience == "staff"]
+    finally:
+        await database.dispose()
+
+
 def test_template_import_letters_and_export_from_the_command_line(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["import", "template", "modele.csv"]) == 0
     header = (isolated_env / "modele.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
@@ -64,6 +75,7 @@ def test_template_import_letters_and_export_from_the_command_line(isolated_env: 
     assert cli.main(["import", "families", "familles.csv", "--apply"]) == 0
     assert "Import de familles.csv : appliqué" in capsys.readouterr().out
     assert sorted(asyncio.run(_families(isolated_env))) == [family_number(i) for i in range(3)]
+    assert asyncio.run(_staff_notices(isolated_env)) == [("import.applied", 3)]  # the group hears of it
 
     assert cli.main(["letters", "--out", "lettres.pdf", "--unlinked"]) == 0
     assert "3 letter(s) written to lettres.pdf" in capsys.readouterr().out
@@ -71,6 +83,7 @@ def test_template_import_letters_and_export_from_the_command_line(isolated_env: 
     assert len(pages) == 3
     codes = [re.findall(r"start=([A-Za-z0-9_-]+)", page.extract_text())[0] for page in pages]
     assert len(set(codes)) == 3
+    assert asyncio.run(_staff_notices(isolated_env)) == [("import.applied", 3), ("letters.issued", 3)]
     assert cli.main(["letters", "--out", "une.pdf", "--family", family_number(1), "--family", "999"]) == 1
     captured = capsys.readouterr()
     assert "1 letter(s) written" in captured.out and "1 earlier invitation(s)" in captured.out and "999" in captured.err

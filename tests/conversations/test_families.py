@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.domain.billing import BillingPeriod
 from bot.domain.model import Custody, DayStatus, GuardianRole
 from bot.domain.reminders import ReminderKind
-from bot.reminder_job import run_reminders
+from tests.support.outbox import deliver_reminders
 from bot.runtime import Runtime
 from bot.services.billing import issue_invoices
 from bot.services.reminders import ReminderSettings
@@ -134,7 +134,7 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
     clock.now = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)
     runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "cantine"))
     await jean.expect_silence(0.1)
-    report = await run_reminders(bot.bot, runtime, settings=ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    report = await deliver_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
     reminded = {c.params["chat_id"]: c.params["text"] for c in botapi.calls("sendMessage") if "Rappel" in c.params["text"]}
     assert 404 not in reminded and report.sent == len(reminded)
     assert "LUCAS" not in reminded.get(101, "")  # LUCAS is booked on Jean's week already; EMMA is not

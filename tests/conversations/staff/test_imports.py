@@ -80,6 +80,23 @@ async def test_staff_import_the_families_file_from_the_group_then_confirm(
     assert "Rien à changer" in again.text and button_data(again, callbacks.STAFF_IMPORT) == []
 
 
+async def test_a_long_report_comes_as_a_file_too(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, admin_group: FakeGroup, claire: FakeUser  # type: ignore[type-arg]
+) -> None:
+    rows = family_rows(120)
+    for row in rows:
+        row["Téléphone portable"] = "06 12"
+    await claire.send_document(to_csv(rows), "familles.csv", "text/csv", caption="/import", chat=admin_group)
+    report = await admin_group.next_message()
+    assert len(report.text) < 4096 and "Le rapport complet est dans le fichier ci-dessous." in report.text
+    whole = await admin_group.next_message()
+    assert whole.document["file_name"] == "rapport-import.txt"
+    text = botapi.file_content(whole.document["file_id"]).decode("utf-8")
+    assert text.count("colonne « Téléphone portable »") == len(rows)
+    errors = await admin_group.next_message()
+    assert errors.document["file_name"] == "erreurs-import.csv"
+
+
 async def _answered(botapi: BotApiStub) -> bool:
     return any("déjà été appliqué" in (c.params.get("text") or "") for c in botapi.calls("answerCallbackQuery"))
 
@@ -170,3 +187,16 @@ async def test_only_staff_import(botapi: BotApiStub, bot: Application, runtime: 
     assert await count_families(runtime) == 0
     async with runtime.database.unit_of_work() as uow:
         assert [f for f in await uow.repos.imports.families() if isinstance(f, Family) and f.number.startswith("2")] == []
+
+
+async def test_the_group_hears_of_an_import_made_from_the_command_line(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, admin_group: FakeGroup  # type: ignore[type-arg]
+) -> None:
+    from bot.services.family_import import apply_import
+
+    await apply_import(
+        runtime.database, runtime.structure, to_csv(family_rows(2)), "familles.csv", today=runtime.today(), now=runtime.now(),
+        actor_id=None, actor_kind="system", tell_group=True,
+    )
+    notice = await admin_group.next_message(timeout=15)
+    assert "Familles importées en ligne de commande (familles.csv) : 2 créée(s), 0 mise(s) à jour, 0 inchangée(s)." in notice.text

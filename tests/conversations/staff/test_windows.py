@@ -10,7 +10,7 @@ from telegram.ext import Application
 
 from bot.domain.model import DayStatus
 from bot.domain.reminders import ReminderKind
-from bot.reminder_job import run_reminders
+from tests.support.outbox import deliver_reminders
 from bot.runtime import Runtime
 from bot.services.reminders import ReminderSettings
 from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
@@ -40,7 +40,7 @@ async def test_staff_open_the_christmas_holidays_and_a_parent_books(
     only_window = ReminderSettings(kinds=frozenset({ReminderKind.WINDOW_OPEN}))
     windowed = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "alsh_vacances"))
     runtime.structure, full = windowed, runtime.structure
-    assert (await run_reminders(bot.bot, runtime, settings=only_window)).sent == 1
+    assert (await deliver_reminders(runtime, only_window)).sent == 1
     runtime.structure = full
     told = await jean.next_message()
     assert "Les réservations de Accueil de Loisirs ALSH Vacances journée pour les vacances" in told.text
