@@ -11,6 +11,7 @@ family a snapshot of what it set (see `bot.domain.family_import`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -97,8 +98,9 @@ async def preview_import(
     today: dt.date, now: dt.datetime, actor_id: int | None, actor_kind: str = "staff",
 ) -> ImportReport:
     """The dry run: what the import would do, and every error of the file; writes only the audit."""
+    read = await asyncio.to_thread(read_file, structure, content, source, options, today)  # before the transaction
     async with use_case(db) as uow:
-        report = await _examine(uow, structure, content, source, options, today)
+        report = await _examine(uow, structure, content, source, options, today, read)
         _audit(uow, ACTION_PREVIEW, report, actor_id, actor_kind, now, "ok" if report.table is not None else "refused")
     return report
 
@@ -112,9 +114,10 @@ async def apply_import(
 
     `tell_group` queues a notice to the staff group (for an import made from the command line).
     """
+    read = await asyncio.to_thread(read_file, structure, content, source, options, today)  # before the transaction
     try:
         async with use_case(db) as uow:
-            report = await _examine(uow, structure, content, source, options, today)
+            report = await _examine(uow, structure, content, source, options, today, read)
             if expected_digest is not None and report.digest != expected_digest:
                 report = _with(report, ImportOutcome.CHANGED)
             elif report.table is None:
@@ -169,9 +172,8 @@ def _audit(
 # --- examining the file ----------------------------------------------------------------------
 
 
-async def _examine(
-    uow: UnitOfWork, structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date
-) -> ImportReport:
+def read_file(structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date) -> ImportReport:
+    """Read and check the file (CPU only, no database): the report without its plan."""
     digest = file_digest(content)
     try:
         table = read_table(content, source)
@@ -179,10 +181,21 @@ async def _examine(
         return ImportReport(ImportOutcome.PREVIEWED, source, digest, options, table_error=exc.code, counts={"errors": 1})
     runs_on = {service.code: service.rules.schedule.weekdays for service in structure.services}
     parsed = parse_rows(table.headers, [(row.line, row.cells) for row in table.rows], today=today, runs_on=runs_on)
-    plan = None
-    if not parsed.problems:
-        plan = plan_import(parsed, await _existing(uow, today), prune=options.prune, overwrite=options.overwrite)
-    return ImportReport(ImportOutcome.PREVIEWED, source, digest, options, table, None, parsed, plan, None, _counts(parsed, plan))
+    return ImportReport(ImportOutcome.PREVIEWED, source, digest, options, table, None, parsed, None, None, _counts(parsed, None))
+
+
+async def _examine(
+    uow: UnitOfWork, structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date,
+    read: ImportReport | None = None,
+) -> ImportReport:
+    report = read or read_file(structure, content, source, options, today)
+    if report.parsed is None or report.parsed.problems:
+        return report
+    parsed = report.parsed
+    plan = plan_import(parsed, await _existing(uow, today), prune=options.prune, overwrite=options.overwrite)
+    return ImportReport(
+        ImportOutcome.PREVIEWED, source, report.digest, options, report.table, None, parsed, plan, None, _counts(parsed, plan)
+    )
 
 
 def _counts(parsed: ParsedFile, plan: ImportPlan | None) -> dict[str, int]:
