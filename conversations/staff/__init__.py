@@ -60,6 +60,9 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
             BotCommand("garde", _("Garde alternée: /garde N_FAMILLE FIRST_NAME MODE")),
             BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
+            BotCommand("import", _("Import the families: send the file with the caption /import")),
+            BotCommand("lettres", _("Invitation letters to print: /lettres [tous | N_FAMILLE…]")),
+            BotCommand("export", _("Invoices and payments of a month for the accounts: /export YYYY-MM")),
         ]
 
 
