@@ -20,7 +20,7 @@ from bot.services.structure_sync import sync_structure
 from bot.spreadsheets import write_xlsx
 from bot.structure import Structure
 from storage.db import Database
-from storage.models import Child, Enrolment, Family, Guardian
+from storage.models import Child, Enrolment, Family, Guardian, TelegramLink
 from tests.support.families_file import HEADERS, family_number, family_rows, line_of, to_csv
 
 NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
@@ -152,13 +152,15 @@ async def test_a_value_a_parent_changed_since_the_last_import_is_kept_and_report
     rows = family_rows(3)
     assert (await apply(any_database, structure, to_csv(rows))).outcome is ImportOutcome.APPLIED
     number = family_number(1)
-    async with any_database.transaction() as uow:
+    async with any_database.transaction() as uow:  # a parent of the family uses the bot
         family = await uow.repos.families.get_by_number(number)
-        submitted = await submit_form(
-            uow, family_id=family.id, user_id=101, form_code="responsable", values={"phone_mobile": "0611223344"},
-            now=NOW, today=TODAY,
-        )
-        assert submitted.outcome is SubmitOutcome.SUBMITTED
+        await uow.repos.telegram.get_or_create_user(101)
+        uow.repos.telegram.add_link(TelegramLink(family_id=family.id, telegram_user_id=101, linked_at=NOW, linked_by="invite"))
+    submitted = await submit_form(
+        any_database, 101, form_code="responsable", values={"phone_mobile": "0611223344"}, now=NOW, today=TODAY
+    )
+    assert submitted.outcome is SubmitOutcome.SUBMITTED
+    async with any_database.transaction() as uow:
         await decide_request(uow, submitted.request.id, accept=True, staff_id=STAFF, staff_name="Claire", now=NOW)
 
     same_file = await apply(any_database, structure, to_csv(rows))
