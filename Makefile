@@ -5,11 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
+PDF_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: install run test i18n bench clean
+.PHONY: install fonts run test i18n bench clean
 
-## install: create .venv, install the project and its test tools, compile the catalogs
-install: $(STAMP) $(MO_FILES)
+## install: the PDF font, .venv with the project and its test tools, the compiled catalogs
+install: fonts $(STAMP) $(MO_FILES)
+
+## fonts: DejaVu Sans for the PDFs (letters, invoices), from Debian's fonts-dejavu-core, as root
+fonts:
+	@if [ ! -f $(PDF_FONT) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+		else \
+			echo "The PDFs need the font DejaVu Sans: run  sudo apt-get install -y fonts-dejavu-core" >&2; \
+		fi; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -25,6 +25,7 @@ from conversations import inbox, staff
 from conversations.staff import history as staff_history
 from conversations.staff import windows as staff_windows
 from conversations.staff import custody as staff_custody
+from conversations.staff import imports as staff_imports
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
@@ -69,6 +70,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handler(family.build_handler(), group=FAMILY_GROUP)  # menu:account, menu:children …
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
     application.add_handlers(family.build_absorbers(), group=MAIN_GROUP)  # handled in FAMILY_GROUP
+    application.add_handlers(staff_imports.build_handlers(), group=MAIN_GROUP)  # /import, /lettres, /export
     application.add_handlers(documents.build_staff_handlers(), group=MAIN_GROUP)  # /document
     application.add_handler(inbox.build_compose_handler(), group=inbox.COMPOSE_GROUP)  # writing to the structure
     # Feature dialogues go here, before home.

@@ -146,6 +146,9 @@ ACTIONS.update(
 # A doctor's certificate for an absence request (request id).
 PROOF = "pf"
 ACTIONS[PROOF] = 1
+# Switching a commune on (issue 12): confirm or cancel an import ("yes"/"no", draft token).
+STAFF_IMPORT = "si"
+ACTIONS[STAFF_IMPORT] = 2
 # Reminder preferences (issue 5): kind, new state ("1" on, "0" off).
 REMINDER_TOGGLE = "rt"
 ACTIONS[REMINDER_TOGGLE] = 2

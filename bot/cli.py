@@ -15,7 +15,7 @@ from pathlib import Path
 import segno
 from telegram import Bot
 
-from bot import invoicing_cli
+from bot import commune_cli, import_cli, invoicing_cli
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
 from bot.services.demo import load_demo
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="portail-famille", description="Portail Famille Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="migrate, load the demo when the database is empty, start the bot (long polling)")
+    sub.add_parser("run", help="migrate, load the demo into the default embedded database when it is empty, start the bot")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="apply the migrations")
     sub.add_parser("demo", help="load the demo structure and families (idempotent)")
@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("family_number", help="the N° famille")
     invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
     invoicing_cli.add_parser(sub)
+    import_cli.add_parser(sub)
+    commune_cli.add_parsers(sub)
     return parser
 
 
@@ -72,6 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "invoices":
         return asyncio.run(invoicing_cli.issue_month(settings, structure, args.month))
+    if args.command == "import":
+        if args.import_action == "template":
+            return import_cli.write_template(args.out)
+        return asyncio.run(import_cli.import_families(settings, structure, args))
+    if args.command == "letters":
+        return asyncio.run(_letters(settings, structure, args))
+    if args.command == "export":
+        return asyncio.run(commune_cli.export_invoices(settings, structure, args))
     if args.command == "demo":
         created = asyncio.run(_prepare(settings, structure, demo="always"))
         print(f"demo loaded: {created} new families")
@@ -95,17 +105,36 @@ def run(settings: Settings, structure: Structure) -> int:
     return 0
 
 
+def demo_welcome(settings: Settings) -> bool:
+    """Whether an empty database may get the demo families on its own: only the default embedded
+    database, the newcomer's `make run`. A database named by DATABASE_URL is a real one."""
+    return "database_url" not in settings.model_fields_set
+
+
 async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> int:
-    """Migrate, mirror the structure, and load the demo families; return how many were created."""
+    """Migrate, mirror the structure, and load the demo families; return how many were created.
+
+    `demo="always"` is `portail-famille demo`, said on purpose. `demo="when_empty"` loads them
+    only into the default embedded database, and never into one that was ever imported into.
+    """
     await upgrade_async(settings.database_url)
     database = Database(settings.database_url)
     try:
         async with database.unit_of_work() as uow:
             await sync_structure(uow, structure)
             created = 0
-            if demo == "always" or (demo == "when_empty" and await uow.repos.families.count() == 0):
+            empty = await uow.repos.families.count() == 0
+            if demo == "always" or (
+                demo == "when_empty" and empty and demo_welcome(settings) and not await uow.repos.imports.ever_imported()
+            ):
                 today = Runtime(settings=settings, database=database, structure=structure).today()
                 created = await load_demo(uow, structure, today)
+            elif demo == "when_empty" and empty:
+                print(
+                    "the database has no family yet: import the commune's families with "
+                    "`portail-famille import families FILE` (see README, \"Switching a commune on\"), "
+                    "or load the demo on purpose with `portail-famille demo`"
+                )
             await uow.commit()
         return created
     finally:
@@ -136,6 +165,16 @@ async def _invite(settings: Settings, structure: Structure, family_number: str, 
         segno.make(link, error="m").save(str(qr), scale=8, border=4)
         print(f"QR code written to {qr}")
     return 0
+
+
+async def _letters(settings: Settings, structure: Structure, args: argparse.Namespace) -> int:
+    try:
+        username = await bot_username(settings)
+    except ValueError as exc:
+        print(f"portail-famille: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    await upgrade_async(settings.database_url)
+    return await commune_cli.write_letters(settings, structure, args, username)
 
 
 async def bot_username(settings: Settings) -> str:

@@ -2,15 +2,14 @@
 
 Both are official documents of a French structure: they are always written in French, with
 French dates and amounts ("1 234,56 €"), whatever language the parent chose for the chat.
-They use the PDF core font Helvetica in the Windows-1252 encoding, which every PDF reader has
-and which holds the euro sign and French accents; any other character of a name is replaced
-by its closest plain letter. Pure functions: plain data in, bytes out.
+They use DejaVu Sans (`bot.pdf_fonts`), embedded, so every French letter, "œ" and the euro sign
+print as written; a character the font lacks is replaced by its closest plain letter. Pure
+functions: plain data in, bytes out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -19,14 +18,14 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from bot.i18n import _, babel_locale, format_money, format_short_date, use_language
+from bot.pdf_fonts import FAMILY, printable, use_fonts
 from bot.services.billing import InvoiceDocument
 from bot.services.statement import AttestationDocument
 from bot.structure import Structure
 
 __all__ = ["attestation_filename", "build_attestation_pdf", "build_invoice_pdf", "invoice_filename"]
 
-_ENCODING = "windows-1252"
-_FONT = "Helvetica"
+_FONT = FAMILY
 _GREY = (235, 235, 235)
 
 
@@ -151,26 +150,13 @@ def build_attestation_pdf(document: AttestationDocument, structure: Structure) -
 
 
 def _text(value: str) -> str:
-    """Text the core font can show: Windows-1252, narrow spaces made non-breaking."""
-    value = value.replace("\u202f", "\xa0").replace("\u2009", " ")
-    out = []
-    for char in value:
-        try:
-            char.encode(_ENCODING)
-            out.append(char)
-        except UnicodeEncodeError:
-            plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-            try:
-                plain.encode(_ENCODING)
-                out.append(plain or "?")
-            except UnicodeEncodeError:
-                out.append("?")
-    return "".join(out)
+    """Text the font can draw."""
+    return printable(value)
 
 
 def _new_pdf(title: str, structure: Structure) -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.core_fonts_encoding = _ENCODING
+    use_fonts(pdf)
     pdf.set_margins(10, 12, 10)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title(_text(title))

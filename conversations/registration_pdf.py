@@ -1,7 +1,7 @@
 """The fiche d'inscription as a PDF: blank, or pre-filled with the family's and a child's data.
 
-Drawn with fpdf2's built-in Helvetica (no font file to ship): text is reduced to Latin-1, which
-holds every French letter; typographic quotes, œ and € are spelled out.
+Drawn with DejaVu Sans (`bot.pdf_fonts`), embedded: every French letter, "œ", the typographic
+quotes and € print as written.
 """
 
 from __future__ import annotations
@@ -16,25 +16,19 @@ from bot.domain import forms
 from bot.domain.forms import Form
 from bot.family_texts import display_value
 from bot.i18n import _, format_short_date
+from bot.pdf_fonts import FAMILY, printable, use_fonts
 from bot.services.children import ChildSheet, current_enrolments
 from bot.services.home import FamilyRecord
 from bot.structure import Structure
 from storage.models import Guardian
 
-_REPLACEMENTS = {
-    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u0153": "oe", "\u0152": "OE", "\u20ac": "EUR", "\u2026": "...", "\u2013": "-", "\u2014": "-",
-    "\u202f": " ", "\u00a0": " ", "\u2022": "-",
-}
 LINE = 6.5
 LABEL_WIDTH = 55
 
 
-def latin1(text: str) -> str:
-    """Text the built-in PDF fonts can draw."""
-    for char, replacement in _REPLACEMENTS.items():
-        text = text.replace(char, replacement)
-    return text.encode("latin-1", "replace").decode("latin-1")
+def drawable(text: str) -> str:
+    """Text the PDF font can draw."""
+    return printable(text)
 
 
 @dataclass(frozen=True)
@@ -49,31 +43,32 @@ class RegistrationData:
 class _Sheet(FPDF):
     def __init__(self, structure: Structure) -> None:
         super().__init__(format="A4")
+        use_fonts(self)
         self.structure = structure
         self.set_margins(15, 15, 15)
         self.set_auto_page_break(auto=True, margin=15)
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 5, latin1(f"{self.structure.name} - {self.page_no()}/{{nb}}"), align="C")
+        self.set_font(FAMILY, size=8)
+        self.cell(0, 5, drawable(f"{self.structure.name} - {self.page_no()}/{{nb}}"), align="C")
 
     def heading(self, text: str) -> None:
         self.ln(2)
-        self.set_font("Helvetica", style="B", size=11)
+        self.set_font(FAMILY, style="B", size=11)
         self.set_fill_color(230, 230, 230)
-        self.cell(0, 7, latin1(text), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        self.set_font("Helvetica", size=10)
+        self.cell(0, 7, drawable(text), fill=True, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, size=10)
 
     def field(self, label: str, value: str) -> None:
-        self.set_font("Helvetica", size=9)
-        self.cell(LABEL_WIDTH, LINE, latin1(label))
-        self.set_font("Helvetica", style="B" if value else "", size=10)
-        self.cell(0, LINE, latin1(value), border="B", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, size=9)
+        self.cell(LABEL_WIDTH, LINE, drawable(label))
+        self.set_font(FAMILY, style="B" if value else "", size=10)
+        self.cell(0, LINE, drawable(value), border="B", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def text_line(self, text: str, size: int = 10) -> None:
-        self.set_font("Helvetica", size=size)
-        self.multi_cell(0, 5, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FAMILY, size=size)
+        self.multi_cell(0, 5, drawable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _values(form: Form, record: object | None) -> dict[str, str]:
@@ -94,17 +89,17 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
     pdf = _Sheet(structure)
     pdf.alias_nb_pages()
     pdf.add_page()
-    pdf.set_font("Helvetica", style="B", size=14)
-    pdf.cell(0, 8, latin1(structure.name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FAMILY, style="B", size=14)
+    pdf.cell(0, 8, drawable(structure.name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, size=9)
     for line in (structure.service_name, structure.address, " - ".join(p for p in (structure.phone, structure.email) if p)):
         if line:
-            pdf.cell(0, 4.5, latin1(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(0, 4.5, drawable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
-    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.set_font(FAMILY, style="B", size=16)
     year = data.today.year if data.today.month >= 9 else data.today.year - 1
     pdf.cell(
-        0, 10, latin1(_("REGISTRATION FORM {first}-{second}").format(first=year, second=year + 1)),
+        0, 10, drawable(_("REGISTRATION FORM {first}-{second}").format(first=year, second=year + 1)),
         align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
     )
     record, sheet = data.record, data.sheet

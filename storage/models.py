@@ -644,6 +644,39 @@ class HandledUpdate(Base):
     handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class FamilyImport(Base):
+    """One applied import of the commune's families (who, when, what file, what it did).
+
+    A database with a row here holds a real commune: the demo is never loaded into it.
+    """
+
+    __tablename__ = "family_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_kind: Mapped[str] = mapped_column(String(16))  # staff, system (the command line)
+    source: Mapped[str] = mapped_column(String(200))  # the file's name
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the file
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FamilyImportSnapshot(Base):
+    """What the last import set on a family, field by field (stored form values).
+
+    A value that differs from the record now was changed since (an accepted request, staff):
+    the next import reports the conflict instead of overwriting it silently.
+    """
+
+    __tablename__ = "family_import_snapshots"
+
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("family_imports.id"))
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class BotState(Base):
     """python-telegram-bot's persisted state (conversations, user/chat/bot data)."""
 

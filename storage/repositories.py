@@ -18,6 +18,9 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.account import InvoiceFacts, PaymentFacts, amounts_due
 from bot.domain.model import Custody, RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
+from storage.accounting_repository import AccountingRepository
+from storage.import_repository import ImportRepository
+from storage.invitation_repository import InvitationRepository
 from storage.outbox_repository import OutboxRepository
 from storage.models import (
     AuditEntry,
@@ -1165,3 +1168,6 @@ class Repositories:
         self.planning = PlanningRepository(session)
         self.reminders = ReminderRepository(session)
         self.outbox = OutboxRepository(session)
+        self.imports = ImportRepository(session)
+        self.invitations = InvitationRepository(session)
+        self.accounting = AccountingRepository(session)

@@ -1,5 +1,6 @@
-"""`portail-famille run` as a real process: migrates, loads the demo, answers a parent through
-the local Bot API stand-in, and stops cleanly on SIGTERM (as `make run` does on Ctrl-C)."""
+"""`portail-famille run` as a real process: migrates, answers a parent through the local Bot API
+stand-in, and stops cleanly on SIGTERM (as `make run` does on Ctrl-C). The database is named by
+DATABASE_URL, so it is a real one: the demo is not loaded into it, and the output says how."""
 
 from __future__ import annotations
 
@@ -39,4 +40,5 @@ async def test_the_bot_process_answers_and_stops_on_sigterm(tmp_path: Path) -> N
                 process.kill()
                 await process.wait()
     assert process.returncode == 0, output.decode()[-2000:]
-    assert b"demo structure loaded" in output
+    assert b"demo structure loaded" not in output
+    assert b"portail-famille import families FILE" in output and b"portail-famille demo" in output

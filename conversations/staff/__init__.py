@@ -78,6 +78,9 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("paiement", _("Record a payment: /paiement N_FAMILLE AMOUNT METHOD")),
             BotCommand("documents", _("Published documents (reply /document Titre to a file to publish)")),
             BotCommand("aide", _("Every staff command and how to write it")),
+            BotCommand("import", _("Import the families: send the file with the caption /import")),
+            BotCommand("lettres", _("Invitation letters to print: /lettres [tous | N_FAMILLE…]")),
+            BotCommand("export", _("Invoices and payments of a month for the accounts: /export YYYY-MM")),
         ]
 
 

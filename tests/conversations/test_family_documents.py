@@ -142,7 +142,7 @@ async def test_the_fiche_d_inscription_blank_and_prefilled(botapi: BotApiStub, l
     blank = await jean.next_message()
     assert blank.document is not None and blank.document["file_name"] == "fiche-inscription.pdf"
     text = pdf_text(botapi.file_content(blank.document["file_id"]))
-    assert "FICHE D'INSCRIPTION 2026-2027" in text and "Fiche vierge" in text  # the PDF's Latin-1 font has no ’
+    assert "FICHE D’INSCRIPTION 2026-2027" in text and "Fiche vierge" in text  # DejaVu Sans prints the ’
     assert "DUPONT" not in text and "Garderie matin" in text
     await jean.tap(documents, "📝 Fiche d’inscription de LUCAS")
     filled = await jean.next_message()
