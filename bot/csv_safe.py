@@ -2,22 +2,25 @@
 
 A cell starting with = + - @ (or a tab or carriage return) is read by Excel and LibreOffice as a
 formula. Every CSV the bot writes goes through `safe_writer`/`neutralise`: such a cell is
-prefixed with an apostrophe, which the spreadsheet shows as text.
+prefixed with an apostrophe, which the spreadsheet shows as text. A plain number ("-12,50")
+is left as it is: it is no formula.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 
 def neutralise(value: Any) -> str:
-    """The cell as text, never a formula."""
+    """The cell as text, never a formula (the same text again when already neutralised)."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text) else text
 
 
 class SafeWriter:

@@ -16,14 +16,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from bot.csv_safe import neutralise, safe_writer
+
 MAX_ROWS = 100_000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
@@ -153,15 +152,10 @@ def _cell_text(value: object) -> str:
 
 
 def safe_cell(value: object) -> str:
-    """A cell's text, neutralised when a spreadsheet would read it as a formula."""
-    if value is None:
-        return ""
+    """A cell's text (amounts the French way), neutralised when it would read as a formula."""
     if isinstance(value, Decimal):
         return format_amount(value)
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
+    return neutralise(value)
 
 
 def format_amount(amount: Decimal) -> str:
@@ -172,7 +166,7 @@ def format_amount(amount: Decimal) -> str:
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """A CSV for Excel in France, every cell made safe."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = safe_writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([safe_cell(header) for header in headers])
     for row in rows:
         writer.writerow([safe_cell(cell) for cell in row])
