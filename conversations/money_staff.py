@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from babel.dates import format_date
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
@@ -32,7 +31,7 @@ from bot.services.billing import IssueOutcome, IssueResult, MissingTariff, issue
 from bot.domain.model import PaymentMethod
 from bot.services.payments import CancelOutcome, PaymentOutcome, PaymentResult, cancel_payment, record_payment
 from bot.staff import staff_only
-from conversations.common import Context, escape
+from conversations.common import Context, answer_query, escape
 from conversations.input_errors import month_error
 from conversations.invoices import method_label
 from conversations.usages import usage
@@ -222,19 +221,14 @@ async def payment_confirm(update: Update, context: Context) -> None:
         drafts = context.chat_data.get(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
         draft = drafts.pop(parsed.arg(1), None)
         if draft is None:
-            await _answer(query, _("This payment was already recorded or cancelled."), alert=True)
+            await answer_query(update, _("This payment was already recorded or cancelled."), show_alert=True)
             return
-        await _answer(query)
+        await answer_query(update)
         if parsed.arg(0) != "yes":
             await query.edit_message_text(_("Payment not recorded."))
             return
         result = await _record(runtime, draft, user.id, confirmed=True)
         await query.edit_message_text(render_payment_result(result, str(draft["family_number"]), draft["invoice_number"]))
-
-
-async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    with contextlib.suppress(TelegramError):  # a late answer must not stop the action
-        await query.answer(text, show_alert=alert)
 
 
 @staff_only("payment.cancel")
