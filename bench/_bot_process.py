@@ -46,17 +46,34 @@ def build_portail(counters: Counters) -> Any:
     from storage.db import Database
 
     settings = load_settings()
-    runtime = Runtime(settings=settings, database=Database(settings.database_url), structure=load_structure(settings.structure_file))
-    event.listen(runtime.database.engine.sync_engine, "before_cursor_execute", lambda *args: _add_statement(counters, args[2]))
+    runtime = Runtime(
+        settings=settings,
+        database=Database(settings.database_url),
+        structure=load_structure(settings.structure_file),
+    )
+    event.listen(
+        runtime.database.engine.sync_engine,
+        "before_cursor_execute",
+        lambda *args: _add_statement(counters, args[2]),
+    )
     application = build_application(runtime)
-    application.add_handler(TypeHandler(object, lambda u, c: _count_update(u, c, counters)), group=-1000)
+    application.add_handler(
+        TypeHandler(object, lambda u, c: _count_update(u, c, counters)), group=-1000
+    )
     return application
 
 
 def _add_statement(counters: Counters, statement: str) -> None:
     counters.statements += 1
     words = statement.split()
-    table = next((w for i, w in enumerate(words) if i and words[i - 1].upper() in ("FROM", "INTO", "UPDATE")), "")
+    table = next(
+        (
+            w
+            for i, w in enumerate(words)
+            if i and words[i - 1].upper() in ("FROM", "INTO", "UPDATE")
+        ),
+        "",
+    )
     key = f"{words[0].upper() if words else '?'} {table}"
     counters.kinds[key] = counters.kinds.get(key, 0) + 1
 
@@ -101,12 +118,24 @@ def main() -> None:
         profiler = cProfile.Profile()
         profiler.enable()
     try:
-        application.run_polling(allowed_updates=["message", "callback_query"], stop_signals=(signal.SIGTERM,), close_loop=False)
+        application.run_polling(
+            allowed_updates=["message", "callback_query"],
+            stop_signals=(signal.SIGTERM,),
+            close_loop=False,
+        )
     finally:
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(profile_to)
-        stats_file.write_text(json.dumps({"updates": counters.updates, "statements": counters.statements, "kinds": counters.kinds}))
+        stats_file.write_text(
+            json.dumps(
+                {
+                    "updates": counters.updates,
+                    "statements": counters.statements,
+                    "kinds": counters.kinds,
+                }
+            )
+        )
         asyncio.set_event_loop(asyncio.new_event_loop())
 
 

@@ -55,32 +55,84 @@ async def build_database(path: Path, families: int) -> str:
     from bot.structure import load_structure
     from storage.db import Database
     from storage.migrate import upgrade_async
-    from storage.models import Child, Enrolment, Family, FamilyChild, Guardian, TelegramLink, TelegramUser
+    from storage.models import (
+        Child,
+        Enrolment,
+        Family,
+        FamilyChild,
+        Guardian,
+        TelegramLink,
+        TelegramUser,
+    )
 
     url = f"sqlite+aiosqlite:///{path}"
     await upgrade_async(url)
     database = Database(url)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     async with database.transaction() as uow:
         await sync_structure(uow, load_structure(DEMO_STRUCTURE_FILE))
-        services = [await uow.repos.structure.service_by_code(code) for code in ("cantine", "garderie_soir")]
+        services = [
+            await uow.repos.structure.service_by_code(code) for code in ("cantine", "garderie_soir")
+        ]
         ids = range(1, families + 1)
         session = uow.session
-        await session.execute(insert(Family), [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids])
+        await session.execute(
+            insert(Family),
+            [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids],
+        )
         await session.execute(
             insert(Guardian),
-            [{"family_id": i, "role": "responsable", "last_name": f"FAMILLE{i}", "first_name": "PARENT", "sms_consent": False, "email_consent": False} for i in ids],
+            [
+                {
+                    "family_id": i,
+                    "role": "responsable",
+                    "last_name": f"FAMILLE{i}",
+                    "first_name": "PARENT",
+                    "sms_consent": False,
+                    "email_consent": False,
+                }
+                for i in ids
+            ],
         )
-        await session.execute(insert(Child), [{"id": i, "last_name": f"FAMILLE{i}", "first_name": "ENFANT", "glasses": False} for i in ids])
-        await session.execute(insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids])
+        await session.execute(
+            insert(Child),
+            [
+                {"id": i, "last_name": f"FAMILLE{i}", "first_name": "ENFANT", "glasses": False}
+                for i in ids
+            ],
+        )
+        await session.execute(
+            insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids]
+        )
         await session.execute(
             insert(Enrolment),
-            [{"child_id": i, "family_id": i, "service_id": s.id, "starts_on": dt.date(2026, 9, 1)} for i in ids for s in services if s],
+            [
+                {
+                    "child_id": i,
+                    "family_id": i,
+                    "service_id": s.id,
+                    "starts_on": dt.date(2026, 9, 1),
+                }
+                for i in ids
+                for s in services
+                if s
+            ],
         )
-        await session.execute(insert(TelegramUser), [{"id": FIRST_ACCOUNT + i, "first_seen_at": now, "language": "fr"} for i in ids])
+        await session.execute(
+            insert(TelegramUser),
+            [{"id": FIRST_ACCOUNT + i, "first_seen_at": now, "language": "fr"} for i in ids],
+        )
         await session.execute(
             insert(TelegramLink),
-            [{"family_id": i, "telegram_user_id": FIRST_ACCOUNT + i, "linked_at": now, "linked_by": "invite"} for i in ids],
+            [
+                {
+                    "family_id": i,
+                    "telegram_user_id": FIRST_ACCOUNT + i,
+                    "linked_at": now,
+                    "linked_by": "invite",
+                }
+                for i in ids
+            ],
         )
     await database.dispose()
     return url
@@ -145,7 +197,12 @@ class Journey:
         else:
             query_id = await self.user.tap_data(self.screen, self.pick(target))
         self.figures.offered += 1
-        answered = await self.wait(lambda: len(chat.events) > seen or (query_id is not None and query_id in self.stub.callback_answers))
+        answered = await self.wait(
+            lambda: (
+                len(chat.events) > seen
+                or (query_id is not None and query_id in self.stub.callback_answers)
+            )
+        )
         if not answered:
             self.figures.lost += 1
             return False
@@ -169,7 +226,12 @@ class Journey:
 
     def pick(self, prefix: str) -> str:
         """The callback data of the button the parent taps (or the nearest one)."""
-        buttons = [b.get("callback_data", "") for row in self.screen.buttons for b in row if b.get("callback_data")]
+        buttons = [
+            b.get("callback_data", "")
+            for row in self.screen.buttons
+            for b in row
+            if b.get("callback_data")
+        ]
         matching = [data for data in buttons if data.startswith(prefix)]
         if prefix == "pm:" and len(matching) >= 3:
             return matching[2]  # ▶, the third button of the month's header
@@ -196,11 +258,16 @@ async def queue_broadcast(url: str, families: int) -> None:
     from storage.db import Database
 
     database = Database(url)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     async with database.transaction() as uow:
         for i in range(1, families + 1):
             await tell_account(
-                uow, FIRST_ACCOUNT + i, ANNOUNCEMENT_TEMPLATE, {"text": "Réunion d’information jeudi 18 h."}, now=now, priority=Priority.BROADCAST
+                uow,
+                FIRST_ACCOUNT + i,
+                ANNOUNCEMENT_TEMPLATE,
+                {"text": "Réunion d’information jeudi 18 h."},
+                now=now,
+                priority=Priority.BROADCAST,
             )
     await database.dispose()
 
@@ -208,13 +275,17 @@ async def queue_broadcast(url: str, families: int) -> None:
 ANNOUNCEMENT_TEMPLATE = "announcements.announcement"
 
 
-async def run(kind: str, url: str, families: int, parents: int, rate: float, broadcast: int) -> Figures:
+async def run(
+    kind: str, url: str, families: int, parents: int, rate: float, broadcast: int
+) -> Figures:
     """One run against a fresh copy of the database."""
     from tests.support.botapi import BotApiStub, RateLimits
 
     figures = Figures()
     stats = Path(tempfile.mkstemp(prefix="pf-bench-stats-")[1])
-    async with BotApiStub(token=TOKEN, rate_limits=RateLimits(global_per_second=None, group_per_minute=20)) as stub:
+    async with BotApiStub(
+        token=TOKEN, rate_limits=RateLimits(global_per_second=None, group_per_minute=20)
+    ) as stub:
         users = [stub.user(FIRST_ACCOUNT + i, f"Parent{i}") for i in range(1, parents + 1)]
         for i in range(parents + 1, families + 1):
             stub.user(FIRST_ACCOUNT + i, f"Parent{i}")
@@ -229,7 +300,9 @@ async def run(kind: str, url: str, families: int, parents: int, rate: float, bro
             "REMINDER_INTERVAL_SECONDS": "0",
             "LOG_LEVEL": "WARNING",
         }
-        process = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "bench" / "_bot_process.py"), kind, str(stats), env=env)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / "_bot_process.py"), kind, str(stats), env=env
+        )
         while not stub.calls("getUpdates"):
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
@@ -245,7 +318,9 @@ async def run(kind: str, url: str, families: int, parents: int, rate: float, bro
         figures.seconds = time.monotonic() - started
         cpu_after, figures.peak_rss_mib = process_figures(process.pid)
         figures.cpu_seconds = cpu_after - cpu_before
-        figures.broadcast_sent = sum(1 for c in stub.calls("sendMessage") if "Réunion" in str(c.params.get("text", "")))
+        figures.broadcast_sent = sum(
+            1 for c in stub.calls("sendMessage") if "Réunion" in str(c.params.get("text", ""))
+        )
         process.send_signal(signal.SIGTERM)
         await process.wait()
     counters = json.loads(stats.read_text() or "{}")
@@ -259,7 +334,9 @@ async def run(kind: str, url: str, families: int, parents: int, rate: float, bro
 def report(label: str, f: Figures) -> None:
     per_update = f.answered or 1
     print(f"\n== {label}")
-    print(f"updates offered      {f.offered} in {f.seconds:.0f} s ({f.offered / max(f.seconds, 1e-9):.0f}/s)")
+    print(
+        f"updates offered      {f.offered} in {f.seconds:.0f} s ({f.offered / max(f.seconds, 1e-9):.0f}/s)"
+    )
     print(f"answered / lost      {f.answered} / {f.lost}")
     print(
         f"latency (s)          p50 {f.percentile(50):.3f}  p95 {f.percentile(95):.3f}  p99 {f.percentile(99):.3f}  max {max(f.latencies, default=float('nan')):.3f}"
@@ -269,9 +346,17 @@ def report(label: str, f: Figures) -> None:
     print(f"SQL per update       {f.statements / max(f.handled, 1):.1f}")
     if f.statement_kinds:
         top = sorted(f.statement_kinds.items(), key=lambda item: -item[1])[:8]
-        print("  most run           " + ", ".join(f"{kind} {count / max(f.handled, 1):.1f}" for kind, count in top))
-    slowest = sorted(f.by_step.items(), key=lambda item: -sorted(item[1])[int(0.95 * (len(item[1]) - 1))])[:3]
-    print("slowest steps (p95)  " + ", ".join(f"{name} {sorted(v)[int(0.95 * (len(v) - 1))]:.3f}" for name, v in slowest))
+        print(
+            "  most run           "
+            + ", ".join(f"{kind} {count / max(f.handled, 1):.1f}" for kind, count in top)
+        )
+    slowest = sorted(
+        f.by_step.items(), key=lambda item: -sorted(item[1])[int(0.95 * (len(item[1]) - 1))]
+    )[:3]
+    print(
+        "slowest steps (p95)  "
+        + ", ".join(f"{name} {sorted(v)[int(0.95 * (len(v) - 1))]:.3f}" for name, v in slowest)
+    )
     if f.broadcast_sent:
         print(f"broadcast delivered  {f.broadcast_sent} during the run")
 
@@ -282,13 +367,17 @@ def ratios(ours: Figures, bare: Figures) -> None:
 
     print("\n== ratios (Portail Famille / bare handler)")
     print(f"p95 latency          {ratio(ours.percentile(95), bare.percentile(95))}")
-    print(f"CPU per update       {ratio(ours.cpu_seconds / max(ours.answered, 1), bare.cpu_seconds / max(bare.answered, 1))}")
+    print(
+        f"CPU per update       {ratio(ours.cpu_seconds / max(ours.answered, 1), bare.cpu_seconds / max(bare.answered, 1))}"
+    )
 
 
 async def bench(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="pf-opening-"))
     parents = min(args.parents, args.families)
-    print(f"opening day: {args.families} families, {parents} parents x {STEPS} steps, offered at {args.rate:.0f} updates/s")
+    print(
+        f"opening day: {args.families} families, {parents} parents x {STEPS} steps, offered at {args.rate:.0f} updates/s"
+    )
     template = folder / "template.db"
     url = await build_database(template, args.families)
     results: dict[str, Figures] = {}
@@ -296,26 +385,59 @@ async def bench(args: argparse.Namespace) -> None:
     for kind in kinds:
         copy = folder / f"{kind}.db"
         copy.write_bytes(template.read_bytes())
-        results[kind] = await run(kind, url.replace(str(template), str(copy)), args.families, parents, args.rate, 0)
-        report("bare python-telegram-bot handler" if kind == "bare" else "Portail Famille", results[kind])
+        results[kind] = await run(
+            kind, url.replace(str(template), str(copy)), args.families, parents, args.rate, 0
+        )
+        report(
+            "bare python-telegram-bot handler" if kind == "bare" else "Portail Famille",
+            results[kind],
+        )
     if "bare" in results:
         ratios(results["portail"], results["bare"])
     if args.broadcast:
         copy = folder / "broadcast.db"
         copy.write_bytes(template.read_bytes())
-        loaded = await run("portail", url.replace(str(template), str(copy)), args.families, parents, args.rate, args.broadcast)
-        report(f"Portail Famille with an announcement to {args.broadcast} families going out", loaded)
+        loaded = await run(
+            "portail",
+            url.replace(str(template), str(copy)),
+            args.families,
+            parents,
+            args.rate,
+            args.broadcast,
+        )
+        report(
+            f"Portail Famille with an announcement to {args.broadcast} families going out", loaded
+        )
         base = results["portail"].percentile(95)
-        print(f"p95 slowed by        {(loaded.percentile(95) / base - 1) * 100:+.0f}% (target: at most +20%)")
+        print(
+            f"p95 slowed by        {(loaded.percentile(95) / base - 1) * 100:+.0f}% (target: at most +20%)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--families", type=int, default=5000)
-    parser.add_argument("--parents", type=int, default=5000, help="how many of them walk the journey")
-    parser.add_argument("--rate", type=float, default=170.0, help="updates a second offered (parents start at rate/10 a second)")
-    parser.add_argument("--broadcast", type=int, default=0, help="also run with an announcement to this many families going out")
-    parser.add_argument("--bare", action=argparse.BooleanOptionalAction, default=True, help="also measure the bare handler")
+    parser.add_argument(
+        "--parents", type=int, default=5000, help="how many of them walk the journey"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=170.0,
+        help="updates a second offered (parents start at rate/10 a second)",
+    )
+    parser.add_argument(
+        "--broadcast",
+        type=int,
+        default=0,
+        help="also run with an announcement to this many families going out",
+    )
+    parser.add_argument(
+        "--bare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure the bare handler",
+    )
     asyncio.run(bench(parser.parse_args()))
 
 

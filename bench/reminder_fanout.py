@@ -46,7 +46,9 @@ def cantine_structure():  # type: ignore[no-untyped-def]
     from bot.structure import load_structure
 
     structure = load_structure(DEMO_STRUCTURE_FILE)
-    return dataclasses.replace(structure, services=tuple(s for s in structure.services if s.code == "cantine"))
+    return dataclasses.replace(
+        structure, services=tuple(s for s in structure.services if s.code == "cantine")
+    )
 
 
 async def build_database(path: Path, families: int) -> None:
@@ -66,17 +68,46 @@ async def build_database(path: Path, families: int) -> None:
         cantine = await uow.repos.structure.service_by_code("cantine")
         session = uow.session
         ids = range(1, families + 1)
-        await session.execute(insert(Family), [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids])
-        await session.execute(insert(Child), [{"id": i, "last_name": "FAMILLE", "first_name": f"ENFANT{i}", "glasses": False} for i in ids])
-        await session.execute(insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids])
+        await session.execute(
+            insert(Family),
+            [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids],
+        )
+        await session.execute(
+            insert(Child),
+            [
+                {"id": i, "last_name": "FAMILLE", "first_name": f"ENFANT{i}", "glasses": False}
+                for i in ids
+            ],
+        )
+        await session.execute(
+            insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids]
+        )
         await session.execute(
             insert(Enrolment),
-            [{"child_id": i, "family_id": i, "service_id": cantine.id, "starts_on": dt.date(2026, 9, 1)} for i in ids],
+            [
+                {
+                    "child_id": i,
+                    "family_id": i,
+                    "service_id": cantine.id,
+                    "starts_on": dt.date(2026, 9, 1),
+                }
+                for i in ids
+            ],
         )
-        await session.execute(insert(TelegramUser), [{"id": 100000 + i, "first_seen_at": NOW} for i in ids])
+        await session.execute(
+            insert(TelegramUser), [{"id": 100000 + i, "first_seen_at": NOW} for i in ids]
+        )
         await session.execute(
             insert(TelegramLink),
-            [{"family_id": i, "telegram_user_id": 100000 + i, "linked_at": NOW, "linked_by": "invite"} for i in ids],
+            [
+                {
+                    "family_id": i,
+                    "telegram_user_id": 100000 + i,
+                    "linked_at": NOW,
+                    "linked_by": "invite",
+                }
+                for i in ids
+            ],
         )
         await uow.commit()
     await database.dispose()
@@ -100,10 +131,19 @@ async def worker(database_path: str, base_url: str, rate: int) -> None:
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     url = f"sqlite+aiosqlite:///{database_path}"
-    settings = load_settings(_env_file=None, telegram_bot_token=TOKEN, database_url=url, send_rate_per_second=rate)
-    runtime = Runtime(settings=settings, database=Database(url), structure=cantine_structure(), clock=lambda: NOW)
+    settings = load_settings(
+        _env_file=None, telegram_bot_token=TOKEN, database_url=url, send_rate_per_second=rate
+    )
+    runtime = Runtime(
+        settings=settings, database=Database(url), structure=cantine_structure(), clock=lambda: NOW
+    )
     limiter = TelegramRateLimiter(overall_per_second=rate, max_retries=10)
-    bot = ExtBot(TOKEN, base_url=base_url, request=HTTPXRequest(connection_pool_size=64), rate_limiter=limiter)
+    bot = ExtBot(
+        TOKEN,
+        base_url=base_url,
+        request=HTTPXRequest(connection_pool_size=64),
+        rate_limiter=limiter,
+    )
     only_booking = ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
     async with bot:
         queued = await reminder_job.queue_reminders(runtime, only_booking)
@@ -127,12 +167,20 @@ async def worker(database_path: str, base_url: str, rate: int) -> None:
     )
 
 
-async def run_sender(database: Path, stub, rate: int, stop_after: int | None = None) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+async def run_sender(
+    database: Path, stub, rate: int, stop_after: int | None = None
+) -> tuple[str, float]:  # type: ignore[no-untyped-def]
     """Start a sender process; with `stop_after`, SIGTERM it once that many messages arrived."""
     start = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--worker", str(database), stub.base_url, str(rate),
-        stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        __file__,
+        "--worker",
+        str(database),
+        stub.base_url,
+        str(rate),
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     if stop_after is not None:
         while len(stub.calls("sendMessage")) < stop_after and process.returncode is None:
@@ -160,12 +208,16 @@ async def bench(families: int, rate: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="pf-bench-"))
     template = folder / "template.db"
     await build_database(template, families)
-    print(f"reminder fan-out: {families} families, configured rate {rate} msg/s, stand-in answers 429 above it")
+    print(
+        f"reminder fan-out: {families} families, configured rate {rate} msg/s, stand-in answers 429 above it"
+    )
 
     for label, stop_fraction in (("single run", None), ("stopped half way, restarted", 0.5)):
         database = folder / f"{label.split()[0]}.db"
         shutil.copy(template, database)
-        async with BotApiStub(token=TOKEN, rate_limits=RateLimits(global_per_second=rate, group_per_minute=20)) as stub:
+        async with BotApiStub(
+            token=TOKEN, rate_limits=RateLimits(global_per_second=rate, group_per_minute=20)
+        ) as stub:
             for user in range(100001, 100001 + families):
                 stub.user(user, "Parent")
             outputs, elapsed = [], 0.0
@@ -186,13 +238,23 @@ async def bench(families: int, rate: int) -> None:
             print(f"duplicates          {duplicates}")
             print(f"missing             {missing}")
             print(f"429s received       {stub.flood_rejections}")
-            print(f"elapsed             {elapsed:.1f} s (processes: {' + '.join(o.get('sent', '?') + ' sent' for o in outputs)})")
+            print(
+                f"elapsed             {elapsed:.1f} s (processes: {' + '.join(o.get('sent', '?') + ' sent' for o in outputs)})"
+            )
             times = sorted(call.at for call in stub.calls("sendMessage"))
             sending = max(times[-1] - times[0], 1e-9) if len(times) > 1 else elapsed
-            print(f"sending phase       {sending:.1f} s (first to last message; the rest is start-up and the due query)")
-            print(f"achieved rate       {sent / sending:.1f} msg/s = {sent / sending / rate:.2f} of the configured rate (target >= 0.9)")
-            print(f"peak memory         {max(int(o.get('peak_kib', 0)) for o in outputs) / 1024:.1f} MiB (sender process)")
-            print(f"left after stop     {outputs[0].get('left', '?')} (still to send; the restarted process sends them)")
+            print(
+                f"sending phase       {sending:.1f} s (first to last message; the rest is start-up and the due query)"
+            )
+            print(
+                f"achieved rate       {sent / sending:.1f} msg/s = {sent / sending / rate:.2f} of the configured rate (target >= 0.9)"
+            )
+            print(
+                f"peak memory         {max(int(o.get('peak_kib', 0)) for o in outputs) / 1024:.1f} MiB (sender process)"
+            )
+            print(
+                f"left after stop     {outputs[0].get('left', '?')} (still to send; the restarted process sends them)"
+            )
             print(f"exactly once        {'yes' if duplicates == 0 and missing == 0 else 'NO'}")
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -204,7 +266,12 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--families", type=int, default=10_000)
-    parser.add_argument("--rate", type=int, default=30, help="messages a second allowed by the stand-in and the bot (Telegram: about 30)")
+    parser.add_argument(
+        "--rate",
+        type=int,
+        default=30,
+        help="messages a second allowed by the stand-in and the bot (Telegram: about 30)",
+    )
     args = parser.parse_args()
     asyncio.run(bench(args.families, args.rate))
 

@@ -30,11 +30,17 @@ async def settle(runtime: Runtime) -> int:
     """Refuse (bill) each overdue illness absence without certificate; return how many."""
     days = runtime.structure.certificate_days
     with use_language("fr"):  # stored with the request, read by staff and in the family's history
-        reason = _("No doctor's certificate was received within {days} days: the rule for late cancellations applies.").format(days=days)
+        reason = _(
+            "No doctor's certificate was received within {days} days: the rule for late cancellations applies."
+        ).format(days=days)
         name = _("Portail Famille (automatic)")
-    return await settle_overdue(runtime.database, runtime.now(), days, reason=reason, decided_by=name)
+    return await settle_overdue(
+        runtime.database, runtime.now(), days, reason=reason, decided_by=name
+    )
 
 
 def schedule_absence_job(application: Any, runtime: Runtime) -> None:
     """Register the job (every REMINDER_INTERVAL_SECONDS, like reminders)."""
-    schedule_every_interval(application, runtime, settle_overdue_absences, name="absences", first=20)
+    schedule_every_interval(
+        application, runtime, settle_overdue_absences, name="absences", first=20
+    )

@@ -8,28 +8,44 @@ from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.errors import handle_error
-from bot.ratelimit import TelegramRateLimiter
-from bot.sender import OutboxSender
-from bot.update_processor import ChatOrderedUpdateProcessor
-from bot.update_guard import GUARD_GROUP, build_guard
-from bot.updates_request import TolerantUpdatesRequest
-from bot.i18n import _, use_language
-from bot.runtime import RUNTIME_KEY, Runtime
 from bot.absence_job import schedule_absence_job
+from bot.errors import handle_error
+from bot.i18n import _, use_language
+from bot.ratelimit import TelegramRateLimiter
 from bot.reminder_job import schedule_reminders
-from conversations import absence_proof, fallback, home, language, linking, planning, planning_family, reminders
-from conversations import invoices, money_staff, statement, tariffs
-from conversations import documents, family
-from conversations import inbox, staff
-from conversations.staff import history as staff_history
-from conversations.staff import windows as staff_windows
+from bot.runtime import RUNTIME_KEY, Runtime
+from bot.sender import OutboxSender
+from bot.update_guard import GUARD_GROUP, build_guard
+from bot.update_processor import ChatOrderedUpdateProcessor
+from bot.updates_request import TolerantUpdatesRequest
+from conversations import (
+    absence_proof,
+    documents,
+    fallback,
+    family,
+    home,
+    inbox,
+    invoices,
+    language,
+    linking,
+    money_staff,
+    planning,
+    planning_family,
+    reminders,
+    staff,
+    statement,
+    tariffs,
+)
 from conversations.staff import custody as staff_custody
+from conversations.staff import history as staff_history
 from conversations.staff import imports as staff_imports
+from conversations.staff import windows as staff_windows
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
-FAMILY_GROUP = -5  # Mon compte, Mes enfants, forms, demandes, documents (see conversations/family.py)
+FAMILY_GROUP = (
+    -5
+)  # Mon compte, Mes enfants, forms, demandes, documents (see conversations/family.py)
 MAIN_GROUP = 0
 
 
@@ -41,7 +57,9 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
-        .get_updates_request(TolerantUpdatesRequest(connection_pool_size=1))  # one bad update never stops polling
+        .get_updates_request(
+            TolerantUpdatesRequest(connection_pool_size=1)
+        )  # one bad update never stops polling
         .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
         .rate_limiter(TelegramRateLimiter(overall_per_second=settings.send_rate_per_second))
         .concurrent_updates(ChatOrderedUpdateProcessor(settings.max_concurrent_updates))
@@ -65,14 +83,22 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     Within the main group the first matching handler wins: a feature's own `menu:<tab>`
     handler must come before `home`, whose generic menu handler says "coming soon".
     """
-    application.add_handler(build_guard(), group=GUARD_GROUP)  # re-deliveries, foreign groups, floods
+    application.add_handler(
+        build_guard(), group=GUARD_GROUP
+    )  # re-deliveries, foreign groups, floods
     application.add_handler(language.build_language_middleware(), group=LANGUAGE_GROUP)
-    application.add_handler(family.build_handler(), group=FAMILY_GROUP)  # menu:account, menu:children …
+    application.add_handler(
+        family.build_handler(), group=FAMILY_GROUP
+    )  # menu:account, menu:children …
     application.add_handler(linking.build_handler(), group=MAIN_GROUP)
     application.add_handlers(family.build_absorbers(), group=MAIN_GROUP)  # handled in FAMILY_GROUP
-    application.add_handlers(staff_imports.build_handlers(), group=MAIN_GROUP)  # /import, /lettres, /export
+    application.add_handlers(
+        staff_imports.build_handlers(), group=MAIN_GROUP
+    )  # /import, /lettres, /export
     application.add_handlers(documents.build_staff_handlers(), group=MAIN_GROUP)  # /document
-    application.add_handler(inbox.build_compose_handler(), group=inbox.COMPOSE_GROUP)  # writing to the structure
+    application.add_handler(
+        inbox.build_compose_handler(), group=inbox.COMPOSE_GROUP
+    )  # writing to the structure
     # Feature dialogues go here, before home.
     application.add_handlers(inbox.build_handlers(), group=MAIN_GROUP)  # menu:inbox
     application.add_handlers(staff.build_handlers(), group=MAIN_GROUP)  # the admin group
@@ -84,7 +110,9 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
     application.add_handler(absence_proof.build_handler(), group=absence_proof.PROOF_GROUP)
-    application.add_handler(absence_proof.build_reason_handler(), group=absence_proof.REASON_GROUP)  # ✏️ Autre
+    application.add_handler(
+        absence_proof.build_reason_handler(), group=absence_proof.REASON_GROUP
+    )  # ✏️ Autre
     application.add_handler(absence_proof.build_absorber(), group=MAIN_GROUP)
     application.add_handlers(planning_family.build_handlers(), group=MAIN_GROUP)  # before planning
     application.add_handlers(planning.build_handlers(), group=MAIN_GROUP)
@@ -144,7 +172,9 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
                 BotCommand("mesdonnees", _("All my data (GDPR)")),
                 BotCommand("deconnexion", _("Log out")),
             ]
-        await application.bot.set_my_commands(commands, language_code=None if language_code == "fr" else language_code)
+        await application.bot.set_my_commands(
+            commands, language_code=None if language_code == "fr" else language_code
+        )
     logging.getLogger(__name__).info("bot commands published")
 
 

@@ -16,6 +16,7 @@ import segno
 from telegram import Bot
 
 from bot import commune_cli, import_cli, invoicing_cli
+from bot.domain.rules import StructureConfigError
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
 from bot.services.demo import load_demo
@@ -23,7 +24,6 @@ from bot.services.linking import UnknownFamily, create_invite, invite_link
 from bot.services.structure_sync import sync_structure
 from bot.settings import Settings, SettingsError, load_settings
 from bot.structure import Structure, load_structure
-from bot.domain.rules import StructureConfigError
 from storage.db import Database
 from storage.migrate import upgrade_async
 
@@ -41,15 +41,22 @@ then run `make run` again."""
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="portail-famille", description="Portail Famille Telegram bot")
+    parser = argparse.ArgumentParser(
+        prog="portail-famille", description="Portail Famille Telegram bot"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="migrate, load the demo into the default embedded database when it is empty, start the bot")
+    sub.add_parser(
+        "run",
+        help="migrate, load the demo into the default embedded database when it is empty, start the bot",
+    )
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"], help="apply the migrations")
     sub.add_parser("demo", help="load the demo structure and families (idempotent)")
     invite = sub.add_parser("invite", help="print a one-time invitation link for a family")
     invite.add_argument("family_number", help="the N° famille")
-    invite.add_argument("--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link")
+    invite.add_argument(
+        "--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link"
+    )
     invoicing_cli.add_parser(sub)
     import_cli.add_parser(sub)
     commune_cli.add_parsers(sub)
@@ -99,7 +106,9 @@ def run(settings: Settings, structure: Structure) -> int:
         print(f"empty database: demo structure loaded ({created} families)")
     from bot.app import ALLOWED_UPDATES, build_application  # imported late: heavy, only for run
 
-    runtime = Runtime(settings=settings, database=Database(settings.database_url), structure=structure)
+    runtime = Runtime(
+        settings=settings, database=Database(settings.database_url), structure=structure
+    )
     application = build_application(runtime)
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
@@ -125,14 +134,17 @@ async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> in
             created = 0
             empty = await uow.repos.families.count() == 0
             if demo == "always" or (
-                demo == "when_empty" and empty and demo_welcome(settings) and not await uow.repos.imports.ever_imported()
+                demo == "when_empty"
+                and empty
+                and demo_welcome(settings)
+                and not await uow.repos.imports.ever_imported()
             ):
                 today = Runtime(settings=settings, database=database, structure=structure).today()
                 created = await load_demo(uow, structure, today)
             elif demo == "when_empty" and empty:
                 print(
                     "the database has no family yet: import the commune's families with "
-                    "`portail-famille import families FILE` (see README, \"Switching a commune on\"), "
+                    '`portail-famille import families FILE` (see README, "Switching a commune on"), '
                     "or load the demo on purpose with `portail-famille demo`"
                 )
             await uow.commit()
@@ -141,14 +153,18 @@ async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> in
         await database.dispose()
 
 
-async def _invite(settings: Settings, structure: Structure, family_number: str, qr: Path | None) -> int:
+async def _invite(
+    settings: Settings, structure: Structure, family_number: str, qr: Path | None
+) -> int:
     """Create an invite and print its link (and write its QR code)."""
     database = Database(settings.database_url)
     runtime = Runtime(settings=settings, database=database, structure=structure)
     try:
         username = await bot_username(settings)
         async with database.unit_of_work() as uow:
-            invite = await create_invite(uow, family_number, runtime.now(), settings.invite_ttl_days)
+            invite = await create_invite(
+                uow, family_number, runtime.now(), settings.invite_ttl_days
+            )
             await uow.commit()
     except UnknownFamily:
         print(f"portail-famille: no family has the number {family_number}", file=sys.stderr)
@@ -182,7 +198,9 @@ async def bot_username(settings: Settings) -> str:
     if settings.telegram_bot_username:
         return settings.telegram_bot_username.lstrip("@")
     if not settings.telegram_bot_token:
-        raise ValueError("set TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_USERNAME) to build invitation links")
+        raise ValueError(
+            "set TELEGRAM_BOT_TOKEN (or TELEGRAM_BOT_USERNAME) to build invitation links"
+        )
     bot = Bot(
         settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,

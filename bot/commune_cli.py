@@ -28,29 +28,61 @@ EXIT_CONFIG = 2
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `letters` and `export invoices` to the command line."""
-    letters = sub.add_parser("letters", help="the invitation letters as one PDF, one A4 page per family")
-    letters.add_argument("--out", type=Path, required=True, metavar="FILE.pdf", help="the PDF to write")
+    letters = sub.add_parser(
+        "letters", help="the invitation letters as one PDF, one A4 page per family"
+    )
+    letters.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.pdf", help="the PDF to write"
+    )
     which = letters.add_mutually_exclusive_group()
     which.add_argument("--all", action="store_true", help="every family")
-    which.add_argument("--unlinked", action="store_true", help="families nobody has linked yet (the default)")
-    letters.add_argument("--family", action="append", default=[], metavar="N", help="only this N° famille (repeatable)")
+    which.add_argument(
+        "--unlinked", action="store_true", help="families nobody has linked yet (the default)"
+    )
+    letters.add_argument(
+        "--family",
+        action="append",
+        default=[],
+        metavar="N",
+        help="only this N° famille (repeatable)",
+    )
     export = sub.add_parser("export", help="exports for the accounts")
-    export.add_argument("what", choices=["invoices"], help="the month's invoices and payments as CSV")
+    export.add_argument(
+        "what", choices=["invoices"], help="the month's invoices and payments as CSV"
+    )
     export.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, e.g. 2026-11")
-    export.add_argument("--out-dir", type=Path, default=Path("."), metavar="DIR", help="where to write the two files")
+    export.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="where to write the two files",
+    )
 
 
-async def write_letters(settings: Settings, structure: Structure, args: argparse.Namespace, username: str) -> int:
+async def write_letters(
+    settings: Settings, structure: Structure, args: argparse.Namespace, username: str
+) -> int:
     """Issue the invitations and write the PDF."""
-    selection = Selection.NAMED if args.family and not args.all and not args.unlinked else (
-        Selection.ALL if args.all else Selection.UNLINKED
+    selection = (
+        Selection.NAMED
+        if args.family and not args.all and not args.unlinked
+        else (Selection.ALL if args.all else Selection.UNLINKED)
     )
     database = Database(settings.database_url)
     runtime = Runtime(settings=settings, database=database, structure=structure)
     try:
         batch = await issue_letters(
-            database, selection=selection, numbers=args.family, bot_username=username, now=runtime.now(),
-            tz=settings.tz, ttl_days=settings.invite_ttl_days, actor_id=None, actor_kind="system", tell_group=True,
+            database,
+            selection=selection,
+            numbers=args.family,
+            bot_username=username,
+            now=runtime.now(),
+            tz=settings.tz,
+            ttl_days=settings.invite_ttl_days,
+            actor_id=None,
+            actor_kind="system",
+            tell_group=True,
         )
     finally:
         await database.dispose()
@@ -62,30 +94,42 @@ async def write_letters(settings: Settings, structure: Structure, args: argparse
         print("no family to write to: no letter written")
         return 1 if batch.unknown else 0
     args.out.write_bytes(build_letters_pdf(batch.letters, structure, today=runtime.today()))
-    print(f"{len(batch.letters)} letter(s) written to {args.out}, valid until {batch.letters[0].expires_on:%d/%m/%Y}")
+    print(
+        f"{len(batch.letters)} letter(s) written to {args.out}, valid until {batch.letters[0].expires_on:%d/%m/%Y}"
+    )
     if batch.retired:
         print(f"{batch.retired} earlier invitation(s) of these families no longer work")
     return 1 if batch.unknown else 0
 
 
-async def export_invoices(settings: Settings, structure: Structure, args: argparse.Namespace) -> int:
+async def export_invoices(
+    settings: Settings, structure: Structure, args: argparse.Namespace
+) -> int:
     """Write factures-YYYY-MM.csv and reglements-YYYY-MM.csv."""
     period = parse_month(args.month)
     if period is None:
-        print(f"portail-famille: --month {args.month!r} is not of the form YYYY-MM", file=sys.stderr)
+        print(
+            f"portail-famille: --month {args.month!r} is not of the form YYYY-MM", file=sys.stderr
+        )
         return EXIT_CONFIG
     database = Database(settings.database_url)
     runtime = Runtime(settings=settings, database=database, structure=structure)
     try:
-        export = await month_export(database, period, now=runtime.now(), actor_id=None, actor_kind="system")
+        export = await month_export(
+            database, period, now=runtime.now(), actor_id=None, actor_kind="system"
+        )
     finally:
         await database.dispose()
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with use_language(DEFAULT_LANGUAGE):
         (args.out_dir / invoices_filename(export)).write_bytes(invoices_csv(export))
         (args.out_dir / payments_filename(export)).write_bytes(payments_csv(export))
-    print(f"{period.code}: {len(export.invoices)} invoice(s), total {export.invoiced} EUR -> "
-          f"{args.out_dir / invoices_filename(export)}")
-    print(f"{period.code}: {len(export.payments)} payment(s), total {export.paid} EUR -> "
-          f"{args.out_dir / payments_filename(export)}")
+    print(
+        f"{period.code}: {len(export.invoices)} invoice(s), total {export.invoiced} EUR -> "
+        f"{args.out_dir / invoices_filename(export)}"
+    )
+    print(
+        f"{period.code}: {len(export.payments)} payment(s), total {export.paid} EUR -> "
+        f"{args.out_dir / payments_filename(export)}"
+    )
     return 0

@@ -21,7 +21,10 @@ logger = logging.getLogger("portail_famille.errors")
 def describe_error(error: BaseException) -> str:
     """The exception's type and where it happened, without its message (which may hold data)."""
     frames = traceback.extract_tb(error.__traceback__)
-    where = " <- ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}" for frame in reversed(frames[-6:]))
+    where = " <- ".join(
+        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}"
+        for frame in reversed(frames[-6:])
+    )
     return f"{type(error).__name__} at {where or '?'}"
 
 
@@ -42,7 +45,9 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if isinstance(error, Forbidden):
         await _unreachable(update, context)
         return
-    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(error, BadRequest):
+    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(
+        error, BadRequest
+    ):
         logger.warning("telegram network issue on update %s: %s", update_id, type(error).__name__)
         return
     if isinstance(error, (NotLinked, NotAllowed)):
@@ -54,7 +59,7 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if update.callback_query is not None:
         try:
             await update.callback_query.answer()
-        except Exception:  # noqa: BLE001 - the query may be too old; nothing more to do
+        except Exception:
             pass
     if update.effective_chat.type != "private":
         return
@@ -71,17 +76,21 @@ def _apology(error: BaseException) -> str:
         return how_to_link_text()
     if isinstance(error, NotAllowed):
         return _("This button is no longer valid.")
-    return _("Sorry, something went wrong. Nothing was lost: try again, or send /accueil to go back to the menu.")
+    return _(
+        "Sorry, something went wrong. Nothing was lost: try again, or send /accueil to go back to the menu."
+    )
 
 
 async def _unreachable(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The chat answered 403: say it once in the log and remember it, write nothing to it."""
     chat = update.effective_chat if isinstance(update, Update) else None
     update_id = update.update_id if isinstance(update, Update) else None
-    logger.warning("update %s: the chat cannot be reached (Forbidden); nothing sent to it", update_id)
+    logger.warning(
+        "update %s: the chat cannot be reached (Forbidden); nothing sent to it", update_id
+    )
     if chat is not None and chat.type == "private":
         runtime = get_runtime(context)
         try:
             await note_unreachable_chat(runtime.database, chat.id, runtime.now())
-        except Exception as failure:  # noqa: BLE001 - noting it is best effort
+        except Exception as failure:
             logger.warning("could not note chat unreachable: %s", describe_error(failure))

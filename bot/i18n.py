@@ -38,7 +38,9 @@ def translations(language: str) -> gettext.NullTranslations:
     """The catalog of a language: the compiled .mo, or the .po compiled in memory."""
     folder = LOCALES_DIR / language / "LC_MESSAGES"
     mo_path, po_path = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
-    if mo_path.is_file() and (not po_path.is_file() or mo_path.stat().st_mtime >= po_path.stat().st_mtime):
+    if mo_path.is_file() and (
+        not po_path.is_file() or mo_path.stat().st_mtime >= po_path.stat().st_mtime
+    ):
         with mo_path.open("rb") as handle:
             return gettext.GNUTranslations(handle)
     if po_path.is_file():
@@ -130,7 +132,9 @@ def format_money(amount: Decimal) -> str:
 
 
 # "de" and "que" before a vowel, a tag possibly between ("de <b>EMMA" → "d’<b>EMMA").
-_ELIDABLE = re.compile(r"\b(de|De|que|Que) (?=(?:<[a-z]+>)?[AEIOUYÀÂÆÉÈÊËÎÏÔŒÙÛÜŸaeiouyàâæéèêëîïôœùûüÿ])")
+_ELIDABLE = re.compile(
+    r"\b(de|De|que|Que) (?=(?:<[a-z]+>)?[AEIOUYÀÂÆÉÈÊËÎÏÔŒÙÛÜŸaeiouyàâæéèêëîïôœùûüÿ])"
+)
 
 
 def elide(text: str) -> str:

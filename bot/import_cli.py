@@ -31,27 +31,51 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """Add `import families` and `import template` to the command line."""
     parser = sub.add_parser("import", help="import the commune's families from a CSV or .xlsx file")
     actions = parser.add_subparsers(dest="import_action", required=True)
-    families = actions.add_parser("families", help="check (default) or apply a file of families, one line per child")
-    families.add_argument("file", type=Path, help="the CSV (UTF-8 or Windows-1252, ; or ,) or .xlsx file")
+    families = actions.add_parser(
+        "families", help="check (default) or apply a file of families, one line per child"
+    )
+    families.add_argument(
+        "file", type=Path, help="the CSV (UTF-8 or Windows-1252, ; or ,) or .xlsx file"
+    )
     mode = families.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="only print the report (the default)")
-    mode.add_argument("--apply", action="store_true", help="write it all in one transaction (nothing when any line is wrong)")
-    families.add_argument("--prune", action="store_true", help="remove families and children that the file no longer names")
-    families.add_argument("--overwrite", action="store_true", help="take the file's values even where they changed since the last import")
-    template = actions.add_parser("template", help="write the empty template: the header row and one example line")
+    mode.add_argument(
+        "--apply",
+        action="store_true",
+        help="write it all in one transaction (nothing when any line is wrong)",
+    )
+    families.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove families and children that the file no longer names",
+    )
+    families.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="take the file's values even where they changed since the last import",
+    )
+    template = actions.add_parser(
+        "template", help="write the empty template: the header row and one example line"
+    )
     template.add_argument("out", type=Path, help="the file to write (.csv or .xlsx)")
 
 
 def write_template(out: Path) -> int:
     """Write the template file."""
     headers, example = template_rows()
-    content = write_xlsx(headers, [example], title="Familles") if out.suffix.lower() == ".xlsx" else write_csv(headers, [example])
+    content = (
+        write_xlsx(headers, [example], title="Familles")
+        if out.suffix.lower() == ".xlsx"
+        else write_csv(headers, [example])
+    )
     out.write_bytes(content)
     print(f"template written to {out} ({len(headers)} columns)")
     return 0
 
 
-async def import_families(settings: Settings, structure: Structure, args: argparse.Namespace) -> int:
+async def import_families(
+    settings: Settings, structure: Structure, args: argparse.Namespace
+) -> int:
     """Check or apply the file; print the French report."""
     path: Path = args.file
     if not path.is_file():
@@ -65,16 +89,25 @@ async def import_families(settings: Settings, structure: Structure, args: argpar
     try:
         async with use_case(database) as uow:
             await sync_structure(uow, structure)  # the services the file names must have rows
-        arguments = dict(today=runtime.today(), now=runtime.now(), actor_id=None, actor_kind="system")
+        arguments = dict(
+            today=runtime.today(), now=runtime.now(), actor_id=None, actor_kind="system"
+        )
         if args.apply:
-            report = await apply_import(database, structure, content, path.name, options, tell_group=True, **arguments)  # type: ignore[arg-type]
+            report = await apply_import(
+                database, structure, content, path.name, options, tell_group=True, **arguments
+            )  # type: ignore[arg-type]
         else:
-            report = await preview_import(database, structure, content, path.name, options, **arguments)  # type: ignore[arg-type]
+            report = await preview_import(
+                database, structure, content, path.name, options, **arguments
+            )  # type: ignore[arg-type]
     finally:
         await database.dispose()
     with use_language(DEFAULT_LANGUAGE):
         print(render_report(report))
-        if report.has_errors or report.outcome not in (ImportOutcome.PREVIEWED, ImportOutcome.APPLIED):
+        if report.has_errors or report.outcome not in (
+            ImportOutcome.PREVIEWED,
+            ImportOutcome.APPLIED,
+        ):
             return EXIT_ERRORS
         if not args.apply:
             print("\n" + _("Run again with --apply to import it."))

@@ -25,8 +25,12 @@ EXIT_CONFIG = 2
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `invoices issue --month YYYY-MM` to the command line."""
     invoices = sub.add_parser("invoices", help="invoices: issue a month's invoices")
-    invoices.add_argument("action", choices=["issue"], help="issue the invoices of a finished month")
-    invoices.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to invoice, e.g. 2026-11")
+    invoices.add_argument(
+        "action", choices=["issue"], help="issue the invoices of a finished month"
+    )
+    invoices.add_argument(
+        "--month", required=True, metavar="YYYY-MM", help="the month to invoice, e.g. 2026-11"
+    )
 
 
 async def issue_month(settings: Settings, structure: Structure, month: str) -> int:
@@ -40,21 +44,37 @@ async def issue_month(settings: Settings, structure: Structure, month: str) -> i
     try:
         try:
             result = await issue_invoices(
-                database, structure, period, today=runtime.today(), now=runtime.now(),
-                actor_telegram_id=None, actor_kind="system",
+                database,
+                structure,
+                period,
+                today=runtime.today(),
+                now=runtime.now(),
+                actor_telegram_id=None,
+                actor_kind="system",
             )
         except MissingTariff as exc:
-            print(f"portail-famille: service {exc.args[0]} has no tariffs in the structure file; nothing issued",
-                  file=sys.stderr)
+            print(
+                f"portail-famille: service {exc.args[0]} has no tariffs in the structure file; nothing issued",
+                file=sys.stderr,
+            )
             return EXIT_CONFIG
         if result.outcome is IssueOutcome.MONTH_NOT_OVER:
-            print(f"portail-famille: {period.code} is not over yet; invoice it from "
-                  f"{period.end + dt.timedelta(days=1):%Y-%m-%d}", file=sys.stderr)
+            print(
+                f"portail-famille: {period.code} is not over yet; invoice it from "
+                f"{period.end + dt.timedelta(days=1):%Y-%m-%d}",
+                file=sys.stderr,
+            )
             return 1
-        numbers = f" ({result.issued[0].number} to {result.issued[-1].number})" if result.issued else ""
-        print(f"{period.code}: {len(result.issued)} invoice(s) issued{numbers}, total {result.total} EUR; "
-              f"{result.already_issued} already issued, unchanged")
-        print(f"families told: {result.notices} message(s) queued; the bot sends them (at once if it runs, else when it starts)")
+        numbers = (
+            f" ({result.issued[0].number} to {result.issued[-1].number})" if result.issued else ""
+        )
+        print(
+            f"{period.code}: {len(result.issued)} invoice(s) issued{numbers}, total {result.total} EUR; "
+            f"{result.already_issued} already issued, unchanged"
+        )
+        print(
+            f"families told: {result.notices} message(s) queued; the bot sends them (at once if it runs, else when it starts)"
+        )
         return 0
     finally:
         await database.dispose()

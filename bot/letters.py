@@ -41,7 +41,7 @@ class Letter:
 
 
 def letters_filename(today: dt.date) -> str:
-    """"lettres-invitation-2026-11-23.pdf"."""
+    """ "lettres-invitation-2026-11-23.pdf"."""
     return f"lettres-invitation-{today.isoformat()}.pdf"
 
 
@@ -55,7 +55,7 @@ def build_letters_pdf(letters: Sequence[Letter], structure: Structure, *, today:
         pdf.set_title(printable(_("Invitation letters")))
         pdf.set_author(printable(structure.name))
         pdf.set_creator("Portail Famille")
-        pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+        pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         for letter in letters:
             _page(pdf, font, letter, structure, today)
         return bytes(pdf.output())
@@ -103,7 +103,9 @@ def _page(pdf: FPDF, font: str, letter: Letter, structure: Structure, today: dt.
     for text in body:
         pdf.multi_cell(0, 5, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
     for item in (
-        _("book or cancel the before and after school care, the school canteen and the leisure centre, and report an absence;"),
+        _(
+            "book or cancel the before and after school care, the school canteen and the leisure centre, and report an absence;"
+        ),
         _("see your invoices and your account statement;"),
         _("be reminded before each booking deadline;"),
         _("write to the service and read its answers;"),
@@ -135,7 +137,13 @@ def _page(pdf: FPDF, font: str, letter: Letter, structure: Structure, today: dt.
     pdf.set_font(font, style="B", size=10)
     pdf.cell(0, 6, printable(letter.link), new_x="LEFT", new_y="NEXT")
     pdf.set_font(font, size=9)
-    pdf.cell(0, 5, printable(_("Valid once, until {date}.").format(date=format_day(letter.expires_on))), new_x="LEFT", new_y="NEXT")
+    pdf.cell(
+        0,
+        5,
+        printable(_("Valid once, until {date}.").format(date=format_day(letter.expires_on))),
+        new_x="LEFT",
+        new_y="NEXT",
+    )
     pdf.set_xy(MARGIN, top + QR_SIZE + 6)
     pdf.set_font(font, size=9)
     for text in (
@@ -144,7 +152,8 @@ def _page(pdf: FPDF, font: str, letter: Letter, structure: Structure, today: dt.
             "with your family number and their phone number, if we have it on file, or ask us for another invitation."
         ),
         _("For any question: {contact}.").format(
-            contact=" — ".join(part for part in (structure.phone, structure.email) if part) or structure.name
+            contact=" — ".join(part for part in (structure.phone, structure.email) if part)
+            or structure.name
         ),
     ):
         pdf.multi_cell(0, 4.5, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")

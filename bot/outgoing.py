@@ -106,7 +106,14 @@ def groupable_templates() -> list[str]:
     return [name for name, entry in _TEMPLATES.items() if entry.digest is not None]
 
 
-_UNREACHABLE_HINTS = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked", "not enough rights", "have no rights")
+_UNREACHABLE_HINTS = (
+    "chat not found",
+    "user is deactivated",
+    "bot was blocked",
+    "bot was kicked",
+    "not enough rights",
+    "have no rights",
+)
 
 
 class Verdict(Enum):
@@ -137,7 +144,9 @@ def classify(error: TelegramError) -> Verdict:
     return Verdict.REFUSED
 
 
-async def deliver_or_fall_back(bot: Any, chat_id: int, outgoing: Outgoing, *, background: bool = True) -> list[int]:
+async def deliver_or_fall_back(
+    bot: Any, chat_id: int, outgoing: Outgoing, *, background: bool = True
+) -> list[int]:
     """`deliver`, and when Telegram refuses the message for good, its fallback if it has one."""
     try:
         return await deliver(bot, chat_id, outgoing, background=background)
@@ -148,7 +157,9 @@ async def deliver_or_fall_back(bot: Any, chat_id: int, outgoing: Outgoing, *, ba
         return await deliver(bot, chat_id, outgoing.fallback, background=background)
 
 
-async def deliver(bot: Any, chat_id: int, outgoing: Outgoing, *, background: bool = True) -> list[int]:
+async def deliver(
+    bot: Any, chat_id: int, outgoing: Outgoing, *, background: bool = True
+) -> list[int]:
     """Send (or edit) one rendered message; returns the ids of the messages posted, the one
     with the buttons last. `background=False` for the direct answer to someone's tap."""
     limit = {"rate_limit_args": BACKGROUND} if background else {}
@@ -159,7 +170,13 @@ async def deliver(bot: Any, chat_id: int, outgoing: Outgoing, *, background: boo
     posted: list[Message] = []
     if outgoing.attachment is not None:
         if len(pieces) == 1 and fits(outgoing.text, CAPTION_LIMIT):
-            return [(await _send_file(bot, chat_id, outgoing, outgoing.text, outgoing.keyboard, limit)).message_id]
+            return [
+                (
+                    await _send_file(
+                        bot, chat_id, outgoing, outgoing.text, outgoing.keyboard, limit
+                    )
+                ).message_id
+            ]
         posted.append(await _send_file(bot, chat_id, outgoing, None, None, limit))
     for index, piece in enumerate(pieces):
         keyboard = outgoing.keyboard if index == len(pieces) - 1 else None
@@ -167,16 +184,31 @@ async def deliver(bot: Any, chat_id: int, outgoing: Outgoing, *, background: boo
     return [message.message_id for message in posted]
 
 
-async def _send_file(bot: Any, chat_id: int, outgoing: Outgoing, caption: str | None, keyboard: Any, limit: dict[str, Any]) -> Message:
+async def _send_file(
+    bot: Any,
+    chat_id: int,
+    outgoing: Outgoing,
+    caption: str | None,
+    keyboard: Any,
+    limit: dict[str, Any],
+) -> Message:
     assert outgoing.attachment is not None
     send = bot.send_photo if outgoing.attachment.kind == "photo" else bot.send_document
-    message: Message = await send(chat_id, outgoing.attachment.file_id, caption=caption, reply_markup=keyboard, **limit)
+    message: Message = await send(
+        chat_id, outgoing.attachment.file_id, caption=caption, reply_markup=keyboard, **limit
+    )
     return message
 
 
 async def _edit(bot: Any, chat_id: int, outgoing: Outgoing, limit: dict[str, Any]) -> None:
     try:
-        await bot.edit_message_text(outgoing.text, chat_id=chat_id, message_id=outgoing.edit_message_id, reply_markup=outgoing.keyboard, **limit)
+        await bot.edit_message_text(
+            outgoing.text,
+            chat_id=chat_id,
+            message_id=outgoing.edit_message_id,
+            reply_markup=outgoing.keyboard,
+            **limit,
+        )
     except BadRequest as exc:
         if "there is no text" not in str(exc).lower():
             raise

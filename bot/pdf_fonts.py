@@ -18,7 +18,9 @@ from fpdf import FPDF
 FAMILY = "DejaVu"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 REGULAR, BOLD = "DejaVuSans.ttf", "DejaVuSans-Bold.ttf"
-INSTALL_HINT = "install it with `apt-get install -y fonts-dejavu-core` (as root), or set PDF_FONT_DIR"
+INSTALL_HINT = (
+    "install it with `apt-get install -y fonts-dejavu-core` (as root), or set PDF_FONT_DIR"
+)
 
 
 class FontMissing(RuntimeError):
@@ -67,6 +69,8 @@ def printable(text: str) -> str:
         if ord(char) in covered or char in "\n\r\t":
             out.append(char)
             continue
-        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
         out.append(plain if plain and all(ord(c) in covered for c in plain) else "?")
     return "".join(out)

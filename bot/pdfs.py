@@ -30,16 +30,18 @@ _GREY = (235, 235, 235)
 
 
 def invoice_filename(number: str) -> str:
-    """"facture-AL-37.pdf"."""
+    """ "facture-AL-37.pdf"."""
     return f"facture-{number}.pdf"
 
 
 def attestation_filename(year: int, family_number: str) -> str:
-    """"attestation-garde-2026-1001001818331.pdf"."""
+    """ "attestation-garde-2026-1001001818331.pdf"."""
     return f"attestation-garde-{year}-{family_number}.pdf"
 
 
-def build_invoice_pdf(document: InvoiceDocument, structure: Structure, *, online_payment: bool = False) -> bytes:
+def build_invoice_pdf(
+    document: InvoiceDocument, structure: Structure, *, online_payment: bool = False
+) -> bytes:
     """The invoice as an A4 PDF; `online_payment` says it can be paid in the bot."""
     with use_language("fr"):
         pdf = _new_pdf(_("Invoice {number}").format(number=document.number), structure)
@@ -59,7 +61,8 @@ def build_invoice_pdf(document: InvoiceDocument, structure: Structure, *, online
         _line(
             pdf,
             _("Period: from {start} to {end}").format(
-                start=format_short_date(document.period_start), end=format_short_date(document.period_end)
+                start=format_short_date(document.period_start),
+                end=format_short_date(document.period_end),
             ),
         )
         pdf.ln(3)
@@ -67,7 +70,12 @@ def build_invoice_pdf(document: InvoiceDocument, structure: Structure, *, online
             pdf,
             (_("Description"), _("Quantity"), _("Unit price"), _("Amount")),
             [
-                (line.label, _quantity(line.quantity), format_money(line.unit_price), format_money(line.amount))
+                (
+                    line.label,
+                    _quantity(line.quantity),
+                    format_money(line.unit_price),
+                    format_money(line.amount),
+                )
                 for line in document.lines
             ],
             widths=(96, 26, 34, 34),
@@ -93,7 +101,9 @@ def build_attestation_pdf(document: AttestationDocument, structure: Structure) -
         title = _("Childcare expenses certificate {year}").format(year=document.year)
         pdf = _new_pdf(title, structure)
         _structure_header(pdf, structure)
-        _title_block(pdf, _("CHILDCARE EXPENSES CERTIFICATE"), [_("Year {year}").format(year=document.year)])
+        _title_block(
+            pdf, _("CHILDCARE EXPENSES CERTIFICATE"), [_("Year {year}").format(year=document.year)]
+        )
         _addressee(pdf, document.family_number, document.family_name, document.address_lines)
         pdf.set_font(_FONT, size=10)
         signer = structure.service_name or structure.name
@@ -107,8 +117,12 @@ def build_attestation_pdf(document: AttestationDocument, structure: Structure) -
                     "living at {address}, paid during the year {year} the following amounts for the care "
                     "of their children under 7 (before and after school care, leisure centre; meals excluded):"
                 ).format(
-                    signer=signer, structure=structure.name, name=document.family_name,
-                    number=document.family_number, address=address or "—", year=document.year,
+                    signer=signer,
+                    structure=structure.name,
+                    name=document.family_name,
+                    number=document.family_number,
+                    address=address or "—",
+                    year=document.year,
                 )
             ),
             new_x="LMARGIN",
@@ -126,9 +140,16 @@ def build_attestation_pdf(document: AttestationDocument, structure: Structure) -
                 widths=(96, 47, 47),
             )
             pdf.ln(3)
-            _total_row(pdf, _("Total paid in {year}").format(year=document.year), document.total, bold=True)
+            _total_row(
+                pdf, _("Total paid in {year}").format(year=document.year), document.total, bold=True
+            )
         else:
-            _line(pdf, _("No amount was paid in {year} for the care of a child under 7.").format(year=document.year))
+            _line(
+                pdf,
+                _("No amount was paid in {year} for the care of a child under 7.").format(
+                    year=document.year
+                ),
+            )
         pdf.ln(6)
         pdf.set_font(_FONT, size=10)
         pdf.multi_cell(
@@ -162,7 +183,7 @@ def _new_pdf(title: str, structure: Structure) -> FPDF:
     pdf.set_title(_text(title))
     pdf.set_author(_text(structure.name))
     pdf.set_creator("Portail Famille")
-    pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     pdf.add_page()
     return pdf
 
@@ -179,7 +200,12 @@ def _structure_header(pdf: FPDF, structure: Structure) -> None:
         if part:
             _line(pdf, part, 4.5)
     contact = " - ".join(
-        p for p in (_("Phone: {phone}").format(phone=structure.phone) if structure.phone else "", structure.email) if p
+        p
+        for p in (
+            _("Phone: {phone}").format(phone=structure.phone) if structure.phone else "",
+            structure.email,
+        )
+        if p
     )
     if contact:
         _line(pdf, contact, 4.5)
@@ -205,11 +231,19 @@ def _addressee(pdf: FPDF, family_number: str, name: str, address: Sequence[str])
         pdf.set_x(x)
         pdf.cell(90, 5, _text(part), new_x="LEFT", new_y="NEXT")
     pdf.set_x(x)
-    pdf.cell(90, 5, _text(_("Family number: {number}").format(number=family_number)), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        90,
+        5,
+        _text(_("Family number: {number}").format(number=family_number)),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(5)
 
 
-def _table(pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[str]], *, widths: Sequence[int]) -> None:
+def _table(
+    pdf: FPDF, headings: Sequence[str], rows: Sequence[Sequence[str]], *, widths: Sequence[int]
+) -> None:
     pdf.set_font(_FONT, size=9)
     align = ("LEFT",) + ("RIGHT",) * (len(headings) - 1)
     with pdf.table(
@@ -240,11 +274,22 @@ def _how_to_pay(pdf: FPDF, structure: Structure, online_payment: bool) -> None:
     pdf.set_font(_FONT, size=10)
     parts = [structure.payment_instructions] if structure.payment_instructions else []
     if online_payment:
-        parts.append(_("You can also pay online in the Portail Famille on Telegram (Account statement, My invoices)."))
+        parts.append(
+            _(
+                "You can also pay online in the Portail Famille on Telegram (Account statement, My invoices)."
+            )
+        )
     if not parts:
-        parts.append(_("Contact the structure: {contact}.").format(contact=structure.phone or structure.email))
+        parts.append(
+            _("Contact the structure: {contact}.").format(
+                contact=structure.phone or structure.email
+            )
+        )
     pdf.multi_cell(0, 5, _text(" ".join(parts)), new_x="LMARGIN", new_y="NEXT")
 
 
 def _quantity(quantity: Decimal) -> str:
-    return format_decimal(quantity.normalize() if quantity == quantity.to_integral_value() else quantity, locale=babel_locale())
+    return format_decimal(
+        quantity.normalize() if quantity == quantity.to_integral_value() else quantity,
+        locale=babel_locale(),
+    )

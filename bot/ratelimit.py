@@ -139,8 +139,12 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
                 self.retries_after_429 += 1
                 if chat_id is not None and chat_id < 0:
                     # A group's 429 is that group's limit: only its messages wait, the other chats go on.
-                    self._chat_paused_until[chat_id] = max(self._chat_paused_until.get(chat_id, 0.0), self._clock() + delay)
-                    logger.warning("Telegram asked to wait %.0fs (429) in a group; its messages paused", delay)
+                    self._chat_paused_until[chat_id] = max(
+                        self._chat_paused_until.get(chat_id, 0.0), self._clock() + delay
+                    )
+                    logger.warning(
+                        "Telegram asked to wait %.0fs (429) in a group; its messages paused", delay
+                    )
                 else:
                     self._paused_until = max(self._paused_until, self._clock() + delay)
                     logger.warning("Telegram asked to wait %.0fs (429); requests paused", delay)
@@ -149,7 +153,13 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
         raise AssertionError("unreachable")
 
     async def _wait_for_pause(self, chat_id: int | None = None) -> None:
-        while (delay := max(self._paused_until, self._chat_paused_until.get(chat_id, 0.0) if chat_id is not None else 0.0) - self._clock()) > 0:
+        while (
+            delay := max(
+                self._paused_until,
+                self._chat_paused_until.get(chat_id, 0.0) if chat_id is not None else 0.0,
+            )
+            - self._clock()
+        ) > 0:
             await asyncio.sleep(delay)
 
     async def _take_slot(self, chat_id: int, background: bool) -> None:

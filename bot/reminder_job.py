@@ -44,7 +44,9 @@ async def send_due_reminders(context: Any) -> None:
         logger.info("reminders: %s due, %s queued", queued.due, len(queued.keys))
 
 
-async def queue_reminders(runtime: Runtime, settings: ReminderSettings = ReminderSettings()) -> QueuedReminders:
+async def queue_reminders(
+    runtime: Runtime, settings: ReminderSettings = ReminderSettings()
+) -> QueuedReminders:
     """Queue every reminder due now (each once, whatever the number of processes ticking)."""
     return await queue_due_reminders(
         runtime.database,
@@ -59,13 +61,19 @@ async def queue_reminders(runtime: Runtime, settings: ReminderSettings = Reminde
 @template(REMINDER_TEMPLATE, on_sent=mark_reminder_sent)
 async def _render(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     reminder = reminder_from(params)
-    headcounts = await headcounts_of(runtime.database, reminder.details["days"]) if reminder.kind == ReminderKind.HEADCOUNT else None
+    headcounts = (
+        await headcounts_of(runtime.database, reminder.details["days"])
+        if reminder.kind == ReminderKind.HEADCOUNT
+        else None
+    )
     return Outgoing(render_reminder(reminder, runtime, headcounts), reminder_keyboard(reminder))
 
 
 @template(UNDELIVERED_TEMPLATE)
 async def _render_undelivered(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
-    return Outgoing(render_undelivered(int(params["count"]), revive(params["cutoff"]), runtime), None)
+    return Outgoing(
+        render_undelivered(int(params["count"]), revive(params["cutoff"]), runtime), None
+    )
 
 
 def schedule_reminders(application: Any, runtime: Runtime) -> None:

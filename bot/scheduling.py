@@ -11,7 +11,9 @@ from typing import Any
 from bot.runtime import Runtime
 
 
-def schedule_every_interval(application: Any, runtime: Runtime, callback: Any, *, name: str, first: float) -> None:
+def schedule_every_interval(
+    application: Any, runtime: Runtime, callback: Any, *, name: str, first: float
+) -> None:
     """Run `callback` every REMINDER_INTERVAL_SECONDS (0 disables it), first after `first` s."""
     interval = runtime.settings.reminder_interval_seconds
     if interval <= 0 or application.job_queue is None:

@@ -63,6 +63,8 @@ INDIVIDUAL_RESERVE = 6
 GROUP_RETRY_SECONDS = 300.0
 """When the admin group cannot be written to (bot removed, wrong id), try again this much later."""
 MAX_BACKOFF_SECONDS = 300.0
+
+
 @dataclass
 class SenderFigures:
     """What the sender did since it started."""
@@ -150,7 +152,7 @@ class OutboxSender:
                 await self._release_claims()
             try:
                 handled = await self.drain_once()
-            except Exception as exc:  # noqa: BLE001 - the sender must outlive one bad round
+            except Exception as exc:
                 logger.error("outbox sender: %s", describe_error(exc))
                 handled = 0
                 await self._pause(self.poll_seconds)
@@ -169,7 +171,9 @@ class OutboxSender:
         async with self.runtime.database.transaction() as uow:
             released = await uow.repos.outbox.release_claims()
         if released:
-            logger.warning("outbox: %s messages in flight at the last stop are sent again", released)
+            logger.warning(
+                "outbox: %s messages in flight at the last stop are sent again", released
+            )
         self._claims_released = True
 
     # ------------------------------------------------------------------ one round
@@ -197,7 +201,9 @@ class OutboxSender:
             rows = await uow.repos.outbox.claim(now, self.concurrency, audience=ACCOUNT)
             staff_room = self._staff_room(admin)
             if staff_room:
-                rows += await uow.repos.outbox.claim(now, staff_room, audience=STAFF, exclude_templates=groupable_templates())
+                rows += await uow.repos.outbox.claim(
+                    now, staff_room, audience=STAFF, exclude_templates=groupable_templates()
+                )
             expired = [row for row in rows if row.expires_at is not None and row.expires_at <= now]
             await uow.repos.outbox.finish([row.id for row in expired], EXPIRED, now)
             rows = [row for row in rows if row not in expired]
@@ -209,7 +215,9 @@ class OutboxSender:
         deferred = {row_id for ids in waiting.values() for row_id in ids}
         return [row for row in rows if row.id not in deferred]
 
-    def _waiting_for_daytime(self, rows: Sequence[OutboxMessage], now: dt.datetime) -> dict[dt.datetime, list[int]]:
+    def _waiting_for_daytime(
+        self, rows: Sequence[OutboxMessage], now: dt.datetime
+    ) -> dict[dt.datetime, list[int]]:
         """Rows that are not urgent (reminders, digests, broadcasts) claimed at night, by the
         morning instant they wait for; a row that would be useless by then goes now."""
         daytime, tz = self.runtime.structure.daytime, self.runtime.settings.tz
@@ -244,7 +252,9 @@ class OutboxSender:
         free = self._staff_room(admin) if admin is not None else self.concurrency
         if free == 0:
             return 0
-        if len(waiting) == 1 and (admin is None or free > INDIVIDUAL_RESERVE or self.limiter is None):
+        if len(waiting) == 1 and (
+            admin is None or free > INDIVIDUAL_RESERVE or self.limiter is None
+        ):
             rows = await self._claim_ids([waiting[0].id])
             for row in rows:
                 await self._send_row(row)
@@ -257,7 +267,9 @@ class OutboxSender:
             for start in range(0, len(rows), DIGEST_SIZE):
                 if free <= 0:
                     return handled
-                claimed = await self._claim_ids([row.id for row in rows[start : start + DIGEST_SIZE]])
+                claimed = await self._claim_ids(
+                    [row.id for row in rows[start : start + DIGEST_SIZE]]
+                )
                 if claimed:
                     await self._send_digest(get_template(name), claimed)
                     handled += len(claimed)
@@ -266,7 +278,9 @@ class OutboxSender:
 
     async def _claim_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:
         async with self.runtime.database.transaction() as uow:
-            return await uow.repos.outbox.claim(self.runtime.now(), len(ids), audience=STAFF, ids=ids)
+            return await uow.repos.outbox.claim(
+                self.runtime.now(), len(ids), audience=STAFF, ids=ids
+            )
 
     # ------------------------------------------------------------------ sending
 
@@ -282,8 +296,10 @@ class OutboxSender:
         try:
             with use_language(self._language_of(row)):
                 outgoing = await entry.render(self.runtime, row.params)
-        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-            logger.error("outbox row %s (%s) not rendered: %s", row.id, row.template, describe_error(exc))
+        except Exception as exc:
+            logger.error(
+                "outbox row %s (%s) not rendered: %s", row.id, row.template, describe_error(exc)
+            )
             await self._finish(row, FAILED, type(exc).__name__)
             return
         if outgoing is None:
@@ -315,18 +331,27 @@ class OutboxSender:
         async with self.runtime.database.transaction() as uow:
             if entry.on_digest_sent is not None and message_ids:
                 await entry.on_digest_sent(uow, params, message_ids[-1])
-            await uow.repos.outbox.finish([row.id for row in rows], SENT if message_ids else SKIPPED, now, message_ids=message_ids)
+            await uow.repos.outbox.finish(
+                [row.id for row in rows],
+                SENT if message_ids else SKIPPED,
+                now,
+                message_ids=message_ids,
+            )
         self.figures.digests += 1
         self.figures.sent += len(rows)
 
-    async def _sent(self, row: OutboxMessage, entry: Template, chat_id: int, message_ids: list[int]) -> None:
+    async def _sent(
+        self, row: OutboxMessage, entry: Template, chat_id: int, message_ids: list[int]
+    ) -> None:
         now = self.runtime.now()
         if entry.on_sent is not None:
             try:
                 async with self.runtime.database.transaction() as uow:
                     await entry.on_sent(uow, row.params, message_ids)
-            except Exception as exc:  # noqa: BLE001 - the message is out: never send it again
-                logger.error("outbox row %s: after-send step failed: %s", row.id, describe_error(exc))
+            except Exception as exc:
+                logger.error(
+                    "outbox row %s: after-send step failed: %s", row.id, describe_error(exc)
+                )
         async with self.runtime.database.transaction() as uow:
             await uow.repos.outbox.finish([row.id], SENT, now, message_ids=message_ids)
             if row.audience == ACCOUNT:
@@ -346,11 +371,19 @@ class OutboxSender:
                 await uow.repos.telegram.mark_unreachable([chat_id], self.runtime.now())
             self.figures.unreachable += 1
         elif verdict is Verdict.UNREACHABLE:
-            logger.error("the bot cannot post in the admin group (ADMIN_CHAT_ID wrong, bot removed?); messages wait")
+            logger.error(
+                "the bot cannot post in the admin group (ADMIN_CHAT_ID wrong, bot removed?); messages wait"
+            )
             await self._retry(row, GROUP_RETRY_SECONDS, name)
         elif verdict is Verdict.RETRY:
-            delay = retry_after_seconds(error) if isinstance(error, RetryAfter) else min(MAX_BACKOFF_SECONDS, 2.0 ** row.attempts)
-            logger.warning("outbox row %s not sent yet (%s), next try in %.0fs", row.id, name, delay)
+            delay = (
+                retry_after_seconds(error)
+                if isinstance(error, RetryAfter)
+                else min(MAX_BACKOFF_SECONDS, 2.0**row.attempts)
+            )
+            logger.warning(
+                "outbox row %s not sent yet (%s), next try in %.0fs", row.id, name, delay
+            )
             await self._retry(row, delay, name)
         else:
             logger.warning("Telegram refused outbox row %s (%s): %s", row.id, row.template, name)
@@ -368,7 +401,13 @@ class OutboxSender:
     async def _finish(self, row: OutboxMessage, status: str, error: str | None) -> None:
         async with self.runtime.database.transaction() as uow:
             await uow.repos.outbox.finish([row.id], status, self.runtime.now(), error=error)
-        counter = {SENT: "sent", SKIPPED: "skipped", FAILED: "failed", EXPIRED: "expired", UNREACHABLE: "unreachable"}[status]
+        counter = {
+            SENT: "sent",
+            SKIPPED: "skipped",
+            FAILED: "failed",
+            EXPIRED: "expired",
+            UNREACHABLE: "unreachable",
+        }[status]
         setattr(self.figures, counter, getattr(self.figures, counter) + 1)
 
     def _chat_of(self, row: OutboxMessage) -> int | None:

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
         if value.startswith(("postgresql://", "postgres://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user:pass@host/db")
+            raise ValueError(
+                "expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user:pass@host/db"
+            )
         return value
 
     @field_validator("staff_user_ids")

@@ -138,7 +138,11 @@ def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.date().strftime("%d/%m/%Y") if value.time() == dt.time() else value.strftime("%d/%m/%Y %H:%M")
+        return (
+            value.date().strftime("%d/%m/%Y")
+            if value.time() == dt.time()
+            else value.strftime("%d/%m/%Y %H:%M")
+        )
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
     if isinstance(value, float) and value.is_integer():
@@ -173,7 +177,9 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Feuil1") -> bytes:
+def write_xlsx(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, title: str = "Feuil1"
+) -> bytes:
     """A one-sheet workbook, every cell as text (so that N° famille and phones keep their zeros)."""
     from openpyxl import Workbook
 

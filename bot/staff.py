@@ -84,7 +84,9 @@ def staff_only(action: str) -> Callable[[Handler], Handler]:
         async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
             user = update.effective_user
             runtime = get_runtime(context)
-            if user is not None and await get_staff_directory(context).is_staff(context.bot, runtime, user.id):
+            if user is not None and await get_staff_directory(context).is_staff(
+                context.bot, runtime, user.id
+            ):
                 return await handler(update, context)
             await _refuse(update, runtime, action)
             return None
@@ -95,12 +97,23 @@ def staff_only(action: str) -> Callable[[Handler], Handler]:
 
 
 async def record_refusal(
-    db: Database, *, action: str, actor_id: int | None, actor_kind: str, target: str | None, now: dt.datetime
+    db: Database,
+    *,
+    action: str,
+    actor_id: int | None,
+    actor_kind: str,
+    target: str | None,
+    now: dt.datetime,
 ) -> None:
     """Audit a staff command or button refused by a guard (who, or where, was wrong)."""
     async with use_case(db) as uow:
         uow.repos.audit.record(
-            action=action, outcome="refused", actor_telegram_id=actor_id, actor_kind=actor_kind, target=target, at=now
+            action=action,
+            outcome="refused",
+            actor_telegram_id=actor_id,
+            actor_kind=actor_kind,
+            target=target,
+            at=now,
         )
 
 

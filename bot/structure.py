@@ -92,9 +92,13 @@ def parse_structure(raw: Any) -> Structure:
     """Validate a parsed structure mapping."""
     root = _mapping(raw, "(root)")
     info = _mapping(root.get("structure"), "structure")
-    regies = tuple(_parse_regie(item, f"regies[{i}]") for i, item in enumerate(_list(root.get("regies"), "regies")))
+    regies = tuple(
+        _parse_regie(item, f"regies[{i}]")
+        for i, item in enumerate(_list(root.get("regies"), "regies"))
+    )
     services = tuple(
-        _parse_service(item, f"services[{i}]") for i, item in enumerate(_list(root.get("services"), "services"))
+        _parse_service(item, f"services[{i}]")
+        for i, item in enumerate(_list(root.get("services"), "services"))
     )
     _check_unique([r.code for r in regies], "regies")
     _check_unique([s.code for s in services], "services")
@@ -142,7 +146,9 @@ def _parse_service(raw: Any, where: str) -> ServiceConfig:
         regie=_text(item, "regie", where),
         rules=parse_service_rules(raw_rules, where=f"{where}.rules"),
         raw_rules=raw_rules,
-        tariff=parse_tariff(item["tariffs"], f"{where}.tariffs") if item.get("tariffs") is not None else None,
+        tariff=parse_tariff(item["tariffs"], f"{where}.tariffs")
+        if item.get("tariffs") is not None
+        else None,
         reminder_offsets=_reminder_offsets(item.get("reminders_hours"), f"{where}.reminders_hours"),
     )
 
@@ -152,7 +158,9 @@ def _certificate_days(value: Any) -> int:
         return 2
     days = _mapping(value, "absences").get("certificate_days", 2)
     if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 30:
-        raise StructureConfigError("absences.certificate_days: expected a number of days from 0 to 30")
+        raise StructureConfigError(
+            "absences.certificate_days: expected a number of days from 0 to 30"
+        )
     return days
 
 
@@ -166,26 +174,36 @@ def _daytime(value: Any) -> Daytime:
     start = _clock_time(window.get("from", "08:00"), "notifications.daytime.from")
     end = _clock_time(window.get("to", "20:00"), "notifications.daytime.to")
     if not start < end:
-        raise StructureConfigError("notifications.daytime: 'from' must be before 'to' (e.g. from: \"08:00\", to: \"20:00\")")
+        raise StructureConfigError(
+            "notifications.daytime: 'from' must be before 'to' (e.g. from: \"08:00\", to: \"20:00\")"
+        )
     return Daytime(start, end)
 
 
 def _clock_time(value: Any, where: str) -> dt.time:
     try:
-        return dt.time.fromisoformat(value) if isinstance(value, str) and len(value) == 5 else _bad_time(where)
+        return (
+            dt.time.fromisoformat(value)
+            if isinstance(value, str) and len(value) == 5
+            else _bad_time(where)
+        )
     except ValueError:
         return _bad_time(where)
 
 
 def _bad_time(where: str) -> dt.time:
-    raise StructureConfigError(f"{where}: expected a time \"HH:MM\" in quotes, e.g. \"08:00\"")
+    raise StructureConfigError(f'{where}: expected a time "HH:MM" in quotes, e.g. "08:00"')
 
 
 def _reminder_offsets(value: Any, where: str) -> tuple[int, ...]:
     if value is None:
         return DEFAULT_OFFSETS_HOURS
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 24 * 14 for v in value):
-        raise StructureConfigError(f"{where}: expected a list of hours between 1 and 336, e.g. [24, 2]")
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 24 * 14 for v in value
+    ):
+        raise StructureConfigError(
+            f"{where}: expected a list of hours between 1 and 336, e.g. [24, 2]"
+        )
     return tuple(sorted(set(value), reverse=True))
 
 
@@ -203,7 +221,12 @@ def _list(value: Any, where: str) -> list[Any]:
 
 def _text(item: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = item.get(key, default)
-    if value is None or not isinstance(value, (str, int)) or str(value).strip() == "" and default is None:
+    if (
+        value is None
+        or not isinstance(value, (str, int))
+        or (str(value).strip() == ""
+        and default is None)
+    ):
         raise StructureConfigError(f"{where}.{key}: required text is missing")
     return str(value).strip()
 

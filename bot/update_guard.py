@@ -51,7 +51,12 @@ class _Bucket:
 class UserThrottle:
     """A token bucket per user: `allow(user_id)` is False for an update beyond the user's budget."""
 
-    def __init__(self, burst: int = BURST, per_second: float = PER_SECOND, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        burst: int = BURST,
+        per_second: float = PER_SECOND,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.burst = burst
         self.per_second = per_second
         self.clock = clock
@@ -83,7 +88,11 @@ class UserThrottle:
         return True
 
     def _forget_idle(self, now: float) -> None:
-        for user_id in [u for u, b in self._buckets.items() if b.tokens + (now - b.at) * self.per_second >= self.burst]:
+        for user_id in [
+            u
+            for u, b in self._buckets.items()
+            if b.tokens + (now - b.at) * self.per_second >= self.burst
+        ]:
             del self._buckets[user_id]
 
 
@@ -127,7 +136,10 @@ async def _leave(update: Update, context: Context, admin_chat_id: int | None) ->
     if chat is None or admin_chat_id is None:
         return  # no admin group yet: silent, so that the operator can read the group's id
     left: set[int] = context.bot_data.setdefault(LEFT_KEY, set())
-    joined_again = update.my_chat_member is not None and update.my_chat_member.new_chat_member.status in ("member", "administrator")
+    joined_again = (
+        update.my_chat_member is not None
+        and update.my_chat_member.new_chat_member.status in ("member", "administrator")
+    )
     if chat.id in left and not joined_again:
         return
     left.add(chat.id)

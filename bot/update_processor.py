@@ -53,7 +53,7 @@ class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
     @property
     def in_flight(self) -> int:
         """Updates being handled now."""
-        return 0 if self._running is None else self.max_concurrent - self._running._value  # noqa: SLF001
+        return 0 if self._running is None else self.max_concurrent - self._running._value
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the earlier updates of the same chat, then for a free slot, then handle it."""

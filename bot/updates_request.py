@@ -29,11 +29,17 @@ def tolerate_undecodable(result: Any) -> Any:
             continue
         try:
             Update.de_json(dict(item), None)
-        except Exception as error:  # noqa: BLE001 - whatever the library fails with
+        except Exception as error:
             kind = next((key for key in item if key != "update_id"), "?")
             frame = traceback.extract_tb(error.__traceback__)[-1:]
             where = f"{frame[0].filename.rsplit('/', 1)[-1]}:{frame[0].lineno}" if frame else "?"
-            logger.error("update %s skipped: a %s the bot cannot decode (%s at %s)", item["update_id"], kind, type(error).__name__, where)
+            logger.error(
+                "update %s skipped: a %s the bot cannot decode (%s at %s)",
+                item["update_id"],
+                kind,
+                type(error).__name__,
+                where,
+            )
             checked.append({"update_id": item["update_id"]})
             continue
         checked.append(item)

@@ -23,7 +23,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
@@ -34,7 +33,15 @@ from bot.services import bookings
 from bot.services.bookings import ProofOutcome
 from bot.services.use_case import NotAllowed, NotLinked
 from bot.telegram_text import utf16_len
-from conversations.common import Context, answer_query, back_to_home_keyboard, escape, show, stale_button, tell_how_to_link
+from conversations.common import (
+    Context,
+    answer_query,
+    back_to_home_keyboard,
+    escape,
+    show,
+    stale_button,
+    tell_how_to_link,
+)
 
 AWAIT_PROOF = "await_proof"
 REQUEST_KEY = "proof_request"
@@ -43,11 +50,20 @@ PROOF_FILES = filters.PHOTO | filters.Document.PDF | filters.Document.IMAGE
 
 
 def proof_keyboard(request_id: int) -> InlineKeyboardMarkup:
-    """"Send the certificate" / "Later"."""
+    """ "Send the certificate" / "Later"."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("📎 Send the doctor's certificate"), callback_data=callbacks.build(callbacks.PROOF, request_id))],
-            [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))],
+            [
+                InlineKeyboardButton(
+                    _("📎 Send the doctor's certificate"),
+                    callback_data=callbacks.build(callbacks.PROOF, request_id),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)
+                )
+            ],
         ]
     )
 
@@ -62,7 +78,9 @@ async def ask_for_proof(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     runtime = get_runtime(context)
     try:
-        outcome = await bookings.proof_expected(runtime.database, user.id, request_id, runtime.now())
+        outcome = await bookings.proof_expected(
+            runtime.database, user.id, request_id, runtime.now()
+        )
     except NotLinked:
         await tell_how_to_link(update, answered=True)
         raise ApplicationHandlerStop(ConversationHandler.END) from None
@@ -70,11 +88,19 @@ async def ask_for_proof(update: Update, context: Context) -> str | int:
         await stale_button(update)
         raise ApplicationHandlerStop(ConversationHandler.END) from None
     if outcome == ProofOutcome.ALREADY_DECIDED:
-        await show(update, _("The structure has already decided on this absence; the certificate was not attached."), back_to_home_keyboard())
+        await show(
+            update,
+            _(
+                "The structure has already decided on this absence; the certificate was not attached."
+            ),
+            back_to_home_keyboard(),
+        )
         raise ApplicationHandlerStop(ConversationHandler.END)
     assert context.user_data is not None
     context.user_data[REQUEST_KEY] = request_id
-    await show(update, _("Send the doctor's certificate now, as a photo or a PDF. Send /annuler to stop."))
+    await show(
+        update, _("Send the doctor's certificate now, as a photo or a PDF. Send /annuler to stop.")
+    )
     raise ApplicationHandlerStop(AWAIT_PROOF)
 
 
@@ -85,10 +111,16 @@ async def receive_proof(update: Update, context: Context) -> int:
     request_id = context.user_data.pop(REQUEST_KEY, None)
     if request_id is None:
         return ConversationHandler.END
-    file_id, kind = (message.photo[-1].file_id, "photo") if message.photo else (message.document.file_id, "document")  # type: ignore[union-attr]
+    file_id, kind = (
+        (message.photo[-1].file_id, "photo")
+        if message.photo
+        else (message.document.file_id, "document")
+    )  # type: ignore[union-attr]
     runtime = get_runtime(context)
     try:
-        result = await bookings.attach_proof(runtime.database, user.id, request_id, file_id, kind, runtime.now())
+        result = await bookings.attach_proof(
+            runtime.database, user.id, request_id, file_id, kind, runtime.now()
+        )
     except NotLinked:
         await tell_how_to_link(update)
         raise ApplicationHandlerStop(ConversationHandler.END) from None
@@ -98,7 +130,9 @@ async def receive_proof(update: Update, context: Context) -> int:
         if result.outcome == ProofOutcome.ATTACHED:
             text = _("📎 Certificate received: it is attached to your absence request.")
         else:
-            text = _("The structure has already decided on this absence; the certificate was not attached.")
+            text = _(
+                "The structure has already decided on this absence; the certificate was not attached."
+            )
     await message.reply_text(text, reply_markup=back_to_home_keyboard())
     raise ApplicationHandlerStop(ConversationHandler.END)
 
@@ -106,7 +140,9 @@ async def receive_proof(update: Update, context: Context) -> int:
 async def remind_format(update: Update, context: Context) -> str:
     """Anything but a photo or a PDF while waiting for the certificate."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Please send a photo or a PDF of the certificate, or /annuler."))
+    await update.effective_message.reply_text(
+        _("Please send a photo or a PDF of the certificate, or /annuler.")
+    )
     raise ApplicationHandlerStop(AWAIT_PROOF)
 
 
@@ -116,7 +152,8 @@ async def stop(update: Update, context: Context) -> int:
         context.user_data.pop(REQUEST_KEY, None)
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        _("Fine: you can send the certificate later from the day in the planning."), reply_markup=back_to_home_keyboard()
+        _("Fine: you can send the certificate later from the day in the planning."),
+        reply_markup=back_to_home_keyboard(),
     )
     raise ApplicationHandlerStop(ConversationHandler.END)
 
@@ -134,7 +171,9 @@ async def render_certificate(runtime: Runtime, params: Params) -> Outgoing | Non
     certificate = await bookings.certificate_to_forward(runtime.database, int(params["request_id"]))
     if certificate is None:
         return None
-    caption = _("📎 Doctor's certificate for request no. {number}").format(number=certificate.request_id)
+    caption = _("📎 Doctor's certificate for request no. {number}").format(
+        number=certificate.request_id
+    )
     return Outgoing(caption, attachment=Attachment(certificate.file_id, certificate.kind))
 
 
@@ -148,7 +187,9 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
 
 def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(ask_for_proof, pattern=callbacks.pattern(callbacks.PROOF))],
+        entry_points=[
+            CallbackQueryHandler(ask_for_proof, pattern=callbacks.pattern(callbacks.PROOF))
+        ],
         states={
             AWAIT_PROOF: [
                 MessageHandler(PRIVATE & PROOF_FILES, receive_proof),
@@ -181,15 +222,25 @@ REASON_GROUP = -4
 
 
 async def ask_reason(update: Update, context: Context) -> str | int:
-    """"✏️ Autre": ask for the reason in a message (it is confirmed before anything is recorded)."""
+    """ "✏️ Autre": ask for the reason in a message (it is confirmed before anything is recorded)."""
     await answer_query(update)
     parsed = callbacks.parse(update.callback_query.data if update.callback_query else None)
     if parsed is None or context.user_data is None:
         return ConversationHandler.END
-    late, child_id, service_id, day = parsed.arg(1), parsed.int_arg(2), parsed.int_arg(3), parsed.arg(4)
+    late, child_id, service_id, day = (
+        parsed.arg(1),
+        parsed.int_arg(2),
+        parsed.int_arg(3),
+        parsed.arg(4),
+    )
     if child_id is None or service_id is None:
         return ConversationHandler.END
-    context.user_data[REASON_KEY] = {"late": late, "child": child_id, "service": service_id, "day": day}
+    context.user_data[REASON_KEY] = {
+        "late": late,
+        "child": child_id,
+        "service": service_id,
+        "day": day,
+    }
     await show(update, _("✏️ Write the reason for the absence in a message. Send /annuler to stop."))
     raise ApplicationHandlerStop(AWAIT_REASON)
 
@@ -204,24 +255,38 @@ async def receive_reason(update: Update, context: Context) -> int:
         raise ApplicationHandlerStop(ConversationHandler.END)
     if not text:
         context.user_data[REASON_KEY] = where
-        await message.reply_text(_("✏️ Write the reason for the absence in a message. Send /annuler to stop."))
+        await message.reply_text(
+            _("✏️ Write the reason for the absence in a message. Send /annuler to stop.")
+        )
         raise ApplicationHandlerStop(AWAIT_REASON)
     if utf16_len(text) > MAX_REASON:
         context.user_data[REASON_KEY] = where
         await message.reply_text(
-            _("This reason is too long ({length} characters, at most {limit}): please shorten it.").format(
-                length=utf16_len(text), limit=MAX_REASON
-            )
+            _(
+                "This reason is too long ({length} characters, at most {limit}): please shorten it."
+            ).format(length=utf16_len(text), limit=MAX_REASON)
         )
         raise ApplicationHandlerStop(AWAIT_REASON)
     context.user_data[TYPED_REASON_KEY] = text
-    confirm = callbacks.build(callbacks.PLANNING_REASON, TYPED, where["late"], where["child"], where["service"], where["day"])
+    confirm = callbacks.build(
+        callbacks.PLANNING_REASON,
+        TYPED,
+        where["late"],
+        where["child"],
+        where["service"],
+        where["day"],
+    )
     back = callbacks.build(callbacks.PLANNING_DAY, where["child"], where["day"])
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("✅ Confirm"), callback_data=confirm)], [InlineKeyboardButton(_("Back"), callback_data=back)]]
+        [
+            [InlineKeyboardButton(_("✅ Confirm"), callback_data=confirm)],
+            [InlineKeyboardButton(_("Back"), callback_data=back)],
+        ]
     )
     await message.reply_text(
-        _("Reason of the absence: « {reason} »\nConfirm to send it.").format(reason=escape(text)), reply_markup=keyboard, parse_mode="HTML"
+        _("Reason of the absence: « {reason} »\nConfirm to send it.").format(reason=escape(text)),
+        reply_markup=keyboard,
+        parse_mode="HTML",
     )
     raise ApplicationHandlerStop(ConversationHandler.END)
 
@@ -242,7 +307,9 @@ async def stop_reason(update: Update, context: Context) -> int:
     if context.user_data is not None:
         context.user_data.pop(REASON_KEY, None)
     assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Fine: no absence was recorded."), reply_markup=back_to_home_keyboard())
+    await update.effective_message.reply_text(
+        _("Fine: no absence was recorded."), reply_markup=back_to_home_keyboard()
+    )
     raise ApplicationHandlerStop(ConversationHandler.END)
 
 
@@ -258,8 +325,14 @@ def build_reason_handler() -> ConversationHandler:  # type: ignore[type-arg]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CallbackQueryHandler(ask_reason, pattern=rf"^{callbacks.PLANNING_REASON}:o:")],
-            states={AWAIT_REASON: [MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, receive_reason)]},
+            entry_points=[
+                CallbackQueryHandler(ask_reason, pattern=rf"^{callbacks.PLANNING_REASON}:o:")
+            ],
+            states={
+                AWAIT_REASON: [
+                    MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, receive_reason)
+                ]
+            },
             fallbacks=[
                 CommandHandler("annuler", stop_reason, filters=PRIVATE),
                 MessageHandler(PRIVATE & filters.COMMAND, leave_reason),

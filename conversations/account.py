@@ -65,10 +65,14 @@ def render_account(record: FamilyRecord) -> str:
         _("<b>Tax information</b>: scheme {regime}").format(
             regime=escape(display_value(forms.FISCAL.field("regime"), fiscal["regime"]))
         ),
-        _("<b>CAF information</b>: allocataire no. {number}, {children}, quotient familial {qf}").format(
+        _(
+            "<b>CAF information</b>: allocataire no. {number}, {children}, quotient familial {qf}"
+        ).format(
             number=escape(caf["caf_number"] or "—"),
             children=_children_count(caf["caf_children_count"]),
-            qf=escape(display_value(forms.CAF.field("quotient_familial"), caf["quotient_familial"])),
+            qf=escape(
+                display_value(forms.CAF.field("quotient_familial"), caf["quotient_familial"])
+            ),
         ),
         _("<b>Bank details</b>: account holder {holder}, IBAN {iban}, direct debit {debit}").format(
             holder=escape(family.account_holder or "—"),
@@ -85,9 +89,15 @@ def render_account(record: FamilyRecord) -> str:
 def _guardian_summary(title: str, guardian: Guardian | None) -> list[str]:
     if guardian is None:
         return [f"<b>{escape(title)}</b>: —"]
-    address = " ".join(part for part in (guardian.address, guardian.postal_code, guardian.city) if part)
-    phones = ", ".join(p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p)
-    name = " ".join(part for part in (guardian.civility, guardian.first_name, guardian.last_name) if part)
+    address = " ".join(
+        part for part in (guardian.address, guardian.postal_code, guardian.city) if part
+    )
+    phones = ", ".join(
+        p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p
+    )
+    name = " ".join(
+        part for part in (guardian.civility, guardian.first_name, guardian.last_name) if part
+    )
     return [
         f"<b>{escape(title)}</b>: {escape(name)}",
         _("Address: {address}").format(address=escape(address or "—")),
@@ -99,13 +109,21 @@ def _guardian_summary(title: str, guardian: Guardian | None) -> list[str]:
 def account_keyboard() -> InlineKeyboardMarkup:
     """The five blocks, the requests and home."""
     rows = [
-        [InlineKeyboardButton(_block_label(code), callback_data=callbacks.build(callbacks.ACCOUNT, code))]
+        [
+            InlineKeyboardButton(
+                _block_label(code), callback_data=callbacks.build(callbacks.ACCOUNT, code)
+            )
+        ]
         for code in BLOCKS
     ]
     rows.append(
         [
-            InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1)),
-            InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+            InlineKeyboardButton(
+                _("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1)
+            ),
+            InlineKeyboardButton(
+                _("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)
+            ),
         ]
     )
     return InlineKeyboardMarkup(rows)
@@ -114,7 +132,9 @@ def account_keyboard() -> InlineKeyboardMarkup:
 @parent_handler
 async def show_account(update: Update, context: Context) -> State | None:
     """The Mon compte tab."""
-    record = await family_requests.account_overview(get_runtime(context).database, user_id_of(update))
+    record = await family_requests.account_overview(
+        get_runtime(context).database, user_id_of(update)
+    )
     await show(update, render_account(record), account_keyboard())
     return None
 
@@ -137,7 +157,7 @@ async def show_block(update: Update, context: Context) -> State | None:
 
 
 def _children_count(value: str) -> str:
-    """"2 enfants", "1 enfant" (the count is known: no "enfant(s)")."""
+    """ "2 enfants", "1 enfant" (the count is known: no "enfant(s)")."""
     if not value.isdigit():
         return _("children: —")
     count = int(value)
@@ -151,7 +171,12 @@ def render_block(code: str, block: AccountBlock, tz: dt.tzinfo) -> str:
         lines.append(_("No spouse or partner is recorded."))
     else:
         for item in block.form.fields:
-            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"{escape(display_value(item, block.current[item.key], masked=True))}"))
+            lines.append(
+                _("{label}: {value}").format(
+                    label=escape(_(item.label)),
+                    value=f"{escape(display_value(item, block.current[item.key], masked=True))}",
+                )
+            )
     if block.pending:
         lines += ["", _("<b>Changes asked, not yet processed</b>")]
         for index, item in enumerate(block.pending):
@@ -170,11 +195,24 @@ def block_keyboard(code: str, block: AccountBlock) -> InlineKeyboardMarkup:
     ask = _("✏️ Ask for a change") if block.recorded else _("➕ Declare a spouse or partner")
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(ask, callback_data=callbacks.build(callbacks.FORM_START, block.form.code, 0))],
-            [InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1))],
             [
-                InlineKeyboardButton(_("◀ My account"), callback_data=callbacks.build(callbacks.ACCOUNT, "m")),
-                InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+                InlineKeyboardButton(
+                    ask, callback_data=callbacks.build(callbacks.FORM_START, block.form.code, 0)
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("📋 My requests"),
+                    callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("◀ My account"), callback_data=callbacks.build(callbacks.ACCOUNT, "m")
+                ),
+                InlineKeyboardButton(
+                    _("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)
+                ),
             ],
         ]
     )

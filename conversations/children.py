@@ -35,7 +35,15 @@ from bot.services.children import (
 )
 from bot.services.family_requests import SubmitOutcome
 from bot.services.request_history import HistoryItem
-from conversations.common import TAB_CHILDREN, Context, answer_query, escape, parent_handler, show, user_id_of
+from conversations.common import (
+    TAB_CHILDREN,
+    Context,
+    answer_query,
+    escape,
+    parent_handler,
+    show,
+    user_id_of,
+)
 from conversations.forms import State, begin_draft, family_tap, step, tapped
 from conversations.requests_list import render_request_line
 from storage.models import AuthorizedPerson, Child
@@ -54,7 +62,8 @@ def _home_button() -> InlineKeyboardButton:
 
 def _child_button(child: Child, label: str | None = None) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        label or _("◀ {name}").format(name=child.first_name), callback_data=callbacks.build(callbacks.CHILD, child.id)
+        label or _("◀ {name}").format(name=child.first_name),
+        callback_data=callbacks.build(callbacks.CHILD, child.id),
     )
 
 
@@ -87,12 +96,15 @@ def render_children(page: ChildrenPage, tz: dt.tzinfo) -> str:
                 unknown=_("Born on {date}"),
             ).format(date=born),
             _("School: {school} — class {class_name}").format(
-                school=escape(child.school or NOTHING), class_name=escape(child.class_name or NOTHING)
+                school=escape(child.school or NOTHING),
+                class_name=escape(child.class_name or NOTHING),
             ),
         ]
     if page.pending_additions:
         lines += ["", _("<b>Children to add, not yet processed</b>")]
-        lines += [render_request_line(item, tz, with_decision=False) for item in page.pending_additions]
+        lines += [
+            render_request_line(item, tz, with_decision=False) for item in page.pending_additions
+        ]
     lines += ["", _("Tap a child to see their record.")]
     return "\n".join(lines)
 
@@ -101,7 +113,12 @@ def children_keyboard(page: ChildrenPage) -> InlineKeyboardMarkup:
     """A button per child, "Ajouter un enfant", home."""
     rows = [[_child_button(child, f"👧 {child.first_name}")] for child in page.children]
     rows.append(
-        [InlineKeyboardButton(_("➕ Add a child"), callback_data=callbacks.build(callbacks.FORM_START, forms.ADD_CHILD.code, 0))]
+        [
+            InlineKeyboardButton(
+                _("➕ Add a child"),
+                callback_data=callbacks.build(callbacks.FORM_START, forms.ADD_CHILD.code, 0),
+            )
+        ]
     )
     rows.append([_home_button()])
     return InlineKeyboardMarkup(rows)
@@ -118,9 +135,13 @@ async def show_child(update: Update, context: Context) -> State | None:
         await answer_query(update)
         await show(update, render_children(page, runtime.settings.tz), children_keyboard(page))
         return None
-    sheet = await child_page(runtime.database, user_id_of(update), parsed.int_arg(0), now=runtime.now())
+    sheet = await child_page(
+        runtime.database, user_id_of(update), parsed.int_arg(0), now=runtime.now()
+    )
     await answer_query(update)
-    await show(update, render_child(sheet, runtime.today()), child_keyboard(sheet.child, runtime.today()))
+    await show(
+        update, render_child(sheet, runtime.today()), child_keyboard(sheet.child, runtime.today())
+    )
     return None
 
 
@@ -182,31 +203,56 @@ def child_keyboard(child: Child, today: dt.date) -> InlineKeyboardMarkup:
     """What can be done from the fiche enfant."""
     rows = [
         [
-            InlineKeyboardButton(_("🛡 Authorisations"), callback_data=callbacks.build(callbacks.CHILD_AUTHORIZATIONS, child.id)),
-            InlineKeyboardButton(_("🩺 Health data"), callback_data=callbacks.build(callbacks.CHILD_HEALTH, child.id)),
+            InlineKeyboardButton(
+                _("🛡 Authorisations"),
+                callback_data=callbacks.build(callbacks.CHILD_AUTHORIZATIONS, child.id),
+            ),
+            InlineKeyboardButton(
+                _("🩺 Health data"), callback_data=callbacks.build(callbacks.CHILD_HEALTH, child.id)
+            ),
         ],
         [
             InlineKeyboardButton(
-                _("✏️ Ask for a change"), callback_data=callbacks.build(callbacks.FORM_START, forms.CHILD_DATA.code, child.id)
+                _("✏️ Ask for a change"),
+                callback_data=callbacks.build(
+                    callbacks.FORM_START, forms.CHILD_DATA.code, child.id
+                ),
             ),
-            InlineKeyboardButton(_("📝 Enrol in a service"), callback_data=callbacks.build(callbacks.CHILD_ENROL, child.id)),
+            InlineKeyboardButton(
+                _("📝 Enrol in a service"),
+                callback_data=callbacks.build(callbacks.CHILD_ENROL, child.id),
+            ),
         ],
-        [InlineKeyboardButton(_("📄 Registration form (PDF)"), callback_data=callbacks.build(callbacks.REGISTRATION_FORM, child.id))],
+        [
+            InlineKeyboardButton(
+                _("📄 Registration form (PDF)"),
+                callback_data=callbacks.build(callbacks.REGISTRATION_FORM, child.id),
+            )
+        ],
     ]
     extra = []
     planning = getattr(callbacks, "PLANNING_MONTH", None)
     if planning in callbacks.ACTIONS:
         extra.append(
-            InlineKeyboardButton(_("📅 Planning"), callback_data=callbacks.build(planning, child.id, f"{today.year:04d}{today.month:02d}"))
+            InlineKeyboardButton(
+                _("📅 Planning"),
+                callback_data=callbacks.build(
+                    planning, child.id, f"{today.year:04d}{today.month:02d}"
+                ),
+            )
         )
     tariffs = getattr(callbacks, "TARIFFS", None)
     if tariffs in callbacks.ACTIONS:
-        extra.append(InlineKeyboardButton(_("💶 Current tariffs"), callback_data=callbacks.build(tariffs)))
+        extra.append(
+            InlineKeyboardButton(_("💶 Current tariffs"), callback_data=callbacks.build(tariffs))
+        )
     if extra:
         rows.append(extra)
     rows.append(
         [
-            InlineKeyboardButton(_("◀ My children"), callback_data=callbacks.build(callbacks.CHILD, 0)),
+            InlineKeyboardButton(
+                _("◀ My children"), callback_data=callbacks.build(callbacks.CHILD, 0)
+            ),
             _home_button(),
         ]
     )
@@ -226,13 +272,17 @@ def _person(person: AuthorizedPerson) -> str:
 async def show_authorizations(update: Update, context: Context) -> State | None:
     """Les autorisations: who may pick the child up, with the additions and removals asked."""
     runtime = get_runtime(context)
-    page = await authorizations_page(runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now())
+    page = await authorizations_page(
+        runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now()
+    )
     await answer_query(update)
     await _show_authorizations(update, page, runtime.settings.tz)
     return None
 
 
-async def _show_authorizations(update: Update, page: AuthorizationsPage, tz: dt.tzinfo, notice: str = "") -> None:
+async def _show_authorizations(
+    update: Update, page: AuthorizationsPage, tz: dt.tzinfo, notice: str = ""
+) -> None:
     child = page.sheet.child
     lines = [_("🛡 <b>Authorisations — {name}</b>").format(name=escape(child.first_name))]
     if notice:
@@ -253,7 +303,9 @@ async def _show_authorizations(update: Update, page: AuthorizationsPage, tz: dt.
     rows = [
         [
             InlineKeyboardButton(
-                _("🗑 {name}").format(name=" ".join(part for part in (person.last_name, person.first_name) if part)),
+                _("🗑 {name}").format(
+                    name=" ".join(part for part in (person.last_name, person.first_name) if part)
+                ),
                 callback_data=callbacks.build(callbacks.CHILD_REMOVAL, child.id, person.id),
             )
         ]
@@ -262,7 +314,10 @@ async def _show_authorizations(update: Update, page: AuthorizationsPage, tz: dt.
     rows.append(
         [
             InlineKeyboardButton(
-                _("➕ New person"), callback_data=callbacks.build(callbacks.FORM_START, forms.AUTHORIZATION.code, child.id)
+                _("➕ New person"),
+                callback_data=callbacks.build(
+                    callbacks.FORM_START, forms.AUTHORIZATION.code, child.id
+                ),
             )
         ]
     )
@@ -276,7 +331,11 @@ async def ask_removal(update: Update, context: Context) -> State | None:
     parsed = tapped(update)
     runtime = get_runtime(context)
     question = await removal_question(
-        runtime.database, user_id_of(update), parsed.int_arg(0), parsed.int_arg(1), now=runtime.now()
+        runtime.database,
+        user_id_of(update),
+        parsed.int_arg(0),
+        parsed.int_arg(1),
+        now=runtime.now(),
     )
     await answer_query(update)
     child, person = question.child, question.person
@@ -284,9 +343,14 @@ async def ask_removal(update: Update, context: Context) -> State | None:
         [
             [
                 InlineKeyboardButton(
-                    _("Yes, ask for the removal"), callback_data=callbacks.build(callbacks.CHILD_REMOVAL_CONFIRM, child.id, person.id)
+                    _("Yes, ask for the removal"),
+                    callback_data=callbacks.build(
+                        callbacks.CHILD_REMOVAL_CONFIRM, child.id, person.id
+                    ),
                 ),
-                InlineKeyboardButton(_("No"), callback_data=callbacks.build(callbacks.CHILD_AUTHORIZATIONS, child.id)),
+                InlineKeyboardButton(
+                    _("No"), callback_data=callbacks.build(callbacks.CHILD_AUTHORIZATIONS, child.id)
+                ),
             ]
         ]
     )
@@ -306,7 +370,11 @@ async def confirm_removal(update: Update, context: Context) -> State | None:
     parsed = tapped(update)
     runtime = get_runtime(context)
     result = await family_requests.request_removal(
-        runtime.database, user_id_of(update), child_id=parsed.int_arg(0), person_id=parsed.int_arg(1), now=runtime.now()
+        runtime.database,
+        user_id_of(update),
+        child_id=parsed.int_arg(0),
+        person_id=parsed.int_arg(1),
+        now=runtime.now(),
     )
     await answer_query(update)
     if result.outcome == SubmitOutcome.SUBMITTED:
@@ -323,7 +391,11 @@ async def confirm_removal(update: Update, context: Context) -> State | None:
 def render_health(sheet: ChildSheet, pending: list[HistoryItem], tz: dt.tzinfo) -> str:
     """Vaccinations, allergies, illnesses, contra-indications, PAI, glasses, doctor, and pending additions."""
     child = sheet.child
-    lines = [_("🩺 <b>Health data — {name}</b>").format(name=escape(child.first_name)), "", _("<b>Vaccinations</b>")]
+    lines = [
+        _("🩺 <b>Health data — {name}</b>").format(name=escape(child.first_name)),
+        "",
+        _("<b>Vaccinations</b>"),
+    ]
     if not sheet.vaccinations:
         lines.append(_("None recorded."))
     for vaccination in sheet.vaccinations:
@@ -347,7 +419,10 @@ def render_health(sheet: ChildSheet, pending: list[HistoryItem], tz: dt.tzinfo) 
         "",
         _("Glasses: {answer}").format(answer=yes_no(child.glasses)),
         _("Family doctor: {doctor}").format(
-            doctor=escape(" — ".join(part for part in (child.doctor_name, child.doctor_phone) if part) or NOTHING)
+            doctor=escape(
+                " — ".join(part for part in (child.doctor_name, child.doctor_phone) if part)
+                or NOTHING
+            )
         ),
     ]
     if pending:
@@ -360,9 +435,13 @@ def render_health(sheet: ChildSheet, pending: list[HistoryItem], tz: dt.tzinfo) 
 async def show_health(update: Update, context: Context) -> State | None:
     """Données sanitaires, with a button per thing that can be added or changed."""
     runtime = get_runtime(context)
-    page = await health_page(runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now())
+    page = await health_page(
+        runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now()
+    )
     await answer_query(update)
-    await show(update, render_health(page.sheet, page.pending, runtime.settings.tz), health_keyboard(page))
+    await show(
+        update, render_health(page.sheet, page.pending, runtime.settings.tz), health_keyboard(page)
+    )
     return None
 
 
@@ -371,12 +450,20 @@ def health_keyboard(page: HealthPage) -> InlineKeyboardMarkup:
     child_id = page.sheet.child.id
 
     def add(code: str, label: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.FORM_START, code, child_id))
+        return InlineKeyboardButton(
+            label, callback_data=callbacks.build(callbacks.FORM_START, code, child_id)
+        )
 
     return InlineKeyboardMarkup(
         [
-            [add(forms.VACCINATION.code, _("➕ Vaccination")), add(forms.ALLERGY.code, _("➕ Allergy"))],
-            [add(forms.ILLNESS.code, _("➕ Illness")), add(forms.CONTRAINDICATION.code, _("➕ Contra-indication"))],
+            [
+                add(forms.VACCINATION.code, _("➕ Vaccination")),
+                add(forms.ALLERGY.code, _("➕ Allergy")),
+            ],
+            [
+                add(forms.ILLNESS.code, _("➕ Illness")),
+                add(forms.CONTRAINDICATION.code, _("➕ Contra-indication")),
+            ],
             [add(forms.PAI.code, _("➕ PAI")), add(forms.GLASSES.code, _("👓 Glasses"))],
             [add(forms.DOCTOR.code, _("🩺 Family doctor"))],
             [_child_button(page.sheet.child), _home_button()],
@@ -392,7 +479,11 @@ async def show_enrolment(update: Update, context: Context) -> State | None:
     """📝: the services the child may be enrolled in."""
     runtime = get_runtime(context)
     page = await enrolment_page(
-        runtime.database, user_id_of(update), tapped(update).int_arg(0), now=runtime.now(), today=runtime.today()
+        runtime.database,
+        user_id_of(update),
+        tapped(update).int_arg(0),
+        now=runtime.now(),
+        today=runtime.today(),
     )
     await answer_query(update)
     child = page.sheet.child
@@ -412,7 +503,12 @@ async def show_enrolment(update: Update, context: Context) -> State | None:
         )
         lines.append(enrolled.format(name=escape(child.first_name)))
     rows = [
-        [InlineKeyboardButton(service.name, callback_data=callbacks.build(callbacks.FORM_ENROL, child.id, service.id))]
+        [
+            InlineKeyboardButton(
+                service.name,
+                callback_data=callbacks.build(callbacks.FORM_ENROL, child.id, service.id),
+            )
+        ]
         for service in page.services
     ]
     rows.append([_child_button(child), _home_button()])
@@ -426,7 +522,12 @@ async def start_enrolment(update: Update, context: Context) -> State | None:
     parsed = tapped(update)
     runtime = get_runtime(context)
     opened = await family_requests.open_enrolment(
-        runtime.database, user_id_of(update), parsed.int_arg(0), parsed.int_arg(1), now=runtime.now(), today=runtime.today()
+        runtime.database,
+        user_id_of(update),
+        parsed.int_arg(0),
+        parsed.int_arg(1),
+        now=runtime.now(),
+        today=runtime.today(),
     )
     await answer_query(update)
     return await begin_draft(update, context, opened)
@@ -437,10 +538,18 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CallbackQueryHandler(step(show_children), pattern=rf"^{callbacks.MENU}:{TAB_CHILDREN}$"),
         CallbackQueryHandler(step(show_child), pattern=callbacks.pattern(callbacks.CHILD)),
-        CallbackQueryHandler(step(show_authorizations), pattern=callbacks.pattern(callbacks.CHILD_AUTHORIZATIONS)),
+        CallbackQueryHandler(
+            step(show_authorizations), pattern=callbacks.pattern(callbacks.CHILD_AUTHORIZATIONS)
+        ),
         CallbackQueryHandler(step(ask_removal), pattern=callbacks.pattern(callbacks.CHILD_REMOVAL)),
-        CallbackQueryHandler(step(confirm_removal), pattern=callbacks.pattern(callbacks.CHILD_REMOVAL_CONFIRM)),
+        CallbackQueryHandler(
+            step(confirm_removal), pattern=callbacks.pattern(callbacks.CHILD_REMOVAL_CONFIRM)
+        ),
         CallbackQueryHandler(step(show_health), pattern=callbacks.pattern(callbacks.CHILD_HEALTH)),
-        CallbackQueryHandler(step(show_enrolment), pattern=callbacks.pattern(callbacks.CHILD_ENROL)),
-        CallbackQueryHandler(step(start_enrolment), pattern=callbacks.pattern(callbacks.FORM_ENROL)),
+        CallbackQueryHandler(
+            step(show_enrolment), pattern=callbacks.pattern(callbacks.CHILD_ENROL)
+        ),
+        CallbackQueryHandler(
+            step(start_enrolment), pattern=callbacks.pattern(callbacks.FORM_ENROL)
+        ),
     ]

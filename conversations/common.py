@@ -49,14 +49,23 @@ def main_menu_keyboard() -> InlineKeyboardMarkup:
         (TAB_DOCUMENTS, _("📄 Info / Documents")),
         (TAB_LOGOUT, _("🚪 Log out")),
     ]
-    buttons = [InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.MENU, tab)) for tab, label in labels]
+    buttons = [
+        InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.MENU, tab))
+        for tab, label in labels
+    ]
     return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 def back_to_home_keyboard() -> InlineKeyboardMarkup:
     """A single button back to the home screen."""
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]]
+        [
+            [
+                InlineKeyboardButton(
+                    _("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)
+                )
+            ]
+        ]
     )
 
 
@@ -79,7 +88,9 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None 
 Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
 
 
-async def answer_query(update: Update, text: str | None = None, *, show_alert: bool = False) -> None:
+async def answer_query(
+    update: Update, text: str | None = None, *, show_alert: bool = False
+) -> None:
     """Answer the tapped button's query; its failure (a query too old) does not stop the action."""
     query = update.callback_query
     if query is None:

@@ -20,7 +20,15 @@ from bot.services import documents as documents_service
 from bot.services.documents import DocumentsTab, PublishedFile
 from bot.staff import staff_only
 from bot.structure import Structure
-from conversations.common import TAB_DOCUMENTS, Context, answer_query, escape, parent_handler, show, user_id_of
+from conversations.common import (
+    TAB_DOCUMENTS,
+    Context,
+    answer_query,
+    escape,
+    parent_handler,
+    show,
+    user_id_of,
+)
 from conversations.forms import State, step
 from conversations.registration_pdf import RegistrationData, registration_pdf
 
@@ -60,11 +68,21 @@ def render_documents(tab: DocumentsTab, structure: Structure) -> str:
 def documents_keyboard(tab: DocumentsTab) -> InlineKeyboardMarkup:
     """A button per document, the registration forms, the data export, home."""
     rows = [
-        [InlineKeyboardButton(f"📎 {document.title}"[:60], callback_data=callbacks.build(callbacks.DOCUMENT, document.id))]
+        [
+            InlineKeyboardButton(
+                f"📎 {document.title}"[:60],
+                callback_data=callbacks.build(callbacks.DOCUMENT, document.id),
+            )
+        ]
         for document in tab.documents[:20]
     ]
     rows.append(
-        [InlineKeyboardButton(_("📝 Blank registration form"), callback_data=callbacks.build(callbacks.REGISTRATION_FORM, 0))]
+        [
+            InlineKeyboardButton(
+                _("📝 Blank registration form"),
+                callback_data=callbacks.build(callbacks.REGISTRATION_FORM, 0),
+            )
+        ]
     )
     rows += [
         [
@@ -75,8 +93,16 @@ def documents_keyboard(tab: DocumentsTab) -> InlineKeyboardMarkup:
         ]
         for child in tab.children
     ]
-    rows.append([InlineKeyboardButton(_("🔐 My data (GDPR)"), callback_data=callbacks.build(callbacks.MY_DATA))])
-    rows.append([InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                _("🔐 My data (GDPR)"), callback_data=callbacks.build(callbacks.MY_DATA)
+            )
+        ]
+    )
+    rows.append(
+        [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -89,7 +115,9 @@ async def send_document(update: Update, context: Context) -> State | None:
         await answer_query(update, _("This button is no longer valid."))
         return None
     runtime = get_runtime(context)
-    document = await documents_service.document_for_parent(runtime.database, user_id_of(update), parsed.int_arg(0))
+    document = await documents_service.document_for_parent(
+        runtime.database, user_id_of(update), parsed.int_arg(0)
+    )
     if document is None:
         await answer_query(update, _("This document is no longer available."), show_alert=True)
         return None
@@ -112,7 +140,9 @@ async def send_registration_form(update: Update, context: Context) -> State | No
         return None
     runtime = get_runtime(context)
     child_id = None if parsed.arg(0) == "0" else (parsed.int_arg(0) or -1)
-    form = await documents_service.registration_form(runtime.database, user_id_of(update), child_id, now=runtime.now())
+    form = await documents_service.registration_form(
+        runtime.database, user_id_of(update), child_id, now=runtime.now()
+    )
     if form is None:
         await answer_query(update, _("This child is not in your family."), show_alert=True)
         return None
@@ -120,7 +150,9 @@ async def send_registration_form(update: Update, context: Context) -> State | No
     name = _("registration-form")
     if form.sheet is not None:
         name = f"{name}-{form.sheet.child.first_name.lower()}"
-    content = registration_pdf(runtime.structure, RegistrationData(form.record, form.sheet, runtime.today()))
+    content = registration_pdf(
+        runtime.structure, RegistrationData(form.record, form.sheet, runtime.today())
+    )
     await chat.send_document(
         InputFile(content, filename=f"{name}.pdf"),
         caption=_("📝 Registration form — {date}").format(date=format_short_date(runtime.today())),
@@ -133,7 +165,9 @@ def build_parent_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CallbackQueryHandler(step(show_documents), pattern=rf"^{callbacks.MENU}:{TAB_DOCUMENTS}$"),
         CallbackQueryHandler(step(send_document), pattern=callbacks.pattern(callbacks.DOCUMENT)),
-        CallbackQueryHandler(step(send_registration_form), pattern=callbacks.pattern(callbacks.REGISTRATION_FORM)),
+        CallbackQueryHandler(
+            step(send_registration_form), pattern=callbacks.pattern(callbacks.REGISTRATION_FORM)
+        ),
     ]
 
 
@@ -144,7 +178,9 @@ def _published_file(message: Message | None) -> PublishedFile | None:
     if message is None:
         return None
     if message.document is not None:
-        return PublishedFile(message.document.file_id, message.document.file_name, message.document.mime_type)
+        return PublishedFile(
+            message.document.file_id, message.document.file_name, message.document.mime_type
+        )
     if message.photo:
         return PublishedFile(message.photo[-1].file_id, None, "image/jpeg")
     return None
@@ -164,7 +200,11 @@ async def publish(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     with use_language(DEFAULT_LANGUAGE):  # the staff's language
         if chat.id != runtime.settings.admin_chat_id:
-            await message.reply_text(_("Publish documents from the staff group: send the file there with the caption /document Title."))
+            await message.reply_text(
+                _(
+                    "Publish documents from the staff group: send the file there with the caption /document Title."
+                )
+            )
             return
         file = _published_file(message) or _published_file(message.reply_to_message)
         title = _title(message.caption if message.caption else message.text)
@@ -186,12 +226,21 @@ async def publish(update: Update, context: Context) -> None:
             if publication.created
             else _("✅ This file was already published; its title is now <b>{title}</b>.")
         )
-        await message.reply_text(text.format(title=escape(document.title)), reply_markup=_withdraw_keyboard(document.id))
+        await message.reply_text(
+            text.format(title=escape(document.title)), reply_markup=_withdraw_keyboard(document.id)
+        )
 
 
 def _withdraw_keyboard(document_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("🗑 Withdraw"), callback_data=callbacks.build(callbacks.DOCUMENT_WITHDRAW, document_id))]]
+        [
+            [
+                InlineKeyboardButton(
+                    _("🗑 Withdraw"),
+                    callback_data=callbacks.build(callbacks.DOCUMENT_WITHDRAW, document_id),
+                )
+            ]
+        ]
     )
 
 
@@ -202,16 +251,22 @@ async def list_documents(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     runtime = get_runtime(context)
-    published = await documents_service.documents_for_staff(runtime.database, staff_id=user.id, now=runtime.now())
+    published = await documents_service.documents_for_staff(
+        runtime.database, staff_id=user.id, now=runtime.now()
+    )
     with use_language(DEFAULT_LANGUAGE):
         if not published:
-            await message.reply_text(_("No document is published. Send a file with the caption /document Title."))
+            await message.reply_text(
+                _("No document is published. Send a file with the caption /document Title.")
+            )
             return
         for document in published[:20]:
             await message.reply_text(
                 _("📎 <b>{title}</b> — published on {date}").format(
                     title=escape(document.title),
-                    date=format_short_date(document.published_at.astimezone(runtime.settings.tz).date()),
+                    date=format_short_date(
+                        document.published_at.astimezone(runtime.settings.tz).date()
+                    ),
                 ),
                 reply_markup=_withdraw_keyboard(document.id),
             )
@@ -242,7 +297,9 @@ def build_staff_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         MessageHandler(_CAPTION_COMMAND & (filters.Document.ALL | filters.PHOTO), publish),
         # A reply "/document Titre" (a regex rather than a CommandHandler: some clients send no entity).
-        MessageHandler(filters.ChatType.GROUPS & filters.Regex(rf"^/{COMMAND}(?:@\w+)?(?:\s|$)"), publish),
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.Regex(rf"^/{COMMAND}(?:@\w+)?(?:\s|$)"), publish
+        ),
         CommandHandler("documents", list_documents, filters=filters.ChatType.GROUPS),
         CallbackQueryHandler(withdraw, pattern=callbacks.pattern(callbacks.DOCUMENT_WITHDRAW)),
     ]

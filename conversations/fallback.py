@@ -25,7 +25,9 @@ async def stale_button(update: Update, context: Context) -> None:
 
 async def not_understood(update: Update, context: Context) -> None:
     """Text, stickers, unknown commands outside any dialogue."""
-    await _point_to_menu(update, context, _("Sorry, I did not understand. Use the buttons of the menu."))
+    await _point_to_menu(
+        update, context, _("Sorry, I did not understand. Use the buttons of the menu.")
+    )
 
 
 async def _point_to_menu(update: Update, context: Context, text: str) -> None:

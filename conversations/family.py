@@ -20,7 +20,14 @@ import re
 import warnings
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
@@ -84,17 +91,30 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
     """The family conversation (register it in its own group, before the main group)."""
     steps = parent_handlers()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per_message=False with buttons is deliberate
+        warnings.simplefilter(
+            "ignore", PTBUserWarning
+        )  # per_message=False with buttons is deliberate
         return ConversationHandler(
             entry_points=steps,
             states={
                 forms.AWAIT_VALUE: [
-                    MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, final_step(forms.receive_value)),
-                    MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, final_step(forms.remind_value)),
+                    MessageHandler(
+                        PRIVATE & filters.TEXT & ~filters.COMMAND, final_step(forms.receive_value)
+                    ),
+                    MessageHandler(
+                        PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                        final_step(forms.remind_value),
+                    ),
                 ],
                 forms.AWAIT_PROOF: [
-                    MessageHandler(PRIVATE & (filters.PHOTO | filters.Document.ALL), final_step(forms.receive_proof)),
-                    MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, final_step(forms.remind_proof)),
+                    MessageHandler(
+                        PRIVATE & (filters.PHOTO | filters.Document.ALL),
+                        final_step(forms.receive_proof),
+                    ),
+                    MessageHandler(
+                        PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                        final_step(forms.remind_proof),
+                    ),
                 ],
             },
             fallbacks=[

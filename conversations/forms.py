@@ -23,7 +23,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, CallbackQueryHandler, ConversationHandler
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+)
 
 from bot import callbacks
 from bot.domain import forms
@@ -96,7 +101,7 @@ class FormClosed(NotAllowed):
 
 
 class FormSent(FormClosed):
-    """"Confirm" tapped again after the request was sent (or the form closed)."""
+    """ "Confirm" tapped again after the request was sent (or the form closed)."""
 
 
 def family_tap(callback: Callback) -> Callback:
@@ -157,7 +162,9 @@ def problem_text(problem: Problem, field: Field) -> str:
     """Why a typed value was refused, in the user's language."""
     texts = {
         Problem.EMPTY: _("This field is required: it cannot be left empty."),
-        Problem.TOO_LONG: _("This is too long: {max} characters at most.").format(max=field.max_length),
+        Problem.TOO_LONG: _("This is too long: {max} characters at most.").format(
+            max=field.max_length
+        ),
         Problem.PHONE: _(
             "This is not a valid phone number. Write it like 06 12 34 56 78, or with its country code "
             "for a foreign number (+44 20 7946 0958)."
@@ -167,11 +174,17 @@ def problem_text(problem: Problem, field: Field) -> str:
             "This is not a valid IBAN. It starts with the country code and two digits, "
             "for example FR76 3000 6000 0112 3456 7890 189."
         ),
-        Problem.IBAN_CHECKSUM: _("This IBAN has a typing error (its check digits do not match). Check it against your RIB."),
-        Problem.BIC: _("This is not a valid BIC: 8 or 11 letters and digits, for example BNPAFRPP."),
+        Problem.IBAN_CHECKSUM: _(
+            "This IBAN has a typing error (its check digits do not match). Check it against your RIB."
+        ),
+        Problem.BIC: _(
+            "This is not a valid BIC: 8 or 11 letters and digits, for example BNPAFRPP."
+        ),
         Problem.POSTAL_CODE: _("A postal code is made of 5 digits, for example 31400."),
         Problem.CAF_NUMBER: _("A CAF allocataire number is made of 7 or 8 digits."),
-        Problem.DATE: _("This is not a valid date. Write it as day/month/year, for example 12/06/2014."),
+        Problem.DATE: _(
+            "This is not a valid date. Write it as day/month/year, for example 12/06/2014."
+        ),
         Problem.DATE_IN_FUTURE: _("This date is in the future."),
         Problem.DATE_TOO_OLD: _("This date is too far in the past."),
         Problem.DATE_IN_PAST: _("This date is already past: give today's date or a later one."),
@@ -179,7 +192,9 @@ def problem_text(problem: Problem, field: Field) -> str:
         Problem.COUNT: _("Write a whole number between 0 and 20."),
         Problem.CHOICE: _("Please use the buttons."),
         Problem.SYMBOLS: _("Please write it with letters, digits and punctuation only (no emoji)."),
-        Problem.BEFORE_OTHER_DATE: _("{field}: this date cannot be before the date of vaccination.").format(field=_(field.label)),
+        Problem.BEFORE_OTHER_DATE: _(
+            "{field}: this date cannot be before the date of vaccination."
+        ).format(field=_(field.label)),
     }
     return texts[problem]
 
@@ -287,7 +302,9 @@ def render_form(form: Form, draft: dict[str, Any]) -> tuple[str, InlineKeyboardM
     if draft.get("subject"):
         title += f" — {escape(draft['subject'])}"
     if form.mode is FormMode.CHANGE:
-        intro = _("Tap a field to change it, then send the request. Nothing changes until the structure accepts it.")
+        intro = _(
+            "Tap a field to change it, then send the request. Nothing changes until the structure accepts it."
+        )
     else:
         intro = _("Tap each field to fill it in (* required), then send the request.")
     lines = [title, intro, ""]
@@ -299,20 +316,39 @@ def render_form(form: Form, draft: dict[str, Any]) -> tuple[str, InlineKeyboardM
             current = display_value(item, draft["current"].get(item.key), masked=True)
             if item.key in changed:
                 new = display_value(item, changed[item.key])
-                lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(current)} → <b>{escape(new)}</b>"))
+                lines.append(
+                    _("{label}: {value}").format(
+                        label=escape(label), value=f"{escape(current)} → <b>{escape(new)}</b>"
+                    )
+                )
             else:
-                lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(current)}"))
+                lines.append(
+                    _("{label}: {value}").format(label=escape(label), value=f"{escape(current)}")
+                )
         else:
-            lines.append(_("{label}: {value}").format(label=escape(label), value=f"{escape(display_value(item, draft['values'].get(item.key)))}"))
+            lines.append(
+                _("{label}: {value}").format(
+                    label=escape(label),
+                    value=f"{escape(display_value(item, draft['values'].get(item.key)))}",
+                )
+            )
         mark = "✅ " if item.key in changed else ""
         buttons.append(
-            InlineKeyboardButton(mark + label, callback_data=callbacks.build(callbacks.FORM_FIELD, draft["token"], index))
+            InlineKeyboardButton(
+                mark + label,
+                callback_data=callbacks.build(callbacks.FORM_FIELD, draft["token"], index),
+            )
         )
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append(
         [
-            InlineKeyboardButton(_("📨 Send the request"), callback_data=callbacks.build(callbacks.FORM_SEND, draft["token"])),
-            InlineKeyboardButton(_("❌ Cancel"), callback_data=callbacks.build(callbacks.FORM_CANCEL, draft["token"])),
+            InlineKeyboardButton(
+                _("📨 Send the request"),
+                callback_data=callbacks.build(callbacks.FORM_SEND, draft["token"]),
+            ),
+            InlineKeyboardButton(
+                _("❌ Cancel"), callback_data=callbacks.build(callbacks.FORM_CANCEL, draft["token"])
+            ),
         ]
     )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -323,11 +359,15 @@ def render_form(form: Form, draft: dict[str, Any]) -> tuple[str, InlineKeyboardM
 
 @family_tap
 async def start_form(update: Update, context: Context) -> State | None:
-    """"Demander une modification" / "Ajouter": open the form (child forms check the child)."""
+    """ "Demander une modification" / "Ajouter": open the form (child forms check the child)."""
     parsed = tapped(update)
     runtime = get_runtime(context)
     opened = await family_requests.open_form(
-        runtime.database, user_id_of(update), parsed.arg(0), child_id=parsed.int_arg(1), now=runtime.now()
+        runtime.database,
+        user_id_of(update),
+        parsed.arg(0),
+        child_id=parsed.int_arg(1),
+        now=runtime.now(),
     )
     await answer_query(update)
     return await begin_draft(update, context, opened)
@@ -341,11 +381,22 @@ async def tap_field(update: Update, context: Context) -> State | None:
     await answer_query(update)
     if field.kind.is_button:
         buttons = [
-            InlineKeyboardButton(_(label), callback_data=callbacks.build(callbacks.FORM_CHOICE, draft["token"], index, position))
+            InlineKeyboardButton(
+                _(label),
+                callback_data=callbacks.build(
+                    callbacks.FORM_CHOICE, draft["token"], index, position
+                ),
+            )
             for position, (_code, label) in enumerate(_choices(field))
         ]
-        back = InlineKeyboardButton(_("◀ Back"), callback_data=callbacks.build(callbacks.FORM_BACK, draft["token"]))
-        await show(update, _("Choose: <b>{label}</b>").format(label=escape(_(field.label))), InlineKeyboardMarkup([buttons, [back]]))
+        back = InlineKeyboardButton(
+            _("◀ Back"), callback_data=callbacks.build(callbacks.FORM_BACK, draft["token"])
+        )
+        await show(
+            update,
+            _("Choose: <b>{label}</b>").format(label=escape(_(field.label))),
+            InlineKeyboardMarkup([buttons, [back]]),
+        )
         return END
     draft["awaiting"] = field.key
     await _ask_value(update, field, draft)
@@ -356,7 +407,9 @@ async def _ask_value(update: Update, field: Field, draft: dict[str, Any]) -> Non
     current = draft["values"].get(field.key, draft["current"].get(field.key))
     lines = [_("Send the new value for <b>{label}</b>.").format(label=escape(_(field.label)))]
     if current:
-        lines.append(_("Now: {value}").format(value=escape(display_value(field, current, masked=True))))
+        lines.append(
+            _("Now: {value}").format(value=escape(display_value(field, current, masked=True)))
+        )
     if hint := _hint(field):
         lines.append(hint)
     if not field.required:
@@ -388,7 +441,13 @@ async def receive_value(update: Update, context: Context) -> State | None:
     message = update.effective_message
     draft = _draft(context)
     form = forms.get_form(draft["form"]) if draft else None
-    if message is None or message.text is None or draft is None or form is None or not draft.get("awaiting"):
+    if (
+        message is None
+        or message.text is None
+        or draft is None
+        or form is None
+        or not draft.get("awaiting")
+    ):
         return END
     field = form.field(draft["awaiting"])
     typed = message.text.strip()
@@ -416,7 +475,9 @@ async def receive_value(update: Update, context: Context) -> State | None:
 async def remind_value(update: Update, context: Context) -> State | None:
     """Something else than text while a value is awaited."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(_("Please type the value as a message, or send /annuler to stop."))
+        await update.effective_message.reply_text(
+            _("Please type the value as a message, or send /annuler to stop.")
+        )
     return AWAIT_VALUE
 
 
@@ -432,20 +493,28 @@ async def back_to_form(update: Update, context: Context) -> State | None:
 
 @family_tap
 async def ask_confirmation(update: Update, context: Context) -> State | None:
-    """"Send": check the form is complete, then show the changes to confirm."""
+    """ "Send": check the form is complete, then show the changes to confirm."""
     _parsed, draft, form = _tapped_draft(update, context)
     changed = _changed(form, draft)
     if form.mode is FormMode.CHANGE and not changed:
-        await answer_query(update, _("You have not changed anything yet: tap a field to change it."), show_alert=True)
+        await answer_query(
+            update,
+            _("You have not changed anything yet: tap a field to change it."),
+            show_alert=True,
+        )
         return END
     missing = forms.missing_fields(form, {**draft["current"], **draft["values"]})
     if missing:
         names = ", ".join(_(item.label) for item in missing)
-        await answer_query(update, _("Still to fill in: {fields}.").format(fields=names), show_alert=True)
+        await answer_query(
+            update, _("Still to fill in: {fields}.").format(fields=names), show_alert=True
+        )
         return END
     wrong = forms.out_of_order(form, {**draft["current"], **draft["values"]})
     if wrong:
-        await answer_query(update, problem_text(Problem.BEFORE_OTHER_DATE, wrong[0]), show_alert=True)
+        await answer_query(
+            update, problem_text(Problem.BEFORE_OTHER_DATE, wrong[0]), show_alert=True
+        )
         return END
     await answer_query(update)
     lines = [_("<b>Please check your request</b>"), ""]
@@ -455,18 +524,38 @@ async def ask_confirmation(update: Update, context: Context) -> State | None:
         new = escape(display_value(item, changed[item.key]))
         if form.mode is FormMode.CHANGE:
             old = escape(display_value(item, draft["current"].get(item.key), masked=True))
-            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"{old} → <b>{new}</b>"))
+            lines.append(
+                _("{label}: {value}").format(
+                    label=escape(_(item.label)), value=f"{old} → <b>{new}</b>"
+                )
+            )
         else:
-            lines.append(_("{label}: {value}").format(label=escape(_(item.label)), value=f"<b>{new}</b>"))
+            lines.append(
+                _("{label}: {value}").format(label=escape(_(item.label)), value=f"<b>{new}</b>")
+            )
     if forms.needs_proof(form, changed):
-        lines += ["", _("📎 A new quotient familial needs a proof: you will be asked for your attestation (photo or PDF).")]
+        lines += [
+            "",
+            _(
+                "📎 A new quotient familial needs a proof: you will be asked for your attestation (photo or PDF)."
+            ),
+        ]
     token = draft["token"]
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("✅ Confirm and send"), callback_data=callbacks.build(callbacks.FORM_CONFIRM, token))],
             [
-                InlineKeyboardButton(_("✏️ Change again"), callback_data=callbacks.build(callbacks.FORM_BACK, token)),
-                InlineKeyboardButton(_("❌ Cancel"), callback_data=callbacks.build(callbacks.FORM_CANCEL, token)),
+                InlineKeyboardButton(
+                    _("✅ Confirm and send"),
+                    callback_data=callbacks.build(callbacks.FORM_CONFIRM, token),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    _("✏️ Change again"), callback_data=callbacks.build(callbacks.FORM_BACK, token)
+                ),
+                InlineKeyboardButton(
+                    _("❌ Cancel"), callback_data=callbacks.build(callbacks.FORM_CANCEL, token)
+                ),
             ],
         ]
     )
@@ -506,7 +595,9 @@ async def receive_proof(update: Update, context: Context) -> State | None:
     elif message.document is not None and (message.document.mime_type or "") in PROOF_MIME_TYPES:
         draft["proof"] = {"file_id": message.document.file_id, "kind": "document"}
     else:
-        await message.reply_text(_("Please send a photo or a PDF file of the attestation, or /annuler to stop."))
+        await message.reply_text(
+            _("Please send a photo or a PDF file of the attestation, or /annuler to stop.")
+        )
         return AWAIT_PROOF
     return await _submit(update, context, form, draft)
 
@@ -514,7 +605,9 @@ async def receive_proof(update: Update, context: Context) -> State | None:
 async def remind_proof(update: Update, context: Context) -> State | None:
     """Anything else while the proof is awaited."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(_("Please send a photo or a PDF file of the attestation, or /annuler to stop."))
+        await update.effective_message.reply_text(
+            _("Please send a photo or a PDF file of the attestation, or /annuler to stop.")
+        )
     return AWAIT_PROOF
 
 
@@ -540,16 +633,24 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
         raise
     outcome = result.outcome
     if outcome == SubmitOutcome.PROOF_NEEDED:
-        await show(update, _("📎 Attach your attestation of quotient familial: a photo or the PDF file."))
+        await show(
+            update, _("📎 Attach your attestation of quotient familial: a photo or the PDF file.")
+        )
         return AWAIT_PROOF
-    if outcome in (SubmitOutcome.INVALID, SubmitOutcome.MISSING_FIELDS, SubmitOutcome.NOTHING_CHANGED):
+    if outcome in (
+        SubmitOutcome.INVALID,
+        SubmitOutcome.MISSING_FIELDS,
+        SubmitOutcome.NOTHING_CHANGED,
+    ):
         text, keyboard = render_form(form, draft)
         if outcome == SubmitOutcome.INVALID and result.invalid_field:
             notice = _("<b>{label}</b> is not valid any more: please type it again.").format(
                 label=escape(_(form.field(result.invalid_field).label))
             )
         elif outcome == SubmitOutcome.MISSING_FIELDS:
-            notice = _("Still to fill in: {fields}.").format(fields=", ".join(_(form.field(k).label) for k in result.missing))
+            notice = _("Still to fill in: {fields}.").format(
+                fields=", ".join(_(form.field(k).label) for k in result.missing)
+            )
         else:
             notice = _("You have not changed anything yet: tap a field to change it.")
         await show(update, notice + "\n\n" + text, keyboard)
@@ -569,7 +670,12 @@ async def _submit(update: Update, context: Context, form: Form, draft: dict[str,
         return END
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1))],
+            [
+                InlineKeyboardButton(
+                    _("📋 My requests"),
+                    callback_data=callbacks.build(callbacks.REQUEST_LIST, "all", 1),
+                )
+            ],
             [back, home],
         ]
     )
@@ -610,7 +716,9 @@ async def cancel_command(update: Update, context: Context) -> State | None:
         back = draft["back"] if draft else callbacks.build(callbacks.HOME)
         await update.effective_message.reply_text(
             _("Cancelled: nothing was sent."),
-            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(_("◀ Back"), callback_data=back)]]),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(_("◀ Back"), callback_data=back)]]
+            ),
         )
     return END
 
@@ -621,7 +729,9 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(step(start_form), pattern=callbacks.pattern(callbacks.FORM_START)),
         CallbackQueryHandler(step(tap_field), pattern=callbacks.pattern(callbacks.FORM_FIELD)),
         CallbackQueryHandler(step(tap_choice), pattern=callbacks.pattern(callbacks.FORM_CHOICE)),
-        CallbackQueryHandler(step(ask_confirmation), pattern=callbacks.pattern(callbacks.FORM_SEND)),
+        CallbackQueryHandler(
+            step(ask_confirmation), pattern=callbacks.pattern(callbacks.FORM_SEND)
+        ),
         CallbackQueryHandler(step(confirm), pattern=callbacks.pattern(callbacks.FORM_CONFIRM)),
         CallbackQueryHandler(step(back_to_form), pattern=callbacks.pattern(callbacks.FORM_BACK)),
         CallbackQueryHandler(step(cancel_form), pattern=callbacks.pattern(callbacks.FORM_CANCEL)),

@@ -39,10 +39,14 @@ async def _home(update: Update, context: Context) -> None:
     await show_summary(update, runtime, await home_summary(runtime.database, user_id_of(update)))
 
 
-async def show_summary(update: Update, runtime: Runtime, summary: HomeSummary, notice: str = "") -> None:
+async def show_summary(
+    update: Update, runtime: Runtime, summary: HomeSummary, notice: str = ""
+) -> None:
     """Show the Accueil of a summary already read (e.g. by the linking use case), `notice` on top."""
     user = update.effective_user
-    text = render_home(summary, runtime.structure.announcement, runtime.today(), user.first_name if user else None)
+    text = render_home(
+        summary, runtime.structure.announcement, runtime.today(), user.first_name if user else None
+    )
     await show(update, f"{notice}\n\n{text}" if notice else text, home_keyboard(summary))
 
 
@@ -62,15 +66,21 @@ def home_keyboard(summary: HomeSummary) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([*pdfs, *menu.inline_keyboard])
 
 
-def render_home(summary: HomeSummary, announcement: str, today: dt.date, account_first_name: str | None = None) -> str:
+def render_home(
+    summary: HomeSummary, announcement: str, today: dt.date, account_first_name: str | None = None
+) -> str:
     """The Accueil text: greeting, messages, balance, unpaid invoices, announcement."""
     name = summary.greeting_for(account_first_name)
     lines = [
         _("<b>Welcome {name}</b>").format(name=escape(name)) if name else _("<b>Welcome</b>"),
         ngettext(
-            "You have {count} new message.", "You have {count} new messages.", summary.unread_messages
+            "You have {count} new message.",
+            "You have {count} new messages.",
+            summary.unread_messages,
         ).format(count=summary.unread_messages),
-        _("Family number: {number} — {day}").format(number=summary.family_number, day=format_day(today)),
+        _("Family number: {number} — {day}").format(
+            number=summary.family_number, day=format_day(today)
+        ),
         "",
         _render_balance(summary),
     ]
@@ -93,8 +103,12 @@ def render_home(summary: HomeSummary, announcement: str, today: dt.date, account
 
 def _render_balance(summary: HomeSummary) -> str:
     if summary.balance < 0:
-        return _("Your account is in credit by {amount}.").format(amount=format_money(-summary.balance))
-    return _("Your account shows a balance of {amount}.").format(amount=format_money(summary.balance))
+        return _("Your account is in credit by {amount}.").format(
+            amount=format_money(-summary.balance)
+        )
+    return _("Your account shows a balance of {amount}.").format(
+        amount=format_money(summary.balance)
+    )
 
 
 @parent_handler(answers_itself=True)
@@ -124,14 +138,20 @@ async def _ask_logout(update: Update) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Yes, log out"), callback_data=callbacks.build(callbacks.LOGOUT, "yes")),
-                InlineKeyboardButton(_("No"), callback_data=callbacks.build(callbacks.LOGOUT, "no")),
+                InlineKeyboardButton(
+                    _("Yes, log out"), callback_data=callbacks.build(callbacks.LOGOUT, "yes")
+                ),
+                InlineKeyboardButton(
+                    _("No"), callback_data=callbacks.build(callbacks.LOGOUT, "no")
+                ),
             ]
         ]
     )
     await show(
         update,
-        _("Log out? This Telegram account will no longer be linked to your family. You can link it again later."),
+        _(
+            "Log out? This Telegram account will no longer be linked to your family. You can link it again later."
+        ),
         keyboard,
     )
 
@@ -149,7 +169,11 @@ async def confirm_logout(update: Update, context: Context) -> None:
     unlinked = await linking.unlink(runtime.database, user_id_of(update), runtime.now())
     if context.user_data is not None:
         context.user_data.clear()
-    text = _("You are logged out. Send /start to link your account again.") if unlinked else _("You were not linked.")
+    text = (
+        _("You are logged out. Send /start to link your account again.")
+        if unlinked
+        else _("You were not linked.")
+    )
     await show(update, text)
 
 

@@ -63,7 +63,9 @@ MAX_MESSAGE_UNITS = 3500
 
 
 def _button(label: str, operation: str, number: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=callbacks.build(callbacks.INBOX, operation, number))
+    return InlineKeyboardButton(
+        label, callback_data=callbacks.build(callbacks.INBOX, operation, number)
+    )
 
 
 def _home_button() -> InlineKeyboardButton:
@@ -85,11 +87,13 @@ def inbox_text(summary: InboxSummary) -> str:
     return "\n".join(
         [
             _("✉️ <b>Inbox</b>"),
-            ngettext("You have {count} new message.", "You have {count} new messages.", summary.unread).format(
-                count=summary.unread
-            ),
+            ngettext(
+                "You have {count} new message.", "You have {count} new messages.", summary.unread
+            ).format(count=summary.unread),
             "",
-            _("From here you can write to the structure, read the messages it sent you and its answers, and see the messages you deleted."),
+            _(
+                "From here you can write to the structure, read the messages it sent you and its answers, and see the messages you deleted."
+            ),
         ]
     )
 
@@ -117,7 +121,9 @@ async def on_button(update: Update, context: Context) -> None:
     if query is None or parsed is None:
         return
     operation, number = parsed.arg(0), parsed.int_arg(1)
-    if number is None or (operation not in _BOXES and operation not in ("home", "open", "rm", "att")):
+    if number is None or (
+        operation not in _BOXES and operation not in ("home", "open", "rm", "att")
+    ):
         await answer_query(update, _("This button is no longer valid."))
         return
     try:
@@ -190,7 +196,11 @@ def list_keyboard(page: InboxPage, tz: dt.tzinfo) -> InlineKeyboardMarkup:
 
 
 def _message_label(message: Message, tz: dt.tzinfo) -> str:
-    mark = "🔵 " if message.direction == MessageDirection.FROM_STRUCTURE and message.read_at is None else ""
+    mark = (
+        "🔵 "
+        if message.direction == MessageDirection.FROM_STRUCTURE and message.read_at is None
+        else ""
+    )
     arrow = "📥" if message.direction == MessageDirection.FROM_STRUCTURE else "📤"
     when = format_timestamp(message.created_at, tz)[:5]
     text = _preview(message)
@@ -235,7 +245,8 @@ def thread_text(thread: Thread, runtime: Runtime) -> str:
     if thread.replied_to is not None:
         lines.append(
             _("↪️ In reply to the message of {moment}: “{quote}”").format(
-                moment=format_timestamp(thread.replied_to.created_at, tz), quote=escape(_short(thread.replied_to.body, 100))
+                moment=format_timestamp(thread.replied_to.created_at, tz),
+                quote=escape(_short(thread.replied_to.body, 100)),
             )
         )
     lines += ["", escape(_short(message.body, 2500)) if message.body else "—"]
@@ -249,7 +260,10 @@ def thread_text(thread: Thread, runtime: Runtime) -> str:
                 f"{escape(_short(reply.body, 600))}"
             )
     if message.deleted_at is not None:
-        lines += ["", _("🗑 Deleted on {moment}").format(moment=format_timestamp(message.deleted_at, tz))]
+        lines += [
+            "",
+            _("🗑 Deleted on {moment}").format(moment=format_timestamp(message.deleted_at, tz)),
+        ]
     return "\n".join(lines)
 
 
@@ -267,10 +281,18 @@ def thread_keyboard(thread: Thread) -> InlineKeyboardMarkup:
         rows.append([_button(_("📎 See the attachment"), "att", message.id)])
     if message.deleted_at is None:
         rows.append([_button(_("🗑 Delete"), "rm", message.id)])
-    box = Box.DELETED if message.deleted_at is not None else (
-        Box.RECEIVED if message.direction == MessageDirection.FROM_STRUCTURE else Box.SENT
+    box = (
+        Box.DELETED
+        if message.deleted_at is not None
+        else (Box.RECEIVED if message.direction == MessageDirection.FROM_STRUCTURE else Box.SENT)
     )
-    rows.append([_button(_("⬅️ Back to the list"), _BOX_CODES[box]), _button(_("✉️ Inbox"), "home"), _home_button()])
+    rows.append(
+        [
+            _button(_("⬅️ Back to the list"), _BOX_CODES[box]),
+            _button(_("✉️ Inbox"), "home"),
+            _home_button(),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -287,7 +309,11 @@ async def _structure_message(runtime: Runtime, params: Params) -> Outgoing | Non
     attachment = None
     if message.attachment_file_id:
         attachment = Attachment(message.attachment_file_id, message.attachment_kind or "document")
-    return Outgoing(structure_message_text(runtime, message, view.replied_to), structure_message_keyboard(message.id), attachment=attachment)
+    return Outgoing(
+        structure_message_text(runtime, message, view.replied_to),
+        structure_message_keyboard(message.id),
+        attachment=attachment,
+    )
 
 
 def structure_message_text(runtime: Runtime, message: Message, replied_to: Message | None) -> str:
@@ -311,8 +337,13 @@ def structure_message_keyboard(message_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("↩️ Reply"), callback_data=callbacks.build(callbacks.INBOX, "reply", message_id)),
-                InlineKeyboardButton(_("✉️ Inbox"), callback_data=callbacks.build(callbacks.MENU, TAB_INBOX)),
+                InlineKeyboardButton(
+                    _("↩️ Reply"),
+                    callback_data=callbacks.build(callbacks.INBOX, "reply", message_id),
+                ),
+                InlineKeyboardButton(
+                    _("✉️ Inbox"), callback_data=callbacks.build(callbacks.MENU, TAB_INBOX)
+                ),
             ]
         ]
     )
@@ -332,7 +363,11 @@ async def start_writing(update: Update, context: Context) -> str:
     quote = None
     try:
         if reply_to:
-            quote = (await inbox_service.start_reply(runtime.database, user_id_of(update), reply_to, runtime.now())).body
+            quote = (
+                await inbox_service.start_reply(
+                    runtime.database, user_id_of(update), reply_to, runtime.now()
+                )
+            ).body
         elif not await is_linked(runtime.database, user_id_of(update)):
             raise NotLinked()
     except NotLinked:
@@ -344,9 +379,15 @@ async def start_writing(update: Update, context: Context) -> str:
     await answer_query(update)
     if context.user_data is not None:
         context.user_data[REPLY_TO_KEY] = reply_to
-    lines = [_("✍️ Write your message to the structure: a text, a photo or a PDF (with a caption if you like).")]
+    lines = [
+        _(
+            "✍️ Write your message to the structure: a text, a photo or a PDF (with a caption if you like)."
+        )
+    ]
     if quote is not None:
-        lines.append(_("In reply to: “{quote}”").format(quote=escape(_short(" ".join(quote.split()), 120))))
+        lines.append(
+            _("In reply to: “{quote}”").format(quote=escape(_short(" ".join(quote.split()), 120)))
+        )
     keyboard = InlineKeyboardMarkup([[_button(_("✖️ Cancel"), "cancel")]])
     chat = update.effective_chat
     if chat is not None:
@@ -369,8 +410,10 @@ async def receive_message(update: Update, context: Context) -> int:
         # Refused whole rather than cut: the staff would read it shortened (their group shows it
         # with a header, within Telegram's 4,096). The parent is still writing: a shorter one goes.
         await message.reply_text(
-            _("Your message is too long for the structure to read it whole ({length} characters, {limit} at most). "
-              "Send it again shorter, or in two messages.").format(length=utf16_len(body), limit=MAX_MESSAGE_UNITS),
+            _(
+                "Your message is too long for the structure to read it whole ({length} characters, {limit} at most). "
+                "Send it again shorter, or in two messages."
+            ).format(length=utf16_len(body), limit=MAX_MESSAGE_UNITS),
             reply_markup=InlineKeyboardMarkup([[_button(_("✖️ Cancel"), "cancel")]]),
         )
         raise ApplicationHandlerStop(COMPOSING)
@@ -391,10 +434,10 @@ async def receive_message(update: Update, context: Context) -> int:
         await tell_how_to_link(update)
         raise ApplicationHandlerStop(ConversationHandler.END) from None
     await message.reply_text(
-        _("✅ Your message was sent to the structure. Its answer will arrive here and in your inbox."),
-        reply_markup=InlineKeyboardMarkup(
-            [[_button(_("✉️ Inbox"), "home"), _home_button()]]
+        _(
+            "✅ Your message was sent to the structure. Its answer will arrive here and in your inbox."
         ),
+        reply_markup=InlineKeyboardMarkup([[_button(_("✉️ Inbox"), "home"), _home_button()]]),
     )
     raise ApplicationHandlerStop(ConversationHandler.END)
 
@@ -443,7 +486,9 @@ def build_compose_handler() -> ConversationHandler:  # type: ignore[type-arg]
     """The persistent writing dialogue (register it in `COMPOSE_GROUP`)."""
     content = PRIVATE & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.PDF)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per_message=False with buttons is deliberate
+        warnings.simplefilter(
+            "ignore", PTBUserWarning
+        )  # per_message=False with buttons is deliberate
         return _compose_handler(content)
 
 
@@ -453,7 +498,9 @@ def _compose_handler(content: filters.BaseFilter) -> ConversationHandler:  # typ
         states={
             COMPOSING: [
                 MessageHandler(content, receive_message),
-                MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, remind_format),
+                MessageHandler(
+                    PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, remind_format
+                ),
             ],
         },
         fallbacks=[
@@ -472,5 +519,7 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """The inbox tab and its buttons (main group, before home)."""
     return [
         CallbackQueryHandler(show_inbox, pattern=rf"^{callbacks.MENU}:{TAB_INBOX}$"),
-        CallbackQueryHandler(on_button, pattern=rf"^{callbacks.INBOX}:(home|rcv|snt|del|open|rm|att):\d+$"),
+        CallbackQueryHandler(
+            on_button, pattern=rf"^{callbacks.INBOX}:(home|rcv|snt|del|open|rm|att):\d+$"
+        ),
     ]

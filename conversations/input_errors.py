@@ -17,12 +17,16 @@ def day_error(text: str, today: dt.date) -> str:
     """Why `text` is not a day, for a staff member."""
     if day_problem(text, today) == Problem.NO_SUCH_DAY:
         return _("{text} does not exist.").format(text=escape(text))
-    return _("“{text}” is not a date: write 24/11/2026, 24/11, demain, jeudi or 3 décembre.").format(text=escape(text))
+    return _(
+        "“{text}” is not a date: write 24/11/2026, 24/11, demain, jeudi or 3 décembre."
+    ).format(text=escape(text))
 
 
 def month_error(text: str) -> str:
     """Why `text` is not a month, for a staff member."""
-    return _("“{text}” is not a month: write novembre, novembre 2026 or 2026-11.").format(text=escape(text))
+    return _("“{text}” is not a month: write novembre, novembre 2026 or 2026-11.").format(
+        text=escape(text)
+    )
 
 
 def unknown_choice_error(what: str, text: str, choices: list[str]) -> str:

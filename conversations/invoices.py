@@ -14,13 +14,19 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, PreCheckoutQueryHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
 
 from bot import callbacks
 from bot.domain.model import PaymentMethod
 from bot.i18n import N_, _, format_money, format_short_date
-from bot.pdfs import build_invoice_pdf, invoice_filename
 from bot.outgoing import Outgoing, Params, template
+from bot.pdfs import build_invoice_pdf, invoice_filename
 from bot.runtime import Runtime, get_runtime
 from bot.services.billing import TEMPLATE_INVOICE_ISSUED
 from bot.services.payments import CURRENCY, OnlineOutcome, cents_to_amount, payload_for, to_cents
@@ -65,17 +71,21 @@ def how_to_pay_text(runtime: Runtime) -> str:
     return "ℹ️ " + text
 
 
-def invoice_buttons(invoice_id: int, number: str, *, payable: bool, online: bool) -> list[InlineKeyboardButton]:
+def invoice_buttons(
+    invoice_id: int, number: str, *, payable: bool, online: bool
+) -> list[InlineKeyboardButton]:
     """The PDF button of an invoice and, when it can be paid online now, its "Payer" button."""
     buttons = [
         InlineKeyboardButton(
-            _("📄 {number} (PDF)").format(number=number), callback_data=callbacks.build(callbacks.INVOICE_PDF, invoice_id)
+            _("📄 {number} (PDF)").format(number=number),
+            callback_data=callbacks.build(callbacks.INVOICE_PDF, invoice_id),
         )
     ]
     if payable and online:
         buttons.append(
             InlineKeyboardButton(
-                _("💳 Pay {number}").format(number=number), callback_data=callbacks.build(callbacks.INVOICE_PAY, invoice_id)
+                _("💳 Pay {number}").format(number=number),
+                callback_data=callbacks.build(callbacks.INVOICE_PAY, invoice_id),
             )
         )
     return buttons
@@ -89,12 +99,16 @@ async def send_invoice_pdf(update: Update, context: Context) -> None:
         await answer_query(update, _("This button is no longer valid."))
         return
     runtime = get_runtime(context)
-    document = await invoice_pdf(runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now())
+    document = await invoice_pdf(
+        runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now()
+    )
     if document is None:
         await answer_query(update, _("This invoice is not available."), show_alert=True)
         return
     await answer_query(update)
-    pdf = build_invoice_pdf(document, runtime.structure, online_payment=online_payment_enabled(runtime))
+    pdf = build_invoice_pdf(
+        document, runtime.structure, online_payment=online_payment_enabled(runtime)
+    )
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(
@@ -120,14 +134,21 @@ async def start_online_payment(update: Update, context: Context) -> None:
     if not online_payment_enabled(runtime):
         await answer_query(update, _("Online payment is not available."), show_alert=True)
         return
-    check = await online_payment_check(runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now())
+    check = await online_payment_check(
+        runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now()
+    )
     if check.outcome is OnlineOutcome.NOT_YOURS:
         await answer_query(update, _("This invoice is not available."), show_alert=True)
         return
     if check.outcome is OnlineOutcome.ALREADY_PAID:
         await answer_query(update, _("This invoice is already paid."), show_alert=True)
         return
-    assert check.amount is not None and check.invoice_id is not None and check.period_start and check.period_end
+    assert (
+        check.amount is not None
+        and check.invoice_id is not None
+        and check.period_start
+        and check.period_end
+    )
     await answer_query(update)
     title = _("Invoice {number}").format(number=check.number)
     await context.bot.send_invoice(
@@ -152,8 +173,12 @@ async def answer_pre_checkout(update: Update, context: Context) -> None:
         return
     runtime = get_runtime(context)
     check = await pre_checkout_check(
-        runtime.database, user_id=query.from_user.id, payload=query.invoice_payload, currency=query.currency,
-        total_amount=query.total_amount, now=runtime.now(),
+        runtime.database,
+        user_id=query.from_user.id,
+        payload=query.invoice_payload,
+        currency=query.currency,
+        total_amount=query.total_amount,
+        now=runtime.now(),
     )
     if check.outcome is OnlineOutcome.OK:
         await query.answer(ok=True)
@@ -161,9 +186,13 @@ async def answer_pre_checkout(update: Update, context: Context) -> None:
     reasons = {
         OnlineOutcome.NOT_YOURS: _("This invoice is not available."),
         OnlineOutcome.ALREADY_PAID: _("This invoice is already paid."),
-        OnlineOutcome.AMOUNT_CHANGED: _("The amount due has changed: open the invoice again from your account statement."),
+        OnlineOutcome.AMOUNT_CHANGED: _(
+            "The amount due has changed: open the invoice again from your account statement."
+        ),
     }
-    await query.answer(ok=False, error_message=reasons.get(check.outcome, _("This invoice is not available.")))
+    await query.answer(
+        ok=False, error_message=reasons.get(check.outcome, _("This invoice is not available."))
+    )
 
 
 async def record_successful_payment(update: Update, context: Context) -> None:
@@ -174,26 +203,39 @@ async def record_successful_payment(update: Update, context: Context) -> None:
     paid = message.successful_payment
     runtime = get_runtime(context)
     result = await record_telegram_payment(
-        runtime.database, user_id=user.id, payload=paid.invoice_payload, total_amount=paid.total_amount,
-        charge_id=paid.telegram_payment_charge_id, provider_charge_id=paid.provider_payment_charge_id,
-        today=runtime.today(), now=runtime.now(),
+        runtime.database,
+        user_id=user.id,
+        payload=paid.invoice_payload,
+        total_amount=paid.total_amount,
+        charge_id=paid.telegram_payment_charge_id,
+        provider_charge_id=paid.provider_payment_charge_id,
+        today=runtime.today(),
+        now=runtime.now(),
     )
     if result.outcome is OnlineOutcome.DUPLICATE:
-        logger.info("payment update delivered again, already recorded: payment %s", result.payment_number)
+        logger.info(
+            "payment update delivered again, already recorded: payment %s", result.payment_number
+        )
         return
     if result.outcome is not OnlineOutcome.RECORDED:
         logger.warning("successful payment with an unknown invoice payload (user %s)", user.id)
-        await message.reply_text(_("Your payment was received. The structure will allocate it to your account."))
+        await message.reply_text(
+            _("Your payment was received. The structure will allocate it to your account.")
+        )
         return
     lines = [
-        _("✅ Thank you! Your payment of {amount} for invoice {number} is recorded (no. {payment}).").format(
+        _(
+            "✅ Thank you! Your payment of {amount} for invoice {number} is recorded (no. {payment})."
+        ).format(
             amount=format_money(cents_to_amount(paid.total_amount)),
             number=escape(result.number or ""),
             payment=escape(result.payment_number or ""),
         )
     ]
     if result.amount is not None and result.amount > 0:
-        lines.append(_("Still due on this invoice: {amount}.").format(amount=format_money(result.amount)))
+        lines.append(
+            _("Still due on this invoice: {amount}.").format(amount=format_money(result.amount))
+        )
     await message.reply_text("\n".join(lines))
 
 
@@ -201,7 +243,7 @@ async def record_successful_payment(update: Update, context: Context) -> None:
 
 
 def new_invoice_text(invoice: NewInvoice) -> str:
-    """"A new invoice is available", in the current language."""
+    """ "A new invoice is available", in the current language."""
     return _(
         "📄 <b>A new invoice is available</b>\n"
         "Invoice {number} for {start} – {end}: <b>{amount}</b>, to be paid by {due}."
@@ -221,7 +263,12 @@ async def _invoice_issued(runtime: Runtime, params: Params) -> Outgoing | None:
     invoice = await new_invoice(runtime.database, int(params["invoice_id"]), int(params["account"]))
     if invoice is None:
         return None
-    buttons = invoice_buttons(invoice.invoice_id, invoice.number, payable=invoice.due > 0, online=online_payment_enabled(runtime))
+    buttons = invoice_buttons(
+        invoice.invoice_id,
+        invoice.number,
+        payable=invoice.due > 0,
+        online=online_payment_enabled(runtime),
+    )
     return Outgoing(new_invoice_text(invoice), InlineKeyboardMarkup([buttons]))
 
 
@@ -229,7 +276,9 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """The invoice buttons and Telegram Payments' updates."""
     return [
         CallbackQueryHandler(send_invoice_pdf, pattern=callbacks.pattern(callbacks.INVOICE_PDF)),
-        CallbackQueryHandler(start_online_payment, pattern=callbacks.pattern(callbacks.INVOICE_PAY)),
+        CallbackQueryHandler(
+            start_online_payment, pattern=callbacks.pattern(callbacks.INVOICE_PAY)
+        ),
         PreCheckoutQueryHandler(answer_pre_checkout),
         MessageHandler(filters.SUCCESSFUL_PAYMENT, record_successful_payment),
     ]

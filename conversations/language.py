@@ -54,8 +54,12 @@ async def ask_language(update: Update, context: Context) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("🇫🇷 Français", callback_data=callbacks.build(callbacks.LANGUAGE, "fr")),
-                InlineKeyboardButton("🇬🇧 English", callback_data=callbacks.build(callbacks.LANGUAGE, "en")),
+                InlineKeyboardButton(
+                    "🇫🇷 Français", callback_data=callbacks.build(callbacks.LANGUAGE, "fr")
+                ),
+                InlineKeyboardButton(
+                    "🇬🇧 English", callback_data=callbacks.build(callbacks.LANGUAGE, "en")
+                ),
             ]
         ]
     )

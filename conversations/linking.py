@@ -34,7 +34,9 @@ async def start(update: Update, context: Context) -> str | int:
         return ConversationHandler.END
     runtime = get_runtime(context)
     if context.args:
-        result = await linking.redeem_invite(runtime.database, context.args[0], user.id, runtime.now())
+        result = await linking.redeem_invite(
+            runtime.database, context.args[0], user.id, runtime.now()
+        )
         return await _after_attempt(update, context, result)
     try:
         summary = await home_summary(runtime.database, user.id)
@@ -46,7 +48,9 @@ async def start(update: Update, context: Context) -> str | int:
     await message.reply_text(
         _("Welcome to the Portail Famille of {structure}.").format(structure=runtime.structure.name)
         + "\n\n"
-        + _("To link your account, send your <b>family number</b> (N° famille), printed on your invoices.")
+        + _(
+            "To link your account, send your <b>family number</b> (N° famille), printed on your invoices."
+        )
         + "\n"
         + _("Send /annuler to stop."),
         reply_markup=ReplyKeyboardRemove(),
@@ -60,13 +64,19 @@ async def receive_number(update: Update, context: Context) -> str:
     assert message is not None and message.text is not None
     number = re.sub(r"[\s.-]", "", message.text)
     if not _FAMILY_NUMBER.match(number):
-        await message.reply_text(_("A family number is made of digits only (for example 1001001818331). Try again, or /annuler."))
+        await message.reply_text(
+            _(
+                "A family number is made of digits only (for example 1001001818331). Try again, or /annuler."
+            )
+        )
         return ASK_NUMBER
     assert context.user_data is not None
     context.user_data[NUMBER_KEY] = number
     keyboard = _share_keyboard()
     await message.reply_text(
-        _("Thank you. Now tap the button below to share your phone number: it must be one the structure has on file for this family."),
+        _(
+            "Thank you. Now tap the button below to share your phone number: it must be one the structure has on file for this family."
+        ),
         reply_markup=keyboard,
     )
     return ASK_CONTACT
@@ -111,7 +121,9 @@ def _share_keyboard() -> ReplyKeyboardMarkup:
 async def remind_number(update: Update, context: Context) -> str:
     """Anything but a number while waiting for one."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(_("Please send your family number as digits, or /annuler."))
+    await update.effective_message.reply_text(
+        _("Please send your family number as digits, or /annuler.")
+    )
     return ASK_NUMBER
 
 
@@ -139,7 +151,11 @@ async def _after_attempt(update: Update, context: Context, result: LinkResult) -
     message = update.effective_message
     assert message is not None
     if result.home is not None:
-        notice = _("✅ Your account is now linked to your family.") if result.outcome == LinkOutcome.LINKED else ""
+        notice = (
+            _("✅ Your account is now linked to your family.")
+            if result.outcome == LinkOutcome.LINKED
+            else ""
+        )
         if notice and message.contact is not None:
             # The "share my number" keyboard goes only with a message of its own (Telegram sends
             # no inline buttons with a keyboard removal): then the confirmation says it.
@@ -153,13 +169,27 @@ async def _after_attempt(update: Update, context: Context, result: LinkResult) -
 
 def _refusal_text(outcome: LinkOutcome) -> str:
     texts = {
-        LinkOutcome.INVALID_CODE: _("This invitation link is not valid. Check that you copied it whole, or ask the structure for a new one."),
-        LinkOutcome.USED_CODE: _("This invitation link has already been used. Each link works once: ask the structure for a new one."),
-        LinkOutcome.EXPIRED_CODE: _("This invitation link has expired. Ask the structure for a new one."),
-        LinkOutcome.NO_MATCH: _("We could not link your account: this family number and this phone number do not match our records. Check the number on your invoices, or contact the structure."),
-        LinkOutcome.NOT_OWN_CONTACT: _("Please share your own phone number, with the button, not someone else's contact."),
-        LinkOutcome.THROTTLED: _("Too many attempts. For your security, try again in an hour or contact the structure."),
-        LinkOutcome.LINKED_ELSEWHERE: _("Your account is already linked to another family. Log out first with /deconnexion."),
+        LinkOutcome.INVALID_CODE: _(
+            "This invitation link is not valid. Check that you copied it whole, or ask the structure for a new one."
+        ),
+        LinkOutcome.USED_CODE: _(
+            "This invitation link has already been used. Each link works once: ask the structure for a new one."
+        ),
+        LinkOutcome.EXPIRED_CODE: _(
+            "This invitation link has expired. Ask the structure for a new one."
+        ),
+        LinkOutcome.NO_MATCH: _(
+            "We could not link your account: this family number and this phone number do not match our records. Check the number on your invoices, or contact the structure."
+        ),
+        LinkOutcome.NOT_OWN_CONTACT: _(
+            "Please share your own phone number, with the button, not someone else's contact."
+        ),
+        LinkOutcome.THROTTLED: _(
+            "Too many attempts. For your security, try again in an hour or contact the structure."
+        ),
+        LinkOutcome.LINKED_ELSEWHERE: _(
+            "Your account is already linked to another family. Log out first with /deconnexion."
+        ),
     }
     return texts.get(outcome, how_to_link_text())
 

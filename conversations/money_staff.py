@@ -24,12 +24,18 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot import callbacks
 from bot.domain.account import PaymentWarning, parse_amount, parse_payment_method
 from bot.domain.billing import BillingPeriod
+from bot.domain.model import PaymentMethod
 from bot.domain.staff_input import parse_month_words
 from bot.i18n import DEFAULT_LANGUAGE, _, babel_locale, format_money, use_language
 from bot.runtime import Runtime, get_runtime
 from bot.services.billing import IssueOutcome, IssueResult, MissingTariff, issue_invoices
-from bot.domain.model import PaymentMethod
-from bot.services.payments import CancelOutcome, PaymentOutcome, PaymentResult, cancel_payment, record_payment
+from bot.services.payments import (
+    CancelOutcome,
+    PaymentOutcome,
+    PaymentResult,
+    cancel_payment,
+    record_payment,
+)
 from bot.staff import staff_only
 from conversations.common import Context, answer_query, escape
 from conversations.input_errors import month_error
@@ -54,11 +60,15 @@ def _staff_language(update: Update, runtime: Runtime) -> Iterator[None]:
 
 def _in_wrong_group(update: Update, runtime: Runtime) -> bool:
     chat = update.effective_chat
-    return chat is not None and chat.type != ChatType.PRIVATE and chat.id != runtime.settings.admin_chat_id
+    return (
+        chat is not None
+        and chat.type != ChatType.PRIVATE
+        and chat.id != runtime.settings.admin_chat_id
+    )
 
 
 def month_label(period: BillingPeriod) -> str:
-    """"novembre 2026"."""
+    """ "novembre 2026"."""
     return format_date(period.start, "MMMM yyyy", locale=babel_locale())
 
 
@@ -77,18 +87,25 @@ async def issue_command(update: Update, context: Context) -> None:
         month = parse_month_words(typed, runtime.today()) if typed else None
         period = BillingPeriod.month(*month) if month is not None else None
         if period is None:
-            await message.reply_text(month_error(typed) + "\n\n" + usage("facturer") if typed else usage("facturer"))
+            await message.reply_text(
+                month_error(typed) + "\n\n" + usage("facturer") if typed else usage("facturer")
+            )
             return
         try:
             result = await issue_invoices(
-                runtime.database, runtime.structure, period, today=runtime.today(), now=runtime.now(),
-                actor_telegram_id=user.id, actor_kind="staff",
+                runtime.database,
+                runtime.structure,
+                period,
+                today=runtime.today(),
+                now=runtime.now(),
+                actor_telegram_id=user.id,
+                actor_kind="staff",
             )
         except MissingTariff as exc:
             await message.reply_text(
-                _("The service {code} has no tariffs in the structure file: nothing was invoiced.").format(
-                    code=escape(exc.args[0])
-                )
+                _(
+                    "The service {code} has no tariffs in the structure file: nothing was invoiced."
+                ).format(code=escape(exc.args[0]))
             )
             return
         if result.outcome is IssueOutcome.MONTH_NOT_OVER:
@@ -117,16 +134,22 @@ def render_issue_result(result: IssueResult) -> str:
         lines.append(_("No new invoice."))
     if result.already_issued:
         lines.append(
-            _("{count} invoice(s) had already been issued for this month: unchanged.").format(count=result.already_issued)
+            _("{count} invoice(s) had already been issued for this month: unchanged.").format(
+                count=result.already_issued
+            )
         )
     if result.undecided_absences:
         lines.append(
-            _("{count} late absence(s) still awaiting your decision were billed as “absent facturé”.").format(
-                count=result.undecided_absences
-            )
+            _(
+                "{count} late absence(s) still awaiting your decision were billed as “absent facturé”."
+            ).format(count=result.undecided_absences)
         )
     if result.issued:
-        lines.append(_("Families told: {count} message(s) on their way to the linked accounts.").format(count=result.notices))
+        lines.append(
+            _("Families told: {count} message(s) on their way to the linked accounts.").format(
+                count=result.notices
+            )
+        )
     return "\n".join(lines)
 
 
@@ -142,7 +165,11 @@ async def payment_command(update: Update, context: Context) -> None:
             await message.reply_text(_("Staff commands are used in the staff group only."))
             return
         args = list(context.args or [])
-        if len(args) >= 4 and parse_payment_method(f"{args[2]} {args[3]}") and not parse_payment_method(args[3]):
+        if (
+            len(args) >= 4
+            and parse_payment_method(f"{args[2]} {args[3]}")
+            and not parse_payment_method(args[3])
+        ):
             args[2:4] = [f"{args[2]} {args[3]}"]  # a method in two words: "titre émis"
         amount = parse_amount(args[1]) if len(args) >= 3 else None
         method = parse_payment_method(args[2]) if len(args) >= 3 else None
@@ -150,17 +177,26 @@ async def payment_command(update: Update, context: Context) -> None:
             await message.reply_text(payment_usage())
             return
         draft = {
-            "family_number": args[0], "amount": str(amount), "method": method.value,
-            "invoice_number": args[3] if len(args) == 4 else None, "reference": f"telegram:{chat.id}:{message.message_id}",
+            "family_number": args[0],
+            "amount": str(amount),
+            "method": method.value,
+            "invoice_number": args[3] if len(args) == 4 else None,
+            "reference": f"telegram:{chat.id}:{message.message_id}",
         }
         result = await _record(runtime, draft, user.id, confirmed=False)
         if result.outcome is PaymentOutcome.NEEDS_CONFIRMATION:
-            drafts = context.chat_data.setdefault(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+            drafts = (
+                context.chat_data.setdefault(PAYMENT_DRAFTS_KEY, {})
+                if context.chat_data is not None
+                else {}
+            )
             while len(drafts) >= MAX_PAYMENT_DRAFTS:
                 drafts.pop(next(iter(drafts)))
             token = secrets.token_hex(4)
             drafts[token] = draft
-            await message.reply_text(render_payment_warning(result), reply_markup=_confirm_keyboard(token))
+            await message.reply_text(
+                render_payment_warning(result), reply_markup=_confirm_keyboard(token)
+            )
             return
         await message.reply_text(render_payment_result(result, args[0], draft["invoice_number"]))
 
@@ -170,20 +206,37 @@ PAYMENT_DRAFTS_KEY = "payment_drafts"
 MAX_PAYMENT_DRAFTS = 20
 
 
-async def _record(runtime: Runtime, draft: dict[str, str | None], staff_id: int, *, confirmed: bool) -> PaymentResult:
+async def _record(
+    runtime: Runtime, draft: dict[str, str | None], staff_id: int, *, confirmed: bool
+) -> PaymentResult:
     return await record_payment(
-        runtime.database, family_number=str(draft["family_number"]), amount=Decimal(str(draft["amount"])),
-        method=PaymentMethod(draft["method"]), invoice_number=draft["invoice_number"], paid_on=runtime.today(),
-        staff_id=staff_id, reference=str(draft["reference"]), now=runtime.now(), confirmed=confirmed,
+        runtime.database,
+        family_number=str(draft["family_number"]),
+        amount=Decimal(str(draft["amount"])),
+        method=PaymentMethod(draft["method"]),
+        invoice_number=draft["invoice_number"],
+        paid_on=runtime.today(),
+        staff_id=staff_id,
+        reference=str(draft["reference"]),
+        now=runtime.now(),
+        confirmed=confirmed,
     )
 
 
 def _confirm_keyboard(token: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[
-            InlineKeyboardButton(_("✅ Record it anyway"), callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "yes", token)),
-            InlineKeyboardButton(_("✖️ Cancel"), callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "no", token)),
-        ]]
+        [
+            [
+                InlineKeyboardButton(
+                    _("✅ Record it anyway"),
+                    callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "yes", token),
+                ),
+                InlineKeyboardButton(
+                    _("✖️ Cancel"),
+                    callback_data=callbacks.build(callbacks.STAFF_PAYMENT, "no", token),
+                ),
+            ]
+        ]
     )
 
 
@@ -191,16 +244,20 @@ def render_payment_warning(result: PaymentResult) -> str:
     """Why a /paiement waits for confirmation: an invoice already paid, or more than is due."""
     assert result.amount is not None and result.due is not None
     if result.warning is PaymentWarning.ALREADY_PAID:
-        head = _("⚠️ Invoice {invoice} is already paid: this payment of {amount} would be recorded twice.").format(
-            invoice=escape(result.invoice_number or ""), amount=format_money(result.amount)
-        )
+        head = _(
+            "⚠️ Invoice {invoice} is already paid: this payment of {amount} would be recorded twice."
+        ).format(invoice=escape(result.invoice_number or ""), amount=format_money(result.amount))
     elif result.invoice_number is not None:
         head = _("⚠️ {amount} is more than the {due} still due on invoice {invoice}.").format(
-            amount=format_money(result.amount), due=format_money(result.due), invoice=escape(result.invoice_number)
+            amount=format_money(result.amount),
+            due=format_money(result.due),
+            invoice=escape(result.invoice_number),
         )
     else:
         head = _("⚠️ {amount} is more than the {due} due by family {family} ({name}).").format(
-            amount=format_money(result.amount), due=format_money(result.due), family=escape(result.family_number or ""),
+            amount=format_money(result.amount),
+            due=format_money(result.due),
+            family=escape(result.family_number or ""),
             name=escape(result.family_name or ""),
         )
     return head + "\n" + _("Nothing is recorded yet. Record it anyway?")
@@ -216,19 +273,27 @@ async def payment_confirm(update: Update, context: Context) -> None:
         return
     with _staff_language(update, runtime):
         if _in_wrong_group(update, runtime):
-            await query.answer(_("Staff commands are used in the staff group only."), show_alert=True)
+            await query.answer(
+                _("Staff commands are used in the staff group only."), show_alert=True
+            )
             return
-        drafts = context.chat_data.get(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+        drafts = (
+            context.chat_data.get(PAYMENT_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+        )
         draft = drafts.pop(parsed.arg(1), None)
         if draft is None:
-            await answer_query(update, _("This payment was already recorded or cancelled."), show_alert=True)
+            await answer_query(
+                update, _("This payment was already recorded or cancelled."), show_alert=True
+            )
             return
         await answer_query(update)
         if parsed.arg(0) != "yes":
             await query.edit_message_text(_("Payment not recorded."))
             return
         result = await _record(runtime, draft, user.id, confirmed=True)
-        await query.edit_message_text(render_payment_result(result, str(draft["family_number"]), draft["invoice_number"]))
+        await query.edit_message_text(
+            render_payment_result(result, str(draft["family_number"]), draft["invoice_number"])
+        )
 
 
 @staff_only("payment.cancel")
@@ -246,20 +311,32 @@ async def cancel_payment_command(update: Update, context: Context) -> None:
         if len(args) != 1:
             await message.reply_text(usage("annuler_paiement"))
             return
-        result = await cancel_payment(runtime.database, args[0], staff_id=user.id, now=runtime.now())
+        result = await cancel_payment(
+            runtime.database, args[0], staff_id=user.id, now=runtime.now()
+        )
         if result.outcome is CancelOutcome.UNKNOWN_PAYMENT:
-            await message.reply_text(_("No payment has the number {number}: nothing cancelled.").format(number=escape(args[0])))
-        elif result.outcome is CancelOutcome.ONLINE_PAYMENT:
             await message.reply_text(
-                _("Payment {number} was made online: it cannot be cancelled here (refund it through the payment provider).").format(
-                    number=escape(result.number)
+                _("No payment has the number {number}: nothing cancelled.").format(
+                    number=escape(args[0])
                 )
             )
+        elif result.outcome is CancelOutcome.ONLINE_PAYMENT:
+            await message.reply_text(
+                _(
+                    "Payment {number} was made online: it cannot be cancelled here (refund it through the payment provider)."
+                ).format(number=escape(result.number))
+            )
         else:
-            assert result.amount is not None and result.method is not None and result.balance is not None
+            assert (
+                result.amount is not None
+                and result.method is not None
+                and result.balance is not None
+            )
             lines = [
                 _("↩️ Payment {number} cancelled: {amount} ({method}) for family {family}.").format(
-                    number=escape(result.number), amount=format_money(result.amount), method=method_label(result.method),
+                    number=escape(result.number),
+                    amount=format_money(result.amount),
+                    method=method_label(result.method),
                     family=escape(result.family_number or ""),
                 ),
                 _("Account balance: {amount}.").format(amount=format_money(result.balance)),
@@ -272,21 +349,28 @@ def payment_usage() -> str:
     return usage("paiement")
 
 
-def render_payment_result(result: PaymentResult, family_number: str, invoice_number: str | None) -> str:
+def render_payment_result(
+    result: PaymentResult, family_number: str, invoice_number: str | None
+) -> str:
     """The staff's answer to /paiement."""
     if result.outcome is PaymentOutcome.DUPLICATE:
-        return _("This payment was already recorded (no. {number}).").format(number=escape(result.number or ""))
+        return _("This payment was already recorded (no. {number}).").format(
+            number=escape(result.number or "")
+        )
     if result.outcome is PaymentOutcome.UNKNOWN_FAMILY:
         return _("No family has the number {number}.").format(number=escape(family_number))
     if result.outcome is PaymentOutcome.UNKNOWN_INVOICE:
-        return _("Invoice {invoice} is not an invoice of family {number}: nothing recorded.").format(
-            invoice=escape(invoice_number or ""), number=escape(family_number)
-        )
+        return _(
+            "Invoice {invoice} is not an invoice of family {number}: nothing recorded."
+        ).format(invoice=escape(invoice_number or ""), number=escape(family_number))
     assert result.amount is not None and result.method is not None and result.balance is not None
     lines = [
         _("✅ Payment {number} recorded: {amount} ({method}) for family {family} ({name}).").format(
-            number=escape(result.number or ""), amount=format_money(result.amount), method=method_label(result.method),
-            family=escape(result.family_number or ""), name=escape(result.family_name or ""),
+            number=escape(result.number or ""),
+            amount=format_money(result.amount),
+            method=method_label(result.method),
+            family=escape(result.family_number or ""),
+            name=escape(result.family_name or ""),
         )
     ]
     if result.invoice_number is not None and result.invoice_due is not None:
@@ -297,7 +381,9 @@ def render_payment_result(result: PaymentResult, family_number: str, invoice_num
                 )
             )
         else:
-            lines.append(_("Invoice {invoice}: paid.").format(invoice=escape(result.invoice_number)))
+            lines.append(
+                _("Invoice {invoice}: paid.").format(invoice=escape(result.invoice_number))
+            )
     lines.append(_("Account balance: {amount}.").format(amount=format_money(result.balance)))
     return "\n".join(lines)
 

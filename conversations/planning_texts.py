@@ -57,7 +57,9 @@ def _render_outcome(result: ActionResult, runtime: Runtime) -> str:
     if outcome == BookingOutcome.BOOKED:
         return _("✅ Booked.")
     if outcome == BookingOutcome.PENDING and result.other_household:
-        return _("⏳ This week is the other household's: your request was sent to the structure, which decides; you will be told.")
+        return _(
+            "⏳ This week is the other household's: your request was sent to the structure, which decides; you will be told."
+        )
     if outcome == BookingOutcome.PENDING:
         return _("⏳ Request sent: the structure will answer; you will be told.")
     if outcome == BookingOutcome.ALREADY:
@@ -67,9 +69,13 @@ def _render_outcome(result: ActionResult, runtime: Runtime) -> str:
     if outcome == BookingOutcome.ABSENCE_RECORDED:
         return _("🤒 Absence recorded, nothing will be billed.")
     if outcome == BookingOutcome.ABSENCE_PENDING:
-        return _("⌛ Absence sent to the structure: it decides whether the day is billed; you will be told.")
+        return _(
+            "⌛ Absence sent to the structure: it decides whether the day is billed; you will be told."
+        )
     if outcome == BookingOutcome.WAITING_LIST:
-        return _("🕒 Your child is on the waiting list. If a place is freed, it is booked for you and you are told.")
+        return _(
+            "🕒 Your child is on the waiting list. If a place is freed, it is booked for you and you are told."
+        )
     if outcome == BookingOutcome.OTHER_HOUSEHOLD_BOOKED:
         return _("Your child is already booked that day by the other household.")
     if outcome == BookingOutcome.LATE_CONSENT_NEEDED:
@@ -85,9 +91,15 @@ def explain_refusal(decision: Decision | None, runtime: Runtime) -> str:
         return _("This is not possible.")
     text = _("Not possible: {reason}.").format(reason=_(REASON_TEXTS[decision.reason]))
     if decision.reason == Reason.TOO_LATE and decision.deadline is not None:
-        text += " " + _("The deadline was {deadline}.").format(deadline=format_moment(decision.deadline, runtime.settings.tz))
+        text += " " + _("The deadline was {deadline}.").format(
+            deadline=format_moment(decision.deadline, runtime.settings.tz)
+        )
     if decision.reason == Reason.BOOKING_WINDOW_CLOSED and decision.deadline is not None:
-        text += " " + _("They closed {moment}.").format(moment=format_moment(decision.deadline, runtime.settings.tz))
+        text += " " + _("They closed {moment}.").format(
+            moment=format_moment(decision.deadline, runtime.settings.tz)
+        )
     elif decision.reason == Reason.BOOKING_WINDOW_NOT_OPEN and decision.opens_at is not None:
-        text += " " + _("Bookings open {moment}.").format(moment=format_moment(decision.opens_at, runtime.settings.tz))
+        text += " " + _("Bookings open {moment}.").format(
+            moment=format_moment(decision.opens_at, runtime.settings.tz)
+        )
     return text

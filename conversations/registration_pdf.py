@@ -75,7 +75,9 @@ def _values(form: Form, record: object | None) -> dict[str, str]:
     return forms.current_values(form, record) if record is not None else {}
 
 
-def _form_fields(pdf: _Sheet, form: Form, record: object | None, keys: tuple[str, ...] | None = None) -> None:
+def _form_fields(
+    pdf: _Sheet, form: Form, record: object | None, keys: tuple[str, ...] | None = None
+) -> None:
     values = _values(form, record)
     for item in form.fields:
         if keys is not None and item.key not in keys:
@@ -92,21 +94,34 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
     pdf.set_font(FAMILY, style="B", size=14)
     pdf.cell(0, 8, drawable(structure.name), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, size=9)
-    for line in (structure.service_name, structure.address, " - ".join(p for p in (structure.phone, structure.email) if p)):
+    for line in (
+        structure.service_name,
+        structure.address,
+        " - ".join(p for p in (structure.phone, structure.email) if p),
+    ):
         if line:
             pdf.cell(0, 4.5, drawable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     pdf.set_font(FAMILY, style="B", size=16)
     year = data.today.year if data.today.month >= 9 else data.today.year - 1
     pdf.cell(
-        0, 10, drawable(_("REGISTRATION FORM {first}-{second}").format(first=year, second=year + 1)),
-        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        0,
+        10,
+        drawable(_("REGISTRATION FORM {first}-{second}").format(first=year, second=year + 1)),
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
     record, sheet = data.record, data.sheet
     if record is None:
         pdf.text_line(_("Blank form: fill it in and hand it to the structure."), size=9)
     else:
-        pdf.text_line(_("Pre-filled on {date}: check every line and correct what changed.").format(date=format_short_date(data.today)), size=9)
+        pdf.text_line(
+            _("Pre-filled on {date}: check every line and correct what changed.").format(
+                date=format_short_date(data.today)
+            ),
+            size=9,
+        )
 
     pdf.heading(_("Family"))
     family = record.family if record else None
@@ -114,7 +129,10 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
     _form_fields(pdf, forms.FISCAL, family, ("regime",))
     _form_fields(pdf, forms.CAF, family, ("caf_number", "caf_children_count"))
 
-    for title, guardian in ((_("Responsable"), record.responsable if record else None), (_("Spouse / partner"), record.conjoint if record else None)):
+    for title, guardian in (
+        (_("Responsable"), record.responsable if record else None),
+        (_("Spouse / partner"), record.conjoint if record else None),
+    ):
         pdf.heading(title)
         _guardian(pdf, guardian, filled=record is not None)
 
@@ -134,7 +152,17 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
     persons = list(sheet.authorized_persons) if sheet else []
     for person in persons:
         phones = ", ".join(p for p in (person.phone, person.mobile) if p)
-        pdf.text_line(" - ".join(p for p in (f"{person.last_name} {person.first_name or ''}".strip(), person.relation or "", phones) if p))
+        pdf.text_line(
+            " - ".join(
+                p
+                for p in (
+                    f"{person.last_name} {person.first_name or ''}".strip(),
+                    person.relation or "",
+                    phones,
+                )
+                if p
+            )
+        )
     for _blank in range(max(0, 3 - len(persons))):
         pdf.field(_("Name, relationship, phone"), "")
 
@@ -150,7 +178,10 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
     if not vaccinations:
         pdf.field(_("Vaccinations (name, date, booster)"), "")
     items = list(sheet.health_items) if sheet else []
-    pdf.field(_("Allergies, illnesses, contra-indications, PAI"), "; ".join(item.description for item in items))
+    pdf.field(
+        _("Allergies, illnesses, contra-indications, PAI"),
+        "; ".join(item.description for item in items),
+    )
     _form_fields(pdf, forms.GLASSES, child)
     _form_fields(pdf, forms.DOCTOR, child)
 
@@ -165,7 +196,17 @@ def registration_pdf(structure: Structure, data: RegistrationData) -> bytes:
 
 def _guardian(pdf: _Sheet, guardian: Guardian | None, *, filled: bool) -> None:
     keys = (
-        "civility", "last_name", "first_name", "address", "postal_code", "city",
-        "phone_home", "phone_work", "phone_mobile", "email", "profession", "employer",
+        "civility",
+        "last_name",
+        "first_name",
+        "address",
+        "postal_code",
+        "city",
+        "phone_home",
+        "phone_work",
+        "phone_mobile",
+        "email",
+        "profession",
+        "employer",
     )
     _form_fields(pdf, forms.RESPONSABLE, guardian if filled else None, keys)

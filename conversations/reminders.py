@@ -39,30 +39,51 @@ KIND_LABELS = {
 }
 
 
-def render_reminder(reminder: Reminder, runtime: Runtime, headcounts: list[Headcount] | None = None) -> str:
+def render_reminder(
+    reminder: Reminder, runtime: Runtime, headcounts: list[Headcount] | None = None
+) -> str:
     """The text of a reminder, in the current language."""
     details, tz = reminder.details, runtime.settings.tz
     if reminder.kind == ReminderKind.BOOKING:
-        lines = [_("⏰ <b>Reminder</b>: bookings close {deadline}. Nothing is booked yet for:").format(deadline=format_moment(details["deadline"], tz))]
+        lines = [
+            _("⏰ <b>Reminder</b>: bookings close {deadline}. Nothing is booked yet for:").format(
+                deadline=format_moment(details["deadline"], tz)
+            )
+        ]
         for line in booking_lines(details):
             names = ", ".join(escape(name) for _child_id, name in line["children"])
-            service = " + ".join(escape(_service_name(runtime, code)) for code in (line["service"], *line.get("along", ())))
-            lines.append(_("• {children} — {service}: {period}").format(children=names, service=service, period=_line_period(tuple(line["days"]))))
+            service = " + ".join(
+                escape(_service_name(runtime, code))
+                for code in (line["service"], *line.get("along", ()))
+            )
+            lines.append(
+                _("• {children} — {service}: {period}").format(
+                    children=names, service=service, period=_line_period(tuple(line["days"]))
+                )
+            )
         return "\n".join(lines)
     if reminder.kind == ReminderKind.WINDOW_OPEN:
-        return _("📢 Bookings of {service} for the holidays from {first} to {last} are open until {closes}.").format(
+        return _(
+            "📢 Bookings of {service} for the holidays from {first} to {last} are open until {closes}."
+        ).format(
             service=escape(runtime.structure.service(details["service"]).name),
             first=format_day(details["first"]),
             last=format_day(details["last"]),
             closes=format_moment(details["closes_at"], tz),
         )
     if reminder.kind == ReminderKind.INVOICE:
-        return _("💶 Invoice {number} ({amount}) is due on {due}. Thank you for paying it in time.").format(
-            number=escape(details["number"]), amount=format_money(details["amount"]), due=format_day(details["due_on"])
+        return _(
+            "💶 Invoice {number} ({amount}) is due on {due}. Thank you for paying it in time."
+        ).format(
+            number=escape(details["number"]),
+            amount=format_money(details["amount"]),
+            due=format_day(details["due_on"]),
         )
     if reminder.kind == ReminderKind.VACCINE:
         return _("💉 Vaccination booster for {child}: {vaccine} on {date}.").format(
-            child=escape(details["child"]), vaccine=escape(details["vaccine"]), date=format_day(details["booster_on"])
+            child=escape(details["child"]),
+            vaccine=escape(details["vaccine"]),
+            date=format_day(details["booster_on"]),
         )
     if reminder.kind == ReminderKind.HEADCOUNT:
         return render_headcount(details["service"], headcounts or [], runtime)
@@ -87,7 +108,14 @@ def booking_lines(details: dict[str, Any]) -> list[dict[str, Any]]:
     """The services of a booking reminder (a row queued before reminders were grouped has one)."""
     if "lines" in details:
         return list(details["lines"])
-    return [{"service": details["service"], "along": [], "days": details["days"], "children": details["children"]}]
+    return [
+        {
+            "service": details["service"],
+            "along": [],
+            "days": details["days"],
+            "children": details["children"],
+        }
+    ]
 
 
 def _service_name(runtime: Runtime, code: str) -> str:
@@ -106,18 +134,24 @@ def _line_period(days: tuple[dt.date, ...]) -> str:
 def render_headcount(service_code: str, headcounts: list[Headcount], runtime: Runtime) -> str:
     """The final headcount of a service for the days a cutoff closed (the cantine order)."""
     name = escape(runtime.structure.service(service_code).name)
-    lines = [_("📋 <b>Final headcount — {service}</b> (bookings are now closed)").format(service=name)]
+    lines = [
+        _("📋 <b>Final headcount — {service}</b> (bookings are now closed)").format(service=name)
+    ]
     for headcount in headcounts:
         item = next((s for s in headcount.services if s.code == service_code), None)
         if item is None or service_code in headcount.closed:
             continue
-        line = ngettext("{day}: {count} child", "{day}: {count} children", item.count).format(day=format_day(headcount.day), count=item.count)
+        line = ngettext("{day}: {count} child", "{day}: {count} children", item.count).format(
+            day=format_day(headcount.day), count=item.count
+        )
         if item.pending:
-            line += " " + ngettext("+ {count} pending", "+ {count} pending", item.pending).format(count=item.pending)
-        if item.with_allergies:
-            line += " — " + ngettext("⚠️ {count} with an allergy", "⚠️ {count} with an allergy", len(item.with_allergies)).format(
-                count=len(item.with_allergies)
+            line += " " + ngettext("+ {count} pending", "+ {count} pending", item.pending).format(
+                count=item.pending
             )
+        if item.with_allergies:
+            line += " — " + ngettext(
+                "⚠️ {count} with an allergy", "⚠️ {count} with an allergy", len(item.with_allergies)
+            ).format(count=len(item.with_allergies))
         lines.append(line)
     return "\n".join(lines)
 
@@ -137,7 +171,15 @@ def reminder_keyboard(reminder: Reminder) -> InlineKeyboardMarkup | None:
         )
         return InlineKeyboardMarkup([[InlineKeyboardButton(_("📅 Book now"), callback_data=data)]])
     if reminder.kind == ReminderKind.WINDOW_OPEN:
-        return InlineKeyboardMarkup([[InlineKeyboardButton(_("📅 Planning"), callback_data=callbacks.build(callbacks.MENU, "planning"))]])
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        _("📅 Planning"), callback_data=callbacks.build(callbacks.MENU, "planning")
+                    )
+                ]
+            ]
+        )
     return None
 
 
@@ -160,7 +202,10 @@ async def toggle_preference(update: Update, context: Context) -> None:
         await answer_query(update, _("This button is no longer valid."))
         return
     choices = await choose_reminder(
-        get_runtime(context).database, user_id_of(update), kinds[parsed.arg(0)], parsed.arg(1) == "1"
+        get_runtime(context).database,
+        user_id_of(update),
+        kinds[parsed.arg(0)],
+        parsed.arg(1) == "1",
     )
     await answer_query(update)
     await _show_choices(update, choices)
@@ -173,7 +218,9 @@ async def toggle_service_preference(update: Update, context: Context) -> None:
     if parsed is None or not parsed.arg(0).isdigit() or parsed.arg(1) not in ("0", "1"):
         await answer_query(update, _("This button is no longer valid."))
         return
-    choices = await choose_service_reminder(get_runtime(context).database, user_id_of(update), int(parsed.arg(0)), parsed.arg(1) == "1")
+    choices = await choose_service_reminder(
+        get_runtime(context).database, user_id_of(update), int(parsed.arg(0)), parsed.arg(1) == "1"
+    )
     await answer_query(update)
     await _show_choices(update, choices)
 
@@ -185,28 +232,48 @@ async def _show_choices(update: Update, choices: ReminderChoices) -> None:
             [
                 InlineKeyboardButton(
                     f"{'🔔' if enabled else '🔕'} {_(KIND_LABELS[kind])}",
-                    callback_data=callbacks.build(callbacks.REMINDER_TOGGLE, kind.value, "0" if enabled else "1"),
+                    callback_data=callbacks.build(
+                        callbacks.REMINDER_TOGGLE, kind.value, "0" if enabled else "1"
+                    ),
                 )
             ]
         )
-        if kind == ReminderKind.BOOKING and enabled:  # each service's, while booking reminders are on
+        if (
+            kind == ReminderKind.BOOKING and enabled
+        ):  # each service's, while booking reminders are on
             rows += [
                 [
                     InlineKeyboardButton(
                         f"   {'🔔' if service.enabled else '🔕'} {service.name}",
-                        callback_data=callbacks.build(callbacks.REMINDER_SERVICE_TOGGLE, service.service_id, "0" if service.enabled else "1"),
+                        callback_data=callbacks.build(
+                            callbacks.REMINDER_SERVICE_TOGGLE,
+                            service.service_id,
+                            "0" if service.enabled else "1",
+                        ),
                     )
                 ]
                 for service in choices.services
             ]
-    rows.append([InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))])
-    await show(update, _("<b>Reminders</b>\n🔔 on, 🔕 off. Tap to change; below the booking deadlines, one line per service."), InlineKeyboardMarkup(rows))
+    rows.append(
+        [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]
+    )
+    await show(
+        update,
+        _(
+            "<b>Reminders</b>\n🔔 on, 🔕 off. Tap to change; below the booking deadlines, one line per service."
+        ),
+        InlineKeyboardMarkup(rows),
+    )
 
 
 def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """/rappels and its buttons."""
     return [
         CommandHandler("rappels", show_preferences, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(toggle_preference, pattern=callbacks.pattern(callbacks.REMINDER_TOGGLE)),
-        CallbackQueryHandler(toggle_service_preference, pattern=callbacks.pattern(callbacks.REMINDER_SERVICE_TOGGLE)),
+        CallbackQueryHandler(
+            toggle_preference, pattern=callbacks.pattern(callbacks.REMINDER_TOGGLE)
+        ),
+        CallbackQueryHandler(
+            toggle_service_preference, pattern=callbacks.pattern(callbacks.REMINDER_SERVICE_TOGGLE)
+        ),
     ]

@@ -8,6 +8,7 @@ enfant, autorisations, données sanitaires, inscriptions, réservations, absence
 from __future__ import annotations
 
 import datetime as dt
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
@@ -36,7 +37,10 @@ FILTERS: dict[str, tuple[str, frozenset[RequestKind] | None]] = {
     "bank": (N_("Bank"), frozenset({RequestKind.BANK})),
     "addch": (N_("New child"), frozenset({RequestKind.ADD_CHILD})),
     "child": (N_("Child's details"), frozenset({RequestKind.CHILD_DATA})),
-    "auth": (N_("Authorisations"), frozenset({RequestKind.AUTHORIZATION, RequestKind.AUTHORIZATION_REMOVAL})),
+    "auth": (
+        N_("Authorisations"),
+        frozenset({RequestKind.AUTHORIZATION, RequestKind.AUTHORIZATION_REMOVAL}),
+    ),
     "health": (N_("Health data"), frozenset({RequestKind.HEALTH})),
     "enrol": (N_("Enrolments"), frozenset({RequestKind.ENROLMENT})),
     "book": (N_("Bookings"), frozenset({RequestKind.BOOKING})),
@@ -67,7 +71,9 @@ def request_details(item: HistoryItem, limit: int = MAX_DETAILS) -> str:
         if change.current is not None and change.current != change.requested:
             parts.append(
                 _("{label}: {current} → {requested}").format(
-                    label=label, current=escape(render_value(change.current)), requested=escape(requested)
+                    label=label,
+                    current=escape(render_value(change.current)),
+                    requested=escape(requested),
                 )
             )
         else:
@@ -115,7 +121,9 @@ def render_requests(
         (RequestStatus.REFUSED, _("❌ <b>Refused</b>")),
         (RequestStatus.CANCELLED, _("<b>Cancelled</b>")),
     )
-    ordered = [(status, heading, item) for status, heading in sections for item in by_status(items, status)]
+    ordered = [
+        (status, heading, item) for status, heading in sections for item in by_status(items, status)
+    ]
     start = min(max(start, 0), len(ordered) - 1)
     shown = 0
     heading_shown = None
@@ -130,20 +138,34 @@ def render_requests(
     if following < len(ordered):
         lines += ["", _("… {count} more on the next page.").format(count=len(ordered) - following)]
     text = "\n".join(lines)
-    return (text if fits(text) else fit_lines(text, MAX_TEXT)), (following if following < len(ordered) else None)
+    return (text if fits(text) else fit_lines(text, MAX_TEXT)), (
+        following if following < len(ordered) else None
+    )
 
 
-def requests_keyboard(filter_code: str, months: int, start: int = 0, following: int | None = None) -> InlineKeyboardMarkup:
+def requests_keyboard(
+    filter_code: str, months: int, start: int = 0, following: int | None = None
+) -> InlineKeyboardMarkup:
     """Pages, filters by type, the period, and home."""
     pages = []
     if start > 0:
         previous = max(0, start - MAX_ITEMS)
         pages.append(
-            InlineKeyboardButton(_("◀ Previous"), callback_data=callbacks.build(callbacks.REQUEST_PAGE, filter_code, months, previous))
+            InlineKeyboardButton(
+                _("◀ Previous"),
+                callback_data=callbacks.build(
+                    callbacks.REQUEST_PAGE, filter_code, months, previous
+                ),
+            )
         )
     if following is not None:
         pages.append(
-            InlineKeyboardButton(_("Next ▶"), callback_data=callbacks.build(callbacks.REQUEST_PAGE, filter_code, months, following))
+            InlineKeyboardButton(
+                _("Next ▶"),
+                callback_data=callbacks.build(
+                    callbacks.REQUEST_PAGE, filter_code, months, following
+                ),
+            )
         )
     filter_buttons = [
         InlineKeyboardButton(
@@ -152,7 +174,9 @@ def requests_keyboard(filter_code: str, months: int, start: int = 0, following: 
         )
         for code, (label, _kinds) in FILTERS.items()
     ]
-    rows = ([pages] if pages else []) + [filter_buttons[i : i + 3] for i in range(0, len(filter_buttons), 3)]
+    rows = ([pages] if pages else []) + [
+        filter_buttons[i : i + 3] for i in range(0, len(filter_buttons), 3)
+    ]
     rows.append(
         [
             InlineKeyboardButton(
@@ -163,7 +187,9 @@ def requests_keyboard(filter_code: str, months: int, start: int = 0, following: 
             for period in PERIODS
         ]
     )
-    rows.append([InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))])
+    rows.append(
+        [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -195,7 +221,9 @@ async def show_requests(update: Update, context: Context) -> State | None:
     tz = runtime.settings.tz
     since_day = months_back(runtime.today(), months)
     since = dt.datetime.combine(since_day, dt.time(), tzinfo=tz)
-    items = await request_list(runtime.database, user_id_of(update), since=since, kinds=FILTERS[filter_code][1])
+    items = await request_list(
+        runtime.database, user_id_of(update), since=since, kinds=FILTERS[filter_code][1]
+    )
     text, following = render_requests(items, filter_code, since_day, tz, start)
     await show(update, text, requests_keyboard(filter_code, months, start, following))
     return None
@@ -205,6 +233,10 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """The tab and its buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(show_requests), pattern=rf"^{callbacks.MENU}:{TAB_REQUESTS}$"),
-        CallbackQueryHandler(step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_LIST)),
-        CallbackQueryHandler(step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_PAGE)),
+        CallbackQueryHandler(
+            step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_LIST)
+        ),
+        CallbackQueryHandler(
+            step(show_requests), pattern=callbacks.pattern(callbacks.REQUEST_PAGE)
+        ),
     ]

@@ -18,9 +18,27 @@ from bot.domain.account import Operation, OperationKind, SchoolYear
 from bot.i18n import _, format_money, format_short_date
 from bot.pdfs import attestation_filename, build_attestation_pdf
 from bot.runtime import Runtime, get_runtime
-from bot.services.statement import StatementView, childcare_attestation, payments_of_year, statement_of_year
-from conversations.common import TAB_STATEMENT, Context, answer_query, escape, parent_handler, show, user_id_of
-from conversations.invoices import how_to_pay_text, invoice_buttons, method_label, online_payment_enabled
+from bot.services.statement import (
+    StatementView,
+    childcare_attestation,
+    payments_of_year,
+    statement_of_year,
+)
+from conversations.common import (
+    TAB_STATEMENT,
+    Context,
+    answer_query,
+    escape,
+    parent_handler,
+    show,
+    user_id_of,
+)
+from conversations.invoices import (
+    how_to_pay_text,
+    invoice_buttons,
+    method_label,
+    online_payment_enabled,
+)
 
 MAX_OPERATIONS_SHOWN = 30
 _FIRST_YEAR = 2000
@@ -45,7 +63,9 @@ async def show_statement_year(update: Update, context: Context) -> None:
 
 async def _show_year(update: Update, context: Context, year: SchoolYear) -> None:
     runtime = get_runtime(context)
-    view = await statement_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
+    view = await statement_of_year(
+        runtime.database, user_id_of(update), year, today=runtime.today()
+    )
     await show(update, render_statement(view, runtime), statement_keyboard(view))
 
 
@@ -65,7 +85,12 @@ def render_statement(view: StatementView, runtime: Runtime) -> str:
         lines += [_render_operation(operation), ""]
     if len(operations) > MAX_OPERATIONS_SHOWN:
         hidden = len(operations) - MAX_OPERATIONS_SHOWN
-        lines += [_("… and {count} earlier operations: see My invoices and My payments.").format(count=hidden), ""]
+        lines += [
+            _("… and {count} earlier operations: see My invoices and My payments.").format(
+                count=hidden
+            ),
+            "",
+        ]
     if not operations:
         lines.append("")
     lines += [
@@ -108,7 +133,9 @@ def _balance_line(balance: Decimal) -> str:
         return _("<b>Account balance for the school year: {amount} in your favour</b>").format(
             amount=format_money(-balance)
         )
-    return _("<b>Account balance for the school year: {amount}</b>").format(amount=format_money(balance))
+    return _("<b>Account balance for the school year: {amount}</b>").format(
+        amount=format_money(balance)
+    )
 
 
 def titre_note() -> str:
@@ -124,26 +151,36 @@ def statement_keyboard(view: StatementView) -> InlineKeyboardMarkup:
     year = view.statement.year
     rows = [
         [
-            InlineKeyboardButton(_("📄 My invoices"), callback_data=callbacks.build(callbacks.STATEMENT_INVOICES, year.start_year)),
-            InlineKeyboardButton(_("💶 My payments"), callback_data=callbacks.build(callbacks.STATEMENT_PAYMENTS, year.start_year)),
+            InlineKeyboardButton(
+                _("📄 My invoices"),
+                callback_data=callbacks.build(callbacks.STATEMENT_INVOICES, year.start_year),
+            ),
+            InlineKeyboardButton(
+                _("💶 My payments"),
+                callback_data=callbacks.build(callbacks.STATEMENT_PAYMENTS, year.start_year),
+            ),
         ]
     ]
     navigation = []
     if view.statement.has_earlier_operations:
         navigation.append(
             InlineKeyboardButton(
-                f"◀ {year.previous().label}", callback_data=callbacks.build(callbacks.STATEMENT, year.previous().start_year)
+                f"◀ {year.previous().label}",
+                callback_data=callbacks.build(callbacks.STATEMENT, year.previous().start_year),
             )
         )
     if view.has_later_year:
         navigation.append(
             InlineKeyboardButton(
-                f"{year.next().label} ▶", callback_data=callbacks.build(callbacks.STATEMENT, year.next().start_year)
+                f"{year.next().label} ▶",
+                callback_data=callbacks.build(callbacks.STATEMENT, year.next().start_year),
             )
         )
     if navigation:
         rows.append(navigation)
-    rows.append([InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))])
+    rows.append(
+        [InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME))]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -166,7 +203,9 @@ async def show_invoices(update: Update, context: Context) -> None:
         await _stale(update)
         return
     await answer_query(update)
-    view = await statement_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
+    view = await statement_of_year(
+        runtime.database, user_id_of(update), year, today=runtime.today()
+    )
     online = online_payment_enabled(runtime)
     invoices = view.statement.invoices
     lines = [_("<b>📄 My invoices</b> — school year {year}").format(year=year.label), ""]
@@ -185,7 +224,9 @@ async def show_invoices(update: Update, context: Context) -> None:
             )
         )
         lines.append(
-            _("  still due: {amount}").format(amount=format_money(due)) if due > 0 else _("  paid ✅")
+            _("  still due: {amount}").format(amount=format_money(due))
+            if due > 0
+            else _("  paid ✅")
         )
         rows.append(invoice_buttons(invoice.id, invoice.number, payable=due > 0, online=online))
     if not online:
@@ -203,7 +244,9 @@ async def show_payments(update: Update, context: Context) -> None:
         await _stale(update)
         return
     await answer_query(update)
-    result = await payments_of_year(runtime.database, user_id_of(update), year, today=runtime.today())
+    result = await payments_of_year(
+        runtime.database, user_id_of(update), year, today=runtime.today()
+    )
     view, years = result.view, result.attestation_years
     payments = view.statement.payments
     lines = [_("<b>💶 My payments</b> — school year {year}").format(year=year.label), ""]
@@ -230,7 +273,12 @@ async def show_payments(update: Update, context: Context) -> None:
         for calendar_year in years[:2]
     ]
     if years:
-        lines += ["", _("The childcare expenses certificate (for your tax return) lists what you paid in a calendar year for your children under 7.")]
+        lines += [
+            "",
+            _(
+                "The childcare expenses certificate (for your tax return) lists what you paid in a calendar year for your children under 7."
+            ),
+        ]
     rows.append(_back_to_statement(year))
     await show(update, "\n".join(lines), InlineKeyboardMarkup(rows))
 
@@ -252,7 +300,9 @@ async def send_attestation(update: Update, context: Context) -> None:
     )
     if not document.children:
         await answer_query(
-            update, _("Nothing was paid in {year} for the care of a child under 7.").format(year=year), show_alert=True
+            update,
+            _("Nothing was paid in {year} for the care of a child under 7.").format(year=year),
+            show_alert=True,
         )
         return
     await answer_query(update)
@@ -273,7 +323,10 @@ def _year_of(update: Update, runtime: Runtime) -> SchoolYear | None:
     if parsed is None:
         return None
     start_year = parsed.int_arg(0)
-    if start_year is None or not _FIRST_YEAR <= start_year <= SchoolYear.of(runtime.today()).start_year:
+    if (
+        start_year is None
+        or not _FIRST_YEAR <= start_year <= SchoolYear.of(runtime.today()).start_year
+    ):
         return None
     return SchoolYear(start_year)
 
@@ -287,7 +340,11 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CallbackQueryHandler(open_statement, pattern=rf"^{callbacks.MENU}:{TAB_STATEMENT}$"),
         CallbackQueryHandler(show_statement_year, pattern=callbacks.pattern(callbacks.STATEMENT)),
-        CallbackQueryHandler(show_invoices, pattern=callbacks.pattern(callbacks.STATEMENT_INVOICES)),
-        CallbackQueryHandler(show_payments, pattern=callbacks.pattern(callbacks.STATEMENT_PAYMENTS)),
+        CallbackQueryHandler(
+            show_invoices, pattern=callbacks.pattern(callbacks.STATEMENT_INVOICES)
+        ),
+        CallbackQueryHandler(
+            show_payments, pattern=callbacks.pattern(callbacks.STATEMENT_PAYMENTS)
+        ),
         CallbackQueryHandler(send_attestation, pattern=callbacks.pattern(callbacks.ATTESTATION)),
     ]

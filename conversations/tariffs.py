@@ -16,7 +16,14 @@ from bot.i18n import N_, _, format_money
 from bot.runtime import get_runtime
 from bot.services.billing import FamilyTariffs
 from bot.services.statement import current_tariffs
-from conversations.common import Context, back_to_home_keyboard, escape, parent_handler, show, user_id_of
+from conversations.common import (
+    Context,
+    back_to_home_keyboard,
+    escape,
+    parent_handler,
+    show,
+    user_id_of,
+)
 
 _PER_UNIT: dict[Unit, str] = {
     Unit.DAY: N_("{price} per day"),
@@ -24,7 +31,11 @@ _PER_UNIT: dict[Unit, str] = {
     Unit.SNACK: N_("{price} per snack"),
     Unit.SESSION: N_("{price} per session"),
 }
-_REGIMES: dict[Regime, str] = {Regime.CAF: "CAF", Regime.MSA: "MSA", Regime.OTHER: N_("other scheme")}
+_REGIMES: dict[Regime, str] = {
+    Regime.CAF: "CAF",
+    Regime.MSA: "MSA",
+    Regime.OTHER: N_("other scheme"),
+}
 
 
 def render_tariffs(tariffs: FamilyTariffs) -> str:
@@ -42,7 +53,10 @@ def render_tariffs(tariffs: FamilyTariffs) -> str:
     for item in tariffs.items:
         price = _(_PER_UNIT[item.unit]).format(price=format_money(item.price))
         lines.append(_("• {service}: {price}").format(service=escape(item.service), price=price))
-    lines += ["", _("To change your quotient familial, send the structure your CAF or MSA certificate.")]
+    lines += [
+        "",
+        _("To change your quotient familial, send the structure your CAF or MSA certificate."),
+    ]
     return "\n".join(lines)
 
 

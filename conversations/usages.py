@@ -12,7 +12,9 @@ from __future__ import annotations
 from bot.i18n import N_, _
 
 USAGES: dict[str, str] = {
-    "message": N_("Usage: /message FAMILY_NUMBER text\nExample: /message 1001001818331 The bus leaves at 8:00."),
+    "message": N_(
+        "Usage: /message FAMILY_NUMBER text\nExample: /message 1001001818331 The bus leaves at 8:00."
+    ),
     "annonce": N_("Usage: /annonce text of the announcement (it may span several lines)."),
     "invite": N_("Usage: /invite FAMILY_NUMBER\nExample: /invite 1001001818331"),
     "fermeture": N_(
@@ -25,9 +27,13 @@ USAGES: dict[str, str] = {
         "Example: /reouvrir 24/11/2026 cantine\n"
         "Reopens a closed day and restores what the closure cancelled. Services: {services}"
     ),
-    "effectifs": N_("Usage: /effectifs [DATE]\nExample: /effectifs 24/11/2026 (tomorrow by default)"),
+    "effectifs": N_(
+        "Usage: /effectifs [DATE]\nExample: /effectifs 24/11/2026 (tomorrow by default)"
+    ),
     "famille": N_("Usage: /famille FAMILY_NUMBER\nExample: /famille 1001001818331"),
-    "historique": N_("Usage: /historique FAMILY_NUMBER DATE\nExample: /historique 1001001818331 24/11/2026"),
+    "historique": N_(
+        "Usage: /historique FAMILY_NUMBER DATE\nExample: /historique 1001001818331 24/11/2026"
+    ),
     "vacances": N_(
         "Usage: /vacances START END OPENS CLOSES\n"
         "Example: /vacances 19/12/2026 03/01/2027 23/11/2026 12/12/2026\n"
@@ -44,7 +50,9 @@ USAGES: dict[str, str] = {
         "Methods: chèque, espèces, CESU, prélèvement, carte, titre émis.\n"
         "Example: /paiement 1001001818331 120,60 chèque AL-36"
     ),
-    "annuler_paiement": N_("Usage: /annuler_paiement PAYMENT_NUMBER\nExample: /annuler_paiement AL-12"),
+    "annuler_paiement": N_(
+        "Usage: /annuler_paiement PAYMENT_NUMBER\nExample: /annuler_paiement AL-12"
+    ),
 }
 
 

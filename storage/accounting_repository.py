@@ -42,7 +42,11 @@ class AccountingRepository:
         """Families by id, guardians loaded."""
         if not family_ids:
             return {}
-        stmt = select(Family).where(Family.id.in_(list(family_ids))).options(selectinload(Family.guardians))
+        stmt = (
+            select(Family)
+            .where(Family.id.in_(list(family_ids)))
+            .options(selectinload(Family.guardians))
+        )
         return {family.id: family for family in (await self.session.execute(stmt)).scalars()}
 
     async def invoice_numbers(self, invoice_ids: Sequence[int]) -> dict[int, str]:
@@ -54,7 +58,10 @@ class AccountingRepository:
 
     async def services(self) -> dict[int, Service]:
         """Every service by id."""
-        return {service.id: service for service in (await self.session.execute(select(Service))).scalars()}
+        return {
+            service.id: service
+            for service in (await self.session.execute(select(Service))).scalars()
+        }
 
     async def children(self, child_ids: Sequence[int]) -> dict[int, Child]:
         """Children by id."""

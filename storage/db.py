@@ -14,7 +14,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from storage.repositories import Repositories
 
@@ -26,7 +31,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
@@ -52,13 +59,21 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # Writers take the lock at BEGIN: two racing transactions serialise instead of one
     # failing on upgrade from a read lock. A unit of work that only reads begins deferred:
     # in WAL mode it neither waits for writers nor holds them up.
-    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    connection.exec_driver_sql(
+        "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+    )
 
 
 class UnitOfWork:
     """One transaction: repositories over one session, committed once by the service."""
 
-    def __init__(self, session: AsyncSession, on_outbox_commit: Callable[[], None] | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        on_outbox_commit: Callable[[], None] | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.session = session
         self.read_only = read_only
         self.repos = Repositories(session)
@@ -105,7 +120,7 @@ class Database:
 
     @property
     def backend(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:

@@ -32,10 +32,14 @@ class HandledUpdateRepository:
         """Record the id; False when it was already there (the update was handled before)."""
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(HandledUpdate).values(update_id=update_id, handled_at=now).on_conflict_do_nothing(
-            index_elements=[HandledUpdate.update_id]
+        statement = (
+            insert(HandledUpdate)
+            .values(update_id=update_id, handled_at=now)
+            .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
         )
         result = await self.session.execute(statement)
         if update_id % PURGE_EVERY == 0:
-            await self.session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEEP))
+            await self.session.execute(
+                delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEEP)
+            )
         return bool(result.rowcount)  # type: ignore[attr-defined]

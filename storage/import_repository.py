@@ -44,13 +44,19 @@ class ImportRepository:
 
     async def children_by_family(self) -> dict[int, list[Child]]:
         """Every family's children."""
-        stmt = select(FamilyChild.family_id, Child).join(Child, Child.id == FamilyChild.child_id).order_by(Child.id)
+        stmt = (
+            select(FamilyChild.family_id, Child)
+            .join(Child, Child.id == FamilyChild.child_id)
+            .order_by(Child.id)
+        )
         result: dict[int, list[Child]] = defaultdict(list)
         for family_id, child in (await self.session.execute(stmt)).all():
             result[family_id].append(child)
         return result
 
-    async def current_enrolments(self, today: dt.date) -> dict[tuple[int, int], list[tuple[str, Enrolment]]]:
+    async def current_enrolments(
+        self, today: dt.date
+    ) -> dict[tuple[int, int], list[tuple[str, Enrolment]]]:
         """(family, child) → (service code, enrolment) of the enrolments not ended before today."""
         stmt = (
             select(Service.code, Enrolment)
@@ -72,12 +78,18 @@ class ImportRepository:
         """Families that have invoices or payments (never removed by an import)."""
         invoiced = select(Invoice.family_id).distinct()
         paid = select(Payment.family_id).distinct()
-        ids = set((await self.session.execute(invoiced)).scalars()) | set((await self.session.execute(paid)).scalars())
+        ids = set((await self.session.execute(invoiced)).scalars()) | set(
+            (await self.session.execute(paid)).scalars()
+        )
         return ids
 
     async def ever_imported(self) -> bool:
         """Whether families were ever imported into this database."""
-        return bool((await self.session.execute(select(exists().where(FamilyImport.id.is_not(None))))).scalar())
+        return bool(
+            (
+                await self.session.execute(select(exists().where(FamilyImport.id.is_not(None))))
+            ).scalar()
+        )
 
     async def add_import(self, row: FamilyImport) -> FamilyImport:
         """Record an applied import (its id is set)."""
@@ -97,17 +109,25 @@ class ImportRepository:
         """Send the staged rows (ids are known after)."""
         await self.session.flush()
 
-    async def save_snapshots(self, snapshots: dict[int, dict[str, Any]], import_id: int, at: dt.datetime) -> None:
+    async def save_snapshots(
+        self, snapshots: dict[int, dict[str, Any]], import_id: int, at: dt.datetime
+    ) -> None:
         """Remember what this import set on each family (replacing the previous snapshot)."""
         existing = await self.snapshots()
         for family_id, values in snapshots.items():
             row = existing.get(family_id)
             if row is None:
-                self.session.add(FamilyImportSnapshot(family_id=family_id, import_id=import_id, imported_at=at, values=values))
+                self.session.add(
+                    FamilyImportSnapshot(
+                        family_id=family_id, import_id=import_id, imported_at=at, values=values
+                    )
+                )
             else:
                 row.import_id, row.imported_at, row.values = import_id, at, values
 
-    async def end_enrolments(self, family_id: int, child_id: int, service_codes: Sequence[str], last_day: dt.date) -> None:
+    async def end_enrolments(
+        self, family_id: int, child_id: int, service_codes: Sequence[str], last_day: dt.date
+    ) -> None:
         """End the family's enrolments of a child in these services on `last_day`."""
         if not service_codes:
             return
@@ -126,18 +146,34 @@ class ImportRepository:
     async def unlink_child(self, family_id: int, child_id: int, today: dt.date) -> None:
         """Take a child out of a family: its enrolments there and its days to come are removed;
         the child itself is deleted when no other family has it and no invoice names it."""
-        await self.session.execute(delete(Enrolment).where(Enrolment.family_id == family_id, Enrolment.child_id == child_id))
         await self.session.execute(
-            delete(DayEntry).where(DayEntry.family_id == family_id, DayEntry.child_id == child_id, DayEntry.day >= today)
+            delete(Enrolment).where(
+                Enrolment.family_id == family_id, Enrolment.child_id == child_id
+            )
         )
-        await self.session.execute(delete(FamilyChild).where(FamilyChild.family_id == family_id, FamilyChild.child_id == child_id))
+        await self.session.execute(
+            delete(DayEntry).where(
+                DayEntry.family_id == family_id,
+                DayEntry.child_id == child_id,
+                DayEntry.day >= today,
+            )
+        )
+        await self.session.execute(
+            delete(FamilyChild).where(
+                FamilyChild.family_id == family_id, FamilyChild.child_id == child_id
+            )
+        )
         await self._delete_orphans([child_id])
 
     async def remove_family(self, family_id: int) -> None:
         """Delete a family (its guardians, links, requests… go with it) and its children that
         belong to no other family."""
         child_ids = list(
-            (await self.session.execute(select(FamilyChild.child_id).where(FamilyChild.family_id == family_id))).scalars()
+            (
+                await self.session.execute(
+                    select(FamilyChild.child_id).where(FamilyChild.family_id == family_id)
+                )
+            ).scalars()
         )
         await self.session.execute(delete(Family).where(Family.id == family_id))
         await self._delete_orphans(child_ids)
@@ -148,5 +184,7 @@ class ImportRepository:
         linked = select(FamilyChild.child_id).where(FamilyChild.child_id.in_(list(child_ids)))
         billed = select(InvoiceLine.child_id).where(InvoiceLine.child_id.in_(list(child_ids)))
         await self.session.execute(
-            delete(Child).where(Child.id.in_(list(child_ids)), Child.id.not_in(linked), Child.id.not_in(billed))
+            delete(Child).where(
+                Child.id.in_(list(child_ids)), Child.id.not_in(linked), Child.id.not_in(billed)
+            )
         )

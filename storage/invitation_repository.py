@@ -18,7 +18,9 @@ class InvitationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def families(self, *, numbers: Sequence[str] | None = None, unlinked_only: bool = False) -> Sequence[Family]:
+    async def families(
+        self, *, numbers: Sequence[str] | None = None, unlinked_only: bool = False
+    ) -> Sequence[Family]:
         """Families (guardians loaded), by N° famille: all, those named, or those nobody linked."""
         stmt = select(Family).options(selectinload(Family.guardians)).order_by(Family.number)
         if numbers is not None:
@@ -34,7 +36,11 @@ class InvitationRepository:
             return 0
         result = await self.session.execute(
             update(Invite)
-            .where(Invite.family_id.in_(list(family_ids)), Invite.used_at.is_(None), Invite.expires_at > now)
+            .where(
+                Invite.family_id.in_(list(family_ids)),
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
             .values(expires_at=now)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -38,7 +38,9 @@ class AdvisoryLock:
         if self.database.backend != "postgresql":
             return self._try_file_lock()
         connection = await self.database.engine.connect()
-        got = (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})).scalar()
+        got = (
+            await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
+        ).scalar()
         await connection.commit()
         if got:
             self._connection = connection

@@ -19,13 +19,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
-    Index,
     text,
 )
 from sqlalchemy import Enum as SAEnum
@@ -66,10 +66,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTCDateTime column")
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
-        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+        return None if value is None else value.replace(tzinfo=dt.UTC)
 
 
 def enum_column(enum: type[Enum]) -> SAEnum:
@@ -85,7 +85,7 @@ def enum_column(enum: type[Enum]) -> SAEnum:
 
 def utcnow() -> dt.datetime:
     """The current instant, aware, in UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -158,8 +158,11 @@ class Closure(Base):
         UniqueConstraint("day", "service_id"),
         # NULLs are distinct in a unique constraint: one whole-structure closure a day needs its own index.
         Index(
-            "uq_closures_whole_day", "day", unique=True,
-            postgresql_where=text("service_id IS NULL"), sqlite_where=text("service_id IS NULL"),
+            "uq_closures_whole_day",
+            "day",
+            unique=True,
+            postgresql_where=text("service_id IS NULL"),
+            sqlite_where=text("service_id IS NULL"),
         ),
     )
 
@@ -259,13 +262,18 @@ class TelegramLink(Base):
         Index("ix_telegram_links_active_user", "telegram_user_id", "revoked_at"),
         # A Telegram account is linked to one family at a time.
         Index(
-            "uq_telegram_links_one_active_per_user", "telegram_user_id", unique=True,
-            postgresql_where=text("revoked_at IS NULL"), sqlite_where=text("revoked_at IS NULL"),
+            "uq_telegram_links_one_active_per_user",
+            "telegram_user_id",
+            unique=True,
+            postgresql_where=text("revoked_at IS NULL"),
+            sqlite_where=text("revoked_at IS NULL"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
     telegram_user_id: Mapped[int] = mapped_column(ForeignKey("telegram_users.id"))
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     linked_by: Mapped[str] = mapped_column(String(16))  # "invite" or "contact"
@@ -409,7 +417,9 @@ class DayEntryEvent(Base):
     __tablename__ = "day_entry_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day_entry_id: Mapped[int] = mapped_column(ForeignKey("day_entries.id", ondelete="CASCADE"), index=True)
+    day_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("day_entries.id", ondelete="CASCADE"), index=True
+    )
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_kind: Mapped[str] = mapped_column(String(16))  # parent, staff, system
@@ -444,12 +454,18 @@ class Request(Base):
     __table_args__ = (Index("ix_requests_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
     kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.PENDING)
-    refusal_reason: Mapped[str | None] = mapped_column(String(500))  # why staff refused (or a closure cancelled) it
+    status: Mapped[RequestStatus] = mapped_column(
+        enum_column(RequestStatus), default=RequestStatus.PENDING
+    )
+    refusal_reason: Mapped[str | None] = mapped_column(
+        String(500)
+    )  # why staff refused (or a closure cancelled) it
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -467,7 +483,9 @@ class Message(Base):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
     direction: Mapped[MessageDirection] = mapped_column(enum_column(MessageDirection))
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -508,7 +526,9 @@ class Invoice(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
     regie_id: Mapped[int] = mapped_column(ForeignKey("regies.id"))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
@@ -528,7 +548,9 @@ class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
     label: Mapped[str] = mapped_column(String(200))
@@ -546,7 +568,9 @@ class Payment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), index=True
+    )
     regie_id: Mapped[int] = mapped_column(ForeignKey("regies.id"))
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     paid_on: Mapped[dt.date] = mapped_column(Date)
@@ -671,7 +695,9 @@ class FamilyImportSnapshot(Base):
 
     __tablename__ = "family_import_snapshots"
 
-    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("families.id", ondelete="CASCADE"), primary_key=True
+    )
     import_id: Mapped[int] = mapped_column(ForeignKey("family_imports.id"))
     imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -96,7 +96,11 @@ class OutboxRepository:
         """
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.available_at <= now, OutboxMessage.audience == audience)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.available_at <= now,
+                OutboxMessage.audience == audience,
+            )
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )
@@ -115,7 +119,9 @@ class OutboxRepository:
             )  # the loaded rows are updated too (synchronize_session)
         return rows
 
-    async def pending_of(self, audience: str, templates: Sequence[str], now: dt.datetime, limit: int) -> list[OutboxMessage]:
+    async def pending_of(
+        self, audience: str, templates: Sequence[str], now: dt.datetime, limit: int
+    ) -> list[OutboxMessage]:
         """Due rows of some templates, oldest first, not claimed (for grouping them)."""
         query = (
             select(OutboxMessage)
@@ -130,7 +136,15 @@ class OutboxRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
-    async def finish(self, ids: Sequence[int], status: str, now: dt.datetime, *, error: str | None = None, message_ids: list[int] | None = None) -> None:
+    async def finish(
+        self,
+        ids: Sequence[int],
+        status: str,
+        now: dt.datetime,
+        *,
+        error: str | None = None,
+        message_ids: list[int] | None = None,
+    ) -> None:
         """Record how rows ended (sent, skipped, unreachable, failed, expired)."""
         if not ids:
             return
@@ -139,20 +153,30 @@ class OutboxRepository:
             values["sent_at"] = now
         if message_ids is not None:
             values["message_ids"] = message_ids
-        await self.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(**values))
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(**values)
+        )
 
     async def retry_later(self, row_id: int, at: dt.datetime, error: str) -> None:
         """Put a row back to be tried again at `at`."""
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id).values(status=PENDING, available_at=at, last_error=error)
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status=PENDING, available_at=at, last_error=error)
         )
 
     async def defer(self, ids: Sequence[int], at: dt.datetime) -> None:
         """Put claimed rows back, untouched, to be sent at `at` (messages that wait for daytime)."""
         if ids:
-            await self.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(list(ids))).values(status=PENDING, available_at=at))
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(list(ids)))
+                .values(status=PENDING, available_at=at)
+            )
 
-    async def undelivered(self, template: str, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, int]]:
+    async def undelivered(
+        self, template: str, since: dt.datetime, until: dt.datetime
+    ) -> list[tuple[dt.datetime, int]]:
         """(expiry, count) of the rows of `template` with an expiry in [since, until) that ended
         expired or failed: what could not be delivered before it stopped being useful."""
         stmt = (
@@ -166,11 +190,16 @@ class OutboxRepository:
             .group_by(OutboxMessage.expires_at)
             .order_by(OutboxMessage.expires_at)
         )
-        return [(expires_at, int(count)) for expires_at, count in (await self.session.execute(stmt)).all()]
+        return [
+            (expires_at, int(count))
+            for expires_at, count in (await self.session.execute(stmt)).all()
+        ]
 
     async def release_claims(self) -> int:
         """Put back every row left "sending" by a sender that died (call only as the one sender)."""
-        result = await self.session.execute(update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING))
+        result = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def backlog(self, now: dt.datetime) -> Backlog:
@@ -178,27 +207,47 @@ class OutboxRepository:
         waiting = or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
         count = (await self.session.execute(select(func.count()).where(waiting))).scalar_one()
         oldest = (
-            await self.session.execute(select(func.min(OutboxMessage.available_at)).where(waiting, OutboxMessage.available_at <= now))
+            await self.session.execute(
+                select(func.min(OutboxMessage.available_at)).where(
+                    waiting, OutboxMessage.available_at <= now
+                )
+            )
         ).scalar_one()
         return Backlog(int(count), oldest)
 
     async def next_due(self) -> dt.datetime | None:
         """When the next pending row becomes due."""
         return (
-            await self.session.execute(select(func.min(OutboxMessage.available_at)).where(OutboxMessage.status == PENDING))
+            await self.session.execute(
+                select(func.min(OutboxMessage.available_at)).where(OutboxMessage.status == PENDING)
+            )
         ).scalar_one()
 
     async def with_keys(self, keys: Sequence[str]) -> list[OutboxMessage]:
         """The rows queued under these dedupe keys."""
         if not keys:
             return []
-        query = select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(list(keys))).order_by(OutboxMessage.id)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.in_(list(keys)))
+            .order_by(OutboxMessage.id)
+        )
         return list((await self.session.execute(query)).scalars())
 
     async def of_template(self, template: str, **params: Any) -> list[OutboxMessage]:
         """Rows of a template (filtered on params in Python): for tests and the admin tools."""
-        rows = (await self.session.execute(select(OutboxMessage).where(OutboxMessage.template == template).order_by(OutboxMessage.id))).scalars()
-        return [row for row in rows if all(row.params.get(key) == value for key, value in params.items())]
+        rows = (
+            await self.session.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == template)
+                .order_by(OutboxMessage.id)
+            )
+        ).scalars()
+        return [
+            row
+            for row in rows
+            if all(row.params.get(key) == value for key, value in params.items())
+        ]
 
     async def progress(self, dedupe_prefix: str) -> dict[str, tuple[int, dt.datetime | None]]:
         """Rows of one batch (dedupe keys starting with `dedupe_prefix`, e.g. an announcement):
@@ -208,12 +257,17 @@ class OutboxRepository:
             .where(OutboxMessage.dedupe_key.like(f"{dedupe_prefix}%"))
             .group_by(OutboxMessage.status)
         )
-        return {status: (int(count), latest) for status, count, latest in (await self.session.execute(stmt)).all()}
+        return {
+            status: (int(count), latest)
+            for status, count, latest in (await self.session.execute(stmt)).all()
+        }
 
     async def purge_sent_before(self, before: dt.datetime) -> None:
         """Forget rows that ended before `before`."""
         await self.session.execute(
-            delete(OutboxMessage).where(OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.available_at < before)
+            delete(OutboxMessage).where(
+                OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.available_at < before
+            )
         )
 
 

@@ -26,7 +26,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     def __init__(self, database: Database, update_interval: float = 1.0) -> None:
         super().__init__(
-            store_data=PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=False),
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=True, user_data=True, callback_data=False
+            ),
             update_interval=update_interval,
         )
         self.database = database
@@ -36,7 +38,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self.database.unit_of_work() as uow:
             rows = await uow.repos.bot_state.load(kind)
-        self._stored.update({(kind, key): json.dumps(value, sort_keys=True) for key, value in rows.items()})
+        self._stored.update(
+            {(kind, key): json.dumps(value, sort_keys=True) for key, value in rows.items()}
+        )
         return rows
 
     async def _save(self, kind: str, key: str, data: Any | None) -> None:
@@ -74,7 +78,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         rows = await self._load(_CONVERSATION + name)
         return {tuple(json.loads(key)): state for key, state in rows.items()}
 
-    async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
         """Store (or drop, when None) one conversation's state."""
         await self._save(_CONVERSATION + name, json.dumps(list(key)), new_state)
 

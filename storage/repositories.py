@@ -17,11 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.account import InvoiceFacts, PaymentFacts, amounts_due
-from bot.domain.model import Custody, RequestKind, DayStatus, HealthItemKind, MessageDirection, RequestStatus
+from bot.domain.model import (
+    Custody,
+    DayStatus,
+    HealthItemKind,
+    MessageDirection,
+    RequestKind,
+    RequestStatus,
+)
 from storage.accounting_repository import AccountingRepository
 from storage.import_repository import ImportRepository
 from storage.invitation_repository import InvitationRepository
-from storage.outbox_repository import OutboxRepository
 from storage.models import (
     AuditEntry,
     AuthorizedPerson,
@@ -54,6 +60,7 @@ from storage.models import (
     WaitingListEntry,
     utcnow,
 )
+from storage.outbox_repository import OutboxRepository
 
 
 class FamilyRepository:
@@ -146,7 +153,9 @@ class TelegramRepository:
             .where(TelegramLink.family_id == family_id, TelegramLink.revoked_at.is_(None))
             .order_by(TelegramLink.id)
         )
-        return [(user_id, language) for user_id, language in (await self.session.execute(stmt)).all()]
+        return [
+            (user_id, language) for user_id, language in (await self.session.execute(stmt)).all()
+        ]
 
     async def all_recipients(self) -> Sequence[tuple[int, int, str | None]]:
         """(family id, account id, stored language) of every active link, family by family."""
@@ -156,13 +165,18 @@ class TelegramRepository:
             .where(TelegramLink.revoked_at.is_(None))
             .order_by(TelegramLink.family_id, TelegramLink.id)
         )
-        return [(family_id, user_id, language) for family_id, user_id, language in (await self.session.execute(stmt)).all()]
+        return [
+            (family_id, user_id, language)
+            for family_id, user_id, language in (await self.session.execute(stmt)).all()
+        ]
 
     async def get_link(self, link_id: int) -> TelegramLink | None:
         """A link by id, whatever its state."""
         return await self.session.get(TelegramLink, link_id)
 
-    async def links_of_family_with_users(self, family_id: int) -> Sequence[tuple[TelegramLink, TelegramUser]]:
+    async def links_of_family_with_users(
+        self, family_id: int
+    ) -> Sequence[tuple[TelegramLink, TelegramUser]]:
         """The family's active links with their accounts, oldest first."""
         stmt = (
             select(TelegramLink, TelegramUser)
@@ -177,7 +191,9 @@ class TelegramRepository:
         if user_ids:
             stmt = (
                 update(TelegramUser)
-                .where(TelegramUser.id.in_(list(user_ids)), TelegramUser.unreachable_since.is_(None))
+                .where(
+                    TelegramUser.id.in_(list(user_ids)), TelegramUser.unreachable_since.is_(None)
+                )
                 .values(unreachable_since=since)
             )
             await self.session.execute(stmt)
@@ -187,7 +203,9 @@ class TelegramRepository:
         if user_ids:
             stmt = (
                 update(TelegramUser)
-                .where(TelegramUser.id.in_(list(user_ids)), TelegramUser.unreachable_since.is_not(None))
+                .where(
+                    TelegramUser.id.in_(list(user_ids)), TelegramUser.unreachable_since.is_not(None)
+                )
                 .values(unreachable_since=None)
             )
             await self.session.execute(stmt)
@@ -238,17 +256,27 @@ class UnpaidInvoice:
 def invoice_facts(invoice: Invoice) -> InvoiceFacts:
     """An invoice as `bot.domain.account` sees it (its régie loaded)."""
     return InvoiceFacts(
-        id=invoice.id, number=invoice.number, regie=invoice.regie.name,
-        issued_on=invoice.issued_on, due_on=invoice.due_on, period_start=invoice.period_start,
-        period_end=invoice.period_end, total=invoice.total,
+        id=invoice.id,
+        number=invoice.number,
+        regie=invoice.regie.name,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        total=invoice.total,
     )
 
 
 def payment_facts(payment: Payment) -> PaymentFacts:
     """A payment as `bot.domain.account` sees it (its régie loaded)."""
     return PaymentFacts(
-        id=payment.id, number=payment.number, regie=payment.regie.name,
-        paid_on=payment.paid_on, method=payment.method, amount=payment.amount, invoice_id=payment.invoice_id,
+        id=payment.id,
+        number=payment.number,
+        regie=payment.regie.name,
+        paid_on=payment.paid_on,
+        method=payment.method,
+        amount=payment.amount,
+        invoice_id=payment.invoice_id,
     )
 
 
@@ -260,8 +288,12 @@ class AccountRepository:
 
     async def balance(self, family_id: int) -> Decimal:
         """What the family owes: invoiced minus paid (negative when in credit)."""
-        invoiced = select(func.coalesce(func.sum(Invoice.total), 0)).where(Invoice.family_id == family_id)
-        paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.family_id == family_id)
+        invoiced = select(func.coalesce(func.sum(Invoice.total), 0)).where(
+            Invoice.family_id == family_id
+        )
+        paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.family_id == family_id
+        )
         total_invoiced = Decimal((await self.session.execute(invoiced)).scalar_one())
         total_paid = Decimal((await self.session.execute(paid)).scalar_one())
         return (total_invoiced - total_paid).quantize(Decimal("0.01"))
@@ -273,8 +305,15 @@ class AccountRepository:
         no invoice, or beyond what its invoice asked, pays the oldest unpaid invoices.
         """
         invoices = await self.invoices_of_family(family_id)
-        due = amounts_due([invoice_facts(i) for i in invoices], [payment_facts(p) for p in await self.payments_of_family(family_id)])
-        result = [UnpaidInvoice(invoice, invoice.total - due[invoice.id]) for invoice in invoices if due[invoice.id] > 0]
+        due = amounts_due(
+            [invoice_facts(i) for i in invoices],
+            [payment_facts(p) for p in await self.payments_of_family(family_id)],
+        )
+        result = [
+            UnpaidInvoice(invoice, invoice.total - due[invoice.id])
+            for invoice in invoices
+            if due[invoice.id] > 0
+        ]
         return sorted(result, key=lambda item: (item.invoice.due_on, item.invoice.id))
 
     def add(self, row: Invoice | Payment) -> None:
@@ -305,7 +344,11 @@ class AccountRepository:
 
     async def invoice_lines_of_family(self, family_id: int) -> Sequence[InvoiceLine]:
         """Every line of a family's invoices."""
-        stmt = select(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id).where(Invoice.family_id == family_id)
+        stmt = (
+            select(InvoiceLine)
+            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+            .where(Invoice.family_id == family_id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def get_invoice(self, invoice_id: int) -> Invoice | None:
@@ -325,7 +368,9 @@ class AccountRepository:
     async def invoice_exists(self, family_id: int, regie_id: int, period_start: dt.date) -> bool:
         """Whether the family already has the régie's invoice for the period."""
         stmt = select(Invoice.id).where(
-            Invoice.family_id == family_id, Invoice.regie_id == regie_id, Invoice.period_start == period_start
+            Invoice.family_id == family_id,
+            Invoice.regie_id == regie_id,
+            Invoice.period_start == period_start,
         )
         return (await self.session.execute(stmt)).first() is not None
 
@@ -371,17 +416,25 @@ class AccountRepository:
 
     async def day_entries_between(self, first: dt.date, last: dt.date) -> Sequence[DayEntry]:
         """Every family's day entries from `first` to `last` (both included)."""
-        stmt = select(DayEntry).where(DayEntry.day >= first, DayEntry.day <= last).order_by(DayEntry.family_id, DayEntry.id)
+        stmt = (
+            select(DayEntry)
+            .where(DayEntry.day >= first, DayEntry.day <= last)
+            .order_by(DayEntry.family_id, DayEntry.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def closures_between(self, first: dt.date, last: dt.date) -> list[tuple[dt.date, str | None, str]]:
+    async def closures_between(
+        self, first: dt.date, last: dt.date
+    ) -> list[tuple[dt.date, str | None, str]]:
         """Closures from `first` to `last`: (day, service code or None for all, reason)."""
         stmt = (
             select(Closure.day, Service.code, Closure.reason)
             .outerjoin(Service, Service.id == Closure.service_id)
             .where(Closure.day >= first, Closure.day <= last)
         )
-        return [(day, code, reason) for day, code, reason in (await self.session.execute(stmt)).all()]
+        return [
+            (day, code, reason) for day, code, reason in (await self.session.execute(stmt)).all()
+        ]
 
     async def children_by_ids(self, ids: Sequence[int]) -> Sequence[Child]:
         """Children by id."""
@@ -423,7 +476,13 @@ class MessageRepository:
         return condition
 
     async def of_family(
-        self, family_id: int, *, direction: MessageDirection | None, deleted: bool, limit: int, offset: int = 0
+        self,
+        family_id: int,
+        *,
+        direction: MessageDirection | None,
+        deleted: bool,
+        limit: int,
+        offset: int = 0,
     ) -> Sequence[Message]:
         """A page of a family's messages (one direction, deleted or not), newest first."""
         stmt = (
@@ -435,21 +494,30 @@ class MessageRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def count_of_family(self, family_id: int, *, direction: MessageDirection | None, deleted: bool) -> int:
+    async def count_of_family(
+        self, family_id: int, *, direction: MessageDirection | None, deleted: bool
+    ) -> int:
         """How many messages `of_family` would list in all."""
         stmt = select(func.count(Message.id)).where(self._box(family_id, direction, deleted))
         return (await self.session.execute(stmt)).scalar_one()
 
     async def replies_to(self, message_id: int) -> Sequence[Message]:
         """The messages answering one message, oldest first."""
-        stmt = select(Message).where(Message.reply_to_id == message_id).order_by(Message.created_at, Message.id)
+        stmt = (
+            select(Message)
+            .where(Message.reply_to_id == message_id)
+            .order_by(Message.created_at, Message.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def by_admin_message(self, admin_message_id: int) -> Message | None:
         """The family's message shown in the admin group as this message."""
         stmt = (
             select(Message)
-            .where(Message.admin_message_id == admin_message_id, Message.direction == MessageDirection.FROM_FAMILY)
+            .where(
+                Message.admin_message_id == admin_message_id,
+                Message.direction == MessageDirection.FROM_FAMILY,
+            )
             .order_by(Message.id.desc())
             .limit(1)
         )
@@ -474,7 +542,9 @@ class StructureRepository:
 
     async def regie_by_code(self, code: str) -> Regie | None:
         """A régie by its code."""
-        return (await self.session.execute(select(Regie).where(Regie.code == code))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(Regie).where(Regie.code == code))
+        ).scalar_one_or_none()
 
     async def service_by_code(self, code: str) -> Service | None:
         """A service by its code."""
@@ -526,7 +596,9 @@ class AuditRepository:
             )
         )
 
-    async def count_since(self, *, action: str, outcome: str, actor_telegram_id: int, since: dt.datetime) -> int:
+    async def count_since(
+        self, *, action: str, outcome: str, actor_telegram_id: int, since: dt.datetime
+    ) -> int:
         """How many entries of this kind an actor has since an instant (for throttling)."""
         stmt = select(func.count(AuditEntry.id)).where(
             AuditEntry.action == action,
@@ -566,7 +638,9 @@ class BotStateRepository:
 
     async def remove(self, kind: str, key: str) -> None:
         """Delete one key, if present."""
-        await self.session.execute(delete(BotState).where(BotState.kind == kind, BotState.key == key))
+        await self.session.execute(
+            delete(BotState).where(BotState.kind == kind, BotState.key == key)
+        )
 
 
 class RequestRepository:
@@ -602,11 +676,17 @@ class RequestRepository:
         )
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def pending_of_kind_before(self, kind: RequestKind, created_before: dt.datetime) -> Sequence[Request]:
+    async def pending_of_kind_before(
+        self, kind: RequestKind, created_before: dt.datetime
+    ) -> Sequence[Request]:
         """Pending requests of a kind created before an instant, oldest first."""
         stmt = (
             select(Request)
-            .where(Request.status == RequestStatus.PENDING, Request.kind == kind, Request.created_at < created_before)
+            .where(
+                Request.status == RequestStatus.PENDING,
+                Request.kind == kind,
+                Request.created_at < created_before,
+            )
             .order_by(Request.created_at, Request.id)
         )
         return (await self.session.execute(stmt)).scalars().all()
@@ -632,14 +712,20 @@ class RequestRepository:
     async def set_admin_message(self, request_ids: Sequence[int], message_id: int) -> None:
         """Remember the admin group message showing these requests."""
         if request_ids:
-            stmt = update(Request).where(Request.id.in_(list(request_ids))).values(admin_message_id=message_id)
+            stmt = (
+                update(Request)
+                .where(Request.id.in_(list(request_ids)))
+                .values(admin_message_id=message_id)
+            )
             await self.session.execute(stmt)
 
     async def pending_among(self, request_ids: Sequence[int]) -> Sequence[Request]:
         """Among these requests, the ones still pending."""
         if not request_ids:
             return []
-        stmt = select(Request).where(Request.id.in_(list(request_ids)), Request.status == RequestStatus.PENDING)
+        stmt = select(Request).where(
+            Request.id.in_(list(request_ids)), Request.status == RequestStatus.PENDING
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
 
@@ -649,7 +735,9 @@ class PlanningRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def closures_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Closure, str | None]]:
+    async def closures_between(
+        self, first: dt.date, last: dt.date
+    ) -> Sequence[tuple[Closure, str | None]]:
         """Closures of the period with the code of the closed service (None: all services)."""
         stmt = (
             select(Closure, Service.code)
@@ -671,15 +759,21 @@ class PlanningRepository:
 
     async def booking_windows(self) -> Sequence[tuple[BookingWindow, str]]:
         """Every holiday booking window with its service's code."""
-        stmt = select(BookingWindow, Service.code).join(Service, Service.id == BookingWindow.service_id)
+        stmt = select(BookingWindow, Service.code).join(
+            Service, Service.id == BookingWindow.service_id
+        )
         return [(window, code) for window, code in (await self.session.execute(stmt)).all()]
 
     async def family_link(self, family_id: int, child_id: int) -> FamilyChild | None:
         """The child's link to the family, with its custody (garde alternée)."""
-        stmt = select(FamilyChild).where(FamilyChild.family_id == family_id, FamilyChild.child_id == child_id)
+        stmt = select(FamilyChild).where(
+            FamilyChild.family_id == family_id, FamilyChild.child_id == child_id
+        )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def enrolments(self, family_id: int, child_id: int, first: dt.date, last: dt.date) -> Sequence[Enrolment]:
+    async def enrolments(
+        self, family_id: int, child_id: int, first: dt.date, last: dt.date
+    ) -> Sequence[Enrolment]:
         """The child's enrolments with this family overlapping a period, services loaded."""
         stmt = (
             select(Enrolment)
@@ -698,7 +792,9 @@ class PlanningRepository:
 
     async def entries(self, child_id: int, first: dt.date, last: dt.date) -> Sequence[DayEntry]:
         """A child's day entries over a period."""
-        stmt = select(DayEntry).where(DayEntry.child_id == child_id, DayEntry.day >= first, DayEntry.day <= last)
+        stmt = select(DayEntry).where(
+            DayEntry.child_id == child_id, DayEntry.day >= first, DayEntry.day <= last
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def entry(self, child_id: int, service_id: int, day: dt.date) -> DayEntry | None:
@@ -710,19 +806,27 @@ class PlanningRepository:
 
     async def lock_service(self, service_id: int) -> None:
         """Serialise capacity checks of a service (row lock on PostgreSQL; SQLite locks at BEGIN)."""
-        await self.session.execute(select(Service.id).where(Service.id == service_id).with_for_update())
+        await self.session.execute(
+            select(Service.id).where(Service.id == service_id).with_for_update()
+        )
 
-    async def places_taken(self, service_id: int, day: dt.date, statuses: frozenset[DayStatus]) -> int:
+    async def places_taken(
+        self, service_id: int, day: dt.date, statuses: frozenset[DayStatus]
+    ) -> int:
         """How many children hold a place on a service's day."""
         stmt = select(func.count(DayEntry.id)).where(
             DayEntry.service_id == service_id, DayEntry.day == day, DayEntry.status.in_(statuses)
         )
         return (await self.session.execute(stmt)).scalar_one()
 
-    async def waiting_days(self, child_id: int, first: dt.date, last: dt.date) -> Sequence[WaitingListEntry]:
+    async def waiting_days(
+        self, child_id: int, first: dt.date, last: dt.date
+    ) -> Sequence[WaitingListEntry]:
         """The child's waiting-list entries over a period."""
         stmt = select(WaitingListEntry).where(
-            WaitingListEntry.child_id == child_id, WaitingListEntry.day >= first, WaitingListEntry.day <= last
+            WaitingListEntry.child_id == child_id,
+            WaitingListEntry.day >= first,
+            WaitingListEntry.day <= last,
         )
         return (await self.session.execute(stmt)).scalars().all()
 
@@ -736,10 +840,14 @@ class PlanningRepository:
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def waiting_entry(self, child_id: int, service_id: int, day: dt.date) -> WaitingListEntry | None:
+    async def waiting_entry(
+        self, child_id: int, service_id: int, day: dt.date
+    ) -> WaitingListEntry | None:
         """The child's place on a day's waiting list, if any."""
         stmt = select(WaitingListEntry).where(
-            WaitingListEntry.child_id == child_id, WaitingListEntry.service_id == service_id, WaitingListEntry.day == day
+            WaitingListEntry.child_id == child_id,
+            WaitingListEntry.service_id == service_id,
+            WaitingListEntry.day == day,
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
@@ -750,7 +858,11 @@ class PlanningRepository:
 
     async def history(self, entry_id: int) -> Sequence[DayEntryEvent]:
         """The events of a day entry, oldest first."""
-        stmt = select(DayEntryEvent).where(DayEntryEvent.day_entry_id == entry_id).order_by(DayEntryEvent.id)
+        stmt = (
+            select(DayEntryEvent)
+            .where(DayEntryEvent.day_entry_id == entry_id)
+            .order_by(DayEntryEvent.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     def add(self, row: DayEntry | DayEntryEvent | WaitingListEntry) -> None:
@@ -793,17 +905,27 @@ class ChildRepository:
 
     async def authorized_person(self, child_id: int, person_id: int) -> AuthorizedPerson | None:
         """One authorised person of a child (None when it is someone else's)."""
-        stmt = select(AuthorizedPerson).where(AuthorizedPerson.id == person_id, AuthorizedPerson.child_id == child_id)
+        stmt = select(AuthorizedPerson).where(
+            AuthorizedPerson.id == person_id, AuthorizedPerson.child_id == child_id
+        )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def vaccinations(self, child_id: int) -> Sequence[Vaccination]:
         """The child's vaccinations, oldest first."""
-        stmt = select(Vaccination).where(Vaccination.child_id == child_id).order_by(Vaccination.given_on, Vaccination.id)
+        stmt = (
+            select(Vaccination)
+            .where(Vaccination.child_id == child_id)
+            .order_by(Vaccination.given_on, Vaccination.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def health_items(self, child_id: int) -> Sequence[HealthItem]:
         """The child's allergies, illnesses, contra-indications and PAI."""
-        stmt = select(HealthItem).where(HealthItem.child_id == child_id).order_by(HealthItem.kind, HealthItem.id)
+        stmt = (
+            select(HealthItem)
+            .where(HealthItem.child_id == child_id)
+            .order_by(HealthItem.kind, HealthItem.id)
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def enrolments(self, family_id: int, child_id: int) -> Sequence[Enrolment]:
@@ -820,7 +942,16 @@ class ChildRepository:
         """A service by id."""
         return await self.session.get(Service, service_id)
 
-    def add(self, row: Child | FamilyChild | Guardian | AuthorizedPerson | Vaccination | HealthItem | Enrolment) -> None:
+    def add(
+        self,
+        row: Child
+        | FamilyChild
+        | Guardian
+        | AuthorizedPerson
+        | Vaccination
+        | HealthItem
+        | Enrolment,
+    ) -> None:
         """Stage a new row."""
         self.session.add(row)
 
@@ -849,12 +980,18 @@ class DocumentRepository:
 
     async def published(self) -> Sequence[Document]:
         """Documents not withdrawn, newest first."""
-        stmt = select(Document).where(Document.withdrawn_at.is_(None)).order_by(Document.published_at.desc(), Document.id.desc())
+        stmt = (
+            select(Document)
+            .where(Document.withdrawn_at.is_(None))
+            .order_by(Document.published_at.desc(), Document.id.desc())
+        )
         return (await self.session.execute(stmt)).scalars().all()
 
     async def by_file(self, telegram_file_id: str) -> Document | None:
         """A published document with this file, if any (publishing twice is once)."""
-        stmt = select(Document).where(Document.telegram_file_id == telegram_file_id, Document.withdrawn_at.is_(None))
+        stmt = select(Document).where(
+            Document.telegram_file_id == telegram_file_id, Document.withdrawn_at.is_(None)
+        )
         return (await self.session.execute(stmt)).scalars().first()
 
 
@@ -875,13 +1012,17 @@ class ExportRepository:
     async def rows_of_family(self, family_id: int) -> dict[str, list[dict[str, Any]]]:
         """Table name -> rows (column -> value) of everything about the family."""
         child_ids = list(
-            (await self.session.execute(select(FamilyChild.child_id).where(FamilyChild.family_id == family_id))).scalars()
+            (
+                await self.session.execute(
+                    select(FamilyChild.child_id).where(FamilyChild.family_id == family_id)
+                )
+            ).scalars()
         )
         links = (
             await self.session.execute(
-                select(TelegramLink.telegram_user_id, TelegramLink.linked_at, TelegramLink.revoked_at).where(
-                    TelegramLink.family_id == family_id
-                )
+                select(
+                    TelegramLink.telegram_user_id, TelegramLink.linked_at, TelegramLink.revoked_at
+                ).where(TelegramLink.family_id == family_id)
             )
         ).all()
         user_ids = sorted({user_id for user_id, _at, _until in links})  # every account ever linked
@@ -906,17 +1047,29 @@ class ExportRepository:
                 selected[table.name] = or_(
                     false(),
                     *(
-                        and_(columns.recipient == user_id, columns.created_at >= at, true() if until is None else columns.created_at < until)
+                        and_(
+                            columns.recipient == user_id,
+                            columns.created_at >= at,
+                            true() if until is None else columns.created_at < until,
+                        )
                         for user_id, at, until in links
                     ),
                 )
             elif table.name == "bot_state":
-                selected[table.name] = (columns.kind == "user_data") & columns.key.in_([str(u) for u in current_ids])
+                selected[table.name] = (columns.kind == "user_data") & columns.key.in_(
+                    [str(u) for u in current_ids]
+                )
         for table in tables:  # tables hanging off a family table, then children's own tables
             if table.name in selected:
                 continue
             parent = next(
-                (fk for fk in table.foreign_keys if fk.column.table.name in selected and fk.column.table.name not in ("families", "children", "services", "regies", "requests")),
+                (
+                    fk
+                    for fk in table.foreign_keys
+                    if fk.column.table.name in selected
+                    and fk.column.table.name
+                    not in ("families", "children", "services", "regies", "requests")
+                ),
                 None,
             )
             if parent is not None:
@@ -932,7 +1085,9 @@ class ExportRepository:
             hidden = self.REDACTED_COLUMNS.get(table.name, set())
             stmt = select(table).where(selected[table.name]).order_by(*table.primary_key.columns)
             rows = (await self.session.execute(stmt)).mappings().all()
-            result[table.name] = [{key: value for key, value in row.items() if key not in hidden} for row in rows]
+            result[table.name] = [
+                {key: value for key, value in row.items() if key not in hidden} for row in rows
+            ]
         return result
 
 
@@ -944,7 +1099,9 @@ class StaffDayRepository:
 
     async def closure(self, day: dt.date, service_id: int | None) -> Closure | None:
         """The closure of that day for that service (None: the whole structure), if any."""
-        condition = Closure.service_id.is_(None) if service_id is None else Closure.service_id == service_id
+        condition = (
+            Closure.service_id.is_(None) if service_id is None else Closure.service_id == service_id
+        )
         stmt = select(Closure).where(Closure.day == day, condition)
         return (await self.session.execute(stmt)).scalars().first()
 
@@ -970,7 +1127,9 @@ class StaffDayRepository:
         """Stage a day entry's history event."""
         self.session.add(event)
 
-    async def health_items(self, child_ids: Sequence[int], kind: HealthItemKind) -> Sequence[HealthItem]:
+    async def health_items(
+        self, child_ids: Sequence[int], kind: HealthItemKind
+    ) -> Sequence[HealthItem]:
         """The health items of one kind of these children."""
         if not child_ids:
             return []
@@ -993,7 +1152,9 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, keys: Sequence[tuple[str, int, str]], now: dt.datetime) -> dict[tuple[str, int, str], int]:
+    async def claim(
+        self, keys: Sequence[tuple[str, int, str]], now: dt.datetime
+    ) -> dict[tuple[str, int, str], int]:
         """Record reminders about to be sent; return the ids of those not recorded before.
 
         One INSERT … ON CONFLICT DO NOTHING RETURNING on the unique (kind, recipient, subject):
@@ -1001,7 +1162,10 @@ class ReminderRepository:
         """
         if not keys:
             return {}
-        rows = [{"kind": kind, "recipient": recipient, "subject": subject, "created_at": now} for kind, recipient, subject in keys]
+        rows = [
+            {"kind": kind, "recipient": recipient, "subject": subject, "created_at": now}
+            for kind, recipient, subject in keys
+        ]
         if self.session.bind.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
@@ -1013,11 +1177,15 @@ class ReminderRepository:
             .returning(ReminderLog.id, ReminderLog.kind, ReminderLog.recipient, ReminderLog.subject)
         )
         result = await self.session.execute(stmt)
-        return {(kind, recipient, subject): log_id for log_id, kind, recipient, subject in result.all()}
+        return {
+            (kind, recipient, subject): log_id for log_id, kind, recipient, subject in result.all()
+        }
 
     async def mark_sent(self, log_ids: Sequence[int], now: dt.datetime) -> None:
         """These reminders reached Telegram."""
-        await self.session.execute(update(ReminderLog).where(ReminderLog.id.in_(list(log_ids))).values(sent_at=now))
+        await self.session.execute(
+            update(ReminderLog).where(ReminderLog.id.in_(list(log_ids))).values(sent_at=now)
+        )
 
     async def logged(self, kind: str, subjects: Sequence[str]) -> set[tuple[int, str]]:
         """(recipient, subject) pairs already recorded for these subjects."""
@@ -1026,7 +1194,9 @@ class ReminderRepository:
         stmt = select(ReminderLog.recipient, ReminderLog.subject).where(
             ReminderLog.kind == kind, ReminderLog.subject.in_(list(subjects))
         )
-        return {(recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()}
+        return {
+            (recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()
+        }
 
     def _linked_accounts(self, kind: str):  # type: ignore[no-untyped-def]
         """Active links of reachable accounts that did not turn this kind of reminder off."""
@@ -1046,7 +1216,12 @@ class ReminderRepository:
         )
 
     async def unbooked_enrolled(
-        self, kind: str, service_id: int, first: dt.date, last: dt.date, holding: frozenset[DayStatus]
+        self,
+        kind: str,
+        service_id: int,
+        first: dt.date,
+        last: dt.date,
+        holding: frozenset[DayStatus],
     ) -> Sequence[tuple[int, str | None, int, int, str, Custody, dt.date | None]]:
         """(account, language, family, child, first name, custody, custody reference) for each
         child enrolled in the service over the period with no place held on any of its days."""
@@ -1064,12 +1239,21 @@ class ReminderRepository:
         links = self._linked_accounts(kind).subquery()
         stmt = (
             select(
-                links.c.telegram_user_id, links.c.language, Enrolment.family_id, Child.id, Child.first_name,
-                FamilyChild.custody, FamilyChild.custody_reference_monday,
+                links.c.telegram_user_id,
+                links.c.language,
+                Enrolment.family_id,
+                Child.id,
+                Child.first_name,
+                FamilyChild.custody,
+                FamilyChild.custody_reference_monday,
             )
             .join(links, links.c.family_id == Enrolment.family_id)
             .join(Child, Child.id == Enrolment.child_id)
-            .join(FamilyChild, (FamilyChild.child_id == Enrolment.child_id) & (FamilyChild.family_id == Enrolment.family_id))
+            .join(
+                FamilyChild,
+                (FamilyChild.child_id == Enrolment.child_id)
+                & (FamilyChild.family_id == Enrolment.family_id),
+            )
             .where(
                 Enrolment.service_id == service_id,
                 Enrolment.starts_on <= last,
@@ -1080,7 +1264,9 @@ class ReminderRepository:
         )
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
 
-    async def enrolled_accounts(self, kind: str, service_id: int, first: dt.date, last: dt.date) -> Sequence[tuple[int, str | None, int]]:
+    async def enrolled_accounts(
+        self, kind: str, service_id: int, first: dt.date, last: dt.date
+    ) -> Sequence[tuple[int, str | None, int]]:
         """(account, language, family) of families with a child enrolled in the service."""
         links = self._linked_accounts(kind).subquery()
         stmt = (
@@ -1095,20 +1281,31 @@ class ReminderRepository:
         )
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
 
-    async def accounts_of_families(self, kind: str, family_ids: Sequence[int]) -> Sequence[tuple[int, str | None, int]]:
+    async def accounts_of_families(
+        self, kind: str, family_ids: Sequence[int]
+    ) -> Sequence[tuple[int, str | None, int]]:
         """(account, language, family) of the given families."""
         if not family_ids:
             return []
         links = self._linked_accounts(kind).where(TelegramLink.family_id.in_(list(family_ids)))
-        return [(user_id, language, family_id) for family_id, user_id, language in (await self.session.execute(links)).all()]
+        return [
+            (user_id, language, family_id)
+            for family_id, user_id, language in (await self.session.execute(links)).all()
+        ]
 
-    async def invoices_due_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Invoice, Decimal]]:
+    async def invoices_due_between(
+        self, first: dt.date, last: dt.date
+    ) -> Sequence[tuple[Invoice, Decimal]]:
         """Invoices due in the period with what remains to pay (unpaid ones only).
 
         What remains follows `bot.domain.account.amounts_due` over each family's whole account,
         so a payment recorded for no invoice pays the oldest invoices here too.
         """
-        stmt = select(Invoice).where(Invoice.due_on >= first, Invoice.due_on <= last).order_by(Invoice.due_on, Invoice.id)
+        stmt = (
+            select(Invoice)
+            .where(Invoice.due_on >= first, Invoice.due_on <= last)
+            .order_by(Invoice.due_on, Invoice.id)
+        )
         invoices = (await self.session.execute(stmt)).scalars().all()
         accounts = AccountRepository(self.session)
         due: dict[int, Decimal] = {}
@@ -1117,9 +1314,15 @@ class ReminderRepository:
                 [invoice_facts(i) for i in await accounts.invoices_of_family(family_id)],
                 [payment_facts(p) for p in await accounts.payments_of_family(family_id)],
             )
-        return [(invoice, due[invoice.id]) for invoice in invoices if due.get(invoice.id, Decimal("0.00")) > 0]
+        return [
+            (invoice, due[invoice.id])
+            for invoice in invoices
+            if due.get(invoice.id, Decimal("0.00")) > 0
+        ]
 
-    async def boosters_between(self, first: dt.date, last: dt.date) -> Sequence[tuple[Vaccination, Child, int]]:
+    async def boosters_between(
+        self, first: dt.date, last: dt.date
+    ) -> Sequence[tuple[Vaccination, Child, int]]:
         """(vaccination, child, family) for booster dates in the period, per family of the child."""
         stmt = (
             select(Vaccination, Child, FamilyChild.family_id)
@@ -1131,19 +1334,25 @@ class ReminderRepository:
 
     async def preferences(self, user_id: int) -> dict[str, bool]:
         """The user's stored choices (kinds not listed are on)."""
-        stmt = select(ReminderPreference.kind, ReminderPreference.enabled).where(ReminderPreference.telegram_user_id == user_id)
+        stmt = select(ReminderPreference.kind, ReminderPreference.enabled).where(
+            ReminderPreference.telegram_user_id == user_id
+        )
         return {kind: enabled for kind, enabled in (await self.session.execute(stmt)).all()}
 
     async def opted_out(self, kind: str) -> set[int]:
         """The accounts that turned this kind of reminder off (e.g. one service's, "booking:cantine")."""
-        stmt = select(ReminderPreference.telegram_user_id).where(ReminderPreference.kind == kind, ReminderPreference.enabled.is_(False))
+        stmt = select(ReminderPreference.telegram_user_id).where(
+            ReminderPreference.kind == kind, ReminderPreference.enabled.is_(False)
+        )
         return set((await self.session.execute(stmt)).scalars().all())
 
     async def set_preference(self, user_id: int, kind: str, enabled: bool) -> None:
         """Turn one kind of reminder on or off for the user."""
         row = await self.session.get(ReminderPreference, (user_id, kind))
         if row is None:
-            self.session.add(ReminderPreference(telegram_user_id=user_id, kind=kind, enabled=enabled))
+            self.session.add(
+                ReminderPreference(telegram_user_id=user_id, kind=kind, enabled=enabled)
+            )
         else:
             row.enabled = enabled
 

@@ -86,7 +86,9 @@ async def database(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Datab
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def any_database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+async def any_database(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[Database]:
     """A migrated, empty database on each engine in turn."""
     if request.param == "sqlite":
         db = await _sqlite_database(tmp_path, sqlite_template)

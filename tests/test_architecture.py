@@ -51,7 +51,9 @@ def test_no_dialogue_opens_a_transaction_of_its_own() -> None:
 
 def test_parent_dialogues_import_nothing_from_the_staff_modules() -> None:
     offenders = {
-        module_name(path): sorted(name for name in imported_modules(path) if name.startswith("conversations.staff"))
+        module_name(path): sorted(
+            name for name in imported_modules(path) if name.startswith("conversations.staff")
+        )
         for path in source_files("conversations")
         if "staff" not in path.relative_to(ROOT).parts
     }
@@ -60,7 +62,12 @@ def test_parent_dialogues_import_nothing_from_the_staff_modules() -> None:
 
 def test_no_import_cycle() -> None:
     graph = {module_name(path): imported_modules(path) for path in source_files(*PACKAGES)}
-    graph = {name: {target for target in targets if target in graph and not name.startswith(target + ".")} for name, targets in graph.items()}
+    graph = {
+        name: {
+            target for target in targets if target in graph and not name.startswith(target + ".")
+        }
+        for name, targets in graph.items()
+    }
     cycles = [sorted(component) for component in strongly_connected(graph) if len(component) > 1]
     assert cycles == []
 
@@ -72,9 +79,17 @@ def test_one_rate_limiter_and_no_other_pacer() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.ClassDef)
     }
-    pacers = {name: where for name, where in classes.items() if "Pacer" in name or "Budget" in name or "RateLimiter" in name}
+    pacers = {
+        name: where
+        for name, where in classes.items()
+        if "Pacer" in name or "Budget" in name or "RateLimiter" in name
+    }
     assert pacers == {"TelegramRateLimiter": "bot.ratelimit"}
-    uses = [path.name for path in source_files(*PACKAGES) if "AIORateLimiter" in path.read_text(encoding="utf-8")]
+    uses = [
+        path.name
+        for path in source_files(*PACKAGES)
+        if "AIORateLimiter" in path.read_text(encoding="utf-8")
+    ]
     assert uses == []
 
 

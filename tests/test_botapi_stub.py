@@ -68,7 +68,9 @@ def jean(stub: BotApiStub) -> FakeUser:
 
 
 def keyboard(*labels: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=label.lower())] for label in labels])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=label.lower())] for label in labels]
+    )
 
 
 def seconds(value: int | dt.timedelta) -> float:
@@ -116,10 +118,14 @@ async def test_unknown_method_is_not_found(stub: BotApiStub, bot: telegram.Bot) 
     assert answer.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
-async def test_methods_are_case_insensitive_and_accept_json_and_query(stub: BotApiStub, jean: FakeUser) -> None:
+async def test_methods_are_case_insensitive_and_accept_json_and_query(
+    stub: BotApiStub, jean: FakeUser
+) -> None:
     markup = {"inline_keyboard": [[{"text": "Oui", "callback_data": "yes"}]]}
     async with httpx.AsyncClient(base_url=f"{stub.base_url}{stub.token}/") as client:
-        by_json = await client.post("SENDMESSAGE", json={"chat_id": JEAN, "text": "json", "reply_markup": markup})
+        by_json = await client.post(
+            "SENDMESSAGE", json={"chat_id": JEAN, "text": "json", "reply_markup": markup}
+        )
         by_query = await client.get("sendmessage", params={"chat_id": str(JEAN), "text": "123"})
 
     assert by_json.json()["result"]["reply_markup"] == markup
@@ -131,11 +137,18 @@ async def test_methods_are_case_insensitive_and_accept_json_and_query(stub: BotA
 
 
 async def test_send_message_round_trip(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
-    first = await bot.send_message(JEAN, "<b>Bonjour</b> Jean", parse_mode="HTML", reply_markup=keyboard("Oui", "Non"))
-    second = await bot.send_message(JEAN, "Suite", reply_parameters=ReplyParameters(first.message_id))
+    first = await bot.send_message(
+        JEAN, "<b>Bonjour</b> Jean", parse_mode="HTML", reply_markup=keyboard("Oui", "Non")
+    )
+    second = await bot.send_message(
+        JEAN, "Suite", reply_parameters=ReplyParameters(first.message_id)
+    )
 
     assert first.text == "Bonjour Jean"
-    assert first.entities[0].type == "bold" and (first.entities[0].offset, first.entities[0].length) == (0, 7)
+    assert first.entities[0].type == "bold" and (
+        first.entities[0].offset,
+        first.entities[0].length,
+    ) == (0, 7)
     assert first.from_user.id == stub.bot_id and first.chat.type == "private"
     assert second.message_id == first.message_id + 1
     assert second.reply_to_message.message_id == first.message_id
@@ -149,12 +162,16 @@ async def test_send_message_round_trip(stub: BotApiStub, bot: telegram.Bot, jean
     assert call.chat_id == JEAN
 
 
-async def test_edit_then_identical_edit_is_not_modified(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_edit_then_identical_edit_is_not_modified(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     sent = await bot.send_message(JEAN, "Choisissez une date", reply_markup=keyboard("Lundi"))
     await bot.edit_message_text("Date choisie : lundi", chat_id=JEAN, message_id=sent.message_id)
 
     with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_text("Date choisie : lundi", chat_id=JEAN, message_id=sent.message_id)
+        await bot.edit_message_text(
+            "Date choisie : lundi", chat_id=JEAN, message_id=sent.message_id
+        )
 
     assert stub.rejections[-1].description == f"Bad Request: {NOT_MODIFIED}"
     current = jean.last_message()
@@ -165,7 +182,9 @@ async def test_edit_then_identical_edit_is_not_modified(stub: BotApiStub, bot: t
     assert edit.edited and edit.message_id == sent.message_id
 
 
-async def test_edit_reply_markup_and_missing_messages(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_edit_reply_markup_and_missing_messages(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     sent = await bot.send_message(JEAN, "Menu", reply_markup=keyboard("A"))
     await bot.edit_message_reply_markup(JEAN, sent.message_id, reply_markup=keyboard("A", "B"))
     assert jean.last_message().button_labels == ["A", "B"]
@@ -181,7 +200,9 @@ async def test_edit_reply_markup_and_missing_messages(stub: BotApiStub, bot: tel
         await bot.send_message(4242, "personne")
 
 
-async def test_text_limit_counts_utf16_after_parsing(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_text_limit_counts_utf16_after_parsing(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     emoji = "😀"  # two UTF-16 code units
     await bot.send_message(JEAN, "<b>" + emoji * 2048 + "</b>", parse_mode="HTML")
 
@@ -197,13 +218,19 @@ async def test_text_limit_counts_utf16_after_parsing(stub: BotApiStub, bot: tele
     assert [r.description for r in stub.rejections][0] == "Bad Request: message is too long"
 
 
-async def test_malformed_markup_is_refused_like_telegram(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_malformed_markup_is_refused_like_telegram(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     cases = [
         ("<b>Bonjour", "HTML", 'Can\'t find end tag corresponding to start tag "b"'),
         ("é <div>x</div>", "HTML", 'Unsupported start tag "div" at byte offset 3'),
         ("<b>a</i>", "HTML", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
         ("1 < 2", "HTML", 'Unsupported start tag "" at byte offset 2'),
-        ("Version 1.0", "MarkdownV2", "Character '.' is reserved and must be escaped with the preceding '\\'"),
+        (
+            "Version 1.0",
+            "MarkdownV2",
+            "Character '.' is reserved and must be escaped with the preceding '\\'",
+        ),
         ("*gras", "Markdown", "Can't find end of the entity starting at byte offset 0"),
     ]
     for text, mode, detail in cases:
@@ -219,8 +246,8 @@ async def test_malformed_markup_is_refused_like_telegram(stub: BotApiStub, bot: 
     ("markup", "mode", "text", "entities"),
     [
         ("➡️ ➡️<i>➡️ ➡️</i>", "HTML", "➡️ ➡️➡️ ➡️", [("italic", 5, 5)]),
-        ("<pre><code class=\"language-python\">x</code></pre>", "HTML", "x", [("pre", 0, 1)]),
-        ("<a href=\"https://exemple.fr\">lien</a>", "HTML", "lien", [("text_link", 0, 4)]),
+        ('<pre><code class="language-python">x</code></pre>', "HTML", "x", [("pre", 0, 1)]),
+        ('<a href="https://exemple.fr">lien</a>', "HTML", "lien", [("text_link", 0, 4)]),
         ("&amp;&lt;&gt;&quot;&eacute;", "HTML", '&<>"&eacute;', []),
         ("🏟 🏟_abac \\* asd _", "MarkdownV2", "🏟 🏟abac * asd", [("italic", 5, 10)]),
         (
@@ -231,10 +258,17 @@ async def test_malformed_markup_is_refused_like_telegram(stub: BotApiStub, bot: 
         ),
         (">citation\n>suite\nfin", "MarkdownV2", "citation\nsuite\nfin", [("blockquote", 0, 15)]),
         ("[site](https://exemple.fr)", "MarkdownV2", "site", [("text_link", 0, 4)]),
-        ("*gras* et _italique_", "Markdown", "gras et italique", [("bold", 0, 4), ("italic", 8, 8)]),
+        (
+            "*gras* et _italique_",
+            "Markdown",
+            "gras et italique",
+            [("bold", 0, 4), ("italic", 8, 8)],
+        ),
     ],
 )
-def test_markup_parsers_follow_tdlib(markup: str, mode: str, text: str, entities: list[tuple[str, int, int]]) -> None:
+def test_markup_parsers_follow_tdlib(
+    markup: str, mode: str, text: str, entities: list[tuple[str, int, int]]
+) -> None:
     parsed_text, parsed_entities = format_text(markup, mode)
 
     assert parsed_text == text
@@ -249,13 +283,17 @@ async def test_inline_keyboard_rules(stub: BotApiStub, bot: telegram.Bot, jean: 
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="a" * 65)]])
     with pytest.raises(BadRequest, match="Button_data_invalid"):
         await bot.send_message(JEAN, "non", reply_markup=too_long)
-    multibyte = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="é" * 33)]])  # 66 bytes
+    multibyte = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("x", callback_data="é" * 33)]]
+    )  # 66 bytes
     with pytest.raises(BadRequest, match="Button_data_invalid"):
         await bot.send_message(JEAN, "non", reply_markup=multibyte)
     text_only = {"inline_keyboard": [[{"text": "rien"}]]}
     with pytest.raises(BadRequest, match="(?i)text buttons are not allowed"):
         await bot.send_message(JEAN, "non", reply_markup=text_only)
-    crowded = InlineKeyboardMarkup([[InlineKeyboardButton(str(i), callback_data=str(i))] for i in range(101)])
+    crowded = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(i), callback_data=str(i))] for i in range(101)]
+    )
     with pytest.raises(BadRequest, match="Reply markup is too long"):
         await bot.send_message(JEAN, "non", reply_markup=crowded)
     assert stub.rejections[0].description == "Bad Request: BUTTON_DATA_INVALID"
@@ -265,7 +303,9 @@ async def test_inline_keyboard_rules(stub: BotApiStub, bot: telegram.Bot, jean: 
 # --------------------------------------------------------------------------- refusals
 
 
-async def test_flood_control_raises_retry_after(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_flood_control_raises_retry_after(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     stub.user(MARIE, "Marie")
     stub.set_rate_limits(private_per_second=1)
     await bot.send_message(JEAN, "un")
@@ -305,7 +345,9 @@ async def test_global_flood_limit(stub: BotApiStub, bot: telegram.Bot) -> None:
         await bot.send_message(4, "rappel")
 
 
-async def test_blocked_user_is_forbidden(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_blocked_user_is_forbidden(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     stub.block(JEAN)
 
     with pytest.raises(Forbidden, match="bot was blocked by the user"):
@@ -322,9 +364,13 @@ async def test_blocked_user_is_forbidden(stub: BotApiStub, bot: telegram.Bot, je
 # --------------------------------------------------------------------------- files
 
 
-async def test_document_upload_then_download(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_document_upload_then_download(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     content = b"%PDF-1.4 facture de cantine \x00\xff"
-    sent = await bot.send_document(JEAN, content, filename="facture-mars.pdf", caption="Votre facture")
+    sent = await bot.send_document(
+        JEAN, content, filename="facture-mars.pdf", caption="Votre facture"
+    )
 
     assert sent.document.file_name == "facture-mars.pdf"
     assert sent.document.mime_type == "application/pdf"
@@ -337,34 +383,49 @@ async def test_document_upload_then_download(stub: BotApiStub, bot: telegram.Bot
         await bot.send_document(JEAN, "no-such-file-id")
 
 
-async def test_user_files_can_be_fetched_by_the_bot(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_user_files_can_be_fetched_by_the_bot(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     await jean.send_document(b"certificat medical", "certificat.pdf", "application/pdf")
     await jean.send_photo(TINY_PNG)
 
     updates = await bot.get_updates(timeout=0)
     document, photo = updates[0].message.document, updates[1].message.photo[-1]
-    assert bytes(await (await bot.get_file(document.file_id)).download_as_bytearray()) == b"certificat medical"
+    assert (
+        bytes(await (await bot.get_file(document.file_id)).download_as_bytearray())
+        == b"certificat medical"
+    )
     assert bytes(await (await bot.get_file(photo.file_id)).download_as_bytearray()) == TINY_PNG
 
 
 # --------------------------------------------------------------------------- updates
 
 
-async def test_get_updates_offset_limit_and_confirmation(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_get_updates_offset_limit_and_confirmation(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     assert await bot.get_updates(timeout=0) == ()
     for text in ("un", "deux", "trois"):
         await jean.send(text)
 
     first = await bot.get_updates(timeout=0)
     assert [u.message.text for u in first] == ["un", "deux", "trois"]
-    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [u.update_id for u in first]  # not confirmed yet
-    assert [u.message.text for u in await bot.get_updates(offset=first[1].update_id, timeout=0)] == ["deux", "trois"]
-    assert [u.message.text for u in await bot.get_updates(offset=first[1].update_id, limit=1, timeout=0)] == ["deux"]
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [
+        u.update_id for u in first
+    ]  # not confirmed yet
+    assert [
+        u.message.text for u in await bot.get_updates(offset=first[1].update_id, timeout=0)
+    ] == ["deux", "trois"]
+    assert [
+        u.message.text for u in await bot.get_updates(offset=first[1].update_id, limit=1, timeout=0)
+    ] == ["deux"]
     assert [u.message.text for u in await bot.get_updates(offset=-1, timeout=0)] == ["trois"]
     assert await bot.get_updates(offset=first[2].update_id + 1, timeout=0) == ()
 
 
-async def test_long_poll_waits_then_returns_early(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_long_poll_waits_then_returns_early(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     assert await bot.get_updates(timeout=1) == ()
@@ -389,7 +450,9 @@ async def test_a_second_poller_terminates_the_first(stub: BotApiStub, bot: teleg
         await asyncio.wait_for(first, timeout=2)
 
 
-async def test_callback_query_can_be_answered_only_once(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_callback_query_can_be_answered_only_once(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     sent = await bot.send_message(JEAN, "Confirmer ?", reply_markup=keyboard("Oui", "Non"))
     query_id = await jean.tap(await jean.next_message(), "Oui")
 
@@ -425,7 +488,9 @@ async def test_driver_reports_missing_buttons_and_unexpected_messages(
         await jean.next_message(timeout=0.05)
 
 
-async def test_injected_failures_and_next_call(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_injected_failures_and_next_call(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     stub.fail_next("sendmessage", 502, "Bad Gateway")
 
     with pytest.raises(NetworkError, match="Bad Gateway"):
@@ -439,7 +504,9 @@ async def test_injected_failures_and_next_call(stub: BotApiStub, bot: telegram.B
     assert [m.text for m in jean.messages()] == ["retrouvé"]
 
 
-async def test_reply_keyboard_contact_and_commands(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_reply_keyboard_contact_and_commands(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     share = KeyboardButton("Partager mon numéro", request_contact=True)
     request_phone = ReplyKeyboardMarkup([[share]], one_time_keyboard=True)
     await bot.send_message(JEAN, "Votre numéro ?", reply_markup=request_phone)
@@ -456,7 +523,9 @@ async def test_reply_keyboard_contact_and_commands(stub: BotApiStub, bot: telegr
     assert command_update.message.entities[0].type == "bot_command"
 
 
-async def test_group_members_replies_and_other_methods(stub: BotApiStub, bot: telegram.Bot, jean: FakeUser) -> None:
+async def test_group_members_replies_and_other_methods(
+    stub: BotApiStub, bot: telegram.Bot, jean: FakeUser
+) -> None:
     group = stub.group(GROUP, "Parents CE1")
     stub.owners[GROUP] = MARIE
     stub.admins[GROUP] = [JEAN]
@@ -491,7 +560,9 @@ async def test_application_story_over_long_polling(stub: BotApiStub, jean: FakeU
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         code = context.args[0] if context.args else "?"
         name = update.effective_user.first_name
-        await update.message.reply_text(f"Bienvenue {name} ! Code : {code}", reply_markup=keyboard("Continuer"))
+        await update.message.reply_text(
+            f"Bienvenue {name} ! Code : {code}", reply_markup=keyboard("Continuer")
+        )
 
     async def tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.callback_query.answer("C'est parti")
@@ -529,7 +600,9 @@ async def test_application_story_over_long_polling(stub: BotApiStub, jean: FakeU
     assert [c.method for c in stub.calls() if c.method != "getUpdates"][:1] == ["getMe"]
 
 
-async def test_held_calls_hang_after_the_first_ones_and_are_never_carried_out(stub: BotApiStub, bot: telegram.Bot) -> None:
+async def test_held_calls_hang_after_the_first_ones_and_are_never_carried_out(
+    stub: BotApiStub, bot: telegram.Bot
+) -> None:
     stub.user(JEAN)
     stub.hold("sendMessage", chat_id=JEAN, after=1)
     await bot.send_message(JEAN, "passes")

@@ -27,7 +27,9 @@ def test_parse(data: str | None, expected: callbacks.Callback | None) -> None:
 
 
 def test_build_round_trips_and_refuses_bad_parts() -> None:
-    assert callbacks.parse(callbacks.build("menu", "planning")) == callbacks.Callback("menu", ("planning",))
+    assert callbacks.parse(callbacks.build("menu", "planning")) == callbacks.Callback(
+        "menu", ("planning",)
+    )
     with pytest.raises(ValueError):
         callbacks.build("menu", "a b")
     with pytest.raises(ValueError):
@@ -36,6 +38,8 @@ def test_build_round_trips_and_refuses_bad_parts() -> None:
         callbacks.build("nope")
 
 
-@pytest.mark.parametrize(("value", "expected"), [("12", 12), ("0", 0), ("-3", None), ("1e3", None), ("9" * 13, None)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("12", 12), ("0", 0), ("-3", None), ("1e3", None), ("9" * 13, None)]
+)
 def test_int_arg(value: str, expected: int | None) -> None:
     assert callbacks.Callback("menu", (value,)).int_arg(0) == expected

@@ -50,7 +50,12 @@ class BotProcess:
     async def start(self, stub: BotApiStub) -> None:
         polls = len(stub.calls("getUpdates"))
         self.process = await asyncio.create_subprocess_exec(
-            str(CLI), "run", env=self.env, cwd=self.cwd, stdout=self.log, stderr=asyncio.subprocess.STDOUT  # read when a story fails
+            str(CLI),
+            "run",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self.log,
+            stderr=asyncio.subprocess.STDOUT,  # read when a story fails
         )
         for _ in range(600):
             if len(stub.calls("getUpdates")) > polls:
@@ -93,7 +98,9 @@ async def story(tmp_path: Path) -> AsyncIterator[tuple[BotApiStub, BotProcess, D
             "ADMIN_CHAT_ID": str(GROUP_ID),
             "REMINDER_INTERVAL_SECONDS": "0",
         }
-        demo = await asyncio.create_subprocess_exec(str(CLI), "demo", env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL)
+        demo = await asyncio.create_subprocess_exec(
+            str(CLI), "demo", env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL
+        )
         assert await demo.wait() == 0
         database = Database(url)
         bot = BotProcess(env, tmp_path)
@@ -109,7 +116,9 @@ async def _link(database: Database, accounts: dict[int, str]) -> None:
         for account, number in accounts.items():
             family = await uow.repos.families.get_by_number(number)
             await uow.repos.telegram.get_or_create_user(account)
-            uow.repos.telegram.add_link(TelegramLink(family_id=family.id, telegram_user_id=account, linked_by="invite"))
+            uow.repos.telegram.add_link(
+                TelegramLink(family_id=family.id, telegram_user_id=account, linked_by="invite")
+            )
 
 
 def _button(message: ChatMessage, prefix: str) -> str:
@@ -120,15 +129,21 @@ def _button(message: ChatMessage, prefix: str) -> str:
     raise AssertionError(f"no button {prefix!r} on {message.describe()}")
 
 
-async def _next_with_button(chat: FakeGroup | object, stub: BotApiStub, chat_id: int, prefix: str) -> ChatMessage:
+async def _next_with_button(
+    chat: FakeGroup | object, stub: BotApiStub, chat_id: int, prefix: str
+) -> ChatMessage:
     for _ in range(20):
         message = await stub.next_message(chat_id, timeout=30)
-        if any(b.get("callback_data", "").startswith(prefix) for row in message.buttons for b in row):
+        if any(
+            b.get("callback_data", "").startswith(prefix) for row in message.buttons for b in row
+        ):
             return message
     raise AssertionError(f"no message with a {prefix!r} button in chat {chat_id}")
 
 
-async def test_a_staff_decision_reaches_the_parent_after_a_kill(story: tuple[BotApiStub, BotProcess, Database]) -> None:
+async def test_a_staff_decision_reaches_the_parent_after_a_kill(
+    story: tuple[BotApiStub, BotProcess, Database],
+) -> None:
     stub, bot, database = story
     await _link(database, {JEAN: DUPONT})
     stub.user(JEAN, "Jean")
@@ -136,10 +151,19 @@ async def test_a_staff_decision_reaches_the_parent_after_a_kill(story: tuple[Bot
     staff = stub.user(STAFF_ID, "Agent")
     async with database.transaction() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        await submit_request(uow, family_id=family.id, kind=RequestKind.CAF, payload={}, created_by=JEAN, now=dt.datetime.now(dt.timezone.utc))
+        await submit_request(
+            uow,
+            family_id=family.id,
+            kind=RequestKind.CAF,
+            payload={},
+            created_by=JEAN,
+            now=dt.datetime.now(dt.UTC),
+        )
     stub.hold("sendMessage", chat_id=JEAN)
     await bot.start(stub)
-    card = await _next_with_button(group, stub, GROUP_ID, callbacks.STAFF_ACCEPT + callbacks.SEPARATOR)
+    card = await _next_with_button(
+        group, stub, GROUP_ID, callbacks.STAFF_ACCEPT + callbacks.SEPARATOR
+    )
     await staff.tap_data(card, _button(card, callbacks.STAFF_ACCEPT + callbacks.SEPARATOR))
     await stub.wait_held(1)
     await bot.kill()
@@ -151,7 +175,9 @@ async def test_a_staff_decision_reaches_the_parent_after_a_kill(story: tuple[Bot
     assert len(stub.messages(JEAN)) == 1
 
 
-async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(story: tuple[BotApiStub, BotProcess, Database]) -> None:
+async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(
+    story: tuple[BotApiStub, BotProcess, Database],
+) -> None:
     stub, bot, database = story
     await _link(database, {JEAN: DUPONT, SOPHIE: MARTIN})
     stub.user(JEAN, "Jean")
@@ -161,14 +187,32 @@ async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(story: tupl
         cantine = await uow.repos.structure.service_by_code("cantine")
         dupont = await uow.repos.families.get_by_number(DUPONT)
         martin = await uow.repos.families.get_by_number(MARTIN)
-        lucas = next(c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS")
-        chloe = next(c for c in await uow.repos.families.children(martin.id) if c.first_name.startswith("CHLO"))
-        uow.session.add(DayEntry(child_id=chloe.id, service_id=cantine.id, family_id=martin.id, day=day, status=DayStatus.RESERVED))
-        uow.session.add(WaitingListEntry(child_id=lucas.id, service_id=cantine.id, family_id=dupont.id, day=day))
+        lucas = next(
+            c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS"
+        )
+        chloe = next(
+            c
+            for c in await uow.repos.families.children(martin.id)
+            if c.first_name.startswith("CHLO")
+        )
+        uow.session.add(
+            DayEntry(
+                child_id=chloe.id,
+                service_id=cantine.id,
+                family_id=martin.id,
+                day=day,
+                status=DayStatus.RESERVED,
+            )
+        )
+        uow.session.add(
+            WaitingListEntry(child_id=lucas.id, service_id=cantine.id, family_id=dupont.id, day=day)
+        )
     stub.hold("sendMessage", chat_id=JEAN)
     await bot.start(stub)
     day_view = await _open_day(stub, sophie, chloe.id, day)
-    await sophie.tap_data(day_view, _button(day_view, f"{callbacks.PLANNING_ACTION}:c:{chloe.id}:{cantine.id}:"))
+    await sophie.tap_data(
+        day_view, _button(day_view, f"{callbacks.PLANNING_ACTION}:c:{chloe.id}:{cantine.id}:")
+    )
     await stub.wait_held(1)
     await bot.kill()
     stub.release()
@@ -179,7 +223,9 @@ async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(story: tupl
     assert len(stub.messages(JEAN)) == 1
 
 
-async def test_an_announcement_killed_half_way_reaches_every_family_once(story: tuple[BotApiStub, BotProcess, Database]) -> None:
+async def test_an_announcement_killed_half_way_reaches_every_family_once(
+    story: tuple[BotApiStub, BotProcess, Database],
+) -> None:
     stub, bot, database = story
     accounts = await _many_families(database, FAMILIES)
     for account in accounts:
@@ -189,7 +235,9 @@ async def test_an_announcement_killed_half_way_reaches_every_family_once(story: 
     stub.set_rate_limits(global_per_second=None)
     await bot.start(stub)
     await staff.send_command("/annonce", "Fermeture exceptionnelle vendredi", chat=group)
-    confirm = await _next_with_button(group, stub, GROUP_ID, callbacks.STAFF_ANNOUNCE + callbacks.SEPARATOR)
+    confirm = await _next_with_button(
+        group, stub, GROUP_ID, callbacks.STAFF_ANNOUNCE + callbacks.SEPARATOR
+    )
     stub.hold("sendMessage", after=FAMILIES // 2)
     await staff.tap_data(confirm, _button(confirm, callbacks.STAFF_ANNOUNCE + callbacks.SEPARATOR))
     await stub.wait_held(1)
@@ -203,7 +251,9 @@ async def test_an_announcement_killed_half_way_reaches_every_family_once(story: 
             break
         await asyncio.sleep(0.1)
     counts = _announcements(stub, accounts)
-    assert set(counts) == set(accounts), f"{len(accounts) - len(counts)} families never got the announcement"
+    assert set(counts) == set(accounts), (
+        f"{len(accounts) - len(counts)} families never got the announcement"
+    )
     assert set(counts.values()) == {1}
 
 
@@ -212,7 +262,8 @@ def _announcements(stub: BotApiStub, accounts: list[int]) -> Counter[int]:
     return Counter(
         int(call.params["chat_id"])
         for call in stub.calls("sendMessage")
-        if int(call.params["chat_id"]) in wanted and "Fermeture exceptionnelle" in str(call.params.get("text", ""))
+        if int(call.params["chat_id"]) in wanted
+        and "Fermeture exceptionnelle" in str(call.params.get("text", ""))
     )
 
 
@@ -221,11 +272,17 @@ async def _many_families(database: Database, count: int) -> list[int]:
     async with database.transaction() as uow:
         for n, account in enumerate(accounts):
             family = Family(number=f"9{n:012d}")
-            family.guardians.append(Guardian(role=GuardianRole.RESPONSABLE, last_name=f"FAMILLE{n}", first_name="PARENT"))
+            family.guardians.append(
+                Guardian(
+                    role=GuardianRole.RESPONSABLE, last_name=f"FAMILLE{n}", first_name="PARENT"
+                )
+            )
             uow.session.add(family)
             await uow.session.flush()
             await uow.repos.telegram.get_or_create_user(account)
-            uow.repos.telegram.add_link(TelegramLink(family_id=family.id, telegram_user_id=account, linked_by="invite"))
+            uow.repos.telegram.add_link(
+                TelegramLink(family_id=family.id, telegram_user_id=account, linked_by="invite")
+            )
     return accounts
 
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.parametrize(
     ("typed", "written"),
     [
-        ("=HYPERLINK(\"http://x\",\"clic\")", "'=HYPERLINK(\"http://x\",\"clic\")"),
+        ('=HYPERLINK("http://x","clic")', '\'=HYPERLINK("http://x","clic")'),
         ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
         (None, ""),
     ],
 )
-def test_a_cell_that_would_run_as_a_formula_is_written_as_text(typed: str | None, written: str) -> None:
+def test_a_cell_that_would_run_as_a_formula_is_written_as_text(
+    typed: str | None, written: str
+) -> None:
     assert neutralise(typed) == written
 
 
@@ -40,7 +42,11 @@ def test_the_safe_writer_neutralises_every_cell() -> None:
 
 def test_no_csv_is_written_but_through_the_safe_writer() -> None:
     offenders = []
-    for path in [*ROOT.glob("bot/**/*.py"), *ROOT.glob("conversations/**/*.py"), *ROOT.glob("storage/**/*.py")]:
+    for path in [
+        *ROOT.glob("bot/**/*.py"),
+        *ROOT.glob("conversations/**/*.py"),
+        *ROOT.glob("storage/**/*.py"),
+    ]:
         if path.name == "csv_safe.py":
             continue
         if re.search(r"csv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8")):

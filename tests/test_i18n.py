@@ -11,7 +11,16 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, _, format_day, format_money, format_moment, format_short_date, ngettext, use_language
+from bot.i18n import (
+    LOCALES_DIR,
+    _,
+    format_day,
+    format_moment,
+    format_money,
+    format_short_date,
+    ngettext,
+    use_language,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -76,8 +85,14 @@ def test_the_current_language_picks_the_catalog(language: str, expected: str) ->
 
 def test_french_plural_treats_zero_as_singular() -> None:
     with use_language("fr"):
-        assert ngettext("You have {count} new message.", "You have {count} new messages.", 0) == "Vous avez {count} nouveau message."
-        assert ngettext("You have {count} new message.", "You have {count} new messages.", 2) == "Vous avez {count} nouveaux messages."
+        assert (
+            ngettext("You have {count} new message.", "You have {count} new messages.", 0)
+            == "Vous avez {count} nouveau message."
+        )
+        assert (
+            ngettext("You have {count} new message.", "You have {count} new messages.", 2)
+            == "Vous avez {count} nouveaux messages."
+        )
 
 
 def test_french_formats() -> None:
@@ -85,8 +100,14 @@ def test_french_formats() -> None:
     with use_language("fr"):
         assert format_day(dt.date(2015, 5, 4)) == "lundi 4 mai 2015"
         assert format_short_date(dt.date(2015, 4, 8)) == "08/04/2015"
-        assert format_money(Decimal("120.60")).replace("\u202f", " ").replace("\xa0", " ") == "120,60 €"
-        assert format_moment(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc), paris) == "lundi 23 novembre 2026 à 10:00"
+        assert (
+            format_money(Decimal("120.60")).replace("\u202f", " ").replace("\xa0", " ")
+            == "120,60 €"
+        )
+        assert (
+            format_moment(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), paris)
+            == "lundi 23 novembre 2026 à 10:00"
+        )
 
 
 def _french_strings():  # type: ignore[no-untyped-def]

@@ -26,7 +26,12 @@ async def test_the_bot_process_answers_and_stops_on_sigterm(tmp_path: Path) -> N
             "REMINDER_INTERVAL_SECONDS": "0",
         }
         process = await asyncio.create_subprocess_exec(
-            str(CLI), "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+            str(CLI),
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         try:
             await stub.next_call(method="getUpdates", timeout=60)  # polling has started

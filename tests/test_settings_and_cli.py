@@ -16,7 +16,14 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No .env of the developer's, no inherited setting; a database in tmp_path."""
     monkeypatch.chdir(tmp_path)
-    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_USERNAME", "ADMIN_CHAT_ID", "STAFF_USER_IDS", "STRUCTURE_FILE", "TIMEZONE"):
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_BOT_USERNAME",
+        "ADMIN_CHAT_ID",
+        "STAFF_USER_IDS",
+        "STRUCTURE_FILE",
+        "TIMEZONE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'pf.db'}")
     return tmp_path
@@ -41,7 +48,9 @@ def test_a_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, valu
         load_settings()
 
 
-def test_settings_from_dotenv_and_postgres_url_normalised(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_from_dotenv_and_postgres_url_normalised(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DATABASE_URL")
     (isolated_env / ".env").write_text(
         f"TELEGRAM_BOT_TOKEN={TOKEN}\nDATABASE_URL=postgresql://u:p@db/pf\nSTAFF_USER_IDS=1, 2\nADMIN_CHAT_ID=\n"
@@ -59,7 +68,9 @@ def test_run_without_token_explains_and_exits_2(capsys: pytest.CaptureFixture[st
     assert "TELEGRAM_BOT_TOKEN" in err and "@BotFather" in err and ".env" in err
 
 
-def test_bad_setting_stops_any_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_setting_stops_any_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TIMEZONE", "Nowhere/City")
     assert cli.main(["db", "upgrade"]) == 2
     assert "TIMEZONE" in capsys.readouterr().err
@@ -85,7 +96,9 @@ def test_invite_prints_a_one_time_link_and_writes_a_qr_code(
     assert qr.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_invite_for_unknown_family_fails(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invite_for_unknown_family_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "PortailFamilleBot")
     assert cli.main(["demo"]) == 0
     assert cli.main(["invite", "42"]) == 1

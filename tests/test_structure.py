@@ -19,7 +19,12 @@ def _demo() -> dict[str, Any]:
 
 def test_demo_structure_has_the_services_of_the_product(structure: Structure) -> None:
     assert {s.code for s in structure.services} == {
-        "garderie_matin", "garderie_soir", "gouter", "cantine", "alsh_mercredi", "alsh_vacances",
+        "garderie_matin",
+        "garderie_soir",
+        "gouter",
+        "cantine",
+        "alsh_mercredi",
+        "alsh_vacances",
     }
     assert structure.school_holiday_zone == "C"
     assert structure.service("cantine").name == "Restauration scolaire"

@@ -16,7 +16,9 @@ from bot.telegram_text import split, utf16_len
         ("ligne une\nligne deux\n" + "x y " * 20, 16),
     ],
 )
-def test_a_long_line_is_split_between_words_and_stays_with_its_header(text: str, limit: int) -> None:
+def test_a_long_line_is_split_between_words_and_stays_with_its_header(
+    text: str, limit: int
+) -> None:
     pieces = split(text, limit)
     assert all(utf16_len(piece) <= limit for piece in pieces)
     assert "".join("".join(pieces).split()) == "".join(text.split())  # nothing lost

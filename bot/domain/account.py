@@ -94,7 +94,9 @@ class Allocation:
     amount: Decimal
 
 
-def allocate_payments(invoices: Sequence[InvoiceFacts], payments: Sequence[PaymentFacts]) -> tuple[Allocation, ...]:
+def allocate_payments(
+    invoices: Sequence[InvoiceFacts], payments: Sequence[PaymentFacts]
+) -> tuple[Allocation, ...]:
     """Which invoice each payment paid (see the module's docstring); credits are left out.
 
     Invoices are taken oldest first (due date, then id), payments in date order.
@@ -134,14 +136,18 @@ def paid_by_invoice(allocations: Iterable[Allocation]) -> dict[int, Decimal]:
     return dict(paid)
 
 
-def amounts_due(invoices: Sequence[InvoiceFacts], payments: Sequence[PaymentFacts]) -> dict[int, Decimal]:
+def amounts_due(
+    invoices: Sequence[InvoiceFacts], payments: Sequence[PaymentFacts]
+) -> dict[int, Decimal]:
     """What remains to pay on each of a family's invoices (0.00 once paid), by invoice id.
 
     Give every invoice and every payment of the family: a payment recorded for no invoice,
     or for more than its invoice asked, pays the oldest unpaid ones (:func:`allocate_payments`).
     """
     paid = paid_by_invoice(allocate_payments(invoices, payments))
-    return {invoice.id: max(invoice.total - paid.get(invoice.id, ZERO), ZERO) for invoice in invoices}
+    return {
+        invoice.id: max(invoice.total - paid.get(invoice.id, ZERO), ZERO) for invoice in invoices
+    }
 
 
 # --- relevé de compte ----------------------------------------------------------------------
@@ -170,7 +176,7 @@ class SchoolYear:
 
     @property
     def label(self) -> str:
-        """"2026-2027"."""
+        """ "2026-2027"."""
         return f"{self.start_year}-{self.start_year + 1}"
 
     def __contains__(self, day: object) -> bool:
@@ -257,8 +263,15 @@ def build_statement(
         elif invoice.issued_on in year:
             operations.append(
                 Operation(
-                    OperationKind.INVOICE, invoice.id, invoice.number, invoice.issued_on, invoice.regie,
-                    debit=invoice.total, credit=None, period_start=invoice.period_start, period_end=invoice.period_end,
+                    OperationKind.INVOICE,
+                    invoice.id,
+                    invoice.number,
+                    invoice.issued_on,
+                    invoice.regie,
+                    debit=invoice.total,
+                    credit=None,
+                    period_start=invoice.period_start,
+                    period_end=invoice.period_end,
                 )
             )
     for payment in payments:
@@ -268,8 +281,14 @@ def build_statement(
         elif payment.paid_on in year:
             operations.append(
                 Operation(
-                    OperationKind.PAYMENT, payment.id, payment.number, payment.paid_on, payment.regie,
-                    debit=None, credit=payment.amount, method=payment.method,
+                    OperationKind.PAYMENT,
+                    payment.id,
+                    payment.number,
+                    payment.paid_on,
+                    payment.regie,
+                    debit=None,
+                    credit=payment.amount,
+                    method=payment.method,
                 )
             )
     operations.sort(key=lambda op: (op.day, op.kind is OperationKind.PAYMENT, op.id), reverse=True)
@@ -353,8 +372,14 @@ def parse_payment_method(words: str) -> PaymentMethod | None:
 
 def parse_amount(text: str) -> Decimal | None:
     """A positive amount typed by staff ("120,60", "120.60", "45"), or None."""
-    cleaned = text.strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(",", ".")
-    if not any(c.isdigit() for c in cleaned) or not all(c.isdigit() or c == "." for c in cleaned) or cleaned.count(".") > 1:
+    cleaned = (
+        text.strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(",", ".")
+    )
+    if (
+        not any(c.isdigit() for c in cleaned)
+        or not all(c.isdigit() or c == "." for c in cleaned)
+        or cleaned.count(".") > 1
+    ):
         return None
     amount = Decimal(cleaned)
     if amount <= 0 or amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("1000000"):
@@ -369,7 +394,9 @@ class PaymentWarning(StrEnum):
     EXCEEDS_DUE = "exceeds_due"
 
 
-def payment_warning(amount: Decimal, *, invoice_due: Decimal | None, family_due: Decimal) -> PaymentWarning | None:
+def payment_warning(
+    amount: Decimal, *, invoice_due: Decimal | None, family_due: Decimal
+) -> PaymentWarning | None:
     """A payment on an invoice already paid, or for more than is due (on the invoice named, or on
     the whole account when none is): staff confirm it first. Dues come from `amounts_due`."""
     if invoice_due is not None:

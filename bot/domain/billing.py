@@ -90,7 +90,7 @@ class BillingPeriod:
 
     @property
     def code(self) -> str:
-        """"2026-11"."""
+        """ "2026-11"."""
         return f"{self.start:%Y-%m}"
 
 
@@ -153,7 +153,9 @@ class InvoiceDraft:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
 
-def runs_for_billing(calendar: Calendar, schedules: Mapping[str, ServiceSchedule]) -> Callable[[str, date], bool]:
+def runs_for_billing(
+    calendar: Calendar, schedules: Mapping[str, ServiceSchedule]
+) -> Callable[[str, date], bool]:
     """A predicate "did service S run on day D" for :func:`compute_invoices`.
 
     Closures and public holidays always stop billing. Outside the years of the shipped
@@ -162,7 +164,10 @@ def runs_for_billing(calendar: Calendar, schedules: Mapping[str, ServiceSchedule
 
     def runs(service_code: str, day: date) -> bool:
         schedule = schedules.get(service_code)
-        if calendar.closure(day, service_code) is not None or calendar.public_holiday(day) is not None:
+        if (
+            calendar.closure(day, service_code) is not None
+            or calendar.public_holiday(day) is not None
+        ):
             return False
         if schedule is None:
             return True
@@ -199,7 +204,8 @@ def compute_invoices(
     service_order = {code: index for index, code in enumerate(services)}
     by_regie: dict[str, list[LineDraft]] = defaultdict(list)
     for (child_id, code), billed in sorted(
-        days.items(), key=lambda item: (children.get(item[0][0], ""), item[0][0], service_order[item[0][1]])
+        days.items(),
+        key=lambda item: (children.get(item[0][0], ""), item[0][0], service_order[item[0][1]]),
     ):
         service = services[code]
         if service.tariff is None:
@@ -217,8 +223,11 @@ def compute_invoices(
                 unit_price=price,
                 amount=money(quantity * price),
                 absent_billed=sum(1 for entry in billed if entry.status is DayStatus.ABSENT_BILLED),
-                undecided_absences=sum(1 for entry in billed if entry.status is DayStatus.ABSENCE_PROCESSING),
+                undecided_absences=sum(
+                    1 for entry in billed if entry.status is DayStatus.ABSENCE_PROCESSING
+                ),
             )
         )
-    return tuple(InvoiceDraft(regie, period, tuple(lines)) for regie, lines in sorted(by_regie.items()))
-
+    return tuple(
+        InvoiceDraft(regie, period, tuple(lines)) for regie, lines in sorted(by_regie.items())
+    )

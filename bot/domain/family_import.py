@@ -12,6 +12,7 @@ conflicts with the file. Values are compared in the stored string form of the fo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,12 +20,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import datetime as dt
-
 from bot.domain import forms
 from bot.domain.forms import EMPTY, NO, YES, Field, FieldKind
 from bot.domain.rules import WEEKDAY_CODES
-from bot.domain.validators import Problem, ValidationError
+from bot.domain.validators import ValidationError
 
 MAX_NUMBER_LENGTH = 32
 _FAMILY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$")
@@ -78,13 +77,18 @@ _GUARDIAN_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _guardian_columns(section: Section, form: forms.Form, prefix: str, examples: bool) -> list[Column]:
+def _guardian_columns(
+    section: Section, form: forms.Form, prefix: str, examples: bool
+) -> list[Column]:
     columns = []
     for key, header, example in _GUARDIAN_COLUMNS:
         title = f"{prefix}{header[0].lower()}{header[1:]}" if prefix else header
         columns.append(
             Column(
-                title, section, key, _form_field(form, key),
+                title,
+                section,
+                key,
+                _form_field(form, key),
                 required=section is Section.RESPONSABLE and key in ("last_name", "first_name"),
                 example=example if examples else "",
                 aliases=(f"{prefix}{header}",) if prefix else (f"Responsable {header}",),
@@ -94,33 +98,106 @@ def _guardian_columns(section: Section, form: forms.Form, prefix: str, examples:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("N° famille", Section.FAMILY, NUMBER_KEY, required=True, example="1001001818331",
-           aliases=("Numéro famille", "No famille", "Num famille", "Numéro de famille", "Famille")),
+    Column(
+        "N° famille",
+        Section.FAMILY,
+        NUMBER_KEY,
+        required=True,
+        example="1001001818331",
+        aliases=("Numéro famille", "No famille", "Num famille", "Numéro de famille", "Famille"),
+    ),
     *_guardian_columns(Section.RESPONSABLE, forms.RESPONSABLE, "", True),
     *_guardian_columns(Section.CONJOINT, forms.CONJOINT, "Conjoint ", False),
-    Column("Régime", Section.FAMILY, "regime", _form_field(forms.FISCAL, "regime"), example="CAF",
-           aliases=("Régime allocataire",)),
-    Column("N° allocataire", Section.FAMILY, "caf_number", _form_field(forms.CAF, "caf_number"), example="1234567",
-           aliases=("Numéro allocataire", "No allocataire", "N° CAF")),
-    Column("Quotient familial", Section.FAMILY, "quotient_familial", _form_field(forms.CAF, "quotient_familial"),
-           example="850", aliases=("QF",)),
+    Column(
+        "Régime",
+        Section.FAMILY,
+        "regime",
+        _form_field(forms.FISCAL, "regime"),
+        example="CAF",
+        aliases=("Régime allocataire",),
+    ),
+    Column(
+        "N° allocataire",
+        Section.FAMILY,
+        "caf_number",
+        _form_field(forms.CAF, "caf_number"),
+        example="1234567",
+        aliases=("Numéro allocataire", "No allocataire", "N° CAF"),
+    ),
+    Column(
+        "Quotient familial",
+        Section.FAMILY,
+        "quotient_familial",
+        _form_field(forms.CAF, "quotient_familial"),
+        example="850",
+        aliases=("QF",),
+    ),
     Column("IBAN", Section.FAMILY, "iban", _form_field(forms.BANK, "iban")),
     Column("BIC", Section.FAMILY, "bic", _form_field(forms.BANK, "bic")),
-    Column("Titulaire du compte", Section.FAMILY, "account_holder", _form_field(forms.BANK, "account_holder")),
-    Column("Enfant nom", Section.CHILD, "last_name", _form_field(forms.CHILD_DATA, "last_name"), required=True,
-           example="DUPONT", aliases=("Nom enfant", "Nom de l'enfant")),
-    Column("Enfant prénom", Section.CHILD, "first_name", _form_field(forms.CHILD_DATA, "first_name"), required=True,
-           example="LUCAS", aliases=("Prénom enfant", "Prénom de l'enfant")),
-    Column("Enfant date de naissance", Section.CHILD, "birth_date", _form_field(forms.CHILD_DATA, "birth_date"),
-           required=True, example="12/06/2018", aliases=("Date de naissance", "Date de naissance enfant", "Né le")),
-    Column("Enfant sexe", Section.CHILD, "sex", _form_field(forms.CHILD_DATA, "sex"), example="M",
-           aliases=("Sexe", "Sexe enfant")),
-    Column("École", Section.CHILD, "school", _form_field(forms.CHILD_DATA, "school"), example="École Jules Ferry",
-           aliases=("Ecole", "Établissement")),
-    Column("Classe", Section.CHILD, "class_name", _form_field(forms.CHILD_DATA, "class_name"), example="CE1",
-           aliases=("Niveau",)),
-    Column("Services", Section.CHILD, SERVICES_KEY, example="cantine (lun mar jeu ven), garderie_matin",
-           aliases=("Inscriptions", "Prestations")),
+    Column(
+        "Titulaire du compte",
+        Section.FAMILY,
+        "account_holder",
+        _form_field(forms.BANK, "account_holder"),
+    ),
+    Column(
+        "Enfant nom",
+        Section.CHILD,
+        "last_name",
+        _form_field(forms.CHILD_DATA, "last_name"),
+        required=True,
+        example="DUPONT",
+        aliases=("Nom enfant", "Nom de l'enfant"),
+    ),
+    Column(
+        "Enfant prénom",
+        Section.CHILD,
+        "first_name",
+        _form_field(forms.CHILD_DATA, "first_name"),
+        required=True,
+        example="LUCAS",
+        aliases=("Prénom enfant", "Prénom de l'enfant"),
+    ),
+    Column(
+        "Enfant date de naissance",
+        Section.CHILD,
+        "birth_date",
+        _form_field(forms.CHILD_DATA, "birth_date"),
+        required=True,
+        example="12/06/2018",
+        aliases=("Date de naissance", "Date de naissance enfant", "Né le"),
+    ),
+    Column(
+        "Enfant sexe",
+        Section.CHILD,
+        "sex",
+        _form_field(forms.CHILD_DATA, "sex"),
+        example="M",
+        aliases=("Sexe", "Sexe enfant"),
+    ),
+    Column(
+        "École",
+        Section.CHILD,
+        "school",
+        _form_field(forms.CHILD_DATA, "school"),
+        example="École Jules Ferry",
+        aliases=("Ecole", "Établissement"),
+    ),
+    Column(
+        "Classe",
+        Section.CHILD,
+        "class_name",
+        _form_field(forms.CHILD_DATA, "class_name"),
+        example="CE1",
+        aliases=("Niveau",),
+    ),
+    Column(
+        "Services",
+        Section.CHILD,
+        SERVICES_KEY,
+        example="cantine (lun mar jeu ven), garderie_matin",
+        aliases=("Inscriptions", "Prestations"),
+    ),
 )
 GUARDIAN_NAME_KEYS = ("last_name", "first_name")
 CHILD_KEY_FIELDS = ("last_name", "first_name", "birth_date")
@@ -129,7 +206,12 @@ CHILD_KEY_FIELDS = ("last_name", "first_name", "birth_date")
 def header_key(header: str) -> str:
     """A header as compared: no accent, no case, no punctuation ("N° famille" → "nfamille")."""
     plain = unicodedata.normalize("NFKD", header)
-    plain = "".join(c for c in plain if not unicodedata.combining(c)).lower().replace("°", "").replace("º", "")
+    plain = (
+        "".join(c for c in plain if not unicodedata.combining(c))
+        .lower()
+        .replace("°", "")
+        .replace("º", "")
+    )
     return re.sub(r"[^a-z0-9]", "", plain)
 
 
@@ -189,18 +271,52 @@ class _Refused(ValueError):
 
 # --- Reading the cells ---------------------------------------------------------------------
 
-_CIVILITIES = {"m": "Monsieur", "mr": "Monsieur", "monsieur": "Monsieur", "mme": "Madame", "madame": "Madame",
-               "mlle": "Madame", "mademoiselle": "Madame", "mrs": "Madame", "ms": "Madame"}
+_CIVILITIES = {
+    "m": "Monsieur",
+    "mr": "Monsieur",
+    "monsieur": "Monsieur",
+    "mme": "Madame",
+    "madame": "Madame",
+    "mlle": "Madame",
+    "mademoiselle": "Madame",
+    "mrs": "Madame",
+    "ms": "Madame",
+}
 _REGIMES = {"caf": "caf", "msa": "msa", "autre": "other", "other": "other", "aucun": "other"}
-_SEXES = {"m": "M", "g": "M", "garcon": "M", "masculin": "M", "f": "F", "fille": "F", "feminin": "F"}
+_SEXES = {
+    "m": "M",
+    "g": "M",
+    "garcon": "M",
+    "masculin": "M",
+    "f": "F",
+    "fille": "F",
+    "feminin": "F",
+}
 _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true"}
 _NO = {"non", "n", "no", "0", "faux", "false"}
 _WEEKDAYS = {
     **{code: code for code in WEEKDAY_CODES},
-    "lu": "mon", "lun": "mon", "lundi": "mon", "ma": "tue", "mar": "tue", "mardi": "tue",
-    "me": "wed", "mer": "wed", "mercredi": "wed", "je": "thu", "jeu": "thu", "jeudi": "thu",
-    "ve": "fri", "ven": "fri", "vendredi": "fri", "sa": "sat", "sam": "sat", "samedi": "sat",
-    "di": "sun", "dim": "sun", "dimanche": "sun",
+    "lu": "mon",
+    "lun": "mon",
+    "lundi": "mon",
+    "ma": "tue",
+    "mar": "tue",
+    "mardi": "tue",
+    "me": "wed",
+    "mer": "wed",
+    "mercredi": "wed",
+    "je": "thu",
+    "jeu": "thu",
+    "jeudi": "thu",
+    "ve": "fri",
+    "ven": "fri",
+    "vendredi": "fri",
+    "sa": "sat",
+    "sam": "sat",
+    "samedi": "sat",
+    "di": "sun",
+    "dim": "sun",
+    "dimanche": "sun",
 }
 CHOICE_WORDS: dict[str, str] = {
     "civility": "Monsieur, Madame",
@@ -243,7 +359,7 @@ def normalise_cell(column: Column, raw: str, today: dt.date) -> str:
 
 
 def parse_services(raw: str, runs_on: Mapping[str, frozenset[int]]) -> dict[str, str | None]:
-    """"cantine (lun mar jeu ven), garderie_matin" → {"cantine": "mon,tue,thu,fri", "garderie_matin": None}.
+    """ "cantine (lun mar jeu ven), garderie_matin" → {"cantine": "mon,tue,thu,fri", "garderie_matin": None}.
 
     `runs_on` gives each service code of the structure and the weekdays it runs.
     """
@@ -258,7 +374,9 @@ def parse_services(raw: str, runs_on: Mapping[str, frozenset[int]]) -> dict[str,
         position = match.end()
         code = known.get(match.group(1).lower())
         if code is None:
-            raise _Refused(Issue.UNKNOWN_SERVICE, service=match.group(1), known=", ".join(sorted(runs_on)))
+            raise _Refused(
+                Issue.UNKNOWN_SERVICE, service=match.group(1), known=", ".join(sorted(runs_on))
+            )
         days = None
         if match.group(2) is not None and match.group(2).strip():
             chosen = []
@@ -284,7 +402,11 @@ def name_key(value: str) -> str:
 
 def child_key(values: Mapping[str, str]) -> tuple[str, str, str]:
     """How a child is recognised: last name, first name and date of birth."""
-    return (name_key(values.get("last_name", "")), name_key(values.get("first_name", "")), values.get("birth_date", ""))
+    return (
+        name_key(values.get("last_name", "")),
+        name_key(values.get("first_name", "")),
+        values.get("birth_date", ""),
+    )
 
 
 # --- Grouping the lines into families -------------------------------------------------------
@@ -306,7 +428,7 @@ class ChildRecord:
 
     @property
     def label(self) -> str:
-        """"LUCAS DUPONT"."""
+        """ "LUCAS DUPONT"."""
         return f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}".strip()
 
 
@@ -322,7 +444,7 @@ class FamilyRecord:
     _where: dict[tuple[Section, str], int] = field(default_factory=dict, repr=False)
 
     def name(self) -> str:
-        """"DUPONT JEAN"."""
+        """ "DUPONT JEAN"."""
         values = self.sections.get(Section.RESPONSABLE, {})
         return f"{values.get('last_name', '')} {values.get('first_name', '')}".strip()
 
@@ -371,7 +493,9 @@ def parse_rows(
                 ignored.append(header)
             continue
         if column in seen:
-            problems.append(ImportProblem(1, header, Issue.DUPLICATE_COLUMN, detail={"other": seen[column]}))
+            problems.append(
+                ImportProblem(1, header, Issue.DUPLICATE_COLUMN, detail={"other": seen[column]})
+            )
             continue
         seen[column] = header
         columns.append((index, column))
@@ -386,7 +510,10 @@ def parse_rows(
     number_header = seen[COLUMNS[0]]
     for line, cells in rows:
         count += 1
-        cell = {column: (cells[index] if index < len(cells) else "").strip() for index, column in columns}
+        cell = {
+            column: (cells[index] if index < len(cells) else "").strip()
+            for index, column in columns
+        }
         number = cell[COLUMNS[0]]
         if not number:
             problems.append(ImportProblem(line, number_header, Issue.MISSING_NUMBER))
@@ -405,12 +532,20 @@ def parse_rows(
                 else:
                     values[column.section][column.key] = normalise_cell(column, raw, today)
             except ValidationError as exc:
-                problems.append(ImportProblem(line, seen[column], exc.code.value, _shown(column, raw)))
+                problems.append(
+                    ImportProblem(line, seen[column], exc.code.value, _shown(column, raw))
+                )
             except _Refused as exc:
-                problems.append(ImportProblem(line, seen[column], exc.code, _shown(column, raw), exc.detail))
+                problems.append(
+                    ImportProblem(line, seen[column], exc.code, _shown(column, raw), exc.detail)
+                )
         family = families.get(number)
         if family is None:
-            family = FamilyRecord(number, line, {s: {} for s in (Section.FAMILY, Section.RESPONSABLE, Section.CONJOINT)})
+            family = FamilyRecord(
+                number,
+                line,
+                {s: {} for s in (Section.FAMILY, Section.RESPONSABLE, Section.CONJOINT)},
+            )
             families[number] = family
         family.lines.append(line)
         for section in (Section.FAMILY, Section.RESPONSABLE, Section.CONJOINT):
@@ -418,13 +553,24 @@ def parse_rows(
                 _merge(family, section, key, value, line, seen, problems)
         child_values = values[Section.CHILD]
         if any(v for v in child_values.values()) or services:
-            _add_child(family, ChildRecord(line, child_values, services if services is not None else None), seen, problems)
+            _add_child(
+                family,
+                ChildRecord(line, child_values, services if services is not None else None),
+                seen,
+                problems,
+            )
         elif services is None and any(c.key == SERVICES_KEY for _i, c in columns):
             pass
     for family in families.values():
         _check_guardians(family, seen, problems)
     problems.sort(key=lambda p: (p.line or 0, _column_order(p.column, headers)))
-    return ParsedFile(tuple(families.values()), tuple(problems), tuple(c for _i, c in columns), tuple(ignored), count)
+    return ParsedFile(
+        tuple(families.values()),
+        tuple(problems),
+        tuple(c for _i, c in columns),
+        tuple(ignored),
+        count,
+    )
 
 
 def _column_order(header: str | None, headers: Sequence[str]) -> int:
@@ -439,8 +585,13 @@ def _shown(column: Column, raw: str) -> str:
 
 
 def _merge(
-    family: FamilyRecord, section: Section, key: str, value: str, line: int,
-    headers: Mapping[Column, str], problems: list[ImportProblem],
+    family: FamilyRecord,
+    section: Section,
+    key: str,
+    value: str,
+    line: int,
+    headers: Mapping[Column, str],
+    problems: list[ImportProblem],
 ) -> None:
     current = family.sections[section].get(key)
     if current is None or (current in (EMPTY, NO) and value not in (EMPTY, NO)):
@@ -451,24 +602,47 @@ def _merge(
         return
     column = next(c for c in headers if c.section is section and c.key == key)
     problems.append(
-        ImportProblem(line, headers[column], Issue.INCONSISTENT, value, {"other_line": str(family._where[(section, key)]), "other": current})
+        ImportProblem(
+            line,
+            headers[column],
+            Issue.INCONSISTENT,
+            value,
+            {"other_line": str(family._where[(section, key)]), "other": current},
+        )
     )
 
 
-def _add_child(family: FamilyRecord, child: ChildRecord, headers: Mapping[Column, str], problems: list[ImportProblem]) -> None:
+def _add_child(
+    family: FamilyRecord,
+    child: ChildRecord,
+    headers: Mapping[Column, str],
+    problems: list[ImportProblem],
+) -> None:
     for column, header in headers.items():
         if column.section is Section.CHILD and column.required and not child.values.get(column.key):
             if not any(p.line == child.line and p.column == header for p in problems):
                 problems.append(ImportProblem(child.line, header, Issue.REQUIRED))
     twin = next((c for c in family.children if c.key == child.key), None)
     if twin is not None and all(child.key):
-        first = next(h for c, h in headers.items() if c.section is Section.CHILD and c.key == "first_name")
-        problems.append(ImportProblem(child.line, first, Issue.DUPLICATE_CHILD, child.label, {"other_line": str(twin.line)}))
+        first = next(
+            h for c, h in headers.items() if c.section is Section.CHILD and c.key == "first_name"
+        )
+        problems.append(
+            ImportProblem(
+                child.line,
+                first,
+                Issue.DUPLICATE_CHILD,
+                child.label,
+                {"other_line": str(twin.line)},
+            )
+        )
         return
     family.children.append(child)
 
 
-def _check_guardians(family: FamilyRecord, headers: Mapping[Column, str], problems: list[ImportProblem]) -> None:
+def _check_guardians(
+    family: FamilyRecord, headers: Mapping[Column, str], problems: list[ImportProblem]
+) -> None:
     for section in (Section.RESPONSABLE, Section.CONJOINT):
         values = family.sections[section]
         if section is Section.CONJOINT and not any(v not in (EMPTY, NO) for v in values.values()):
@@ -610,12 +784,17 @@ class ImportPlan:
         """Whether applying it would write anything (beyond the snapshots)."""
         return (
             any(f.action is not Action.UNCHANGED for f in self.families)
-            or any(not r.kept for r in self.removals) and self.prune
+            or (any(not r.kept for r in self.removals)
+            and self.prune)
         )
 
 
 def plan_import(
-    parsed: ParsedFile, existing: Mapping[str, ExistingFamily], *, prune: bool = False, overwrite: bool = False
+    parsed: ParsedFile,
+    existing: Mapping[str, ExistingFamily],
+    *,
+    prune: bool = False,
+    overwrite: bool = False,
 ) -> ImportPlan:
     """Compare a file without errors with the records (see the module doc)."""
     managed = parsed.managed
@@ -625,23 +804,42 @@ def plan_import(
         if current is None:
             plans.append(_new_family(record))
         else:
-            plans.append(_compare_family(record, current, managed, parsed.has_services, prune, overwrite))
+            plans.append(
+                _compare_family(record, current, managed, parsed.has_services, prune, overwrite)
+            )
     removals: list[Removal] = []
     in_file = {record.number for record in parsed.families}
     for number, family in sorted(existing.items()):
         if number not in in_file:
-            removals.append(Removal(family.family_id, number, family.name, kept=family.has_accounts))
+            removals.append(
+                Removal(family.family_id, number, family.name, kept=family.has_accounts)
+            )
     return ImportPlan(plans, removals, prune, overwrite)
 
 
 def _new_family(record: FamilyRecord) -> FamilyPlan:
-    children = [ChildPlan(c, Action.CREATE, None, add_services=dict(c.services or {})) for c in record.children]
-    return FamilyPlan(record, Action.CREATE, None, children=children, create_conjoint=bool(record.sections[Section.CONJOINT]))
+    children = [
+        ChildPlan(c, Action.CREATE, None, add_services=dict(c.services or {}))
+        for c in record.children
+    ]
+    return FamilyPlan(
+        record,
+        Action.CREATE,
+        None,
+        children=children,
+        create_conjoint=bool(record.sections[Section.CONJOINT]),
+    )
 
 
 def _decide(
-    plan: FamilyPlan, section: Section, key: str, current: str, wanted: str, imported: str | None,
-    overwrite: bool, child: str | None = None,
+    plan: FamilyPlan,
+    section: Section,
+    key: str,
+    current: str,
+    wanted: str,
+    imported: str | None,
+    overwrite: bool,
+    child: str | None = None,
 ) -> Change | None:
     if wanted == current:
         return None
@@ -653,8 +851,12 @@ def _decide(
 
 
 def _compare_family(
-    record: FamilyRecord, current: ExistingFamily, managed: Mapping[Section, set[str]], has_services: bool,
-    prune: bool, overwrite: bool,
+    record: FamilyRecord,
+    current: ExistingFamily,
+    managed: Mapping[Section, set[str]],
+    has_services: bool,
+    prune: bool,
+    overwrite: bool,
 ) -> FamilyPlan:
     plan = FamilyPlan(record, Action.UNCHANGED, current.family_id)
     snapshot = current.snapshot or {}
@@ -664,22 +866,42 @@ def _compare_family(
             continue  # the file names no conjoint: a recorded one is left as it is
         if section is Section.CONJOINT and not current.has_conjoint:
             plan.create_conjoint = True
-        imported_values: Mapping[str, str] = snapshot.get(section.value, {}) if current.snapshot is not None else {}
+        imported_values: Mapping[str, str] = (
+            snapshot.get(section.value, {}) if current.snapshot is not None else {}
+        )
         for key in sorted(managed[section], key=_field_order):
             value = wanted.get(key, NO if _is_yes_no(section, key) else EMPTY)
             now = current.sections.get(section, {}).get(key, EMPTY)
-            change = _decide(plan, section, key, now, value, imported_values.get(key) if current.snapshot is not None else None, overwrite)
+            change = _decide(
+                plan,
+                section,
+                key,
+                now,
+                value,
+                imported_values.get(key) if current.snapshot is not None else None,
+                overwrite,
+            )
             if change is not None:
                 plan.changes.append(change)
     _compare_children(plan, record, current, managed[Section.CHILD], has_services, prune, overwrite)
-    touched = plan.changes or plan.create_conjoint or plan.remove_children or any(c.action is not Action.UNCHANGED for c in plan.children)
+    touched = (
+        plan.changes
+        or plan.create_conjoint
+        or plan.remove_children
+        or any(c.action is not Action.UNCHANGED for c in plan.children)
+    )
     plan.action = Action.UPDATE if touched else Action.UNCHANGED
     return plan
 
 
 def _compare_children(
-    plan: FamilyPlan, record: FamilyRecord, current: ExistingFamily, managed: set[str], has_services: bool,
-    prune: bool, overwrite: bool,
+    plan: FamilyPlan,
+    record: FamilyRecord,
+    current: ExistingFamily,
+    managed: set[str],
+    has_services: bool,
+    prune: bool,
+    overwrite: bool,
 ) -> None:
     snapshot_children: Mapping[str, Any] = (current.snapshot or {}).get("children", {})
     by_id = {child.child_id: child for child in current.children}
@@ -688,13 +910,26 @@ def _compare_children(
         found = None
         for child_id_text, shot in snapshot_children.items():
             child_id = int(child_id_text)
-            if child_id in by_id and child_id not in matched and tuple(shot.get("key", ())) == child.key:
+            if (
+                child_id in by_id
+                and child_id not in matched
+                and tuple(shot.get("key", ())) == child.key
+            ):
                 found = by_id[child_id]
                 break
         if found is None:
-            found = next((c for c in current.children if c.child_id not in matched and child_key(c.values) == child.key), None)
+            found = next(
+                (
+                    c
+                    for c in current.children
+                    if c.child_id not in matched and child_key(c.values) == child.key
+                ),
+                None,
+            )
         if found is None:
-            plan.children.append(ChildPlan(child, Action.CREATE, None, add_services=dict(child.services or {})))
+            plan.children.append(
+                ChildPlan(child, Action.CREATE, None, add_services=dict(child.services or {}))
+            )
             continue
         matched.add(found.child_id)
         shot = snapshot_children.get(str(found.child_id)) if current.snapshot is not None else None
@@ -704,12 +939,21 @@ def _compare_children(
             value = child.values.get(key, EMPTY)
             now = found.values.get(key, EMPTY)
             change = _decide(
-                plan, Section.CHILD, key, now, value, imported_values.get(key) if shot is not None else None, overwrite, child.label
+                plan,
+                Section.CHILD,
+                key,
+                now,
+                value,
+                imported_values.get(key) if shot is not None else None,
+                overwrite,
+                child.label,
             )
             if change is not None:
                 child_plan.changes.append(change)
         if has_services and child.services is not None:
-            imported_services: Mapping[str, Any] | None = (shot or {}).get("services") if shot is not None else None
+            imported_services: Mapping[str, Any] | None = (
+                (shot or {}).get("services") if shot is not None else None
+            )
             for code, days in child.services.items():
                 if code not in found.services:
                     child_plan.add_services[code] = days
@@ -720,12 +964,27 @@ def _compare_children(
                     continue
                 added_since = imported_services is not None and code not in imported_services
                 if added_since and prune:
-                    plan.conflicts.append(Conflict(Section.CHILD, SERVICES_KEY, code, "", None, overwrite and prune, child.label))
+                    plan.conflicts.append(
+                        Conflict(
+                            Section.CHILD,
+                            SERVICES_KEY,
+                            code,
+                            "",
+                            None,
+                            overwrite and prune,
+                            child.label,
+                        )
+                    )
                 if prune and (overwrite or not added_since):
                     child_plan.end_services.append(code)
                 else:
                     child_plan.kept_services.append(code)
-        if child_plan.changes or child_plan.add_services or child_plan.set_weekdays or child_plan.end_services:
+        if (
+            child_plan.changes
+            or child_plan.add_services
+            or child_plan.set_weekdays
+            or child_plan.end_services
+        ):
             child_plan.action = Action.UPDATE
         plan.children.append(child_plan)
     imported_ids = {int(k) for k in snapshot_children} if current.snapshot is not None else None
@@ -735,7 +994,9 @@ def _compare_children(
         label = f"{child.values.get('first_name', '')} {child.values.get('last_name', '')}".strip()
         added_since = imported_ids is not None and child.child_id not in imported_ids
         if added_since and prune:
-            plan.conflicts.append(Conflict(Section.CHILD, "child", label, "", None, overwrite and prune, label))
+            plan.conflicts.append(
+                Conflict(Section.CHILD, "child", label, "", None, overwrite and prune, label)
+            )
         if prune and (overwrite or not added_since):
             plan.remove_children.append((child.child_id, label))
         else:
@@ -766,12 +1027,18 @@ def snapshot_of(plan: FamilyPlan, previous: Mapping[str, Any] | None) -> dict[st
     for child_plan in plan.children:
         if child_plan.child_id is None:
             continue
-        services = dict(child_plan.record.services) if child_plan.record.services is not None else None
+        services = (
+            dict(child_plan.record.services) if child_plan.record.services is not None else None
+        )
         earlier = (before.get(str(child_plan.child_id)) or {}).get("services") or {}
         if services is not None:
-            services.update({code: earlier[code] for code in child_plan.kept_services if code in earlier})
+            services.update(
+                {code: earlier[code] for code in child_plan.kept_services if code in earlier}
+            )
         children[str(child_plan.child_id)] = {
-            "key": list(child_plan.record.key), "values": dict(child_plan.record.values), "services": services,
+            "key": list(child_plan.record.key),
+            "values": dict(child_plan.record.values),
+            "services": services,
         }
     for child_id, _label in plan.kept_children:
         if str(child_id) in before:
@@ -798,7 +1065,9 @@ def typed_values(section: Section, values: Mapping[str, str]) -> dict[str, Any]:
 def record_values(section: Section, record: object | None) -> dict[str, str]:
     """A record's values for every column of a section, in the stored form."""
     return {
-        column.key: forms.from_python(column.field, getattr(record, column.key, None) if record is not None else None)
+        column.key: forms.from_python(
+            column.field, getattr(record, column.key, None) if record is not None else None
+        )
         for column in COLUMNS
         if column.section is section and column.field is not None
     }

@@ -45,7 +45,12 @@ class FieldKind(StrEnum):
     @property
     def is_date(self) -> bool:
         """Dates are stored ISO and shown dd/mm/yyyy."""
-        return self in (FieldKind.BIRTH_DATE, FieldKind.PAST_DATE, FieldKind.ANY_DATE, FieldKind.COMING_DATE)
+        return self in (
+            FieldKind.BIRTH_DATE,
+            FieldKind.PAST_DATE,
+            FieldKind.ANY_DATE,
+            FieldKind.COMING_DATE,
+        )
 
     @property
     def is_button(self) -> bool:
@@ -104,7 +109,11 @@ class Form:
 
 CIVILITIES = (("Monsieur", N_("Mr")), ("Madame", N_("Mrs")))
 SEXES = (("M", N_("Boy")), ("F", N_("Girl")))
-REGIMES = ((Regime.CAF.value, N_("CAF")), (Regime.MSA.value, N_("MSA")), (Regime.OTHER.value, N_("Other scheme")))
+REGIMES = (
+    (Regime.CAF.value, N_("CAF")),
+    (Regime.MSA.value, N_("MSA")),
+    (Regime.OTHER.value, N_("Other scheme")),
+)
 
 
 def _guardian_fields() -> tuple[Field, ...]:
@@ -154,8 +163,12 @@ def _health_item_form(kind: HealthItemKind, title: str, label: str) -> Form:
 
 # --- The forms -----------------------------------------------------------------------------
 
-RESPONSABLE = Form("responsable", RequestKind.RESPONSABLE, N_("Responsable"), _guardian_fields(), FormMode.CHANGE)
-CONJOINT = Form("conjoint", RequestKind.CONJOINT, N_("Spouse / partner"), _guardian_fields(), FormMode.CHANGE)
+RESPONSABLE = Form(
+    "responsable", RequestKind.RESPONSABLE, N_("Responsable"), _guardian_fields(), FormMode.CHANGE
+)
+CONJOINT = Form(
+    "conjoint", RequestKind.CONJOINT, N_("Spouse / partner"), _guardian_fields(), FormMode.CHANGE
+)
 FISCAL = Form(
     "fiscal",
     RequestKind.FISCAL,
@@ -191,9 +204,16 @@ BANK = Form(
     ),
     FormMode.CHANGE,
 )
-ADD_CHILD = Form("add_child", RequestKind.ADD_CHILD, N_("New child"), _child_identity_fields(), FormMode.NEW)
+ADD_CHILD = Form(
+    "add_child", RequestKind.ADD_CHILD, N_("New child"), _child_identity_fields(), FormMode.NEW
+)
 CHILD_DATA = Form(
-    "child_data", RequestKind.CHILD_DATA, N_("Child's details"), _child_identity_fields(), FormMode.CHANGE, needs_child=True
+    "child_data",
+    RequestKind.CHILD_DATA,
+    N_("Child's details"),
+    _child_identity_fields(),
+    FormMode.CHANGE,
+    needs_child=True,
 )
 AUTHORIZATION = Form(
     "authorization",
@@ -216,7 +236,13 @@ VACCINATION = Form(
     N_("Vaccination"),
     (
         Field("name", N_("Vaccine"), required=True, max_length=80, sensitive=True),
-        Field("given_on", N_("Date of vaccination"), FieldKind.PAST_DATE, required=True, sensitive=True),
+        Field(
+            "given_on",
+            N_("Date of vaccination"),
+            FieldKind.PAST_DATE,
+            required=True,
+            sensitive=True,
+        ),
         Field("dose", N_("Dose"), max_length=40, sensitive=True),
         Field("lot", N_("Batch"), max_length=40, sensitive=True),
         Field("booster_on", N_("Booster date"), FieldKind.ANY_DATE, sensitive=True),
@@ -228,8 +254,12 @@ VACCINATION = Form(
 )
 ALLERGY = _health_item_form(HealthItemKind.ALLERGY, N_("Allergy"), N_("Allergy"))
 ILLNESS = _health_item_form(HealthItemKind.ILLNESS, N_("Illness"), N_("Illness"))
-CONTRAINDICATION = _health_item_form(HealthItemKind.CONTRAINDICATION, N_("Contra-indication"), N_("Contra-indication"))
-PAI = _health_item_form(HealthItemKind.PAI, N_("PAI (individual care plan)"), N_("PAI (individual care plan)"))
+CONTRAINDICATION = _health_item_form(
+    HealthItemKind.CONTRAINDICATION, N_("Contra-indication"), N_("Contra-indication")
+)
+PAI = _health_item_form(
+    HealthItemKind.PAI, N_("PAI (individual care plan)"), N_("PAI (individual care plan)")
+)
 GLASSES = Form(
     "glasses",
     RequestKind.HEALTH,
@@ -261,8 +291,22 @@ ENROLMENT = Form(
 FORMS: dict[str, Form] = {
     form.code: form
     for form in (
-        RESPONSABLE, CONJOINT, FISCAL, CAF, BANK, ADD_CHILD, CHILD_DATA, AUTHORIZATION,
-        VACCINATION, ALLERGY, ILLNESS, CONTRAINDICATION, PAI, GLASSES, DOCTOR, ENROLMENT,
+        RESPONSABLE,
+        CONJOINT,
+        FISCAL,
+        CAF,
+        BANK,
+        ADD_CHILD,
+        CHILD_DATA,
+        AUTHORIZATION,
+        VACCINATION,
+        ALLERGY,
+        ILLNESS,
+        CONTRAINDICATION,
+        PAI,
+        GLASSES,
+        DOCTOR,
+        ENROLMENT,
     )
 }
 HEALTH_ITEM_FORMS = {kind: FORMS[kind.value] for kind in HealthItemKind}
@@ -347,10 +391,17 @@ def from_python(field: Field, value: Any) -> str:
 
 def current_values(form: Form, record: object | None) -> dict[str, str]:
     """The values of a record for every field of a form (EMPTY for a missing record)."""
-    return {field.key: from_python(field, getattr(record, field.key, None) if record is not None else None) for field in form.fields}
+    return {
+        field.key: from_python(
+            field, getattr(record, field.key, None) if record is not None else None
+        )
+        for field in form.fields
+    }
 
 
-def changed_values(form: Form, current: Mapping[str, str], draft: Mapping[str, str]) -> dict[str, str]:
+def changed_values(
+    form: Form, current: Mapping[str, str], draft: Mapping[str, str]
+) -> dict[str, str]:
     """The fields whose draft value differs from the current one, in the form's order."""
     return {
         field.key: draft[field.key]

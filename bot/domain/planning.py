@@ -71,7 +71,11 @@ def status_mark(status: DayStatus) -> Mark | None:
 
 
 def day_mark(
-    kind: DayKind, closed: bool, statuses: Iterable[DayStatus], waiting: bool = False, other_household: bool = False
+    kind: DayKind,
+    closed: bool,
+    statuses: Iterable[DayStatus],
+    waiting: bool = False,
+    other_household: bool = False,
 ) -> Mark | None:
     """The one mark of a calendar cell: the child's most urgent status, else the kind of day
     (or, in garde alternée, that the week is the other foyer's)."""
@@ -110,7 +114,7 @@ class Month:
         return cls(int(text[:4]), int(text[4:]))
 
     def code(self) -> str:
-        """"YYYYMM", for callback data."""
+        """ "YYYYMM", for callback data."""
         return f"{self.year:04d}{self.month:02d}"
 
     def first_day(self) -> dt.date:
@@ -133,7 +137,9 @@ class Month:
         last = self.last_day()
         while cursor <= last:
             yield [
-                cursor + dt.timedelta(days=i) if (cursor + dt.timedelta(days=i)).month == self.month else None
+                cursor + dt.timedelta(days=i)
+                if (cursor + dt.timedelta(days=i)).month == self.month
+                else None
                 for i in range(7)
             ]
             cursor += dt.timedelta(days=7)
@@ -150,5 +156,5 @@ def parse_day(text: str) -> dt.date | None:
 
 
 def day_code(day: dt.date) -> str:
-    """"YYYYMMDD", for callback data."""
+    """ "YYYYMMDD", for callback data."""
     return day.strftime("%Y%m%d")

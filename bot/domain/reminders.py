@@ -30,7 +30,12 @@ class ReminderKind(StrEnum):
     DIGEST = "digest"  # staff: the morning digest of pending requests
 
 
-PARENT_KINDS = (ReminderKind.BOOKING, ReminderKind.WINDOW_OPEN, ReminderKind.INVOICE, ReminderKind.VACCINE)
+PARENT_KINDS = (
+    ReminderKind.BOOKING,
+    ReminderKind.WINDOW_OPEN,
+    ReminderKind.INVOICE,
+    ReminderKind.VACCINE,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class DeadlineGroup:
 
     def subject(self, offset_hours: int | None = None) -> str:
         """The reminder key of this cutoff (and of one offset before it)."""
-        base = f"{self.service_code}:{self.deadline.astimezone(dt.timezone.utc):%Y%m%dT%H%M}"
+        base = f"{self.service_code}:{self.deadline.astimezone(dt.UTC):%Y%m%dT%H%M}"
         return base if offset_hours is None else f"{base}:{offset_hours}h"
 
 
@@ -77,7 +82,10 @@ def deadline_groups(
         if deadline is not None:
             groups.setdefault(deadline, []).append(day)
         day += dt.timedelta(days=1)
-    return [DeadlineGroup(service.code, deadline, tuple(days)) for deadline, days in sorted(groups.items())]
+    return [
+        DeadlineGroup(service.code, deadline, tuple(days))
+        for deadline, days in sorted(groups.items())
+    ]
 
 
 def due_offset(
@@ -158,7 +166,9 @@ def previous_daytime(instant: dt.datetime, daytime: Daytime, tz: dt.tzinfo) -> d
     return dt.datetime.combine(day, daytime.end, tzinfo=tz)
 
 
-def reminder_moment(moment: dt.datetime, deadline: dt.datetime, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+def reminder_moment(
+    moment: dt.datetime, deadline: dt.datetime, daytime: Daytime, tz: dt.tzinfo
+) -> dt.datetime:
     """When a reminder meant for `moment` goes out: at `moment` in the daytime; at night, the
     next morning when that is still before the cutoff, else the evening before."""
     later = next_daytime(moment, daytime, tz)
@@ -167,7 +177,9 @@ def reminder_moment(moment: dt.datetime, deadline: dt.datetime, daytime: Daytime
     return previous_daytime(moment, daytime, tz)
 
 
-def deferred_until(now: dt.datetime, expires_at: dt.datetime | None, daytime: Daytime, tz: dt.tzinfo) -> dt.datetime:
+def deferred_until(
+    now: dt.datetime, expires_at: dt.datetime | None, daytime: Daytime, tz: dt.tzinfo
+) -> dt.datetime:
     """When a message that is not urgent, due at `now`, may go out: the next daytime instant,
     unless that would be after the message is useful (then now: late is better than never)."""
     later = next_daytime(now, daytime, tz)
@@ -190,7 +202,9 @@ class ReminderLine:
     along: tuple[str, ...] = ()
 
 
-def fold_companions(lines: Sequence[ReminderLine], requires: dict[str, frozenset[str]], order: Sequence[str]) -> list[ReminderLine]:
+def fold_companions(
+    lines: Sequence[ReminderLine], requires: dict[str, frozenset[str]], order: Sequence[str]
+) -> list[ReminderLine]:
     """Lines in the structure's order, each service booked together with an earlier one
     (`requires`, e.g. the goûter of the garderie du soir) folded into it for the children both
     lines name; what is left of a folded line keeps its own."""
@@ -199,10 +213,17 @@ def fold_companions(lines: Sequence[ReminderLine], requires: dict[str, frozenset
     for line in sorted(lines, key=lambda l: rank.get(l.service_code, len(rank))):
         children = line.children
         for i, kept in enumerate(result):
-            if line.service_code in requires.get(kept.service_code, frozenset()) and set(line.days) <= set(kept.days):
+            if line.service_code in requires.get(kept.service_code, frozenset()) and set(
+                line.days
+            ) <= set(kept.days):
                 shared = tuple(c for c in children if c in kept.children)
                 if shared:
-                    result[i] = ReminderLine(kept.service_code, kept.days, kept.children, (*kept.along, line.service_code))
+                    result[i] = ReminderLine(
+                        kept.service_code,
+                        kept.days,
+                        kept.children,
+                        (*kept.along, line.service_code),
+                    )
                     children = tuple(c for c in children if c not in shared)
         if children:
             result.append(ReminderLine(line.service_code, line.days, children, line.along))

@@ -832,7 +832,9 @@ def _min_per_week(raw: Any, where: str) -> tuple[int, BelowMinimum]:
     if not isinstance(raw, Mapping):
         return _days_per_week(raw, where), BelowMinimum.FLAG
     _check_keys(raw, where, frozenset({"count", "below"}), frozenset())
-    return _days_per_week(raw["count"], f"{where}.count"), _enum(BelowMinimum, raw["below"], f"{where}.below")
+    return _days_per_week(raw["count"], f"{where}.count"), _enum(
+        BelowMinimum, raw["below"], f"{where}.below"
+    )
 
 
 def _weekday(raw: Any, where: str) -> int:

@@ -50,11 +50,37 @@ def parse_day(text: str, today: dt.date) -> dt.date | None:
 
 
 MONTH_WORDS: dict[str, int] = {
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
-    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10, "oct": 10,
-    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+    "janvier": 1,
+    "janv": 1,
+    "fevrier": 2,
+    "fevr": 2,
+    "fev": 2,
+    "mars": 3,
+    "avril": 4,
+    "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "juil": 7,
+    "aout": 8,
+    "septembre": 9,
+    "sept": 9,
+    "octobre": 10,
+    "oct": 10,
+    "novembre": 11,
+    "nov": 11,
+    "decembre": 12,
+    "dec": 12,
 }
-WEEKDAY_WORDS: dict[str, int] = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5, "dimanche": 6}
+WEEKDAY_WORDS: dict[str, int] = {
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+}
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{4})$")
 
@@ -86,7 +112,9 @@ def parse_day_words(text: str, today: dt.date) -> dt.date | None:
         return None
     day, month = int(day_text), MONTH_WORDS[words[1]]
     if len(words) == 3:
-        return _date(int(words[2]), month, day) if words[2].isdigit() and len(words[2]) == 4 else None
+        return (
+            _date(int(words[2]), month, day) if words[2].isdigit() and len(words[2]) == 4 else None
+        )
     candidate = _date(today.year, month, day)
     if candidate is not None and candidate < today:
         candidate = _date(today.year + 1, month, day)
@@ -101,7 +129,11 @@ def parse_month_words(text: str, today: dt.date) -> tuple[int, int] | None:
     for pattern, year_first in ((_YEAR_MONTH, True), (_MONTH_YEAR, False)):
         match = pattern.match(value)
         if match:
-            year, month = (int(match.group(1)), int(match.group(2))) if year_first else (int(match.group(2)), int(match.group(1)))
+            year, month = (
+                (int(match.group(1)), int(match.group(2)))
+                if year_first
+                else (int(match.group(2)), int(match.group(1)))
+            )
             return (year, month) if 1 <= month <= 12 else None
     words = value.split()
     if not words or words[0] not in MONTH_WORDS:
@@ -140,7 +172,9 @@ def day_problem(text: str, today: dt.date) -> Problem | None:
     if _NUMERIC_DAY.match(value) or _ISO_DAY.match(value):
         return Problem.NO_SUCH_DAY
     words = [_fold(word) for word in value.split()]
-    if any(word in MONTH_WORDS for word in words) and any(w.removesuffix("er").isdigit() for w in words):
+    if any(word in MONTH_WORDS for word in words) and any(
+        w.removesuffix("er").isdigit() for w in words
+    ):
         return Problem.NO_SUCH_DAY
     return Problem.NOT_A_DAY
 
@@ -183,7 +217,9 @@ class UnknownServiceWord(ValueError):
     "garderie"): closing the whole structure instead would be a costly mistake. Arg: the word."""
 
 
-def split_service_and_reason(words: list[str], services: Iterable[tuple[str, str]]) -> tuple[str | None, str]:
+def split_service_and_reason(
+    words: list[str], services: Iterable[tuple[str, str]]
+) -> tuple[str | None, str]:
     """After /fermeture's date: an optional service (one to three words) then the reason.
 
     The longest leading words naming a service win; otherwise every word is the reason, unless
@@ -209,4 +245,6 @@ def _looks_like_a_service(word: str, services: list[tuple[str, str]]) -> bool:
     for code, name in services:
         known.update({_simplify(code), _simplify(name)})
         known.update(_simplify(part) for part in re.split(r"[_-]+", code) if len(part) >= 4)
-    return wanted in known or bool(difflib.get_close_matches(wanted, sorted(known), n=1, cutoff=0.8))
+    return wanted in known or bool(
+        difflib.get_close_matches(wanted, sorted(known), n=1, cutoff=0.8)
+    )

@@ -144,7 +144,9 @@ def parse_tariff(raw: Any, where: str) -> Tariff:
                 regime = Regime(str(key))
             except ValueError:
                 choices = ", ".join(r.value for r in Regime)
-                raise StructureConfigError(f"{where}.by_regime.{key}: not a régime ({choices})") from None
+                raise StructureConfigError(
+                    f"{where}.by_regime.{key}: not a régime ({choices})"
+                ) from None
             by_regime[regime] = _brackets(brackets, f"{where}.by_regime.{key}")
     return Tariff(
         brackets=_brackets(item["prices"], f"{where}.prices"),
@@ -169,14 +171,16 @@ def parse_billing(raw: Any, where: str = "billing") -> BillingConfig:
 def parse_money(raw: Any, where: str) -> Decimal:
     """An amount of euros, >= 0 with at most two decimals ("1.50", 2, "3,20")."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise StructureConfigError(f"{where}: expected an amount such as \"1.50\"")
+        raise StructureConfigError(f'{where}: expected an amount such as "1.50"')
     text = str(raw).strip().replace(",", ".")
     try:
         amount = Decimal(text)
     except InvalidOperation:
         raise StructureConfigError(f"{where}: {raw!r} is not an amount") from None
     if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
-        raise StructureConfigError(f"{where}: {raw!r} is not an amount >= 0 with at most 2 decimals")
+        raise StructureConfigError(
+            f"{where}: {raw!r} is not an amount >= 0 with at most 2 decimals"
+        )
     return amount.quantize(CENT)
 
 
@@ -193,7 +197,9 @@ def _brackets(raw: Any, where: str) -> tuple[Bracket, ...]:
         up_to: Decimal | None = None
         if item.get("qf_up_to") is not None:
             if last:
-                raise StructureConfigError(f"{here}.qf_up_to: the last bracket must have no upper bound")
+                raise StructureConfigError(
+                    f"{here}.qf_up_to: the last bracket must have no upper bound"
+                )
             up_to = parse_money(item["qf_up_to"], f"{here}.qf_up_to")
             if previous is not None and up_to <= previous:
                 raise StructureConfigError(f"{here}.qf_up_to: brackets must be in increasing order")
@@ -210,10 +216,14 @@ def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
     return raw
 
 
-def _check_keys(item: Mapping[str, Any], where: str, allowed: frozenset[str], *, required: frozenset[str]) -> None:
+def _check_keys(
+    item: Mapping[str, Any], where: str, allowed: frozenset[str], *, required: frozenset[str]
+) -> None:
     for key in item:
         if key not in allowed:
-            raise StructureConfigError(f"{where}.{key}: unknown key (expected {', '.join(sorted(allowed))})")
+            raise StructureConfigError(
+                f"{where}.{key}: unknown key (expected {', '.join(sorted(allowed))})"
+            )
     for key in sorted(required):
         if item.get(key) is None:
             raise StructureConfigError(f"{where}.{key}: required")

@@ -132,7 +132,9 @@ def iban(raw: str) -> str:
     try:
         return IBAN(value).compact
     except SchwiftyException as exc:
-        problem = Problem.IBAN_CHECKSUM if "checksum" in type(exc).__name__.lower() else Problem.IBAN
+        problem = (
+            Problem.IBAN_CHECKSUM if "checksum" in type(exc).__name__.lower() else Problem.IBAN
+        )
         raise ValidationError(problem) from exc
 
 
@@ -231,7 +233,12 @@ def amount(raw: str, maximum: Decimal = QUOTIENT_MAX) -> Decimal:
         number = Decimal(value)
     except InvalidOperation as exc:
         raise ValidationError(Problem.AMOUNT) from exc
-    if not number.is_finite() or number < 0 or number > maximum or number != number.quantize(Decimal("0.01")):
+    if (
+        not number.is_finite()
+        or number < 0
+        or number > maximum
+        or number != number.quantize(Decimal("0.01"))
+    ):
         raise ValidationError(Problem.AMOUNT)
     return number.quantize(Decimal("0.01"))
 

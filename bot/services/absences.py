@@ -23,7 +23,9 @@ SYSTEM_ACTOR_ID = 0
 logger = logging.getLogger(__name__)
 
 
-async def overdue_without_certificate(uow: UnitOfWork, now: dt.datetime, certificate_days: int) -> list[int]:
+async def overdue_without_certificate(
+    uow: UnitOfWork, now: dt.datetime, certificate_days: int
+) -> list[int]:
     """Ids of pending illness absences older than the delay and still without a certificate."""
     limit = now - dt.timedelta(days=certificate_days)
     requests = await uow.repos.requests.pending_of_kind_before(RequestKind.ABSENCE, limit)
@@ -34,7 +36,9 @@ async def overdue_without_certificate(uow: UnitOfWork, now: dt.datetime, certifi
     ]
 
 
-async def settle_overdue(db: Database, now: dt.datetime, certificate_days: int, *, reason: str, decided_by: str) -> int:
+async def settle_overdue(
+    db: Database, now: dt.datetime, certificate_days: int, *, reason: str, decided_by: str
+) -> int:
     """Refuse (bill) each overdue illness absence without certificate; return how many.
 
     Each refusal tells the family and updates the staff's card through the outbox, in the
@@ -47,9 +51,15 @@ async def settle_overdue(db: Database, now: dt.datetime, certificate_days: int, 
             try:
                 async with uow.session.begin_nested():
                     decision = await decide_and_tell(
-                        uow, request_id, accept=False, staff_id=SYSTEM_ACTOR_ID, staff_name=decided_by, now=now, reason=reason
+                        uow,
+                        request_id,
+                        accept=False,
+                        staff_id=SYSTEM_ACTOR_ID,
+                        staff_name=decided_by,
+                        now=now,
+                        reason=reason,
                     )
-            except Exception as exc:  # noqa: BLE001 - one request's failure leaves it pending, not the others
+            except Exception as exc:
                 logger.warning("absence %s not settled: %s", request_id, type(exc).__name__)
                 continue
             settled += decision.outcome == DecisionOutcome.DECIDED

@@ -99,35 +99,63 @@ def _debtor(family: Family | None) -> Debtor:
     name, _address = family_heading(family)
     guardian = family.guardian(GuardianRole.RESPONSABLE)
     return Debtor(
-        family.number, name, (guardian.address or "") if guardian else "", (guardian.postal_code or "") if guardian else "",
+        family.number,
+        name,
+        (guardian.address or "") if guardian else "",
+        (guardian.postal_code or "") if guardian else "",
         (guardian.city or "") if guardian else "",
     )
 
 
 async def month_export(
-    db: Database, period: BillingPeriod, *, now: dt.datetime, actor_id: int | None, actor_kind: str = "staff"
+    db: Database,
+    period: BillingPeriod,
+    *,
+    now: dt.datetime,
+    actor_id: int | None,
+    actor_kind: str = "staff",
 ) -> MonthExport:
     """Read the month's invoices and payments; audited."""
     async with use_case(db) as uow:
         repo = uow.repos.accounting
         invoices = await repo.invoices_of_period(period.start, period.end)
         payments = await repo.payments_between(period.start, period.end)
-        families = await repo.families(sorted({i.family_id for i in invoices} | {p.family_id for p in payments}))
+        families = await repo.families(
+            sorted({i.family_id for i in invoices} | {p.family_id for p in payments})
+        )
         services = await repo.services()
-        children = await repo.children(sorted({line.child_id for i in invoices for line in i.lines if line.child_id}))
-        numbers = await repo.invoice_numbers(sorted({p.invoice_id for p in payments if p.invoice_id}))
+        children = await repo.children(
+            sorted({line.child_id for i in invoices for line in i.lines if line.child_id})
+        )
+        numbers = await repo.invoice_numbers(
+            sorted({p.invoice_id for p in payments if p.invoice_id})
+        )
         exported = tuple(
             ExportedInvoice(
-                number=invoice.number, regie_code=invoice.regie.code, regie_name=invoice.regie.name,
-                issued_on=invoice.issued_on, due_on=invoice.due_on, period_start=invoice.period_start,
-                period_end=invoice.period_end, debtor=_debtor(families.get(invoice.family_id)), total=invoice.total,
+                number=invoice.number,
+                regie_code=invoice.regie.code,
+                regie_name=invoice.regie.name,
+                issued_on=invoice.issued_on,
+                due_on=invoice.due_on,
+                period_start=invoice.period_start,
+                period_end=invoice.period_end,
+                debtor=_debtor(families.get(invoice.family_id)),
+                total=invoice.total,
                 lines=tuple(
                     ExportedLine(
                         label=line.label,
-                        service_code=services[line.service_id].code if line.service_id in services else "",
-                        service_name=services[line.service_id].name if line.service_id in services else "",
-                        child=children[line.child_id].first_name if line.child_id in children else "",
-                        quantity=line.quantity, unit_price=line.unit_price, amount=line.amount,
+                        service_code=services[line.service_id].code
+                        if line.service_id in services
+                        else "",
+                        service_name=services[line.service_id].name
+                        if line.service_id in services
+                        else "",
+                        child=children[line.child_id].first_name
+                        if line.child_id in children
+                        else "",
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        amount=line.amount,
                     )
                     for line in invoice.lines
                 ),
@@ -136,14 +164,24 @@ async def month_export(
         )
         recorded = tuple(
             ExportedPayment(
-                number=payment.number, paid_on=payment.paid_on, regie_code=payment.regie.code,
-                debtor=_debtor(families.get(payment.family_id)), method=payment.method, amount=payment.amount,
-                invoice_number=numbers.get(payment.invoice_id or 0, ""), reference=payment.reference or "",
+                number=payment.number,
+                paid_on=payment.paid_on,
+                regie_code=payment.regie.code,
+                debtor=_debtor(families.get(payment.family_id)),
+                method=payment.method,
+                amount=payment.amount,
+                invoice_number=numbers.get(payment.invoice_id or 0, ""),
+                reference=payment.reference or "",
             )
             for payment in payments
         )
         uow.repos.audit.record(
-            action=ACTION_EXPORT, outcome="ok", actor_telegram_id=actor_id, actor_kind=actor_kind, target=period.code,
-            details={"invoices": len(exported), "payments": len(recorded)}, at=now,
+            action=ACTION_EXPORT,
+            outcome="ok",
+            actor_telegram_id=actor_id,
+            actor_kind=actor_kind,
+            target=period.code,
+            details={"invoices": len(exported), "payments": len(recorded)},
+            at=now,
         )
     return MonthExport(period, exported, recorded)

@@ -21,7 +21,16 @@ from bot.services.outbox import ACCOUNT, Priority, queue_many, tell_account, tel
 from bot.services.staff_audit import audit_staff
 from bot.services.use_case import use_case
 from storage.db import Database, UnitOfWork
-from storage.outbox_repository import EXPIRED, FAILED, PENDING, SENDING, SENT, SKIPPED, UNREACHABLE, NewMessage
+from storage.outbox_repository import (
+    EXPIRED,
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    UNREACHABLE,
+    NewMessage,
+)
 
 ACTION_PREVIEW = "staff.announce"
 ACTION_ANNOUNCE = "announcement.publish"
@@ -64,7 +73,13 @@ async def audience(db: Database, *, staff_id: int, now: dt.datetime) -> Audience
     async with use_case(db) as uow:
         recipients = await all_recipients(uow)
         reach = Audience(families=len({r.family_id for r in recipients}), accounts=len(recipients))
-        audit_staff(uow, staff_id, ACTION_PREVIEW, now=now, details={"families": reach.families, "accounts": reach.accounts})
+        audit_staff(
+            uow,
+            staff_id,
+            ACTION_PREVIEW,
+            now=now,
+            details={"families": reach.families, "accounts": reach.accounts},
+        )
         return reach
 
 
@@ -88,7 +103,13 @@ async def publish_announcement(
         copies = {}
         for family_id in sorted({r.family_id for r in recipients}):
             copies[family_id] = await store_structure_message(
-                uow, family_id=family_id, staff_id=staff_id, staff_name=staff_name, body=body, subject=SUBJECT, now=now
+                uow,
+                family_id=family_id,
+                staff_id=staff_id,
+                staff_name=staff_name,
+                body=body,
+                subject=SUBJECT,
+                now=now,
             )
         await uow.session.flush()
         announcement_id = min((copy.id for copy in copies.values()), default=None)
@@ -97,18 +118,32 @@ async def publish_announcement(
                 uow,
                 [
                     NewMessage(
-                        audience=ACCOUNT, chat_id=r.telegram_user_id, template=TEMPLATE_ANNOUNCEMENT,
-                        params={"message_id": copies[r.family_id].id}, language=r.language,
-                        priority=int(Priority.BROADCAST), available_at=now, family_id=r.family_id,
+                        audience=ACCOUNT,
+                        chat_id=r.telegram_user_id,
+                        template=TEMPLATE_ANNOUNCEMENT,
+                        params={"message_id": copies[r.family_id].id},
+                        language=r.language,
+                        priority=int(Priority.BROADCAST),
+                        available_at=now,
+                        family_id=r.family_id,
                         dedupe_key=f"{_batch(announcement_id)}{r.telegram_user_id}",
                     )
                     for r in recipients
                 ],
             )
-            report = {"announcement": announcement_id, "staff": staff_id, "chat": report_chat_id, "language": report_language}
+            report = {
+                "announcement": announcement_id,
+                "staff": staff_id,
+                "chat": report_chat_id,
+                "language": report_language,
+            }
             await _queue_report(uow, report, poll=0, at=now)
         audit_staff(
-            uow, staff_id, ACTION_ANNOUNCE, now=now, outcome="ok" if recipients else "refused",
+            uow,
+            staff_id,
+            ACTION_ANNOUNCE,
+            now=now,
+            outcome="ok" if recipients else "refused",
             target=f"announcement:{announcement_id}" if announcement_id else None,
             details={"families": len(copies), "accounts": len(recipients)},
         )
@@ -128,7 +163,9 @@ async def announcement_text(db: Database, message_id: int) -> str | None:
         return message.body if message is not None else None
 
 
-async def announcement_report(db: Database, params: Mapping[str, Any], *, now: dt.datetime) -> DeliveryReport | None:
+async def announcement_report(
+    db: Database, params: Mapping[str, Any], *, now: dt.datetime
+) -> DeliveryReport | None:
     """How the announcement's messages ended, once every one has; audited then.
 
     While some still wait, a report row is queued again (for when the last of them is due)
@@ -147,9 +184,17 @@ async def announcement_report(db: Database, params: Mapping[str, Any], *, now: d
 
         report = DeliveryReport(count(SENT), count(UNREACHABLE), count(FAILED, EXPIRED, SKIPPED))
         audit_staff(
-            uow, params.get("staff"), ACTION_ANNOUNCE, now=now, outcome="sent",
+            uow,
+            params.get("staff"),
+            ACTION_ANNOUNCE,
+            now=now,
+            outcome="sent",
             target=f"announcement:{params['announcement']}",
-            details={"reached": report.reached, "unreachable": report.unreachable, "failed": report.failed},
+            details={
+                "reached": report.reached,
+                "unreachable": report.unreachable,
+                "failed": report.failed,
+            },
         )
         return report
 
@@ -159,13 +204,23 @@ def _batch(announcement_id: int) -> str:
     return f"announcement:{announcement_id}:"
 
 
-async def _queue_report(uow: UnitOfWork, params: Mapping[str, Any], *, poll: int, at: dt.datetime) -> None:
+async def _queue_report(
+    uow: UnitOfWork, params: Mapping[str, Any], *, poll: int, at: dt.datetime
+) -> None:
     row = {**params, "poll": poll}
     key = f"announcement-report:{params['announcement']}:{poll}"
     if params.get("chat") is None:
-        await tell_staff(uow, TEMPLATE_REPORT, row, now=at, priority=Priority.BROADCAST, dedupe_key=key)
+        await tell_staff(
+            uow, TEMPLATE_REPORT, row, now=at, priority=Priority.BROADCAST, dedupe_key=key
+        )
     else:
         await tell_account(
-            uow, int(params["chat"]), TEMPLATE_REPORT, row, now=at, language=params.get("language"),
-            priority=Priority.BROADCAST, dedupe_key=key,
+            uow,
+            int(params["chat"]),
+            TEMPLATE_REPORT,
+            row,
+            now=at,
+            language=params.get("language"),
+            priority=Priority.BROADCAST,
+            dedupe_key=key,
         )

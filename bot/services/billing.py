@@ -124,26 +124,61 @@ async def issue_invoices(
             result = await _issue_invoices(uow, structure, period, today=today, now=now)
         except MissingTariff as exc:
             await uow.rollback()  # nothing of the run is kept, but that it failed is
-            _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "failed", {"missing_tariff": str(exc.args[0])})
+            _audit_issue(
+                uow,
+                actor_telegram_id,
+                actor_kind,
+                period,
+                now,
+                "failed",
+                {"missing_tariff": str(exc.args[0])},
+            )
             await uow.commit()
             raise
         if result.outcome is IssueOutcome.ISSUED:
             details = {"issued": len(result.issued), "already_issued": result.already_issued}
             _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "ok", details)
         else:
-            _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "refused", {"result": result.outcome.value})
+            _audit_issue(
+                uow,
+                actor_telegram_id,
+                actor_kind,
+                period,
+                now,
+                "refused",
+                {"result": result.outcome.value},
+            )
         return result
 
 
 def _audit_issue(
-    uow: UnitOfWork, actor_id: int | None, actor_kind: str, period: BillingPeriod, now: dt.datetime, outcome: str, details: dict[str, object]
+    uow: UnitOfWork,
+    actor_id: int | None,
+    actor_kind: str,
+    period: BillingPeriod,
+    now: dt.datetime,
+    outcome: str,
+    details: dict[str, object],
 ) -> None:
     if actor_kind == "staff":
-        audit_staff(uow, actor_id, ACTION_ISSUE, now=now, outcome=outcome, target=period.code, details=details)
+        audit_staff(
+            uow,
+            actor_id,
+            ACTION_ISSUE,
+            now=now,
+            outcome=outcome,
+            target=period.code,
+            details=details,
+        )
     else:
         uow.repos.audit.record(
-            action=ACTION_ISSUE, outcome=outcome, actor_telegram_id=actor_id, actor_kind=actor_kind,
-            target=period.code, details=details, at=now,
+            action=ACTION_ISSUE,
+            outcome=outcome,
+            actor_telegram_id=actor_id,
+            actor_kind=actor_kind,
+            target=period.code,
+            details=details,
+            at=now,
         )
 
 
@@ -159,22 +194,32 @@ class _BillingInputs:
     names: dict[int, str]
 
 
-async def _billing_inputs(uow: UnitOfWork, structure: Structure, period: BillingPeriod) -> _BillingInputs:
+async def _billing_inputs(
+    uow: UnitOfWork, structure: Structure, period: BillingPeriod
+) -> _BillingInputs:
     repo = uow.repos.accounts
     regies = {regie.code: regie for regie in await repo.regies_for_update()}
     service_codes = {service.id: service.code for service in await uow.repos.structure.services()}
     configured = {service.code: service for service in structure.services}
     billable = {
-        code: BillableService(code, service.name, service.regie, service.tariff) for code, service in configured.items()
+        code: BillableService(code, service.name, service.regie, service.tariff)
+        for code, service in configured.items()
     }
-    closures = [Closure(day, code, reason) for day, code, reason in await repo.closures_between(period.start, period.end)]
+    closures = [
+        Closure(day, code, reason)
+        for day, code, reason in await repo.closures_between(period.start, period.end)
+    ]
     calendar = Calendar(structure.school_holiday_zone, closures=closures)
-    runs = runs_for_billing(calendar, {code: service.rules.schedule for code, service in configured.items()})
+    runs = runs_for_billing(
+        calendar, {code: service.rules.schedule for code, service in configured.items()}
+    )
     by_family: dict[int, list[DayConsumption]] = defaultdict(list)
     for entry in await repo.day_entries_between(period.start, period.end):
         code = service_codes.get(entry.service_id)
         if code in billable:
-            by_family[entry.family_id].append(DayConsumption(entry.child_id, code, entry.day, entry.status))
+            by_family[entry.family_id].append(
+                DayConsumption(entry.child_id, code, entry.day, entry.status)
+            )
     child_ids = sorted({c.child_id for entries in by_family.values() for c in entries})
     names = {child.id: child.first_name for child in await repo.children_by_ids(child_ids)}
     service_ids = {code: service_id for service_id, code in service_codes.items()}
@@ -182,15 +227,28 @@ async def _billing_inputs(uow: UnitOfWork, structure: Structure, period: Billing
 
 
 async def issue_for_families(
-    uow: UnitOfWork, structure: Structure, period: BillingPeriod, family_ids: Collection[int], *, today: dt.date, now: dt.datetime
+    uow: UnitOfWork,
+    structure: Structure,
+    period: BillingPeriod,
+    family_ids: Collection[int],
+    *,
+    today: dt.date,
+    now: dt.datetime,
 ) -> IssueResult:
     """What `/facturer` does for a month, for these families only, in the caller's transaction
     (the demo issues its families' past months this way: lines, due date and numbers as issued)."""
-    return await _issue_invoices(uow, structure, period, today=today, now=now, family_ids=frozenset(family_ids))
+    return await _issue_invoices(
+        uow, structure, period, today=today, now=now, family_ids=frozenset(family_ids)
+    )
 
 
 async def _issue_invoices(
-    uow: UnitOfWork, structure: Structure, period: BillingPeriod, *, today: dt.date, now: dt.datetime,
+    uow: UnitOfWork,
+    structure: Structure,
+    period: BillingPeriod,
+    *,
+    today: dt.date,
+    now: dt.datetime,
     family_ids: frozenset[int] | None = None,
 ) -> IssueResult:
     if period.end >= today:
@@ -207,8 +265,13 @@ async def _issue_invoices(
             continue
         try:
             drafts = compute_invoices(
-                inputs.by_family[family_id], period=period, services=inputs.billable, children=inputs.names,
-                quotient=family.quotient_familial, regime=family.regime, runs=inputs.runs,
+                inputs.by_family[family_id],
+                period=period,
+                services=inputs.billable,
+                children=inputs.names,
+                quotient=family.quotient_familial,
+                regime=family.regime,
+                runs=inputs.runs,
             )
         except MissingTariffError as exc:
             raise MissingTariff(str(exc.args[0])) from exc
@@ -219,7 +282,9 @@ async def _issue_invoices(
             if await repo.invoice_exists(family_id, regie.id, period.start):
                 already += 1
                 continue
-            invoice = await _add_invoice(uow, structure, period, draft, regie, family_id, today, inputs.service_ids)
+            invoice = await _add_invoice(
+                uow, structure, period, draft, regie, family_id, today, inputs.service_ids
+            )
             undecided += sum(line.undecided_absences for line in draft.lines)
             issued.append(IssuedInvoice(invoice.id, invoice.number, family_id, invoice.total))
             notices += await _queue_invoice_notices(uow, family_id, invoice.id, now)
@@ -238,13 +303,22 @@ async def _add_invoice(
 ) -> Invoice:
     number = f"{regie.invoice_prefix}-{await uow.repos.accounts.next_invoice_number(regie.id)}"
     invoice = Invoice(
-        number=number, family_id=family_id, regie_id=regie.id, period_start=period.start,
-        period_end=period.end, issued_on=today, due_on=today + dt.timedelta(days=structure.billing.due_days),
+        number=number,
+        family_id=family_id,
+        regie_id=regie.id,
+        period_start=period.start,
+        period_end=period.end,
+        issued_on=today,
+        due_on=today + dt.timedelta(days=structure.billing.due_days),
         total=draft.total,
         lines=[
             InvoiceLine(
-                child_id=line.child_id, service_id=service_ids.get(line.service_code),
-                label=line.label[:200], quantity=line.quantity, unit_price=line.unit_price, amount=line.amount,
+                child_id=line.child_id,
+                service_id=service_ids.get(line.service_code),
+                label=line.label[:200],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
             )
             for line in draft.lines
         ],
@@ -254,16 +328,23 @@ async def _add_invoice(
     return invoice
 
 
-async def _queue_invoice_notices(uow: UnitOfWork, family_id: int, invoice_id: int, now: dt.datetime) -> int:
+async def _queue_invoice_notices(
+    uow: UnitOfWork, family_id: int, invoice_id: int, now: dt.datetime
+) -> int:
     """One "new invoice" message per linked account of the family; returns how many."""
     recipients = await uow.repos.telegram.recipients_of_family(family_id)
     await queue_many(
         uow,
         [
             NewMessage(
-                audience=ACCOUNT, chat_id=user_id, template=TEMPLATE_INVOICE_ISSUED,
-                params={"invoice_id": invoice_id, "account": user_id}, language=language,
-                priority=int(Priority.BROADCAST), available_at=now, family_id=family_id,
+                audience=ACCOUNT,
+                chat_id=user_id,
+                template=TEMPLATE_INVOICE_ISSUED,
+                params={"invoice_id": invoice_id, "account": user_id},
+                language=language,
+                priority=int(Priority.BROADCAST),
+                available_at=now,
+                family_id=family_id,
             )
             for user_id, language in recipients
         ],
@@ -315,8 +396,13 @@ async def invoice_document(
     invoice = await uow.repos.accounts.get_invoice(invoice_id)
     if invoice is None or invoice.family_id != family_id:
         uow.repos.audit.record(
-            action=ACTION_DOCUMENT, outcome="refused", actor_telegram_id=actor_telegram_id, actor_kind="parent",
-            family_id=family_id, target=f"invoice:{invoice_id}", at=now,
+            action=ACTION_DOCUMENT,
+            outcome="refused",
+            actor_telegram_id=actor_telegram_id,
+            actor_kind="parent",
+            family_id=family_id,
+            target=f"invoice:{invoice_id}",
+            at=now,
         )
         return None
     family = await uow.repos.families.get(family_id)
@@ -324,11 +410,22 @@ async def invoice_document(
     paid = await _paid_on(uow, family_id, invoice.id)
     name, address = family_heading(family)
     return InvoiceDocument(
-        invoice_id=invoice.id, number=invoice.number, regie=invoice.regie.name, family_number=family.number,
-        family_name=name, address_lines=address, issued_on=invoice.issued_on, due_on=invoice.due_on,
-        period_start=invoice.period_start, period_end=invoice.period_end,
-        lines=tuple(DocumentLine(line.label, line.quantity, line.unit_price, line.amount) for line in invoice.lines),
-        total=invoice.total, paid=paid,
+        invoice_id=invoice.id,
+        number=invoice.number,
+        regie=invoice.regie.name,
+        family_number=family.number,
+        family_name=name,
+        address_lines=address,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        lines=tuple(
+            DocumentLine(line.label, line.quantity, line.unit_price, line.amount)
+            for line in invoice.lines
+        ),
+        total=invoice.total,
+        paid=paid,
     )
 
 
@@ -336,7 +433,9 @@ async def _paid_on(uow: UnitOfWork, family_id: int, invoice_id: int) -> Decimal:
     """What was paid on an invoice: its total less what `amounts_due` says remains."""
     invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(family_id)]
     payments = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(family_id)]
-    total = next((invoice.total for invoice in invoices if invoice.id == invoice_id), Decimal("0.00"))
+    total = next(
+        (invoice.total for invoice in invoices if invoice.id == invoice_id), Decimal("0.00")
+    )
     return total - amounts_due(invoices, payments).get(invoice_id, total)
 
 
@@ -345,7 +444,9 @@ def family_heading(family: Family) -> tuple[str, tuple[str, ...]]:
     guardian = family.guardian(GuardianRole.RESPONSABLE)
     if guardian is None:
         return "", ()
-    name = " ".join(part for part in (guardian.civility, guardian.last_name, guardian.first_name) if part)
+    name = " ".join(
+        part for part in (guardian.civility, guardian.last_name, guardian.first_name) if part
+    )
     city = " ".join(part for part in (guardian.postal_code, guardian.city) if part)
     return name, tuple(part for part in (guardian.address, city) if part)
 
@@ -364,7 +465,7 @@ class TariffItem:
 
 @dataclass(frozen=True)
 class FamilyTariffs:
-    """"Tarifs en cours": the family's quotient familial, régime and unit prices."""
+    """ "Tarifs en cours": the family's quotient familial, régime and unit prices."""
 
     quotient: Decimal | None
     regime: Regime | None
@@ -377,7 +478,9 @@ async def family_tariffs(uow: UnitOfWork, structure: Structure, family_id: int) 
     quotient = family.quotient_familial if family else None
     regime = family.regime if family else None
     items = tuple(
-        TariffItem(service.name, service.tariff.unit, service.tariff.price_for(quotient, regime).price)
+        TariffItem(
+            service.name, service.tariff.unit, service.tariff.price_for(quotient, regime).price
+        )
         for service in structure.services
         if service.tariff is not None
     )

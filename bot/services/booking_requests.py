@@ -50,14 +50,16 @@ def _reason_label(code: str) -> Label | str:
 
 
 async def _week_count(uow: UnitOfWork, request: Request, minimum: dict[str, object]) -> str:
-    """"1 / 2": the days of that week the child holds now (booked or waiting), and the minimum."""
+    """ "1 / 2": the days of that week the child holds now (booked or waiting), and the minimum."""
     try:
         monday = dt.date.fromisoformat(str(minimum["week"]))
     except (KeyError, ValueError):
         return f"? / {minimum.get('required', '?')}"
     codes = request.payload.get("services", [])[:1]
     ids = {s.id for s in await uow.repos.structure.services() if s.code in codes}
-    entries = await uow.repos.planning.entries(request.child_id, monday, monday + dt.timedelta(days=6))
+    entries = await uow.repos.planning.entries(
+        request.child_id, monday, monday + dt.timedelta(days=6)
+    )
     held = {e.day for e in entries if e.service_id in ids and e.status in PLACE_HOLDING_STATUSES}
     return f"{len(held)} / {minimum.get('required', '?')}"
 
@@ -88,9 +90,16 @@ class _DayRequest:
             changes.append(FieldChange(N_("Comment"), request.payload["note"]))
         minimum = request.payload.get("week_minimum")
         if isinstance(minimum, dict):
-            changes.append(FieldChange(N_("⚠️ Below the weekly minimum (days booked / required)"), await _week_count(uow, request, minimum)))
+            changes.append(
+                FieldChange(
+                    N_("⚠️ Below the weekly minimum (days booked / required)"),
+                    await _week_count(uow, request, minimum),
+                )
+            )
         return RequestDescription(
-            title=self.title, changes=tuple(changes), summary=(_day_of(request.payload.get("day", "")), wanted)
+            title=self.title,
+            changes=tuple(changes),
+            summary=(_day_of(request.payload.get("day", "")), wanted),
         )
 
     async def accept(self, uow: UnitOfWork, request: Request, now: dt.datetime) -> None:
@@ -101,10 +110,18 @@ class _DayRequest:
         """Move the request's days to the refused status."""
         await self._move(uow, request, self.refused_status, now)
 
-    async def _move(self, uow: UnitOfWork, request: Request, status: DayStatus, now: dt.datetime) -> None:
+    async def _move(
+        self, uow: UnitOfWork, request: Request, status: DayStatus, now: dt.datetime
+    ) -> None:
         for entry in await uow.repos.planning.entries_of_request(request.id):
             await set_day_status(
-                uow, entry, status, now, actor=request.decided_by, actor_kind="staff", request_id=request.id
+                uow,
+                entry,
+                status,
+                now,
+                actor=request.decided_by,
+                actor_kind="staff",
+                request_id=request.id,
             )
 
 

@@ -63,10 +63,17 @@ async def set_booking_window(
 ) -> WindowResult:
     """Open bookings of a holiday period from `opens_on` to `closes_on` (both included); audited."""
     async with use_case(db) as uow:
-        result = await _set_window(uow, structure, tz, period_start, period_end, opens_on, closes_on, staff_id)
+        result = await _set_window(
+            uow, structure, tz, period_start, period_end, opens_on, closes_on, staff_id
+        )
         audit_staff(
-            uow, staff_id, ACTION_SET_WINDOW, now=now, outcome="ok" if result.outcome == WindowOutcome.SET else "refused",
-            target=f"{period_start.isoformat()}:{period_end.isoformat()}", details={"result": result.outcome.value},
+            uow,
+            staff_id,
+            ACTION_SET_WINDOW,
+            now=now,
+            outcome="ok" if result.outcome == WindowOutcome.SET else "refused",
+            target=f"{period_start.isoformat()}:{period_end.isoformat()}",
+            details={"result": result.outcome.value},
         )
         return result
 
@@ -96,7 +103,12 @@ async def _set_window(
         if window is None:
             window = BookingWindow(service_id=service.id, period_starts_on=period_start)
             uow.repos.planning.add_window(window)
-        window.period_ends_on, window.opens_at, window.closes_at, window.created_by = period_end, opens_at, closes_at, staff_id
+        window.period_ends_on, window.opens_at, window.closes_at, window.created_by = (
+            period_end,
+            opens_at,
+            closes_at,
+            staff_id,
+        )
     return WindowResult(WindowOutcome.SET, tuple(codes), opens_at, closes_at)
 
 
@@ -105,6 +117,10 @@ async def upcoming_windows(
 ) -> Sequence[tuple[BookingWindow, str]]:
     """`/vacances` alone: windows of holiday periods not over yet, with their service's code."""
     async with use_case(db) as uow:
-        windows = [(w, code) for w, code in await uow.repos.planning.booking_windows() if w.period_ends_on >= today]
+        windows = [
+            (w, code)
+            for w, code in await uow.repos.planning.booking_windows()
+            if w.period_ends_on >= today
+        ]
         audit_staff(uow, staff_id, ACTION_LIST_WINDOWS, now=now)
         return windows

@@ -26,17 +26,24 @@ from typing import Any
 
 from bot.domain.calendar import (
     Calendar,
-    Closure as CalendarClosure,
     DayKind,
     NotRunning,
     Period,
     SchoolCalendarUnavailableError,
     SchoolHolidayPeriod,
 )
+from bot.domain.calendar import (
+    Closure as CalendarClosure,
+)
 from bot.domain.custody import in_custody
-from bot.domain.model import PLACE_HOLDING_STATUSES, AbsenceReason, DayStatus, RequestKind, RequestStatus
+from bot.domain.model import (
+    PLACE_HOLDING_STATUSES,
+    AbsenceReason,
+    DayStatus,
+    RequestKind,
+    RequestStatus,
+)
 from bot.domain.planning import Month
-from bot.domain.rules import BookingWindow as RulesWindow
 from bot.domain.rules import (
     BelowMinimum,
     Consequence,
@@ -52,6 +59,7 @@ from bot.domain.rules import (
     cancelled_with,
     check_min_per_week,
 )
+from bot.domain.rules import BookingWindow as RulesWindow
 from bot.services.children import child_of_family, refuse_foreign
 from bot.services.outbox import STAFF, tell_family, tell_staff
 from bot.services.request_cards import REOPENED_TEMPLATE
@@ -82,10 +90,14 @@ class BookingOutcome(StrEnum):
     ABSENCE_PENDING = "absence_pending"  # late: staff decide whether it is billed
     WAITING_LIST = "waiting_list"
     REFUSED = "refused"
-    LATE_CONSENT_NEEDED = "late_consent_needed"  # after the deadline: billed unless excused, if the parent confirms
+    LATE_CONSENT_NEEDED = (
+        "late_consent_needed"  # after the deadline: billed unless excused, if the parent confirms
+    )
     NOT_ENROLLED = "not_enrolled"
     NOT_FOUND = "not_found"  # not this family's child, or unknown service
-    OTHER_HOUSEHOLD_BOOKED = "other_household_booked"  # garde alternée: the other foyer booked that day
+    OTHER_HOUSEHOLD_BOOKED = (
+        "other_household_booked"  # garde alternée: the other foyer booked that day
+    )
 
 
 @dataclass(frozen=True)
@@ -164,7 +176,9 @@ class MonthPlanning:
     cells: dict[dt.date, DayCell] = field(default_factory=dict)
 
 
-async def load_planning(uow: UnitOfWork, structure: Structure, tz: dt.tzinfo, first: dt.date, last: dt.date) -> Planning:
+async def load_planning(
+    uow: UnitOfWork, structure: Structure, tz: dt.tzinfo, first: dt.date, last: dt.date
+) -> Planning:
     """Calendar (with staff closures) and booking windows for a period.
 
     Closures are loaded over the reach of the services' deadlines around the period (a closure
@@ -193,7 +207,9 @@ async def children_of_family(uow: UnitOfWork, family_id: int) -> Sequence[Child]
     return await uow.repos.families.children(family_id)
 
 
-async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, child: Child, month: Month) -> MonthPlanning:
+async def month_planning(
+    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, month: Month
+) -> MonthPlanning:
     """Every day of the month with the child's statuses and the kind of day."""
     first, last = month.first_day(), month.last_day()
     entries = await uow.repos.planning.entries(child.id, first, last)
@@ -216,7 +232,8 @@ async def month_planning(uow: UnitOfWork, planning: Planning, family_id: int, ch
             closed=planning.calendar.closure(day) is not None,
             statuses=tuple(by_day.get(day, ())),
             waiting=day in waiting,
-            other_household=link is not None and not in_custody(link.custody, day, link.custody_reference_monday),
+            other_household=link is not None
+            and not in_custody(link.custody, day, link.custody_reference_monday),
         )
         day += dt.timedelta(days=1)
     return result
@@ -242,19 +259,32 @@ async def family_month_planning(
 
 
 async def day_services(
-    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, day: dt.date, now: dt.datetime
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    day: dt.date,
+    now: dt.datetime,
 ) -> list[ServiceDay]:
     """The child's enrolled services on a day, each with its status and possible actions."""
     result = []
     for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
         if enrolment.starts_on > day or (enrolment.ends_on is not None and enrolment.ends_on < day):
             continue
-        result.append(await _service_day(uow, planning, family_id, child, enrolment.service, day, now))
+        result.append(
+            await _service_day(uow, planning, family_id, child, enrolment.service, day, now)
+        )
     return result
 
 
 async def _service_day(
-    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service: Service, day: dt.date, now: dt.datetime
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    service: Service,
+    day: dt.date,
+    now: dt.datetime,
 ) -> ServiceDay:
     config = planning.service(service.code)
     entry = await uow.repos.planning.entry(child.id, service.id, day)
@@ -262,28 +292,58 @@ async def _service_day(
         return ServiceDay(service.id, service.code, config.name, None, False, other_booked=True)
     status = entry.status if entry else None
     waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day) is not None
-    base = {"service_id": service.id, "code": service.code, "name": config.name, "status": status, "waiting": waiting}
+    base = {
+        "service_id": service.id,
+        "code": service.code,
+        "name": config.name,
+        "status": status,
+        "waiting": waiting,
+    }
     try:
         why = planning.calendar.why_not_running(service.code, config.rules.schedule, day)
     except SchoolCalendarUnavailableError:
         return ServiceDay(**base, not_running=True)
     if why is not None:
-        closure = planning.calendar.closure(day, service.code) if why is NotRunning.CLOSURE else None
-        return ServiceDay(**base, not_running=True, why_not_running=why, closure_reason=closure.reason if closure else None)
+        closure = (
+            planning.calendar.closure(day, service.code) if why is NotRunning.CLOSURE else None
+        )
+        return ServiceDay(
+            **base,
+            not_running=True,
+            why_not_running=why,
+            closure_reason=closure.reason if closure else None,
+        )
     if status in (DayStatus.RESERVED, DayStatus.REGULAR):
         child_days = await _child_days(uow, child.id, service.id, day)
         return ServiceDay(
             **base,
             cancel=can_cancel(config, day, now, calendar=planning.calendar, child_days=child_days),
-            absence=can_declare_absence(config, day, now, calendar=planning.calendar, child_days=child_days),
+            absence=can_declare_absence(
+                config, day, now, calendar=planning.calendar, child_days=child_days
+            ),
         )
-    if status == DayStatus.ABSENCE_PROCESSING and entry is not None and entry.request_id is not None:
+    if (
+        status == DayStatus.ABSENCE_PROCESSING
+        and entry is not None
+        and entry.request_id is not None
+    ):
         request = await uow.repos.requests.get(entry.request_id)
-        if request is not None and request.status == RequestStatus.PENDING and request.attachment_file_id is None:
+        if (
+            request is not None
+            and request.status == RequestStatus.PENDING
+            and request.attachment_file_id is None
+        ):
             return ServiceDay(**base, proof_request_id=request.id)
     if status in (None, DayStatus.CANCELLED, DayStatus.BOOKING_REFUSED) and not waiting:
         taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
-        decision = can_book(config, day, now, calendar=planning.calendar, windows=planning.windows, booked_count=taken)
+        decision = can_book(
+            config,
+            day,
+            now,
+            calendar=planning.calendar,
+            windows=planning.windows,
+            booked_count=taken,
+        )
         return ServiceDay(**base, book=decision)
     return ServiceDay(**base)
 
@@ -309,8 +369,13 @@ async def book(
     if services is None:
         return ActionResult(BookingOutcome.NOT_ENROLLED)
     entries = {s.id: await uow.repos.planning.entry(child.id, s.id, day) for s in services}
-    if any(e is not None and e.family_id != family_id and e.status in PLACE_HOLDING_STATUSES for e in entries.values()):
-        return ActionResult(BookingOutcome.OTHER_HOUSEHOLD_BOOKED, services=tuple(s.code for s in services))
+    if any(
+        e is not None and e.family_id != family_id and e.status in PLACE_HOLDING_STATUSES
+        for e in entries.values()
+    ):
+        return ActionResult(
+            BookingOutcome.OTHER_HOUSEHOLD_BOOKED, services=tuple(s.code for s in services)
+        )
     if all(e is not None and e.status in PLACE_HOLDING_STATUSES for e in entries.values()):
         return ActionResult(BookingOutcome.ALREADY, services=tuple(s.code for s in services))
     decisions = []
@@ -318,23 +383,50 @@ async def book(
         await uow.repos.planning.lock_service(service.id)
         taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
         decision = can_book(
-            planning.service(service.code), day, now, calendar=planning.calendar, windows=planning.windows, booked_count=taken
+            planning.service(service.code),
+            day,
+            now,
+            calendar=planning.calendar,
+            windows=planning.windows,
+            booked_count=taken,
         )
         if not decision.allowed:
             return ActionResult(BookingOutcome.REFUSED, decision, (service.code,))
         decisions.append(decision)
-    shortfall = await _week_shortfall(uow, planning, child, services[0], day, adding=planned_days | {day})
-    if shortfall is not None and planning.service(services[0].code).rules.below_minimum is BelowMinimum.REFUSE:
-        refusal = Decision(Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decisions[0].deadline)
-        return ActionResult(BookingOutcome.REFUSED, refusal, (services[0].code,), week_shortfall=shortfall)
+    shortfall = await _week_shortfall(
+        uow, planning, child, services[0], day, adding=planned_days | {day}
+    )
+    if (
+        shortfall is not None
+        and planning.service(services[0].code).rules.below_minimum is BelowMinimum.REFUSE
+    ):
+        refusal = Decision(
+            Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decisions[0].deadline
+        )
+        return ActionResult(
+            BookingOutcome.REFUSED, refusal, (services[0].code,), week_shortfall=shortfall
+        )
     link = await uow.repos.planning.family_link(family_id, child.id)
-    other_household = link is not None and not in_custody(link.custody, day, link.custody_reference_monday)
-    pending = other_household or shortfall is not None or any(d.outcome is Outcome.PENDING for d in decisions)
+    other_household = link is not None and not in_custody(
+        link.custody, day, link.custody_reference_monday
+    )
+    pending = (
+        other_household
+        or shortfall is not None
+        or any(d.outcome is Outcome.PENDING for d in decisions)
+    )
     request = None
     if pending:
-        payload: dict[str, Any] = {"services": [s.code for s in services], "day": day.isoformat(), "other_household": other_household}
+        payload: dict[str, Any] = {
+            "services": [s.code for s in services],
+            "day": day.isoformat(),
+            "other_household": other_household,
+        }
         if shortfall is not None:
-            payload["week_minimum"] = {"week": shortfall.week_start.isoformat(), "required": shortfall.required}
+            payload["week_minimum"] = {
+                "week": shortfall.week_start.isoformat(),
+                "required": shortfall.required,
+            }
         request = await submit_request(
             uow,
             family_id=family_id,
@@ -346,7 +438,9 @@ async def book(
         )
     status = DayStatus.BOOKING_PROCESSING if pending else DayStatus.RESERVED
     for service in services:
-        await _set_status(uow, entries[service.id], child, service, family_id, day, status, now, actor, request)
+        await _set_status(
+            uow, entries[service.id], child, service, family_id, day, status, now, actor, request
+        )
         waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day)
         if waiting is not None:
             await uow.repos.planning.delete(waiting)
@@ -380,7 +474,9 @@ async def _week_shortfall(
     monday = day - dt.timedelta(days=day.weekday())
     sunday = monday + dt.timedelta(days=6)
     entries = await uow.repos.planning.entries(child.id, monday, sunday)
-    days = {e.day for e in entries if e.service_id == service.id and e.status in PLACE_HOLDING_STATUSES}
+    days = {
+        e.day for e in entries if e.service_id == service.id and e.status in PLACE_HOLDING_STATUSES
+    }
     days = (days | {d for d in adding if monday <= d <= sunday}) - removing
     shortfalls = check_min_per_week(config, days, calendar=planning.calendar)
     return shortfalls[0] if shortfalls else None
@@ -428,7 +524,9 @@ async def cancel(
         return ActionResult(BookingOutcome.REFUSED, decision, codes)
     shortfall = await _week_shortfall(uow, planning, child, main, day, removing=frozenset({day}))
     if shortfall is not None and config.rules.below_minimum is BelowMinimum.REFUSE:
-        refusal = Decision(Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decision.deadline)
+        refusal = Decision(
+            Outcome.REFUSED, reason=Reason.BELOW_WEEKLY_MINIMUM, deadline=decision.deadline
+        )
         return ActionResult(BookingOutcome.REFUSED, refusal, codes, week_shortfall=shortfall)
     late = decision.consequence is Consequence.BILLED_UNLESS_EXCUSED
     if late and not accept_late:
@@ -440,7 +538,12 @@ async def cancel(
             family_id=family_id,
             child_id=child.id,
             kind=RequestKind.ABSENCE,
-            payload={"services": list(codes), "day": day.isoformat(), "reason": (reason or AbsenceReason.OTHER).value, "note": note or ""},
+            payload={
+                "services": list(codes),
+                "day": day.isoformat(),
+                "reason": (reason or AbsenceReason.OTHER).value,
+                "note": note or "",
+            },
             created_by=actor,
             now=now,
             attachment_file_id=attachment[0] if attachment else None,
@@ -454,7 +557,9 @@ async def cancel(
         current = await uow.repos.planning.entry(child.id, service.id, day)
         if current is None or current.status not in PLACE_HOLDING_STATUSES:
             continue
-        await _set_status(uow, current, child, service, family_id, day, new_status, now, actor, request, note=note)
+        await _set_status(
+            uow, current, child, service, family_id, day, new_status, now, actor, request, note=note
+        )
         if new_status not in PLACE_HOLDING_STATUSES:
             given = await _offer_freed_place(uow, planning, service, day, now)
             if given is not None:
@@ -471,14 +576,25 @@ async def cancel(
         await tell_staff(uow, WEEK_BELOW_MINIMUM, params, now=now, family_id=family_id)
     if late:
         return ActionResult(
-            BookingOutcome.ABSENCE_PENDING, decision, codes, request.id if request else None, tuple(freed), week_shortfall=shortfall
+            BookingOutcome.ABSENCE_PENDING,
+            decision,
+            codes,
+            request.id if request else None,
+            tuple(freed),
+            week_shortfall=shortfall,
         )
     outcome = BookingOutcome.ABSENCE_RECORDED if reason is not None else BookingOutcome.CANCELLED
     return ActionResult(outcome, decision, codes, None, tuple(freed), week_shortfall=shortfall)
 
 
 async def join_waiting_list(
-    uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date, now: dt.datetime
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    service_id: int,
+    day: dt.date,
+    now: dt.datetime,
 ) -> ActionResult:
     """Put the child on a full day's waiting list (once)."""
     services = await _group_services(uow, planning, family_id, child, service_id, day)
@@ -487,7 +603,11 @@ async def join_waiting_list(
     main = services[0]
     if await uow.repos.planning.waiting_entry(child.id, main.id, day) is not None:
         return ActionResult(BookingOutcome.ALREADY, services=(main.code,))
-    uow.repos.planning.add(WaitingListEntry(child_id=child.id, service_id=main.id, family_id=family_id, day=day, created_at=now))
+    uow.repos.planning.add(
+        WaitingListEntry(
+            child_id=child.id, service_id=main.id, family_id=family_id, day=day, created_at=now
+        )
+    )
     return ActionResult(BookingOutcome.WAITING_LIST, services=(main.code,))
 
 
@@ -531,10 +651,22 @@ async def book_pattern(
                 if service is not None and _runs(planning, service.code, day):
                     planned.append((day, service))
         day += dt.timedelta(days=1)
-    by_service = {s.id: frozenset(d for d, other in planned if other.id == s.id) for _d, s in planned}
+    by_service = {
+        s.id: frozenset(d for d, other in planned if other.id == s.id) for _d, s in planned
+    }
     results = []
     for day, service in planned:
-        result = await book(uow, planning, family_id, child, service.id, day, now, actor=actor, planned_days=by_service[service.id])
+        result = await book(
+            uow,
+            planning,
+            family_id,
+            child,
+            service.id,
+            day,
+            now,
+            actor=actor,
+            planned_days=by_service[service.id],
+        )
         results.append(PatternDay(day, service.code, result))
     return results
 
@@ -554,23 +686,42 @@ def next_holidays_start(planning: Planning, today: dt.date, horizon_days: int = 
 
 
 async def _withdraw_pending(
-    uow: UnitOfWork, family_id: int, child: Child, services: list[Service], day: dt.date, now: dt.datetime, actor: int | None, entry: DayEntry
+    uow: UnitOfWork,
+    family_id: int,
+    child: Child,
+    services: list[Service],
+    day: dt.date,
+    now: dt.datetime,
+    actor: int | None,
+    entry: DayEntry,
 ) -> ActionResult:
     if entry.request_id is not None:
         request = await uow.repos.requests.get(entry.request_id)
         if request is not None and request.status == RequestStatus.PENDING:
             request.status = RequestStatus.CANCELLED
             request.decided_at = now
-            if request.admin_message_id is not None and request.admin_message_id > 0:  # its card loses its buttons
-                await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=family_id)
+            if (
+                request.admin_message_id is not None and request.admin_message_id > 0
+            ):  # its card loses its buttons
+                await tell_staff(
+                    uow,
+                    CARD_UPDATE_TEMPLATE,
+                    {"request_id": request.id},
+                    now=now,
+                    family_id=family_id,
+                )
     for service in services:
         current = await uow.repos.planning.entry(child.id, service.id, day)
         if current is not None and current.status == DayStatus.BOOKING_PROCESSING:
-            await _set_status(uow, current, child, service, family_id, day, DayStatus.CANCELLED, now, actor, None)
+            await _set_status(
+                uow, current, child, service, family_id, day, DayStatus.CANCELLED, now, actor, None
+            )
     return ActionResult(BookingOutcome.CANCELLED, services=tuple(s.code for s in services))
 
 
-async def _offer_freed_place(uow: UnitOfWork, planning: Planning, service: Service, day: dt.date, now: dt.datetime) -> int | None:
+async def _offer_freed_place(
+    uow: UnitOfWork, planning: Planning, service: Service, day: dt.date, now: dt.datetime
+) -> int | None:
     """Give a freed place to the first child of the waiting list and tell its family (an
     outbox row of this transaction); return the family id."""
     waiting = await uow.repos.planning.first_waiting(service.id, day)
@@ -610,7 +761,9 @@ async def _set_status(
 ) -> DayEntry:
     previous = entry.status if entry is not None else None
     if entry is None:
-        entry = DayEntry(child_id=child.id, service_id=service.id, family_id=family_id, day=day, status=status)
+        entry = DayEntry(
+            child_id=child.id, service_id=service.id, family_id=family_id, day=day, status=status
+        )
         uow.repos.planning.add(entry)
     entry.status = status
     entry.family_id = family_id
@@ -633,7 +786,15 @@ async def _set_status(
 
 
 async def set_day_status(
-    uow: UnitOfWork, entry: DayEntry, status: DayStatus, now: dt.datetime, *, actor: int | None, actor_kind: str, request_id: int | None, note: str | None = None
+    uow: UnitOfWork,
+    entry: DayEntry,
+    status: DayStatus,
+    now: dt.datetime,
+    *,
+    actor: int | None,
+    actor_kind: str,
+    request_id: int | None,
+    note: str | None = None,
 ) -> None:
     """Change an existing day entry's status with its history (used by staff decisions)."""
     uow.repos.planning.add(
@@ -658,7 +819,10 @@ async def _group_services(
     main = await _enrolled_service(uow, family_id, child, service_id, day)
     if main is None:
         return None
-    enrolled = {e.service.code: e.service for e in await uow.repos.planning.enrolments(family_id, child.id, day, day)}
+    enrolled = {
+        e.service.code: e.service
+        for e in await uow.repos.planning.enrolments(family_id, child.id, day, day)
+    }
     group = []
     for code in planning.group(main.code):
         if code not in enrolled:
@@ -667,17 +831,23 @@ async def _group_services(
     return group
 
 
-async def _enrolled_service(uow: UnitOfWork, family_id: int, child: Child, service_id: int, day: dt.date) -> Service | None:
+async def _enrolled_service(
+    uow: UnitOfWork, family_id: int, child: Child, service_id: int, day: dt.date
+) -> Service | None:
     for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
         if enrolment.service_id == service_id:
             return enrolment.service
     return None
 
 
-async def _child_days(uow: UnitOfWork, child_id: int, service_id: int, day: dt.date) -> frozenset[dt.date]:
+async def _child_days(
+    uow: UnitOfWork, child_id: int, service_id: int, day: dt.date
+) -> frozenset[dt.date]:
     window = dt.timedelta(days=62)
     entries = await uow.repos.planning.entries(child_id, day - window, day + window)
-    return frozenset(e.day for e in entries if e.service_id == service_id and e.status in PLACE_HOLDING_STATUSES)
+    return frozenset(
+        e.day for e in entries if e.service_id == service_id and e.status in PLACE_HOLDING_STATUSES
+    )
 
 
 def _runs(planning: Planning, code: str, day: dt.date) -> bool:
@@ -713,7 +883,9 @@ class ProofResult:
     request_id: int | None = None
 
 
-async def _absence_request(uow: UnitOfWork, family_id: int, request_id: int, *, actor: int, now: dt.datetime) -> Request:
+async def _absence_request(
+    uow: UnitOfWork, family_id: int, request_id: int, *, actor: int, now: dt.datetime
+) -> Request:
     """The family's absence request, or `NotAllowed` (audited) when it is not theirs."""
     request = await uow.repos.requests.get(request_id)
     if request is None or request.family_id != family_id or request.kind != RequestKind.ABSENCE:
@@ -722,14 +894,24 @@ async def _absence_request(uow: UnitOfWork, family_id: int, request_id: int, *, 
     return request
 
 
-async def proof_expected(db: Database, telegram_user_id: int, request_id: int, now: dt.datetime) -> ProofOutcome:
+async def proof_expected(
+    db: Database, telegram_user_id: int, request_id: int, now: dt.datetime
+) -> ProofOutcome:
     """Whether the family's absence request still takes a certificate (EXPECTED) or is decided."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
-        request = await _absence_request(uow, family_id, request_id, actor=telegram_user_id, now=now)
-        return ProofOutcome.EXPECTED if request.status == RequestStatus.PENDING else ProofOutcome.ALREADY_DECIDED
+        request = await _absence_request(
+            uow, family_id, request_id, actor=telegram_user_id, now=now
+        )
+        return (
+            ProofOutcome.EXPECTED
+            if request.status == RequestStatus.PENDING
+            else ProofOutcome.ALREADY_DECIDED
+        )
 
 
-async def attach_proof(db: Database, telegram_user_id: int, request_id: int, file_id: str, kind: str, now: dt.datetime) -> ProofResult:
+async def attach_proof(
+    db: Database, telegram_user_id: int, request_id: int, file_id: str, kind: str, now: dt.datetime
+) -> ProofResult:
     """Attach a doctor's certificate (photo or PDF) to the family's pending absence request.
 
     Staff see it on the request's card when the card is still to be posted (it is rendered
@@ -737,16 +919,28 @@ async def attach_proof(db: Database, telegram_user_id: int, request_id: int, fil
     of this transaction, `CERTIFICATE`).
     """
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
-        request = await _absence_request(uow, family_id, request_id, actor=telegram_user_id, now=now)
+        request = await _absence_request(
+            uow, family_id, request_id, actor=telegram_user_id, now=now
+        )
         if request.status != RequestStatus.PENDING:
             return ProofResult(ProofOutcome.ALREADY_DECIDED, request.id)
         request.attachment_file_id = file_id
         request.attachment_kind = kind
         request.payload = {**request.payload, "proof_at": now.isoformat()}
         if not await _card_still_to_post(uow, request.id, now):
-            await tell_staff(uow, CERTIFICATE, {"request_id": request.id}, now=now, family_id=family_id)
-            if request.admin_message_id is not None and request.admin_message_id > 0:  # the card says it came
-                await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=family_id)
+            await tell_staff(
+                uow, CERTIFICATE, {"request_id": request.id}, now=now, family_id=family_id
+            )
+            if (
+                request.admin_message_id is not None and request.admin_message_id > 0
+            ):  # the card says it came
+                await tell_staff(
+                    uow,
+                    CARD_UPDATE_TEMPLATE,
+                    {"request_id": request.id},
+                    now=now,
+                    family_id=family_id,
+                )
         return ProofResult(ProofOutcome.ATTACHED, request.id)
 
 
@@ -756,7 +950,9 @@ CARD_BACKLOG = 200
 
 async def _card_still_to_post(uow: UnitOfWork, request_id: int, now: dt.datetime) -> bool:
     """True while the request's card waits in the outbox, not yet taken by the sender."""
-    waiting = await uow.repos.outbox.pending_of(STAFF, [CARD_TEMPLATE, REOPENED_TEMPLATE], now, CARD_BACKLOG)
+    waiting = await uow.repos.outbox.pending_of(
+        STAFF, [CARD_TEMPLATE, REOPENED_TEMPLATE], now, CARD_BACKLOG
+    )
     return any(row.params.get("request_id") == request_id for row in waiting)
 
 
@@ -775,7 +971,9 @@ async def certificate_to_forward(db: Database, request_id: int) -> Certificate |
         request = await uow.repos.requests.get(request_id)
         if request is None or request.attachment_file_id is None:
             return None
-        return Certificate(request.id, request.attachment_file_id, request.attachment_kind or "document")
+        return Certificate(
+            request.id, request.attachment_file_id, request.attachment_kind or "document"
+        )
 
 
 class GroupAction(StrEnum):
@@ -809,7 +1007,15 @@ async def _act_for_each_child(
             result = await book(uow, planning, family_id, child, service_id, day, now, actor=actor)
         else:
             result = await cancel(
-                uow, planning, family_id, child, service_id, day, now, actor=actor, accept_late=accept_late,
+                uow,
+                planning,
+                family_id,
+                child,
+                service_id,
+                day,
+                now,
+                actor=actor,
+                accept_late=accept_late,
                 reason=reason if action == GroupAction.ABSENCE else None,
             )
         results.append((child, result))
@@ -826,7 +1032,9 @@ class DayHistory:
     events: tuple[DayEntryEvent, ...]
 
 
-async def day_history(uow: UnitOfWork, structure: Structure, family_number: str, day: dt.date) -> list[DayHistory] | None:
+async def day_history(
+    uow: UnitOfWork, structure: Structure, family_number: str, day: dt.date
+) -> list[DayHistory] | None:
     """Who changed what, when and from which request, for a family's children on a day (staff).
 
     None when no family has that number.
@@ -915,12 +1123,20 @@ class FamilyActionResult:
     @property
     def late(self) -> list[tuple[Child, ActionResult]]:
         """The children whose action waits for the parent to accept a late consequence."""
-        return [(child, result) for child, result in self.results if result.outcome == BookingOutcome.LATE_CONSENT_NEEDED]
+        return [
+            (child, result)
+            for child, result in self.results
+            if result.outcome == BookingOutcome.LATE_CONSENT_NEEDED
+        ]
 
     @property
     def done(self) -> list[tuple[Child, ActionResult]]:
         """The children whose action got its outcome."""
-        return [(child, result) for child, result in self.results if result.outcome != BookingOutcome.LATE_CONSENT_NEEDED]
+        return [
+            (child, result)
+            for child, result in self.results
+            if result.outcome != BookingOutcome.LATE_CONSENT_NEEDED
+        ]
 
 
 @dataclass(frozen=True)
@@ -931,7 +1147,9 @@ class PatternChoice:
     last: dt.date
     offered: frozenset[str]  # codes of the services at least one chosen child is enrolled in
     service_ids: dict[str, int] = field(default_factory=dict)  # code → id of the offered services
-    holidays: tuple[dt.date, dt.date] | None = None  # the next holidays, when a holiday service is offered
+    holidays: tuple[dt.date, dt.date] | None = (
+        None  # the next holidays, when a holiday service is offered
+    )
 
 
 @dataclass(frozen=True)
@@ -945,7 +1163,9 @@ class PatternBooking:
 PATTERN_HORIZON = dt.timedelta(days=120)
 
 
-async def open_planning(db: Database, telegram_user_id: int, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime) -> PlanningStart:
+async def open_planning(
+    db: Database, telegram_user_id: int, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+) -> PlanningStart:
     """The family's children, with this month's planning when there is only one child."""
     async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
         children = tuple(await children_of_family(uow, family_id))
@@ -953,11 +1173,24 @@ async def open_planning(db: Database, telegram_user_id: int, *, structure: Struc
             return PlanningStart(children)
         month = Month.of(now.astimezone(tz).date())
         planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
-        return PlanningStart(children, MonthView(await month_planning(uow, planning, family_id, children[0], month), (children[0].id,)))
+        return PlanningStart(
+            children,
+            MonthView(
+                await month_planning(uow, planning, family_id, children[0], month),
+                (children[0].id,),
+            ),
+        )
 
 
 async def show_month(
-    db: Database, telegram_user_id: int, child_id: int | None, month: Month, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+    db: Database,
+    telegram_user_id: int,
+    child_id: int | None,
+    month: Month,
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
 ) -> MonthView:
     """One child's month, or (`child_id` None) all the family's children together."""
     async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
@@ -966,13 +1199,23 @@ async def show_month(
             raise NotAllowed()
         planning = await load_planning(uow, structure, tz, month.first_day(), month.last_day())
         if child_id is None:
-            return MonthView(await family_month_planning(uow, planning, family_id, children, month), tuple(c.id for c in children))
+            return MonthView(
+                await family_month_planning(uow, planning, family_id, children, month),
+                tuple(c.id for c in children),
+            )
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
         return MonthView(await month_planning(uow, planning, family_id, child, month), (child.id,))
 
 
 async def show_day(
-    db: Database, telegram_user_id: int, child_id: int, day: dt.date, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+    db: Database,
+    telegram_user_id: int,
+    child_id: int,
+    day: dt.date,
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
 ) -> DayView:
     """One child's services on a day, with what can be done now."""
     async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
@@ -1008,20 +1251,39 @@ async def act_on_day(
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
         planning = await load_planning(uow, structure, tz, day, day)
         if action == DayAction.BOOK:
-            result = await book(uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id)
+            result = await book(
+                uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id
+            )
         elif action == DayAction.WAIT:
             result = await join_waiting_list(uow, planning, family_id, child, service_id, day, now)
         else:
             absence = (reason or AbsenceReason.OTHER) if action == DayAction.ABSENCE else None
             result = await cancel(
-                uow, planning, family_id, child, service_id, day, now, actor=telegram_user_id, accept_late=accept_late, reason=absence,
+                uow,
+                planning,
+                family_id,
+                child,
+                service_id,
+                day,
+                now,
+                actor=telegram_user_id,
+                accept_late=accept_late,
+                reason=absence,
                 note=note if absence is not None else None,
             )
         view = await _day_view(uow, planning, family_id, child, day, now)
         return DayActionResult(result, view)
 
 
-async def family_day(db: Database, telegram_user_id: int, day: dt.date, *, structure: Structure, tz: dt.tzinfo, now: dt.datetime) -> FamilyDay:
+async def family_day(
+    db: Database,
+    telegram_user_id: int,
+    day: dt.date,
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+) -> FamilyDay:
     """Every child's services on a day ("tous mes enfants")."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         planning = await load_planning(uow, structure, tz, day, day)
@@ -1050,13 +1312,30 @@ async def act_for_children(
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         planning = await load_planning(uow, structure, tz, day, day)
         results = await _act_for_each_child(
-            uow, planning, family_id, service_id, day, now, actor=telegram_user_id, action=action, reason=reason, accept_late=accept_late
+            uow,
+            planning,
+            family_id,
+            service_id,
+            day,
+            now,
+            actor=telegram_user_id,
+            action=action,
+            reason=reason,
+            accept_late=accept_late,
         )
-        return FamilyActionResult(tuple(results), await _family_day(uow, planning, family_id, day, now))
+        return FamilyActionResult(
+            tuple(results), await _family_day(uow, planning, family_id, day, now)
+        )
 
 
 async def pattern_choice(
-    db: Database, telegram_user_id: int, child_ids: frozenset[int], *, structure: Structure, tz: dt.tzinfo, now: dt.datetime
+    db: Database,
+    telegram_user_id: int,
+    child_ids: frozenset[int],
+    *,
+    structure: Structure,
+    tz: dt.tzinfo,
+    now: dt.datetime,
 ) -> PatternChoice:
     """What "book several days" offers the chosen children (by id; a foreign id is refused)."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
@@ -1067,10 +1346,21 @@ async def pattern_choice(
         holidays = _next_holidays(planning, last)
         until = holidays.end if holidays is not None else last
         offered: dict[str, int] = {}
-        for child in await _chosen_children(uow, family_id, children, child_ids, actor=telegram_user_id, now=now):
-            offered |= {e.service.code: e.service.id for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)}
-        in_holidays = holidays is not None and any(_holidays_only(planning, code) for code in offered)
-        period = (max(today, holidays.start), holidays.end) if holidays is not None and in_holidays else None
+        for child in await _chosen_children(
+            uow, family_id, children, child_ids, actor=telegram_user_id, now=now
+        ):
+            offered |= {
+                e.service.code: e.service.id
+                for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)
+            }
+        in_holidays = holidays is not None and any(
+            _holidays_only(planning, code) for code in offered
+        )
+        period = (
+            (max(today, holidays.start), holidays.end)
+            if holidays is not None and in_holidays
+            else None
+        )
         return PatternChoice(children, last, frozenset(offered), offered, period)
 
 
@@ -1096,16 +1386,41 @@ async def book_weekly_pattern(
         holidays = _next_holidays(planning, last)
         children = tuple(await children_of_family(uow, family_id))
         outcomes = []
-        for child in await _chosen_children(uow, family_id, children, child_ids, actor=telegram_user_id, now=now):
+        for child in await _chosen_children(
+            uow, family_id, children, child_ids, actor=telegram_user_id, now=now
+        ):
             until = holidays.end if holidays is not None else last
-            enrolled = {e.service.id: e.service for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)}
+            enrolled = {
+                e.service.id: e.service
+                for e in await uow.repos.planning.enrolments(family_id, child.id, today, until)
+            }
             chosen = [service_id for service_id in enrolled if service_id in service_ids]
             term = [i for i in chosen if not _holidays_only(planning, enrolled[i].code)]
-            days = await book_pattern(uow, planning, family_id, child, term, weekdays, today, last, now, actor=telegram_user_id)
+            days = await book_pattern(
+                uow,
+                planning,
+                family_id,
+                child,
+                term,
+                weekdays,
+                today,
+                last,
+                now,
+                actor=telegram_user_id,
+            )
             in_holidays = [i for i in chosen if i not in term]
             if holidays is not None and in_holidays:
                 days += await book_pattern(
-                    uow, planning, family_id, child, in_holidays, weekdays, max(today, holidays.start), holidays.end, now, actor=telegram_user_id
+                    uow,
+                    planning,
+                    family_id,
+                    child,
+                    in_holidays,
+                    weekdays,
+                    max(today, holidays.start),
+                    holidays.end,
+                    now,
+                    actor=telegram_user_id,
                 )
             outcomes.append((child, days))
         return PatternBooking(children, tuple(outcomes))
@@ -1123,7 +1438,14 @@ def _holidays_only(planning: Planning, code: str) -> bool:
     return Period.SCHOOL_TERM not in planning.service(code).rules.schedule.periods
 
 
-async def _day_view(uow: UnitOfWork, planning: Planning, family_id: int, child: Child, day: dt.date, now: dt.datetime) -> DayView:
+async def _day_view(
+    uow: UnitOfWork,
+    planning: Planning,
+    family_id: int,
+    child: Child,
+    day: dt.date,
+    now: dt.datetime,
+) -> DayView:
     """The child's day, with why the structure does not run that day when it does not."""
     calendar = planning.calendar
     closure = calendar.closure(day)
@@ -1142,13 +1464,26 @@ async def _day_view(uow: UnitOfWork, planning: Planning, family_id: int, child: 
     )
 
 
-async def _family_day(uow: UnitOfWork, planning: Planning, family_id: int, day: dt.date, now: dt.datetime) -> FamilyDay:
-    views = tuple([await _day_view(uow, planning, family_id, child, day, now) for child in await children_of_family(uow, family_id)])
+async def _family_day(
+    uow: UnitOfWork, planning: Planning, family_id: int, day: dt.date, now: dt.datetime
+) -> FamilyDay:
+    views = tuple(
+        [
+            await _day_view(uow, planning, family_id, child, day, now)
+            for child in await children_of_family(uow, family_id)
+        ]
+    )
     return FamilyDay(day, tuple((view.child, view.services) for view in views), views)
 
 
 async def _chosen_children(
-    uow: UnitOfWork, family_id: int, children: Sequence[Child], child_ids: frozenset[int], *, actor: int, now: dt.datetime
+    uow: UnitOfWork,
+    family_id: int,
+    children: Sequence[Child],
+    child_ids: frozenset[int],
+    *,
+    actor: int,
+    now: dt.datetime,
 ) -> list[Child]:
     """The family's children named by id, in the family's order; `NotAllowed` (audited) for an
     id that is not one of them (another family's child, or one no longer there)."""

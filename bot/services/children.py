@@ -16,7 +16,15 @@ from bot.services.home import family_record
 from bot.services.request_history import HistoryItem, pending_items
 from bot.services.use_case import NotAllowed, family_use_case
 from storage.db import Database, UnitOfWork
-from storage.models import AuthorizedPerson, Child, Enrolment, HealthItem, Request, Service, Vaccination
+from storage.models import (
+    AuthorizedPerson,
+    Child,
+    Enrolment,
+    HealthItem,
+    Request,
+    Service,
+    Vaccination,
+)
 
 ACTION_OWNERSHIP_REFUSED = "ownership.refused"
 
@@ -47,7 +55,9 @@ class ChildSheet:
         return [request for request in self.pending if request.kind in kinds]
 
 
-async def owned_child(uow: UnitOfWork, family_id: int, child_id: int | None, *, actor: int | None, now: dt.datetime) -> Child | None:
+async def owned_child(
+    uow: UnitOfWork, family_id: int, child_id: int | None, *, actor: int | None, now: dt.datetime
+) -> Child | None:
     """The child when it is one of the family's; otherwise None and the attempt is audited.
 
     The caller commits (the audit entry is written with its unit of work).
@@ -66,7 +76,9 @@ async def owned_child(uow: UnitOfWork, family_id: int, child_id: int | None, *, 
     return child
 
 
-async def child_of_family(uow: UnitOfWork, family_id: int, child_id: int | None, *, actor: int, now: dt.datetime) -> Child:
+async def child_of_family(
+    uow: UnitOfWork, family_id: int, child_id: int | None, *, actor: int, now: dt.datetime
+) -> Child:
     """The family's child, or `ChildNotInFamily` (audited; the refusal commits the audit)."""
     child = await owned_child(uow, family_id, child_id, actor=actor, now=now)
     if child is None:
@@ -74,7 +86,9 @@ async def child_of_family(uow: UnitOfWork, family_id: int, child_id: int | None,
     return child
 
 
-async def refuse_foreign(uow: UnitOfWork, family_id: int, target: str, *, actor: int | None, now: dt.datetime) -> None:
+async def refuse_foreign(
+    uow: UnitOfWork, family_id: int, target: str, *, actor: int | None, now: dt.datetime
+) -> None:
     """Audit a button naming something that is not the family's (a person, a document…)."""
     uow.repos.audit.record(
         action=ACTION_OWNERSHIP_REFUSED,
@@ -110,11 +124,15 @@ def current_enrolments(sheet: ChildSheet, today: dt.date) -> list[Enrolment]:
     return [e for e in sheet.enrolments if e.ends_on is None or e.ends_on >= today]
 
 
-async def enrolable_services(uow: UnitOfWork, sheet: ChildSheet, today: dt.date) -> Sequence[Service]:
+async def enrolable_services(
+    uow: UnitOfWork, sheet: ChildSheet, today: dt.date
+) -> Sequence[Service]:
     """Active services the child is not enrolled in and not already asked for."""
     enrolled = {e.service_id for e in current_enrolments(sheet, today)}
     asked = {int(r.payload.get("service_id", 0)) for r in sheet.pending_of(RequestKind.ENROLMENT)}
-    return [s for s in await uow.repos.structure.services() if s.active and s.id not in enrolled | asked]
+    return [
+        s for s in await uow.repos.structure.services() if s.active and s.id not in enrolled | asked
+    ]
 
 
 # --- The pages of Mes enfants (use cases) --------------------------------------------------
@@ -175,13 +193,17 @@ async def children_page(db: Database, telegram_user_id: int) -> ChildrenPage:
     return ChildrenPage(record.children, pending)
 
 
-async def child_page(db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime) -> ChildSheet:
+async def child_page(
+    db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime
+) -> ChildSheet:
     """The fiche enfant of one of the family's children."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         return await _sheet_of(uow, family_id, child_id, telegram_user_id, now)
 
 
-async def authorizations_page(db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime) -> AuthorizationsPage:
+async def authorizations_page(
+    db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime
+) -> AuthorizationsPage:
     """Les autorisations of one of the family's children."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         sheet = await _sheet_of(uow, family_id, child_id, telegram_user_id, now)
@@ -193,29 +215,46 @@ async def authorizations(uow: UnitOfWork, family_id: int, sheet: ChildSheet) -> 
     child_id = sheet.child.id
     return AuthorizationsPage(
         sheet=sheet,
-        additions=await pending_items(uow, family_id, (RequestKind.AUTHORIZATION,), child_id=child_id),
-        removals=await pending_items(uow, family_id, (RequestKind.AUTHORIZATION_REMOVAL,), child_id=child_id),
+        additions=await pending_items(
+            uow, family_id, (RequestKind.AUTHORIZATION,), child_id=child_id
+        ),
+        removals=await pending_items(
+            uow, family_id, (RequestKind.AUTHORIZATION_REMOVAL,), child_id=child_id
+        ),
     )
 
 
 async def removal_question(
-    db: Database, telegram_user_id: int, child_id: int | None, person_id: int | None, *, now: dt.datetime
+    db: Database,
+    telegram_user_id: int,
+    child_id: int | None,
+    person_id: int | None,
+    *,
+    now: dt.datetime,
 ) -> RemovalQuestion:
     """The person to remove from a child's authorisations (`PersonNotListed` when not there)."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
-        person = await uow.repos.children.authorized_person(child.id, person_id) if person_id else None
+        person = (
+            await uow.repos.children.authorized_person(child.id, person_id) if person_id else None
+        )
         if person is None:
-            await refuse_foreign(uow, family_id, f"authorized_person:{person_id}", actor=telegram_user_id, now=now)
+            await refuse_foreign(
+                uow, family_id, f"authorized_person:{person_id}", actor=telegram_user_id, now=now
+            )
             raise PersonNotListed()
         return RemovalQuestion(child, person)
 
 
-async def health_page(db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime) -> HealthPage:
+async def health_page(
+    db: Database, telegram_user_id: int, child_id: int | None, *, now: dt.datetime
+) -> HealthPage:
     """Données sanitaires of one of the family's children."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         sheet = await _sheet_of(uow, family_id, child_id, telegram_user_id, now)
-        pending = await pending_items(uow, family_id, (RequestKind.HEALTH,), child_id=sheet.child.id)
+        pending = await pending_items(
+            uow, family_id, (RequestKind.HEALTH,), child_id=sheet.child.id
+        )
     return HealthPage(sheet, pending)
 
 
@@ -228,6 +267,8 @@ async def enrolment_page(
         return EnrolmentPage(sheet, await enrolable_services(uow, sheet, today))
 
 
-async def _sheet_of(uow: UnitOfWork, family_id: int, child_id: int | None, actor: int, now: dt.datetime) -> ChildSheet:
+async def _sheet_of(
+    uow: UnitOfWork, family_id: int, child_id: int | None, actor: int, now: dt.datetime
+) -> ChildSheet:
     child = await child_of_family(uow, family_id, child_id, actor=actor, now=now)
     return await child_sheet(uow, family_id, child)

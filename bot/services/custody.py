@@ -43,22 +43,37 @@ async def set_custody(
 ) -> CustodyResult:
     """Set which weeks a child of the family is in its care; audited with its outcome."""
     async with use_case(db) as uow:
-        result, family_id, target = await _set_custody(uow, family_number, child_first_name, custody, reference_monday)
+        result, family_id, target = await _set_custody(
+            uow, family_number, child_first_name, custody, reference_monday
+        )
         audit_staff(
-            uow, staff_id, ACTION_SET_CUSTODY, now=now, outcome="ok" if result.outcome == CustodyOutcome.SET else "refused",
-            family_id=family_id, target=target, details={"custody": custody.value, "result": result.outcome.value},
+            uow,
+            staff_id,
+            ACTION_SET_CUSTODY,
+            now=now,
+            outcome="ok" if result.outcome == CustodyOutcome.SET else "refused",
+            family_id=family_id,
+            target=target,
+            details={"custody": custody.value, "result": result.outcome.value},
         )
         return result
 
 
 async def _set_custody(
-    uow: UnitOfWork, family_number: str, child_first_name: str, custody: Custody, reference_monday: dt.date | None
+    uow: UnitOfWork,
+    family_number: str,
+    child_first_name: str,
+    custody: Custody,
+    reference_monday: dt.date | None,
 ) -> tuple[CustodyResult, int | None, str]:
     family = await uow.repos.families.get_by_number(family_number)
     if family is None:
         return CustodyResult(CustodyOutcome.UNKNOWN_FAMILY), None, f"family:{family_number[:40]}"
     wanted = child_first_name.strip().upper()
-    child = next((c for c in await uow.repos.families.children(family.id) if c.first_name.upper() == wanted), None)
+    child = next(
+        (c for c in await uow.repos.families.children(family.id) if c.first_name.upper() == wanted),
+        None,
+    )
     if child is None:
         return CustodyResult(CustodyOutcome.UNKNOWN_CHILD), family.id, f"child:{wanted[:40]}"
     link = await uow.repos.planning.family_link(family.id, child.id)

@@ -30,7 +30,11 @@ class FamilyExport:
 
     def as_json(self) -> dict[str, Any]:
         """The export as one JSON document."""
-        return {"family_number": self.family_number, "generated_at": self.generated_at.isoformat(), "tables": self.tables}
+        return {
+            "family_number": self.family_number,
+            "generated_at": self.generated_at.isoformat(),
+            "tables": self.tables,
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -48,7 +52,11 @@ def _plain(value: Any) -> Any:
 
 
 # Telegram ids of staff members are theirs, not the family's: left out of the export.
-_STAFF_ID_COLUMNS = {"requests": ("decided_by",), "payments": ("recorded_by",), "documents": ("published_by",)}
+_STAFF_ID_COLUMNS = {
+    "requests": ("decided_by",),
+    "payments": ("recorded_by",),
+    "documents": ("published_by",),
+}
 
 
 def _without_staff_ids(table: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +69,9 @@ def _without_staff_ids(table: str, row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def export_family_data(db: Database, user_id: int, *, now: dt.datetime) -> FamilyExport | None:
+async def export_family_data(
+    db: Database, user_id: int, *, now: dt.datetime
+) -> FamilyExport | None:
     """Everything held about the account's family; None when it no longer exists. Audited.
 
     `NotLinked` when the account is not linked to a family.
@@ -72,7 +82,10 @@ async def export_family_data(db: Database, user_id: int, *, now: dt.datetime) ->
             return None
         rows = await uow.repos.export.rows_of_family(family_id)
         tables = {
-            name: [_without_staff_ids(name, {key: _plain(value) for key, value in row.items()}) for row in items]
+            name: [
+                _without_staff_ids(name, {key: _plain(value) for key, value in row.items()})
+                for row in items
+            ]
             for name, items in rows.items()
         }
         uow.repos.audit.record(

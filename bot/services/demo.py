@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from sqlalchemy import case, update
 
 from bot.domain.billing import BillingPeriod, runs_for_billing
@@ -27,9 +26,24 @@ from storage.models import Child, DayEntry, Enrolment, Family, FamilyChild, Guar
 
 DEMO_FAMILIES_FILE = Path(__file__).resolve().parent.parent / "demo" / "families.yaml"
 _GUARDIAN_FIELDS = (
-    "civility", "last_name", "first_name", "quality", "situation", "address", "postal_code", "city",
-    "phone_home", "phone_work", "phone_mobile", "email", "profession", "csp", "employer",
-    "employer_address", "sms_consent", "email_consent",
+    "civility",
+    "last_name",
+    "first_name",
+    "quality",
+    "situation",
+    "address",
+    "postal_code",
+    "city",
+    "phone_home",
+    "phone_work",
+    "phone_mobile",
+    "email",
+    "profession",
+    "csp",
+    "employer",
+    "employer_address",
+    "sms_consent",
+    "email_consent",
 )
 _CHILD_FIELDS = ("identifier", "last_name", "first_name", "sex", "school", "class_name")
 
@@ -45,13 +59,17 @@ async def load_demo(uow: UnitOfWork, structure: Structure, today: dt.date) -> in
     return created
 
 
-async def _create_family(uow: UnitOfWork, structure: Structure, item: dict[str, Any], today: dt.date) -> None:
+async def _create_family(
+    uow: UnitOfWork, structure: Structure, item: dict[str, Any], today: dt.date
+) -> None:
     family = Family(
         number=item["number"],
         regime=Regime(item["regime"]) if item.get("regime") else None,
         caf_number=item.get("caf_number"),
         caf_children_count=item.get("caf_children_count"),
-        quotient_familial=Decimal(item["quotient_familial"]) if item.get("quotient_familial") else None,
+        quotient_familial=Decimal(item["quotient_familial"])
+        if item.get("quotient_familial")
+        else None,
         account_holder=item.get("account_holder"),
         bank_name=item.get("bank_name"),
         direct_debit=bool(item.get("direct_debit", False)),
@@ -68,7 +86,9 @@ async def _create_family(uow: UnitOfWork, structure: Structure, item: dict[str, 
     await _create_account(uow, structure, family, item, today)
 
 
-async def _create_child(uow: UnitOfWork, family: Family, item: dict[str, Any], starts_on: dt.date) -> None:
+async def _create_child(
+    uow: UnitOfWork, family: Family, item: dict[str, Any], starts_on: dt.date
+) -> None:
     child = Child(
         birth_date=dt.date.fromisoformat(item["birth_date"]),
         **{k: item[k] for k in _CHILD_FIELDS if k in item},
@@ -79,7 +99,14 @@ async def _create_child(uow: UnitOfWork, family: Family, item: dict[str, Any], s
     for code in item.get("services", []):
         service = await uow.repos.structure.service_by_code(code)
         if service is not None:
-            uow.session.add(Enrolment(child_id=child.id, service_id=service.id, family_id=family.id, starts_on=starts_on))
+            uow.session.add(
+                Enrolment(
+                    child_id=child.id,
+                    service_id=service.id,
+                    family_id=family.id,
+                    starts_on=starts_on,
+                )
+            )
 
 
 async def _create_account(
@@ -97,7 +124,9 @@ async def _create_account(
     children = {child.first_name: child for child in await uow.repos.families.children(family.id)}
     service_ids = {service.code: service.id for service in await uow.repos.structure.services()}
     calendar = Calendar(structure.school_holiday_zone, closures=[])
-    runs = runs_for_billing(calendar, {service.code: service.rules.schedule for service in structure.services})
+    runs = runs_for_billing(
+        calendar, {service.code: service.rules.schedule for service in structure.services}
+    )
     for month in sorted(item.get("history", []), key=lambda m: -m["months_ago"]):
         start = _month_start(today, month["months_ago"])
         period = BillingPeriod.month(start.year, start.month)
@@ -107,14 +136,24 @@ async def _create_account(
                 running = [day for day in _days(period) if runs(code, day)][: int(count)]
                 for day in running:
                     uow.session.add(
-                        DayEntry(child_id=child.id, service_id=service_ids[code], family_id=family.id, day=day,
-                                 status=DayStatus.PRESENT, updated_at=_noon(day))
+                        DayEntry(
+                            child_id=child.id,
+                            service_id=service_ids[code],
+                            family_id=family.id,
+                            day=day,
+                            status=DayStatus.PRESENT,
+                            updated_at=_noon(day),
+                        )
                     )
         await uow.session.flush()
         if "invoice_number" in month:
-            await _raise_counter(uow, regie.id, Regie.next_invoice_number, int(month["invoice_number"]))
+            await _raise_counter(
+                uow, regie.id, Regie.next_invoice_number, int(month["invoice_number"])
+            )
         issued_on = min(today, period.end + dt.timedelta(days=ISSUED_AFTER_DAYS))
-        result = await issue_for_families(uow, structure, period, [family.id], today=issued_on, now=_noon(issued_on))
+        result = await issue_for_families(
+            uow, structure, period, [family.id], today=issued_on, now=_noon(issued_on)
+        )
         paid = month.get("paid")
         for issued in result.issued if paid else ():
             if "number" in paid:
@@ -122,9 +161,13 @@ async def _create_account(
             number = await uow.repos.accounts.next_payment_number(regie.id)
             uow.repos.accounts.add(
                 Payment(
-                    number=f"{regie.invoice_prefix}-{number}", family_id=family.id, regie_id=regie.id,
-                    invoice_id=issued.invoice_id, paid_on=min(today, issued_on + dt.timedelta(days=PAID_AFTER_DAYS)),
-                    method=PaymentMethod(paid["method"]), amount=issued.total,
+                    number=f"{regie.invoice_prefix}-{number}",
+                    family_id=family.id,
+                    regie_id=regie.id,
+                    invoice_id=issued.invoice_id,
+                    paid_on=min(today, issued_on + dt.timedelta(days=PAID_AFTER_DAYS)),
+                    method=PaymentMethod(paid["method"]),
+                    amount=issued.total,
                 )
             )
         await uow.session.flush()
@@ -137,16 +180,21 @@ PAID_AFTER_DAYS = 10
 async def _raise_counter(uow: UnitOfWork, regie_id: int, column: Any, value: int) -> None:
     """Let the régie's next number be at least `value` (numbers are never reused: only raised)."""
     await uow.session.execute(
-        update(Regie).where(Regie.id == regie_id).values({column: case((column < value, value), else_=column)})
+        update(Regie)
+        .where(Regie.id == regie_id)
+        .values({column: case((column < value, value), else_=column)})
     )
 
 
 def _days(period: BillingPeriod) -> list[dt.date]:
-    return [period.start + dt.timedelta(days=offset) for offset in range((period.end - period.start).days + 1)]
+    return [
+        period.start + dt.timedelta(days=offset)
+        for offset in range((period.end - period.start).days + 1)
+    ]
 
 
 def _noon(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
 
 
 def _month_start(today: dt.date, months_ago: int) -> dt.date:

@@ -95,7 +95,9 @@ async def documents_tab(db: Database, user_id: int) -> DocumentsTab:
         return DocumentsTab(tuple(_entry(d) for d in documents), tuple(children))
 
 
-async def document_for_parent(db: Database, user_id: int, document_id: int | None) -> DocumentEntry | None:
+async def document_for_parent(
+    db: Database, user_id: int, document_id: int | None
+) -> DocumentEntry | None:
     """A document still published, or None (withdrawn or unknown); for a linked account."""
     async with family_use_case(db, user_id) as (uow, _family_id):
         document = await _published(uow, document_id)
@@ -115,7 +117,9 @@ async def registration_form(
         child = await owned_child(uow, family_id, child_id, actor=user_id, now=now)
         if child is None:
             return None
-        return RegistrationForm(await family_record(uow, family_id), await child_sheet(uow, family_id, child))
+        return RegistrationForm(
+            await family_record(uow, family_id), await child_sheet(uow, family_id, child)
+        )
 
 
 async def _published(uow: UnitOfWork, document_id: int | None) -> Document | None:
@@ -152,7 +156,9 @@ async def publish_document(
         return Publication(_entry(document), created)
 
 
-async def documents_for_staff(db: Database, *, staff_id: int, now: dt.datetime) -> list[DocumentEntry]:
+async def documents_for_staff(
+    db: Database, *, staff_id: int, now: dt.datetime
+) -> list[DocumentEntry]:
     """/documents: what parents may download, newest first (the listing is audited)."""
     async with use_case(db) as uow:
         documents = await uow.repos.documents.published()
@@ -167,7 +173,14 @@ async def withdraw_document(
     async with use_case(db) as uow:
         document = await _published(uow, document_id)
         if document is None:
-            audit_staff(uow, staff_id, ACTION_WITHDRAW, now=now, outcome="refused", target=f"document:{document_id}")
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_WITHDRAW,
+                now=now,
+                outcome="refused",
+                target=f"document:{document_id}",
+            )
             return None
         document.withdrawn_at = now
         audit_staff(uow, staff_id, ACTION_WITHDRAW, now=now, target=f"document:{document.id}")

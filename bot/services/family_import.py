@@ -85,7 +85,9 @@ class ImportReport:
     @property
     def has_errors(self) -> bool:
         """Whether the file cannot be applied as it is."""
-        return self.table_error is not None or (self.parsed is not None and bool(self.parsed.problems))
+        return self.table_error is not None or (
+            self.parsed is not None and bool(self.parsed.problems)
+        )
 
 
 def file_digest(content: bytes) -> str:
@@ -94,27 +96,56 @@ def file_digest(content: bytes) -> str:
 
 
 async def preview_import(
-    db: Database, structure: Structure, content: bytes, source: str, options: ImportOptions = ImportOptions(), *,
-    today: dt.date, now: dt.datetime, actor_id: int | None, actor_kind: str = "staff",
+    db: Database,
+    structure: Structure,
+    content: bytes,
+    source: str,
+    options: ImportOptions = ImportOptions(),
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    actor_id: int | None,
+    actor_kind: str = "staff",
 ) -> ImportReport:
     """The dry run: what the import would do, and every error of the file; writes only the audit."""
-    read = await asyncio.to_thread(read_file, structure, content, source, options, today)  # before the transaction
+    read = await asyncio.to_thread(
+        read_file, structure, content, source, options, today
+    )  # before the transaction
     async with use_case(db) as uow:
         report = await _examine(uow, structure, content, source, options, today, read)
-        _audit(uow, ACTION_PREVIEW, report, actor_id, actor_kind, now, "ok" if report.table is not None else "refused")
+        _audit(
+            uow,
+            ACTION_PREVIEW,
+            report,
+            actor_id,
+            actor_kind,
+            now,
+            "ok" if report.table is not None else "refused",
+        )
     return report
 
 
 async def apply_import(
-    db: Database, structure: Structure, content: bytes, source: str, options: ImportOptions = ImportOptions(), *,
-    today: dt.date, now: dt.datetime, actor_id: int | None, actor_kind: str = "staff",
-    expected_digest: str | None = None, tell_group: bool = False,
+    db: Database,
+    structure: Structure,
+    content: bytes,
+    source: str,
+    options: ImportOptions = ImportOptions(),
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    actor_id: int | None,
+    actor_kind: str = "staff",
+    expected_digest: str | None = None,
+    tell_group: bool = False,
 ) -> ImportReport:
     """Apply the file in one transaction, or nothing when it has any error (see the module doc).
 
     `tell_group` queues a notice to the staff group (for an import made from the command line).
     """
-    read = await asyncio.to_thread(read_file, structure, content, source, options, today)  # before the transaction
+    read = await asyncio.to_thread(
+        read_file, structure, content, source, options, today
+    )  # before the transaction
     try:
         async with use_case(db) as uow:
             report = await _examine(uow, structure, content, source, options, today, read)
@@ -129,17 +160,37 @@ async def apply_import(
                 return report
             assert report.plan is not None
             row = await uow.repos.imports.add_import(
-                FamilyImport(at=now, actor_telegram_id=actor_id, actor_kind=actor_kind, source=source[:200],
-                             digest=report.digest, options=_options(options), counts=report.counts)
+                FamilyImport(
+                    at=now,
+                    actor_telegram_id=actor_id,
+                    actor_kind=actor_kind,
+                    source=source[:200],
+                    digest=report.digest,
+                    options=_options(options),
+                    counts=report.counts,
+                )
             )
             await _write(uow, report.plan, structure, row.id, today, now)
             report = ImportReport(
-                ImportOutcome.APPLIED, report.source, report.digest, options, report.table, None, report.parsed,
-                report.plan, row.id, report.counts,
+                ImportOutcome.APPLIED,
+                report.source,
+                report.digest,
+                options,
+                report.table,
+                None,
+                report.parsed,
+                report.plan,
+                row.id,
+                report.counts,
             )
             _audit(uow, ACTION_APPLY, report, actor_id, actor_kind, now, "ok")
             if tell_group:
-                await tell_staff(uow, TEMPLATE_APPLIED, {"source": source[:200], "counts": report.counts}, now=now)
+                await tell_staff(
+                    uow,
+                    TEMPLATE_APPLIED,
+                    {"source": source[:200], "counts": report.counts},
+                    now=now,
+                )
             return report
     except Exception:
         async with use_case(db) as uow:
@@ -148,8 +199,18 @@ async def apply_import(
 
 
 def _with(report: ImportReport, outcome: ImportOutcome) -> ImportReport:
-    return ImportReport(outcome, report.source, report.digest, report.options, report.table, report.table_error,
-                        report.parsed, report.plan, None, report.counts)
+    return ImportReport(
+        outcome,
+        report.source,
+        report.digest,
+        report.options,
+        report.table,
+        report.table_error,
+        report.parsed,
+        report.plan,
+        None,
+        report.counts,
+    )
 
 
 def _options(options: ImportOptions) -> dict[str, bool]:
@@ -157,54 +218,114 @@ def _options(options: ImportOptions) -> dict[str, bool]:
 
 
 def _audit(
-    uow: UnitOfWork, action: str, report: ImportReport, actor_id: int | None, actor_kind: str, now: dt.datetime, outcome: str
+    uow: UnitOfWork,
+    action: str,
+    report: ImportReport,
+    actor_id: int | None,
+    actor_kind: str,
+    now: dt.datetime,
+    outcome: str,
 ) -> None:
     details: dict[str, Any] = {
-        "source": report.source[:120], "digest": report.digest, "result": report.outcome.value,
-        **_options(report.options), **report.counts,
+        "source": report.source[:120],
+        "digest": report.digest,
+        "result": report.outcome.value,
+        **_options(report.options),
+        **report.counts,
     }
     uow.repos.audit.record(
-        action=action, outcome=outcome, actor_telegram_id=actor_id, actor_kind=actor_kind,
-        target=report.source[:120], details=details, at=now,
+        action=action,
+        outcome=outcome,
+        actor_telegram_id=actor_id,
+        actor_kind=actor_kind,
+        target=report.source[:120],
+        details=details,
+        at=now,
     )
 
 
 # --- examining the file ----------------------------------------------------------------------
 
 
-def read_file(structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date) -> ImportReport:
+def read_file(
+    structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date
+) -> ImportReport:
     """Read and check the file (CPU only, no database): the report without its plan."""
     digest = file_digest(content)
     try:
         table = read_table(content, source)
     except TableError as exc:
-        return ImportReport(ImportOutcome.PREVIEWED, source, digest, options, table_error=exc.code, counts={"errors": 1})
+        return ImportReport(
+            ImportOutcome.PREVIEWED,
+            source,
+            digest,
+            options,
+            table_error=exc.code,
+            counts={"errors": 1},
+        )
     runs_on = {service.code: service.rules.schedule.weekdays for service in structure.services}
-    parsed = parse_rows(table.headers, [(row.line, row.cells) for row in table.rows], today=today, runs_on=runs_on)
-    return ImportReport(ImportOutcome.PREVIEWED, source, digest, options, table, None, parsed, None, None, _counts(parsed, None))
+    parsed = parse_rows(
+        table.headers, [(row.line, row.cells) for row in table.rows], today=today, runs_on=runs_on
+    )
+    return ImportReport(
+        ImportOutcome.PREVIEWED,
+        source,
+        digest,
+        options,
+        table,
+        None,
+        parsed,
+        None,
+        None,
+        _counts(parsed, None),
+    )
 
 
 async def _examine(
-    uow: UnitOfWork, structure: Structure, content: bytes, source: str, options: ImportOptions, today: dt.date,
+    uow: UnitOfWork,
+    structure: Structure,
+    content: bytes,
+    source: str,
+    options: ImportOptions,
+    today: dt.date,
     read: ImportReport | None = None,
 ) -> ImportReport:
     report = read or read_file(structure, content, source, options, today)
     if report.parsed is None or report.parsed.problems:
         return report
     parsed = report.parsed
-    plan = plan_import(parsed, await _existing(uow, today), prune=options.prune, overwrite=options.overwrite)
+    plan = plan_import(
+        parsed, await _existing(uow, today), prune=options.prune, overwrite=options.overwrite
+    )
     return ImportReport(
-        ImportOutcome.PREVIEWED, source, report.digest, options, report.table, None, parsed, plan, None, _counts(parsed, plan)
+        ImportOutcome.PREVIEWED,
+        source,
+        report.digest,
+        options,
+        report.table,
+        None,
+        parsed,
+        plan,
+        None,
+        _counts(parsed, plan),
     )
 
 
 def _counts(parsed: ParsedFile, plan: ImportPlan | None) -> dict[str, int]:
-    counts = {"lines": parsed.lines, "families": len(parsed.families), "errors": len(parsed.problems)}
+    counts = {
+        "lines": parsed.lines,
+        "families": len(parsed.families),
+        "errors": len(parsed.problems),
+    }
     if plan is not None:
         counts.update(
-            created=plan.count(Action.CREATE), updated=plan.count(Action.UPDATE), unchanged=plan.count(Action.UNCHANGED),
-            children_created=plan.count_children(Action.CREATE), children_updated=plan.count_children(Action.UPDATE),
-            children_unchanged=plan.count_children(Action.UNCHANGED), conflicts=len(plan.conflicts),
+            created=plan.count(Action.CREATE),
+            updated=plan.count(Action.UPDATE),
+            unchanged=plan.count(Action.UNCHANGED),
+            children_created=plan.count_children(Action.CREATE),
+            children_updated=plan.count_children(Action.UPDATE),
+            children_unchanged=plan.count_children(Action.UNCHANGED),
+            conflicts=len(plan.conflicts),
             removed=sum(1 for r in plan.removals if plan.prune and not r.kept),
             children_removed=sum(len(f.remove_children) for f in plan.families),
         )
@@ -225,7 +346,9 @@ async def _existing(uow: UnitOfWork, today: dt.date) -> dict[str, ExistingFamily
         result[family.number] = ExistingFamily(
             family_id=family.id,
             number=family.number,
-            name=" ".join(p for p in (responsable.last_name, responsable.first_name) if p) if responsable else "",
+            name=" ".join(p for p in (responsable.last_name, responsable.first_name) if p)
+            if responsable
+            else "",
             sections={
                 Section.FAMILY: record_values(Section.FAMILY, family),
                 Section.RESPONSABLE: record_values(Section.RESPONSABLE, responsable),
@@ -236,7 +359,10 @@ async def _existing(uow: UnitOfWork, today: dt.date) -> dict[str, ExistingFamily
                 ExistingChild(
                     child.id,
                     record_values(Section.CHILD, child),
-                    {code: enrolment.regular_weekdays for code, enrolment in enrolments.get((family.id, child.id), [])},
+                    {
+                        code: enrolment.regular_weekdays
+                        for code, enrolment in enrolments.get((family.id, child.id), [])
+                    },
                 )
                 for child in children.get(family.id, [])
             ),
@@ -254,11 +380,20 @@ def school_year_start(today: dt.date) -> dt.date:
     return dt.date(today.year if today.month >= 9 else today.year - 1, 9, 1)
 
 
-async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import_id: int, today: dt.date, now: dt.datetime) -> None:
+async def _write(
+    uow: UnitOfWork,
+    plan: ImportPlan,
+    structure: Structure,
+    import_id: int,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
     repo = uow.repos.imports
     service_ids = {service.code: service.id for service in await uow.repos.structure.services()}
     families = {family.id: family for family in await repo.families()}
-    children = {child.id: child for items in (await repo.children_by_family()).values() for child in items}
+    children = {
+        child.id: child for items in (await repo.children_by_family()).values() for child in items
+    }
     enrolments = await repo.current_enrolments(today)
     starts_on = school_year_start(today)
 
@@ -267,10 +402,17 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
     for family_plan in plan.families:
         record = family_plan.record
         if family_plan.action is Action.CREATE:
-            family = Family(number=record.number, **typed_values(Section.FAMILY, record.sections[Section.FAMILY]))
-            family.guardians = [_guardian(GuardianRole.RESPONSABLE, record.sections[Section.RESPONSABLE])]
+            family = Family(
+                number=record.number,
+                **typed_values(Section.FAMILY, record.sections[Section.FAMILY]),
+            )
+            family.guardians = [
+                _guardian(GuardianRole.RESPONSABLE, record.sections[Section.RESPONSABLE])
+            ]
             if family_plan.create_conjoint:
-                family.guardians.append(_guardian(GuardianRole.CONJOINT, record.sections[Section.CONJOINT]))
+                family.guardians.append(
+                    _guardian(GuardianRole.CONJOINT, record.sections[Section.CONJOINT])
+                )
             repo.add(family)
             created.append((family_plan, family))
         elif family_plan.action is Action.UPDATE:
@@ -284,7 +426,11 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
             elif child_plan.action is Action.UPDATE:
                 child = children[child_plan.child_id]  # type: ignore[index]
                 for change in child_plan.changes:
-                    setattr(child, change.key, typed_values(Section.CHILD, {change.key: change.new})[change.key])
+                    setattr(
+                        child,
+                        change.key,
+                        typed_values(Section.CHILD, {change.key: change.new})[change.key],
+                    )
     await repo.flush()
 
     family_ids = {id(plan_): family.id for plan_, family in created}
@@ -299,12 +445,26 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
         for child_plan in family_plan.children:
             if child_plan.action is not Action.UPDATE or child_plan.child_id is None:
                 continue
-            rows += _enrolments(family_id, child_plan.child_id, child_plan.add_services, service_ids, max(starts_on, today))
-            current = {code: enrolment for code, enrolment in enrolments.get((family_id, child_plan.child_id), [])}
+            rows += _enrolments(
+                family_id,
+                child_plan.child_id,
+                child_plan.add_services,
+                service_ids,
+                max(starts_on, today),
+            )
+            current = {
+                code: enrolment
+                for code, enrolment in enrolments.get((family_id, child_plan.child_id), [])
+            }
             for code, days in child_plan.set_weekdays.items():
                 if code in current:
                     current[code].regular_weekdays = days
-            await repo.end_enrolments(family_id, child_plan.child_id, child_plan.end_services, today - dt.timedelta(days=1))
+            await repo.end_enrolments(
+                family_id,
+                child_plan.child_id,
+                child_plan.end_services,
+                today - dt.timedelta(days=1),
+            )
         for child_id, _label in family_plan.remove_children:
             await repo.unlink_child(family_id, child_id, today)
     repo.add_all(links + rows)
@@ -315,7 +475,9 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
     for family_plan in plan.families:
         family_id = family_plan.family_id or family_ids[id(family_plan)]
         earlier = previous.get(family_id)
-        snapshots[family_id] = snapshot_of(family_plan, earlier.values if earlier is not None else None)
+        snapshots[family_id] = snapshot_of(
+            family_plan, earlier.values if earlier is not None else None
+        )
     await repo.save_snapshots(snapshots, import_id, now)
     if plan.prune:
         for removal in plan.removals:
@@ -324,7 +486,9 @@ async def _write(uow: UnitOfWork, plan: ImportPlan, structure: Structure, import
 
 
 def _guardian(role: GuardianRole, values: dict[str, str]) -> Guardian:
-    typed = typed_values(Section.RESPONSABLE if role is GuardianRole.RESPONSABLE else Section.CONJOINT, values)
+    typed = typed_values(
+        Section.RESPONSABLE if role is GuardianRole.RESPONSABLE else Section.CONJOINT, values
+    )
     typed.setdefault("last_name", "")
     typed.setdefault("first_name", "")
     typed["last_name"] = typed["last_name"] or ""
@@ -336,7 +500,9 @@ def _update_family(family: Family, plan: FamilyPlan) -> None:
     if plan.create_conjoint and family.guardian(GuardianRole.CONJOINT) is None:
         family.guardians.append(Guardian(role=GuardianRole.CONJOINT, last_name="", first_name=""))
     if family.guardian(GuardianRole.RESPONSABLE) is None:
-        family.guardians.append(Guardian(role=GuardianRole.RESPONSABLE, last_name="", first_name=""))
+        family.guardians.append(
+            Guardian(role=GuardianRole.RESPONSABLE, last_name="", first_name="")
+        )
     targets = {
         Section.FAMILY: family,
         Section.RESPONSABLE: family.guardian(GuardianRole.RESPONSABLE),
@@ -351,10 +517,20 @@ def _update_family(family: Family, plan: FamilyPlan) -> None:
 
 
 def _enrolments(
-    family_id: int, child_id: int, services: dict[str, str | None], service_ids: dict[str, int], starts_on: dt.date
+    family_id: int,
+    child_id: int,
+    services: dict[str, str | None],
+    service_ids: dict[str, int],
+    starts_on: dt.date,
 ) -> list[Enrolment]:
     return [
-        Enrolment(child_id=child_id, service_id=service_ids[code], family_id=family_id, starts_on=starts_on, regular_weekdays=days)
+        Enrolment(
+            child_id=child_id,
+            service_id=service_ids[code],
+            family_id=family_id,
+            starts_on=starts_on,
+            regular_weekdays=days,
+        )
         for code, days in services.items()
         if code in service_ids
     ]

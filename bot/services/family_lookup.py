@@ -73,12 +73,18 @@ async def find_family_in(uow: UnitOfWork, text: str) -> FamilyLookup:
     wanted = _fold(query)
     if len(wanted) < 2:
         return FamilyLookup(query, ())
-    rows = (await uow.session.execute(select(Guardian, Family).join(Family, Guardian.family_id == Family.id))).all()
+    rows = (
+        await uow.session.execute(
+            select(Guardian, Family).join(Family, Guardian.family_id == Family.id)
+        )
+    ).all()
     exact: dict[int, Family] = {}
     partial: dict[int, Family] = {}
     for guardian, family in rows:
-        last, full, reverse = _fold(guardian.last_name), _fold(f"{guardian.first_name} {guardian.last_name}"), _fold(
-            f"{guardian.last_name} {guardian.first_name}"
+        last, full, reverse = (
+            _fold(guardian.last_name),
+            _fold(f"{guardian.first_name} {guardian.last_name}"),
+            _fold(f"{guardian.last_name} {guardian.first_name}"),
         )
         if wanted in (last, full, reverse):
             exact[family.id] = family
@@ -99,5 +105,10 @@ async def _choice(uow: UnitOfWork, family: Family) -> FamilyChoice:
 def _fold(value: str) -> str:
     """Lower case, accents and hyphens dropped, single spaces: "Émilie Le-Goff" → "emilie le goff"."""
     decomposed = unicodedata.normalize("NFKD", value)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower().replace("-", " ").replace("'", " ")
+    plain = (
+        "".join(c for c in decomposed if not unicodedata.combining(c))
+        .lower()
+        .replace("-", " ")
+        .replace("'", " ")
+    )
     return " ".join(plain.split())

@@ -40,7 +40,12 @@ from bot.services.children import (
 )
 from bot.services.home import FamilyRecord, family_record
 from bot.services.request_history import HistoryItem, pending_items, request_history
-from bot.services.requests import FieldChange, RequestDescription, register_request_type, submit_request
+from bot.services.requests import (
+    FieldChange,
+    RequestDescription,
+    register_request_type,
+    submit_request,
+)
 from bot.services.use_case import NotAllowed, family_use_case
 from storage.db import Database, UnitOfWork
 from storage.models import (
@@ -162,12 +167,17 @@ async def account_block(db: Database, telegram_user_id: int, form: Form) -> Acco
             form=form,
             current=await current_values(uow, family_id, form),
             pending=await pending_items(uow, family_id, (form.kind,)),
-            recorded=form.kind != RequestKind.CONJOINT or await _target(uow, family_id, form, None) is not None,
+            recorded=form.kind != RequestKind.CONJOINT
+            or await _target(uow, family_id, form, None) is not None,
         )
 
 
 async def request_list(
-    db: Database, telegram_user_id: int, *, since: dt.datetime, kinds: Collection[RequestKind] | None = None
+    db: Database,
+    telegram_user_id: int,
+    *,
+    since: dt.datetime,
+    kinds: Collection[RequestKind] | None = None,
 ) -> list[HistoryItem]:
     """Liste des demandes: the family's requests since `since`, and those still pending."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
@@ -181,7 +191,11 @@ async def _target(uow: UnitOfWork, family_id: int, form: Form, child_id: int | N
     """The record a CHANGE form edits (None when the conjoint is not recorded yet)."""
     if form.kind in (RequestKind.RESPONSABLE, RequestKind.CONJOINT):
         family = await uow.repos.families.get(family_id)
-        role = GuardianRole.RESPONSABLE if form.kind == RequestKind.RESPONSABLE else GuardianRole.CONJOINT
+        role = (
+            GuardianRole.RESPONSABLE
+            if form.kind == RequestKind.RESPONSABLE
+            else GuardianRole.CONJOINT
+        )
         return family.guardian(role) if family else None
     if form.kind in (RequestKind.FISCAL, RequestKind.CAF, RequestKind.BANK):
         return await uow.repos.families.get(family_id)
@@ -190,7 +204,9 @@ async def _target(uow: UnitOfWork, family_id: int, form: Form, child_id: int | N
     return None
 
 
-async def current_values(uow: UnitOfWork, family_id: int, form: Form, child_id: int | None = None) -> dict[str, str]:
+async def current_values(
+    uow: UnitOfWork, family_id: int, form: Form, child_id: int | None = None
+) -> dict[str, str]:
     """The record's current values for a form (all EMPTY for a NEW form)."""
     if form.mode is FormMode.NEW:
         return {f.key: forms.EMPTY for f in form.fields}
@@ -200,7 +216,9 @@ async def current_values(uow: UnitOfWork, family_id: int, form: Form, child_id: 
 # --- Opening a form ------------------------------------------------------------------------
 
 
-async def open_form(db: Database, telegram_user_id: int, form_code: str, *, child_id: int | None, now: dt.datetime) -> OpenedForm:
+async def open_form(
+    db: Database, telegram_user_id: int, form_code: str, *, child_id: int | None, now: dt.datetime
+) -> OpenedForm:
     """A form opened from its button: a child's form checks the child (an enrolment is
     opened with `open_enrolment`)."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
@@ -210,21 +228,33 @@ async def open_form(db: Database, telegram_user_id: int, form_code: str, *, chil
         if not form.needs_child:
             return OpenedForm(form, await current_values(uow, family_id, form))
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
-        return OpenedForm(form, await current_values(uow, family_id, form, child.id), child.id, child.first_name)
+        return OpenedForm(
+            form, await current_values(uow, family_id, form, child.id), child.id, child.first_name
+        )
 
 
 async def open_enrolment(
-    db: Database, telegram_user_id: int, child_id: int | None, service_id: int | None, *, now: dt.datetime, today: dt.date
+    db: Database,
+    telegram_user_id: int,
+    child_id: int | None,
+    service_id: int | None,
+    *,
+    now: dt.datetime,
+    today: dt.date,
 ) -> OpenedForm:
     """The enrolment form of one of the family's children in a service it may still ask for."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
         sheet = await child_sheet(uow, family_id, child)
-        service = next((s for s in await enrolable_services(uow, sheet, today) if s.id == service_id), None)
+        service = next(
+            (s for s in await enrolable_services(uow, sheet, today) if s.id == service_id), None
+        )
         if service is None:
             raise ServiceNotOffered()
         current = await current_values(uow, family_id, forms.ENROLMENT, child.id)
-        return OpenedForm(forms.ENROLMENT, current, child.id, child.first_name, service.id, service.name)
+        return OpenedForm(
+            forms.ENROLMENT, current, child.id, child.first_name, service.id, service.name
+        )
 
 
 # --- Submitting ----------------------------------------------------------------------------
@@ -264,7 +294,12 @@ async def submit_form(
             idempotency_key=idempotency_key,
         )
     if result.request is not None:
-        logger.info("request %s (%s) submitted by family %s", result.request.id, result.request.kind.value, family_id)
+        logger.info(
+            "request %s (%s) submitted by family %s",
+            result.request.id,
+            result.request.kind.value,
+            family_id,
+        )
     return result
 
 
@@ -318,7 +353,9 @@ async def _record_form(
         service = await uow.repos.children.service(service_id) if service_id else None
         if service is None or not service.active:
             return SubmitResult(SubmitOutcome.NOT_AVAILABLE)
-        if await _pending_about(uow, family_id, RequestKind.ENROLMENT, child_id, "service_id", service.id):
+        if await _pending_about(
+            uow, family_id, RequestKind.ENROLMENT, child_id, "service_id", service.id
+        ):
             return SubmitResult(SubmitOutcome.ALREADY_PENDING)
         payload["service_id"] = service.id
         payload["service"] = service.name
@@ -353,21 +390,34 @@ async def _pending_about(
     uow: UnitOfWork, family_id: int, kind: RequestKind, child_id: int | None, key: str, value: int
 ) -> bool:
     for request in await uow.repos.requests.pending_of_family(family_id):
-        if request.kind == kind and request.child_id == child_id and request.payload.get(key) == value:
+        if (
+            request.kind == kind
+            and request.child_id == child_id
+            and request.payload.get(key) == value
+        ):
             return True
     return False
 
 
 async def request_removal(
-    db: Database, telegram_user_id: int, *, child_id: int | None, person_id: int | None, now: dt.datetime
+    db: Database,
+    telegram_user_id: int,
+    *,
+    child_id: int | None,
+    person_id: int | None,
+    now: dt.datetime,
 ) -> RemovalResult:
     """Ask staff to remove an authorised person (asking twice is one request); returns Les
     autorisations as they now stand. A child or person not the family's: `NotAllowed`, audited."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
-        person = await uow.repos.children.authorized_person(child.id, person_id) if person_id else None
+        person = (
+            await uow.repos.children.authorized_person(child.id, person_id) if person_id else None
+        )
         if person is None:  # removed meanwhile, or someone else's: audited either way
-            await refuse_foreign(uow, family_id, f"authorized_person:{person_id}", actor=telegram_user_id, now=now)
+            await refuse_foreign(
+                uow, family_id, f"authorized_person:{person_id}", actor=telegram_user_id, now=now
+            )
             raise PersonNotListed()
         outcome = await _ask_removal(uow, family_id, telegram_user_id, child, person, now)
         page = await authorizations(uow, family_id, await child_sheet(uow, family_id, child))
@@ -375,9 +425,16 @@ async def request_removal(
 
 
 async def _ask_removal(
-    uow: UnitOfWork, family_id: int, user_id: int, child: Child, person: AuthorizedPerson, now: dt.datetime
+    uow: UnitOfWork,
+    family_id: int,
+    user_id: int,
+    child: Child,
+    person: AuthorizedPerson,
+    now: dt.datetime,
 ) -> SubmitOutcome:
-    if await _pending_about(uow, family_id, RequestKind.AUTHORIZATION_REMOVAL, child.id, "person_id", person.id):
+    if await _pending_about(
+        uow, family_id, RequestKind.AUTHORIZATION_REMOVAL, child.id, "person_id", person.id
+    ):
         return SubmitOutcome.ALREADY_PENDING
     payload = {
         "person_id": person.id,
@@ -447,11 +504,15 @@ class FormRequestType:
                 FieldChange(
                     label=item.label,
                     requested=display_value(item, values[item.key]),
-                    current=display_value(item, current.get(item.key), masked=True) if current is not None else None,
+                    current=display_value(item, current.get(item.key), masked=True)
+                    if current is not None
+                    else None,
                 )
             )
         return RequestDescription(
-            title=REQUEST_TITLES.get(form.code, form.title), changes=tuple(changes), title_args=_title_args(request)
+            title=REQUEST_TITLES.get(form.code, form.title),
+            changes=tuple(changes),
+            title_args=_title_args(request),
         )
 
     async def accept(self, uow: UnitOfWork, request: Request, now: dt.datetime) -> None:
@@ -469,17 +530,23 @@ class FormRequestType:
     async def refuse(self, uow: UnitOfWork, request: Request, now: dt.datetime) -> None:
         """Nothing was changed while the request waited: nothing to undo."""
 
-    async def _apply_change(self, uow: UnitOfWork, request: Request, form: Form, typed: dict[str, Any]) -> None:
+    async def _apply_change(
+        self, uow: UnitOfWork, request: Request, form: Form, typed: dict[str, Any]
+    ) -> None:
         target = await _target(uow, request.family_id, form, request.child_id)
         if target is None and form.kind == RequestKind.CONJOINT:
-            target = Guardian(family_id=request.family_id, role=GuardianRole.CONJOINT, last_name="", first_name="")
+            target = Guardian(
+                family_id=request.family_id, role=GuardianRole.CONJOINT, last_name="", first_name=""
+            )
             uow.repos.children.add(target)
         if target is None:
             return
         for key, value in typed.items():
             setattr(target, key, value)
 
-    async def _add(self, uow: UnitOfWork, request: Request, form: Form, typed: dict[str, Any]) -> None:
+    async def _add(
+        self, uow: UnitOfWork, request: Request, form: Form, typed: dict[str, Any]
+    ) -> None:
         repo = uow.repos.children
         if form.kind == RequestKind.ADD_CHILD:
             child = Child(**typed)
@@ -488,17 +555,29 @@ class FormRequestType:
             repo.add(FamilyChild(family_id=request.family_id, child_id=child.id))
             request.child_id = child.id
             return
-        if request.child_id is None or await repo.of_family(request.family_id, request.child_id) is None:
+        if (
+            request.child_id is None
+            or await repo.of_family(request.family_id, request.child_id) is None
+        ):
             return
         if form.kind == RequestKind.AUTHORIZATION:
             repo.add(AuthorizedPerson(child_id=request.child_id, **typed))
         elif form.code == forms.VACCINATION.code:
             repo.add(Vaccination(child_id=request.child_id, **typed))
         elif form.code in {kind.value for kind in HealthItemKind}:
-            repo.add(HealthItem(child_id=request.child_id, kind=HealthItemKind(form.code), description=typed["description"]))
+            repo.add(
+                HealthItem(
+                    child_id=request.child_id,
+                    kind=HealthItemKind(form.code),
+                    description=typed["description"],
+                )
+            )
         elif form.kind == RequestKind.ENROLMENT:
             service_id = int(request.payload.get("service_id", 0))
-            existing = {(e.service_id, e.starts_on) for e in await repo.enrolments(request.family_id, request.child_id)}
+            existing = {
+                (e.service_id, e.starts_on)
+                for e in await repo.enrolments(request.family_id, request.child_id)
+            }
             if service_id and (service_id, typed["starts_on"]) not in existing:
                 repo.add(
                     Enrolment(
@@ -523,13 +602,17 @@ class AuthorizationRemovalType:
             FieldChange(LABEL_RELATION, str(payload.get("relation", "")) or "—"),
             FieldChange(LABEL_PHONES, str(payload.get("phones", "")) or "—"),
         )
-        return RequestDescription(title=REMOVAL_TITLE, changes=changes, title_args=_title_args(request))
+        return RequestDescription(
+            title=REMOVAL_TITLE, changes=changes, title_args=_title_args(request)
+        )
 
     async def accept(self, uow: UnitOfWork, request: Request, now: dt.datetime) -> None:
         """Delete the person (already gone: nothing to do)."""
         if request.child_id is None:
             return
-        person = await uow.repos.children.authorized_person(request.child_id, int(request.payload.get("person_id", 0)))
+        person = await uow.repos.children.authorized_person(
+            request.child_id, int(request.payload.get("person_id", 0))
+        )
         if person is not None:
             await uow.repos.children.delete(person)
 

@@ -102,7 +102,9 @@ async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
     record = await family_record(uow, family_id)
     unpaid = await uow.repos.accounts.unpaid_invoices(family_id)
     guardians = tuple(
-        (guardian.first_name, display_name(guardian)) for guardian in (record.responsable, record.conjoint) if guardian
+        (guardian.first_name, display_name(guardian))
+        for guardian in (record.responsable, record.conjoint)
+        if guardian
     )
     return HomeSummary(
         family_number=record.family.number,
@@ -110,7 +112,13 @@ async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
         unread_messages=await uow.repos.messages.unread_count(family_id),
         balance=await uow.repos.accounts.balance(family_id),
         unpaid_invoices=tuple(
-            InvoiceDue(item.invoice.number, item.invoice.issued_on, item.invoice.due_on, item.due, item.invoice.id)
+            InvoiceDue(
+                item.invoice.number,
+                item.invoice.issued_on,
+                item.invoice.due_on,
+                item.due,
+                item.invoice.id,
+            )
             for item in unpaid
         ),
         guardians=guardians,
@@ -143,7 +151,7 @@ async def family_record(uow: UnitOfWork, family_id: int) -> FamilyRecord:
 
 
 def display_name(guardian: Guardian | None) -> str:
-    """"JEAN DUPONT", as the seed portal greets."""
+    """ "JEAN DUPONT", as the seed portal greets."""
     if guardian is None:
         return ""
     return f"{guardian.first_name} {guardian.last_name}".upper()

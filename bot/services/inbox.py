@@ -21,11 +21,11 @@ from enum import StrEnum
 from typing import NoReturn
 
 from bot.domain.model import GuardianRole, MessageDirection
-from bot.telegram_text import cut
 from bot.services.home import display_name
 from bot.services.outbox import tell_family, tell_staff
 from bot.services.staff_audit import audit_staff
 from bot.services.use_case import NotAllowed, Refused, family_use_case, use_case
+from bot.telegram_text import cut
 from storage.db import Database, UnitOfWork
 from storage.models import Message
 
@@ -51,7 +51,11 @@ class Box(StrEnum):
     DELETED = "deleted"
 
 
-_DIRECTION = {Box.RECEIVED: MessageDirection.FROM_STRUCTURE, Box.SENT: MessageDirection.FROM_FAMILY, Box.DELETED: None}
+_DIRECTION = {
+    Box.RECEIVED: MessageDirection.FROM_STRUCTURE,
+    Box.SENT: MessageDirection.FROM_FAMILY,
+    Box.DELETED: None,
+}
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,9 @@ async def send_to_structure(
             attachment_kind=attachment_kind,
             reply_to_id=reply_to_id,
         )
-        await tell_staff(uow, FAMILY_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now, family_id=family_id)
+        await tell_staff(
+            uow, FAMILY_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now, family_id=family_id
+        )
         return message
 
 
@@ -218,13 +224,17 @@ async def summary(db: Database, telegram_user_id: int) -> InboxSummary:
         return await inbox_summary(uow, family_id)
 
 
-async def show_box(db: Database, telegram_user_id: int, box: Box, page: int, page_size: int = 8) -> InboxPage:
+async def show_box(
+    db: Database, telegram_user_id: int, box: Box, page: int, page_size: int = 8
+) -> InboxPage:
     """One page of the family's received, sent or deleted messages."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         return await list_box(uow, family_id, box, page, page_size)
 
 
-async def read_message(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Thread:
+async def read_message(
+    db: Database, telegram_user_id: int, message_id: int, now: dt.datetime
+) -> Thread:
     """Open one of the family's messages (marked read); `NotAllowed` when it is not theirs."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         thread = await open_message(uow, family_id, message_id, now)
@@ -233,7 +243,9 @@ async def read_message(db: Database, telegram_user_id: int, message_id: int, now
         return thread
 
 
-async def remove_message(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime, page_size: int = 8) -> InboxPage:
+async def remove_message(
+    db: Database, telegram_user_id: int, message_id: int, now: dt.datetime, page_size: int = 8
+) -> InboxPage:
     """Delete one of the family's messages; returns the first page of deleted messages."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         if not await delete_message(uow, family_id, message_id, telegram_user_id, now):
@@ -241,7 +253,9 @@ async def remove_message(db: Database, telegram_user_id: int, message_id: int, n
         return await list_box(uow, family_id, Box.DELETED, 0, page_size)
 
 
-async def attachment_of(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Attachment:
+async def attachment_of(
+    db: Database, telegram_user_id: int, message_id: int, now: dt.datetime
+) -> Attachment:
     """The file of one of the family's messages; `NotAllowed` when it is not theirs or has none."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         message = await owned_message(uow, family_id, message_id)
@@ -250,7 +264,9 @@ async def attachment_of(db: Database, telegram_user_id: int, message_id: int, no
         return Attachment(message.attachment_file_id, message.attachment_kind or "document")
 
 
-async def start_reply(db: Database, telegram_user_id: int, message_id: int, now: dt.datetime) -> Message:
+async def start_reply(
+    db: Database, telegram_user_id: int, message_id: int, now: dt.datetime
+) -> Message:
     """↩️ Répondre: the message answered (a structure message is marked read); `NotAllowed` if not theirs."""
     async with family_use_case(db, telegram_user_id) as (uow, family_id):
         target = await owned_message(uow, family_id, message_id)
@@ -261,7 +277,9 @@ async def start_reply(db: Database, telegram_user_id: int, message_id: int, now:
         return target
 
 
-async def _refuse_access(uow: UnitOfWork, user_id: int, family_id: int, message_id: int, now: dt.datetime) -> NoReturn:
+async def _refuse_access(
+    uow: UnitOfWork, user_id: int, family_id: int, message_id: int, now: dt.datetime
+) -> NoReturn:
     """A message that is not the family's (forged or stale button): audit and refuse."""
     uow.repos.audit.record(
         action=ACTION_ACCESS,
@@ -280,16 +298,24 @@ async def inbox_summary(uow: UnitOfWork, family_id: int) -> InboxSummary:
     messages = uow.repos.messages
     return InboxSummary(
         unread=await messages.unread_count(family_id),
-        received=await messages.count_of_family(family_id, direction=MessageDirection.FROM_STRUCTURE, deleted=False),
-        sent=await messages.count_of_family(family_id, direction=MessageDirection.FROM_FAMILY, deleted=False),
+        received=await messages.count_of_family(
+            family_id, direction=MessageDirection.FROM_STRUCTURE, deleted=False
+        ),
+        sent=await messages.count_of_family(
+            family_id, direction=MessageDirection.FROM_FAMILY, deleted=False
+        ),
         deleted=await messages.count_of_family(family_id, direction=None, deleted=True),
     )
 
 
-async def list_box(uow: UnitOfWork, family_id: int, box: Box, page: int, page_size: int = 8) -> InboxPage:
+async def list_box(
+    uow: UnitOfWork, family_id: int, box: Box, page: int, page_size: int = 8
+) -> InboxPage:
     """One page of received, sent or deleted messages, newest first."""
     direction, deleted = _DIRECTION[box], box == Box.DELETED
-    total = await uow.repos.messages.count_of_family(family_id, direction=direction, deleted=deleted)
+    total = await uow.repos.messages.count_of_family(
+        family_id, direction=direction, deleted=deleted
+    )
     page = max(0, min(page, max(0, (total - 1) // page_size)))
     messages = await uow.repos.messages.of_family(
         family_id, direction=direction, deleted=deleted, limit=page_size, offset=page * page_size
@@ -297,14 +323,20 @@ async def list_box(uow: UnitOfWork, family_id: int, box: Box, page: int, page_si
     return InboxPage(box, tuple(messages), page, total, page_size)
 
 
-async def open_message(uow: UnitOfWork, family_id: int, message_id: int, now: dt.datetime) -> Thread | None:
+async def open_message(
+    uow: UnitOfWork, family_id: int, message_id: int, now: dt.datetime
+) -> Thread | None:
     """A family's message with its thread, marked read; None when it is not theirs."""
     message = await uow.repos.messages.get(message_id)
     if message is None or message.family_id != family_id:
         return None
     replied_to = await uow.repos.messages.get(message.reply_to_id) if message.reply_to_id else None
     replies = tuple(await uow.repos.messages.replies_to(message.id))
-    unread = [m.id for m in (message, *replies) if m.direction == MessageDirection.FROM_STRUCTURE and m.read_at is None]
+    unread = [
+        m.id
+        for m in (message, *replies)
+        if m.direction == MessageDirection.FROM_STRUCTURE and m.read_at is None
+    ]
     await uow.repos.messages.mark_read(unread, now)
     for item in (message, *replies):
         if item.id in unread:
@@ -312,7 +344,9 @@ async def open_message(uow: UnitOfWork, family_id: int, message_id: int, now: dt
     return Thread(message, replied_to, replies)
 
 
-async def delete_message(uow: UnitOfWork, family_id: int, message_id: int, user_id: int, now: dt.datetime) -> bool:
+async def delete_message(
+    uow: UnitOfWork, family_id: int, message_id: int, user_id: int, now: dt.datetime
+) -> bool:
     """Hide a message from the family's lists (kept among deleted messages); idempotent."""
     message = await uow.repos.messages.get(message_id)
     if message is None or message.family_id != family_id:
@@ -354,7 +388,9 @@ async def structure_message_view(db: Database, message_id: int) -> StructureMess
         message = await uow.repos.messages.get(message_id)
         if message is None or message.direction != MessageDirection.FROM_STRUCTURE:
             return None
-        replied_to = await uow.repos.messages.get(message.reply_to_id) if message.reply_to_id else None
+        replied_to = (
+            await uow.repos.messages.get(message.reply_to_id) if message.reply_to_id else None
+        )
         return StructureMessageView(message, replied_to)
 
 
@@ -418,7 +454,14 @@ async def message_family(
     async with use_case(db) as uow:
         family = await uow.repos.families.get_by_number(family_number)
         if family is None:
-            audit_staff(uow, staff_id, ACTION_STAFF_MESSAGE, now=now, outcome="refused", target=f"family:{family_number}")
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_STAFF_MESSAGE,
+                now=now,
+                outcome="refused",
+                target=f"family:{family_number}",
+            )
             raise UnknownFamily(family_number)
         return await _from_structure(
             uow,
@@ -469,8 +512,14 @@ async def _from_structure(
         target=f"message:{message.id}",
         details={"attachment": attachment_kind or ""},
     )
-    accounts = await tell_family(uow, family_id, STRUCTURE_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now)
-    blocked = [user for _link, user in await uow.repos.telegram.links_of_family_with_users(family_id) if user.unreachable_since]
+    accounts = await tell_family(
+        uow, family_id, STRUCTURE_MESSAGE_TEMPLATE, {"message_id": message.id}, now=now
+    )
+    blocked = [
+        user
+        for _link, user in await uow.repos.telegram.links_of_family_with_users(family_id)
+        if user.unreachable_since
+    ]
     family = await uow.repos.families.get(family_id)
     return StaffMessage(
         message=message,

@@ -75,15 +75,35 @@ async def issue_letters(
         letters = []
         for family in families:
             code = secrets.token_urlsafe(18)
-            repo.add(Invite(family_id=family.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at))
+            repo.add(
+                Invite(
+                    family_id=family.id,
+                    code_hash=hash_code(code),
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
             name, address = family_heading(family)
             letters.append(
-                Letter(family.number, name, address, invite_link(bot_username, code), expires_at.astimezone(tz).date())
+                Letter(
+                    family.number,
+                    name,
+                    address,
+                    invite_link(bot_username, code),
+                    expires_at.astimezone(tz).date(),
+                )
             )
         uow.repos.audit.record(
-            action=ACTION_LETTERS, outcome="ok", actor_telegram_id=actor_id, actor_kind=actor_kind,
-            target=selection.value, details={"families": len(letters), "retired": retired, "unknown": len(unknown)}, at=now,
+            action=ACTION_LETTERS,
+            outcome="ok",
+            actor_telegram_id=actor_id,
+            actor_kind=actor_kind,
+            target=selection.value,
+            details={"families": len(letters), "retired": retired, "unknown": len(unknown)},
+            at=now,
         )
         if tell_group and letters:
-            await tell_staff(uow, TEMPLATE_ISSUED, {"families": len(letters), "retired": retired}, now=now)
+            await tell_staff(
+                uow, TEMPLATE_ISSUED, {"families": len(letters), "retired": retired}, now=now
+            )
     return LetterBatch(tuple(letters), unknown, retired)

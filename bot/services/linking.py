@@ -113,7 +113,12 @@ def family_phones(family: Family) -> set[str]:
 
 
 async def issue_invite(
-    db: Database, family_number: str, *, now: dt.datetime, ttl_days: int, staff_id: int | None = None
+    db: Database,
+    family_number: str,
+    *,
+    now: dt.datetime,
+    ttl_days: int,
+    staff_id: int | None = None,
 ) -> CreatedInvite:
     """A new single-use invite for a family, committed; raise UnknownFamily when the number is unknown."""
     async with use_case(db) as uow:
@@ -121,22 +126,40 @@ async def issue_invite(
 
 
 async def create_invite(
-    uow: UnitOfWork, family_number: str, now: dt.datetime, ttl_days: int, *, staff_id: int | None = None
+    uow: UnitOfWork,
+    family_number: str,
+    now: dt.datetime,
+    ttl_days: int,
+    *,
+    staff_id: int | None = None,
 ) -> CreatedInvite:
     """A new single-use invite for a family, in the caller's transaction (UnknownFamily when unknown)."""
     family = await uow.repos.families.get_by_number(family_number.strip())
     if family is None:
         if staff_id is not None:
             uow.repos.audit.record(
-                action=ACTION_INVITE, outcome="refused", actor_telegram_id=staff_id, actor_kind="staff",
-                target=f"family:{family_number.strip()[:40]}", at=now,
+                action=ACTION_INVITE,
+                outcome="refused",
+                actor_telegram_id=staff_id,
+                actor_kind="staff",
+                target=f"family:{family_number.strip()[:40]}",
+                at=now,
             )
         raise UnknownFamily(family_number)
     code = secrets.token_urlsafe(18)
     expires_at = now + dt.timedelta(days=ttl_days)
-    uow.repos.invites.add(Invite(family_id=family.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at))
+    uow.repos.invites.add(
+        Invite(
+            family_id=family.id, code_hash=hash_code(code), created_at=now, expires_at=expires_at
+        )
+    )
     uow.repos.audit.record(
-        action=ACTION_INVITE, outcome="ok", actor_telegram_id=staff_id, actor_kind="staff", family_id=family.id, at=now
+        action=ACTION_INVITE,
+        outcome="ok",
+        actor_telegram_id=staff_id,
+        actor_kind="staff",
+        family_id=family.id,
+        at=now,
     )
     return CreatedInvite(code=code, family_number=family.number, expires_at=expires_at)
 
@@ -148,7 +171,13 @@ async def redeem_invite(db: Database, code: str, user_id: int, now: dt.datetime)
 
 
 async def link_by_contact(
-    db: Database, family_number: str, phone: str, *, contact_user_id: int | None, user_id: int, now: dt.datetime
+    db: Database,
+    family_number: str,
+    phone: str,
+    *,
+    contact_user_id: int | None,
+    user_id: int,
+    now: dt.datetime,
 ) -> LinkResult:
     """Link when the shared contact is the user's own and its phone is on file for that N° famille.
 
@@ -202,7 +231,9 @@ async def _redeem(uow: UnitOfWork, code: str, user_id: int, now: dt.datetime) ->
     return await _link(uow, user_id, family_id, now, via="invite")
 
 
-async def _link_by_phone(uow: UnitOfWork, family_number: str, phone: str, user_id: int, now: dt.datetime) -> LinkResult:
+async def _link_by_phone(
+    uow: UnitOfWork, family_number: str, phone: str, user_id: int, now: dt.datetime
+) -> LinkResult:
     if await _throttled(uow, user_id, now):
         return await _refuse(uow, user_id, now, LinkOutcome.THROTTLED)
     family = await uow.repos.families.get_by_number(family_number.strip())
@@ -218,10 +249,14 @@ async def _link_by_phone(uow: UnitOfWork, family_number: str, phone: str, user_i
 
 
 async def _already_linked(uow: UnitOfWork, family_id: int) -> LinkResult:
-    return LinkResult(LinkOutcome.ALREADY_LINKED, family_id, await summary_of_family(uow, family_id))
+    return LinkResult(
+        LinkOutcome.ALREADY_LINKED, family_id, await summary_of_family(uow, family_id)
+    )
 
 
-async def _link(uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime, *, via: str) -> LinkResult:
+async def _link(
+    uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime, *, via: str
+) -> LinkResult:
     await uow.repos.telegram.get_or_create_user(user_id)
     uow.repos.telegram.add_link(
         TelegramLink(family_id=family_id, telegram_user_id=user_id, linked_at=now, linked_by=via)
@@ -239,7 +274,9 @@ async def _link(uow: UnitOfWork, user_id: int, family_id: int, now: dt.datetime,
     return LinkResult(LinkOutcome.LINKED, family_id, await summary_of_family(uow, family_id))
 
 
-async def _refuse(uow: UnitOfWork, user_id: int, now: dt.datetime, outcome: LinkOutcome) -> LinkResult:
+async def _refuse(
+    uow: UnitOfWork, user_id: int, now: dt.datetime, outcome: LinkOutcome
+) -> LinkResult:
     uow.repos.audit.record(
         action=ACTION_LINK,
         outcome="refused",
@@ -253,6 +290,9 @@ async def _refuse(uow: UnitOfWork, user_id: int, now: dt.datetime, outcome: Link
 
 async def _throttled(uow: UnitOfWork, user_id: int, now: dt.datetime) -> bool:
     failures = await uow.repos.audit.count_since(
-        action=ACTION_LINK, outcome="refused", actor_telegram_id=user_id, since=now - dt.timedelta(hours=1)
+        action=ACTION_LINK,
+        outcome="refused",
+        actor_telegram_id=user_id,
+        since=now - dt.timedelta(hours=1),
     )
     return failures >= MAX_FAILED_ATTEMPTS_PER_HOUR

@@ -47,8 +47,16 @@ async def tell_account(
 ) -> NewMessage:
     """Queue one message to one Telegram chat."""
     message = new_message(
-        ACCOUNT, chat_id, template, params, now=now, language=language, family_id=family_id,
-        priority=priority, dedupe_key=dedupe_key, expires_at=expires_at,
+        ACCOUNT,
+        chat_id,
+        template,
+        params,
+        now=now,
+        language=language,
+        family_id=family_id,
+        priority=priority,
+        dedupe_key=dedupe_key,
+        expires_at=expires_at,
     )
     await _queue(uow, [message])
     return message
@@ -77,7 +85,16 @@ async def tell_family(
     await _queue(
         uow,
         [
-            new_message(ACCOUNT, user_id, template, params, now=now, language=language, family_id=family_id, priority=priority)
+            new_message(
+                ACCOUNT,
+                user_id,
+                template,
+                params,
+                now=now,
+                language=language,
+                family_id=family_id,
+                priority=priority,
+            )
             for user_id, language in recipients
         ],
     )
@@ -97,7 +114,15 @@ async def tell_staff(
 ) -> NewMessage:
     """Queue a message to the staff's admin group (in the staff's language)."""
     message = new_message(
-        STAFF, None, template, params, now=now, family_id=family_id, priority=priority, dedupe_key=dedupe_key, expires_at=expires_at
+        STAFF,
+        None,
+        template,
+        params,
+        now=now,
+        family_id=family_id,
+        priority=priority,
+        dedupe_key=dedupe_key,
+        expires_at=expires_at,
     )
     await _queue(uow, [message])
     return message
@@ -161,7 +186,7 @@ def revive(value: Any) -> Any:
     """The values `plain` wrote, back to dates, instants and amounts (lists stay lists)."""
     if isinstance(value, dict):
         if len(value) == 1:
-            (key, item), = value.items()
+            ((key, item),) = value.items()
             if key == "$datetime":
                 return dt.datetime.fromisoformat(item)
             if key == "$date":

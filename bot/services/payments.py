@@ -37,10 +37,10 @@ PAYLOAD_PREFIX = "invoice:"
 __all__ = [
     "ACTION_CANCEL",
     "ACTION_ONLINE",
-    "CancelOutcome",
-    "CancelResult",
     "ACTION_RECORD",
     "CURRENCY",
+    "CancelOutcome",
+    "CancelResult",
     "OnlineCheck",
     "OnlineOutcome",
     "PaymentOutcome",
@@ -106,13 +106,27 @@ async def record_payment(
     """
     async with use_case(db) as uow:
         result = await _record_payment(
-            uow, family_number=family_number, amount=amount, method=method, invoice_number=invoice_number,
-            paid_on=paid_on, staff_id=staff_id, reference=reference, confirmed=confirmed,
+            uow,
+            family_number=family_number,
+            amount=amount,
+            method=method,
+            invoice_number=invoice_number,
+            paid_on=paid_on,
+            staff_id=staff_id,
+            reference=reference,
+            confirmed=confirmed,
         )
-        outcome = {PaymentOutcome.RECORDED: "ok", PaymentOutcome.NEEDS_CONFIRMATION: "pending"}.get(result.outcome, "refused")
+        outcome = {PaymentOutcome.RECORDED: "ok", PaymentOutcome.NEEDS_CONFIRMATION: "pending"}.get(
+            result.outcome, "refused"
+        )
         audit_staff(
-            uow, staff_id, ACTION_RECORD, now=now, outcome=outcome,
-            family_id=result.family_id, target=f"payment:{result.number}" if result.number else None,
+            uow,
+            staff_id,
+            ACTION_RECORD,
+            now=now,
+            outcome=outcome,
+            family_id=result.family_id,
+            target=f"payment:{result.number}" if result.number else None,
             details={"method": method.value, "amount": str(amount), "result": result.outcome.value},
         )
         return result
@@ -132,7 +146,9 @@ async def _record_payment(
 ) -> PaymentResult:
     existing = await uow.repos.accounts.payment_by_reference(reference)
     if existing is not None:
-        return PaymentResult(PaymentOutcome.DUPLICATE, number=existing.number, family_id=existing.family_id)
+        return PaymentResult(
+            PaymentOutcome.DUPLICATE, number=existing.number, family_id=existing.family_id
+        )
     family = await uow.repos.families.get_by_number(family_number.replace(" ", ""))
     if family is None:
         return PaymentResult(PaymentOutcome.UNKNOWN_FAMILY)
@@ -140,28 +156,53 @@ async def _record_payment(
     if invoice_number:
         invoice = await uow.repos.accounts.invoice_by_number(invoice_number)
         if invoice is None or invoice.family_id != family.id:
-            return PaymentResult(PaymentOutcome.UNKNOWN_INVOICE, family_number=family.number, family_id=family.id)
+            return PaymentResult(
+                PaymentOutcome.UNKNOWN_INVOICE, family_number=family.number, family_id=family.id
+            )
     if not confirmed:
         dues = await _dues(uow, family.id)
-        due = dues.get(invoice.id, Decimal("0.00")) if invoice else sum(dues.values(), Decimal("0.00"))
+        due = (
+            dues.get(invoice.id, Decimal("0.00"))
+            if invoice
+            else sum(dues.values(), Decimal("0.00"))
+        )
         warning = payment_warning(amount, invoice_due=due if invoice else None, family_due=due)
         if warning is not None:
             return PaymentResult(
-                PaymentOutcome.NEEDS_CONFIRMATION, family_number=family.number,
-                family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)), amount=amount, method=method,
-                invoice_number=invoice.number if invoice else None, family_id=family.id, warning=warning, due=due,
+                PaymentOutcome.NEEDS_CONFIRMATION,
+                family_number=family.number,
+                family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)),
+                amount=amount,
+                method=method,
+                invoice_number=invoice.number if invoice else None,
+                family_id=family.id,
+                warning=warning,
+                due=due,
             )
     regie = await _regie_for(uow, family.id, invoice)
     payment = await _add_payment(
-        uow, regie=regie, family_id=family.id, invoice_id=invoice.id if invoice else None, paid_on=paid_on,
-        method=method, amount=amount, reference=reference, recorded_by=staff_id,
+        uow,
+        regie=regie,
+        family_id=family.id,
+        invoice_id=invoice.id if invoice else None,
+        paid_on=paid_on,
+        method=method,
+        amount=amount,
+        reference=reference,
+        recorded_by=staff_id,
     )
     due = await invoice_due(uow, family.id, invoice.id) if invoice else None
     return PaymentResult(
-        PaymentOutcome.RECORDED, number=payment.number, family_number=family.number,
-        family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)), amount=amount, method=method,
-        invoice_number=invoice.number if invoice else None, invoice_due=due,
-        balance=await uow.repos.accounts.balance(family.id), family_id=family.id,
+        PaymentOutcome.RECORDED,
+        number=payment.number,
+        family_number=family.number,
+        family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)),
+        amount=amount,
+        method=method,
+        invoice_number=invoice.number if invoice else None,
+        invoice_due=due,
+        balance=await uow.repos.accounts.balance(family.id),
+        family_id=family.id,
     )
 
 
@@ -197,7 +238,9 @@ class CancelResult:
     balance: Decimal | None = None
 
 
-async def cancel_payment(db: Database, number: str, *, staff_id: int, now: dt.datetime) -> CancelResult:
+async def cancel_payment(
+    db: Database, number: str, *, staff_id: int, now: dt.datetime
+) -> CancelResult:
     """`/annuler_paiement`: remove a payment recorded by mistake; audited with what it was.
 
     A payment made online (Telegram Payments) is refused: the money was taken, it is refunded
@@ -206,25 +249,55 @@ async def cancel_payment(db: Database, number: str, *, staff_id: int, now: dt.da
     async with use_case(db) as uow:
         payment = await uow.repos.accounts.payment_by_number(number)
         if payment is None or payment.telegram_charge_id is not None:
-            outcome = CancelOutcome.UNKNOWN_PAYMENT if payment is None else CancelOutcome.ONLINE_PAYMENT
-            audit_staff(uow, staff_id, ACTION_CANCEL, now=now, outcome="refused", target=f"payment:{number[:40]}",
-                        family_id=payment.family_id if payment else None, details={"result": outcome.value})
+            outcome = (
+                CancelOutcome.UNKNOWN_PAYMENT if payment is None else CancelOutcome.ONLINE_PAYMENT
+            )
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_CANCEL,
+                now=now,
+                outcome="refused",
+                target=f"payment:{number[:40]}",
+                family_id=payment.family_id if payment else None,
+                details={"result": outcome.value},
+            )
             return CancelResult(outcome, number)
         family = await uow.repos.families.get(payment.family_id)
-        invoice = await uow.repos.accounts.get_invoice(payment.invoice_id) if payment.invoice_id else None
+        invoice = (
+            await uow.repos.accounts.get_invoice(payment.invoice_id) if payment.invoice_id else None
+        )
         result = CancelResult(
-            CancelOutcome.CANCELLED, payment.number, payment.amount, payment.method,
-            family.number if family else None, invoice.number if invoice else None,
+            CancelOutcome.CANCELLED,
+            payment.number,
+            payment.amount,
+            payment.method,
+            family.number if family else None,
+            invoice.number if invoice else None,
         )
         details = {
-            "amount": str(payment.amount), "method": payment.method.value, "paid_on": payment.paid_on.isoformat(),
-            "invoice": result.invoice_number or "", "reference": payment.reference or "", "recorded_by": payment.recorded_by,
+            "amount": str(payment.amount),
+            "method": payment.method.value,
+            "paid_on": payment.paid_on.isoformat(),
+            "invoice": result.invoice_number or "",
+            "reference": payment.reference or "",
+            "recorded_by": payment.recorded_by,
         }
         family_id = payment.family_id
         await uow.session.delete(payment)
         await uow.session.flush()
-        audit_staff(uow, staff_id, ACTION_CANCEL, now=now, family_id=family_id, target=f"payment:{result.number}", details=details)
-        return CancelResult(**{**result.__dict__, "balance": await uow.repos.accounts.balance(family_id)})
+        audit_staff(
+            uow,
+            staff_id,
+            ACTION_CANCEL,
+            now=now,
+            family_id=family_id,
+            target=f"payment:{result.number}",
+            details=details,
+        )
+        return CancelResult(
+            **{**result.__dict__, "balance": await uow.repos.accounts.balance(family_id)}
+        )
 
 
 async def _regie_for(uow: UnitOfWork, family_id: int, invoice: Invoice | None) -> Regie:
@@ -252,8 +325,16 @@ async def _add_payment(
 ) -> Payment:
     number = f"{regie.invoice_prefix}-{await uow.repos.accounts.next_payment_number(regie.id)}"
     payment = Payment(
-        number=number, family_id=family_id, regie_id=regie.id, invoice_id=invoice_id, paid_on=paid_on,
-        method=method, amount=amount, reference=reference, recorded_by=recorded_by, telegram_charge_id=charge_id,
+        number=number,
+        family_id=family_id,
+        regie_id=regie.id,
+        invoice_id=invoice_id,
+        paid_on=paid_on,
+        method=method,
+        amount=amount,
+        reference=reference,
+        recorded_by=recorded_by,
+        telegram_charge_id=charge_id,
     )
     uow.repos.accounts.add(payment)
     await uow.session.flush()
@@ -295,7 +376,7 @@ def payload_for(invoice_id: int) -> str:
 def _invoice_id_of(payload: str) -> int | None:
     if not payload.startswith(PAYLOAD_PREFIX):
         return None
-    rest = payload[len(PAYLOAD_PREFIX):]
+    rest = payload[len(PAYLOAD_PREFIX) :]
     return int(rest) if rest.isdigit() and len(rest) <= 12 else None
 
 
@@ -310,23 +391,41 @@ def cents_to_amount(total_amount: int) -> Decimal:
 
 
 async def check_online_payment(
-    uow: UnitOfWork, family_id: int | None, invoice_id: int, *, actor_telegram_id: int, now: dt.datetime
+    uow: UnitOfWork,
+    family_id: int | None,
+    invoice_id: int,
+    *,
+    actor_telegram_id: int,
+    now: dt.datetime,
 ) -> OnlineCheck:
     """Whether the family may pay this invoice now, and how much; a forged id is audited."""
     invoice = await uow.repos.accounts.get_invoice(invoice_id)
     if invoice is None or family_id is None or invoice.family_id != family_id:
         uow.repos.audit.record(
-            action=ACTION_ONLINE, outcome="refused", actor_telegram_id=actor_telegram_id, actor_kind="parent",
-            family_id=family_id, target=f"invoice:{invoice_id}", at=now,
+            action=ACTION_ONLINE,
+            outcome="refused",
+            actor_telegram_id=actor_telegram_id,
+            actor_kind="parent",
+            family_id=family_id,
+            target=f"invoice:{invoice_id}",
+            at=now,
         )
         return OnlineCheck(OnlineOutcome.NOT_YOURS)
     due = await invoice_due(uow, family_id, invoice.id)
     outcome = OnlineOutcome.OK if due > 0 else OnlineOutcome.ALREADY_PAID
-    return OnlineCheck(outcome, invoice.id, invoice.number, due, invoice.period_start, invoice.period_end)
+    return OnlineCheck(
+        outcome, invoice.id, invoice.number, due, invoice.period_start, invoice.period_end
+    )
 
 
 async def validate_pre_checkout(
-    uow: UnitOfWork, *, user_id: int, payload: str, currency: str, total_amount: int, now: dt.datetime
+    uow: UnitOfWork,
+    *,
+    user_id: int,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    now: dt.datetime,
 ) -> OnlineCheck:
     """Telegram asks before charging: the invoice is the payer's family's and still due that much."""
     invoice_id = _invoice_id_of(payload)
@@ -337,7 +436,9 @@ async def validate_pre_checkout(
     if check.outcome is not OnlineOutcome.OK:
         return check
     if currency != CURRENCY or check.amount is None or to_cents(check.amount) != total_amount:
-        return OnlineCheck(OnlineOutcome.AMOUNT_CHANGED, check.invoice_id, check.number, check.amount)
+        return OnlineCheck(
+            OnlineOutcome.AMOUNT_CHANGED, check.invoice_id, check.number, check.amount
+        )
     return check
 
 
@@ -359,13 +460,20 @@ async def record_online_payment(
     """
     existing = await uow.repos.accounts.payment_by_charge_id(charge_id)
     if existing is not None:
-        return OnlineCheck(OnlineOutcome.DUPLICATE, existing.invoice_id, payment_number=existing.number)
+        return OnlineCheck(
+            OnlineOutcome.DUPLICATE, existing.invoice_id, payment_number=existing.number
+        )
     invoice_id = _invoice_id_of(payload)
     invoice = await uow.repos.accounts.get_invoice(invoice_id) if invoice_id else None
     if invoice is None:
         uow.repos.audit.record(
-            action=ACTION_ONLINE, outcome="refused", actor_telegram_id=user_id, actor_kind="parent",
-            target="payload", details={"charge": charge_id}, at=now,
+            action=ACTION_ONLINE,
+            outcome="refused",
+            actor_telegram_id=user_id,
+            actor_kind="parent",
+            target="payload",
+            details={"charge": charge_id},
+            at=now,
         )
         return OnlineCheck(OnlineOutcome.NOT_YOURS)
     regie = await _regie_for(uow, invoice.family_id, invoice)
@@ -373,20 +481,41 @@ async def record_online_payment(
     try:
         async with uow.session.begin_nested():
             payment = await _add_payment(
-                uow, regie=regie, family_id=invoice.family_id, invoice_id=invoice.id, paid_on=today,
-                method=PaymentMethod.ONLINE, amount=amount, reference=provider_charge_id[:120] or None,
-                recorded_by=user_id, charge_id=charge_id,
+                uow,
+                regie=regie,
+                family_id=invoice.family_id,
+                invoice_id=invoice.id,
+                paid_on=today,
+                method=PaymentMethod.ONLINE,
+                amount=amount,
+                reference=provider_charge_id[:120] or None,
+                recorded_by=user_id,
+                charge_id=charge_id,
             )
     except IntegrityError:
         existing = await uow.repos.accounts.payment_by_charge_id(charge_id)
-        return OnlineCheck(OnlineOutcome.DUPLICATE, invoice.id, payment_number=existing.number if existing else None)
+        return OnlineCheck(
+            OnlineOutcome.DUPLICATE,
+            invoice.id,
+            payment_number=existing.number if existing else None,
+        )
     uow.repos.audit.record(
-        action=ACTION_ONLINE, outcome="ok", actor_telegram_id=user_id, actor_kind="parent",
-        family_id=invoice.family_id, target=f"payment:{payment.number}", details={"amount": str(amount)}, at=now,
+        action=ACTION_ONLINE,
+        outcome="ok",
+        actor_telegram_id=user_id,
+        actor_kind="parent",
+        family_id=invoice.family_id,
+        target=f"payment:{payment.number}",
+        details={"amount": str(amount)},
+        at=now,
     )
     due = await invoice_due(uow, invoice.family_id, invoice.id)
     return OnlineCheck(
-        OnlineOutcome.RECORDED, invoice.id, invoice.number, due, invoice.period_start, invoice.period_end,
+        OnlineOutcome.RECORDED,
+        invoice.id,
+        invoice.number,
+        due,
+        invoice.period_start,
+        invoice.period_end,
         payment_number=payment.number,
     )
-

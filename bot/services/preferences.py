@@ -59,17 +59,24 @@ async def reminder_choices(db: Database, user_id: int) -> ReminderChoices:
         return await reminder_preferences(uow, user_id)
 
 
-async def choose_reminder(db: Database, user_id: int, kind: ReminderKind, enabled: bool) -> ReminderChoices:
+async def choose_reminder(
+    db: Database, user_id: int, kind: ReminderKind, enabled: bool
+) -> ReminderChoices:
     """Turn one kind of reminder on or off; returns every kind's new state."""
     async with family_use_case(db, user_id) as (uow, _family_id):
         await set_reminder_preference(uow, user_id, kind, enabled)
         return await reminder_preferences(uow, user_id)
 
 
-async def choose_service_reminder(db: Database, user_id: int, service_id: int, enabled: bool) -> ReminderChoices:
+async def choose_service_reminder(
+    db: Database, user_id: int, service_id: int, enabled: bool
+) -> ReminderChoices:
     """Turn the booking reminders of one service on or off; an unknown service changes nothing."""
     async with family_use_case(db, user_id) as (uow, _family_id):
-        service = next((s for s in await uow.repos.structure.services() if s.id == service_id and s.active), None)
+        service = next(
+            (s for s in await uow.repos.structure.services() if s.id == service_id and s.active),
+            None,
+        )
         if service is not None:
             await set_reminder_preference(uow, user_id, booking_service_kind(service.code), enabled)
         return await reminder_preferences(uow, user_id)

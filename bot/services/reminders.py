@@ -86,14 +86,18 @@ async def due_reminders(
 ) -> list[Reminder]:
     """Every reminder due at `now` that the log does not hold yet."""
     today = now.astimezone(tz).date()
-    planning = await load_planning(uow, structure, tz, today, today + dt.timedelta(days=settings.horizon_days))
+    planning = await load_planning(
+        uow, structure, tz, today, today + dt.timedelta(days=settings.horizon_days)
+    )
     found: list[Reminder] = []
     groups = _groups(planning, today, settings)
     found += await _booking_reminders(uow, planning, groups, now)
     found += await _window_reminders(uow, planning, now)
     if admin_chat_id is not None:
         found += _headcount_reminders(groups, now, admin_chat_id, settings)
-        found += await _digest_reminder(uow, now.astimezone(tz), admin_chat_id, settings, structure.daytime)
+        found += await _digest_reminder(
+            uow, now.astimezone(tz), admin_chat_id, settings, structure.daytime
+        )
     found += await _invoice_reminders(uow, today, settings)
     found += await _vaccine_reminders(uow, today, settings)
     return await _not_yet_logged(uow, [r for r in found if r.kind in settings.kinds])
@@ -120,8 +124,13 @@ async def queue_due_reminders(
     """Find what is due, record each reminder once in the log and queue its message, in one
     transaction: two processes ticking together queue each reminder once."""
     async with use_case(db) as uow:
-        reminders = await due_reminders(uow, structure, tz, now, admin_chat_id=admin_chat_id, settings=settings)
-        messages = [_outbox_message(log_id, reminder, now) for log_id, reminder in await claim(uow, reminders, now)]
+        reminders = await due_reminders(
+            uow, structure, tz, now, admin_chat_id=admin_chat_id, settings=settings
+        )
+        messages = [
+            _outbox_message(log_id, reminder, now)
+            for log_id, reminder in await claim(uow, reminders, now)
+        ]
         await queue_many(uow, messages)
         if admin_chat_id is not None:
             await _tell_staff_of_undelivered(uow, now)
@@ -137,14 +146,16 @@ UNDELIVERED_SETTLE = dt.timedelta(minutes=2)
 async def _tell_staff_of_undelivered(uow: UnitOfWork, now: dt.datetime) -> None:
     """One message to the admin group per cutoff whose reminders could not all be delivered
     before it (Telegram unreachable until then, or refused): how many, never who."""
-    for cutoff, count in await uow.repos.outbox.undelivered(REMINDER_TEMPLATE, now - UNDELIVERED_LOOKBACK, now - UNDELIVERED_SETTLE):
+    for cutoff, count in await uow.repos.outbox.undelivered(
+        REMINDER_TEMPLATE, now - UNDELIVERED_LOOKBACK, now - UNDELIVERED_SETTLE
+    ):
         await tell_staff(
             uow,
             UNDELIVERED_TEMPLATE,
             {"cutoff": plain(cutoff), "count": count},
             now=now,
             priority=Priority.REMINDER,
-            dedupe_key=f"reminders-undelivered:{cutoff.astimezone(dt.timezone.utc):%Y%m%dT%H%M}",
+            dedupe_key=f"reminders-undelivered:{cutoff.astimezone(dt.UTC):%Y%m%dT%H%M}",
         )
 
 
@@ -193,7 +204,9 @@ def reminder_from(params: dict[str, Any]) -> Reminder:
     )
 
 
-async def mark_reminder_sent(uow: UnitOfWork, params: dict[str, Any], message_ids: Sequence[int]) -> None:
+async def mark_reminder_sent(
+    uow: UnitOfWork, params: dict[str, Any], message_ids: Sequence[int]
+) -> None:
     """The reminder's message went out (recorded in the log beside its claim)."""
     await uow.repos.reminders.mark_sent([params["log_id"]], utcnow())
 
@@ -204,11 +217,17 @@ async def headcounts_of(db: Database, days: Sequence[dt.date]) -> list[Headcount
         return [await headcount(uow, day) for day in days]
 
 
-async def claim(uow: UnitOfWork, reminders: Sequence[Reminder], now: dt.datetime) -> list[tuple[int, Reminder]]:
+async def claim(
+    uow: UnitOfWork, reminders: Sequence[Reminder], now: dt.datetime
+) -> list[tuple[int, Reminder]]:
     """Record reminders before sending them; return (log id, reminder) for those this call got
     (the others were already recorded, by this process or another)."""
-    got = await uow.repos.reminders.claim([(r.kind.value, r.recipient, r.subject) for r in reminders], now)
-    return [(got[key], r) for r in reminders if (key := (r.kind.value, r.recipient, r.subject)) in got]
+    got = await uow.repos.reminders.claim(
+        [(r.kind.value, r.recipient, r.subject) for r in reminders], now
+    )
+    return [
+        (got[key], r) for r in reminders if (key := (r.kind.value, r.recipient, r.subject)) in got
+    ]
 
 
 async def mark_sent(uow: UnitOfWork, log_ids: Sequence[int], now: dt.datetime) -> None:
@@ -220,11 +239,15 @@ def _groups(planning: Planning, today: dt.date, settings: ReminderSettings) -> l
     last = today + dt.timedelta(days=settings.horizon_days)
     groups = []
     for service in planning.structure.services:
-        groups += deadline_groups(service, today, last, calendar=planning.calendar, windows=planning.windows)
+        groups += deadline_groups(
+            service, today, last, calendar=planning.calendar, windows=planning.windows
+        )
     return groups
 
 
-async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[DeadlineGroup], now: dt.datetime) -> list[Reminder]:
+async def _booking_reminders(
+    uow: UnitOfWork, planning: Planning, groups: list[DeadlineGroup], now: dt.datetime
+) -> list[Reminder]:
     """One reminder per account and cutoff (and offset), listing each service's children with
     nothing booked on the days it closes; the goûter rides along with the garderie du soir."""
     structure = planning.structure
@@ -233,7 +256,11 @@ async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[D
     for group in groups:
         config = planning.service(group.service_code)
         offset = due_offset(
-            group.deadline, config.reminder_offsets or DEFAULT_OFFSETS_HOURS, now, daytime=structure.daytime, tz=planning.calendar.tz
+            group.deadline,
+            config.reminder_offsets or DEFAULT_OFFSETS_HOURS,
+            now,
+            daytime=structure.daytime,
+            tz=planning.calendar.tz,
         )
         if offset is None:
             continue
@@ -241,18 +268,28 @@ async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[D
         if service is None:
             continue
         rows = await uow.repos.reminders.unbooked_enrolled(
-            ReminderKind.BOOKING.value, service.id, group.first_day, group.last_day, PLACE_HOLDING_STATUSES
+            ReminderKind.BOOKING.value,
+            service.id,
+            group.first_day,
+            group.last_day,
+            PLACE_HOLDING_STATUSES,
         )
         opted_out = await uow.repos.reminders.opted_out(booking_service_kind(group.service_code))
         children_by_account: dict[tuple[int, str | None, int], list[tuple[int, str]]] = {}
         for account, language, family_id, child_id, first_name, custody, reference in rows:
             if account in opted_out:
                 continue
-            if any(in_custody(custody, day, reference) for day in group.days):  # this foyer's weeks only
-                children_by_account.setdefault((account, language, family_id), []).append((child_id, first_name))
+            if any(
+                in_custody(custody, day, reference) for day in group.days
+            ):  # this foyer's weeks only
+                children_by_account.setdefault((account, language, family_id), []).append(
+                    (child_id, first_name)
+                )
         for (account, language, family_id), children in children_by_account.items():
             who[account] = (language, family_id)
-            lines.setdefault((account, group.deadline, offset), []).append(ReminderLine(group.service_code, group.days, tuple(children)))
+            lines.setdefault((account, group.deadline, offset), []).append(
+                ReminderLine(group.service_code, group.days, tuple(children))
+            )
     requires = {s.code: s.rules.requires for s in structure.services}
     order = [s.code for s in structure.services]
     reminders = []
@@ -263,13 +300,18 @@ async def _booking_reminders(uow: UnitOfWork, planning: Planning, groups: list[D
             Reminder(
                 ReminderKind.BOOKING,
                 account,
-                f"{deadline.astimezone(dt.timezone.utc):%Y%m%dT%H%M}:{offset}h",
+                f"{deadline.astimezone(dt.UTC):%Y%m%dT%H%M}:{offset}h",
                 language,
                 family_id,
                 {
                     "deadline": deadline,
                     "lines": [
-                        {"service": l.service_code, "along": list(l.along), "days": list(l.days), "children": [list(c) for c in l.children]}
+                        {
+                            "service": l.service_code,
+                            "along": list(l.along),
+                            "days": list(l.days),
+                            "children": [list(c) for c in l.children],
+                        }
                         for l in folded
                     ],
                 },
@@ -283,7 +325,9 @@ def booking_service_kind(service_code: str) -> str:
     return f"{ReminderKind.BOOKING.value}:{service_code}"
 
 
-async def _window_reminders(uow: UnitOfWork, planning: Planning, now: dt.datetime) -> list[Reminder]:
+async def _window_reminders(
+    uow: UnitOfWork, planning: Planning, now: dt.datetime
+) -> list[Reminder]:
     reminders = []
     for window in planning.windows:
         if not window.opens_at <= now < window.closes_at:
@@ -293,7 +337,7 @@ async def _window_reminders(uow: UnitOfWork, planning: Planning, now: dt.datetim
         service = await uow.repos.structure.service_by_code(window.service_code)
         if service is None:
             continue
-        subject = f"{window.service_code}:{window.period_start:%Y%m%d}:{window.opens_at.astimezone(dt.timezone.utc):%Y%m%dT%H%M}"
+        subject = f"{window.service_code}:{window.period_start:%Y%m%d}:{window.opens_at.astimezone(dt.UTC):%Y%m%dT%H%M}"
         for account, language, family_id in await uow.repos.reminders.enrolled_accounts(
             ReminderKind.WINDOW_OPEN.value, service.id, window.period_start, window.period_end
         ):
@@ -304,38 +348,67 @@ async def _window_reminders(uow: UnitOfWork, planning: Planning, now: dt.datetim
                     subject,
                     language,
                     family_id,
-                    {"service": window.service_code, "first": window.period_start, "last": window.period_end, "closes_at": window.closes_at},
+                    {
+                        "service": window.service_code,
+                        "first": window.period_start,
+                        "last": window.period_end,
+                        "closes_at": window.closes_at,
+                    },
                 )
             )
     return reminders
 
 
-def _headcount_reminders(groups: list[DeadlineGroup], now: dt.datetime, admin_chat_id: int, settings: ReminderSettings) -> list[Reminder]:
+def _headcount_reminders(
+    groups: list[DeadlineGroup], now: dt.datetime, admin_chat_id: int, settings: ReminderSettings
+) -> list[Reminder]:
     return [
-        Reminder(ReminderKind.HEADCOUNT, admin_chat_id, group.subject(), details={"service": group.service_code, "days": group.days})
+        Reminder(
+            ReminderKind.HEADCOUNT,
+            admin_chat_id,
+            group.subject(),
+            details={"service": group.service_code, "days": group.days},
+        )
         for group in groups
         if headcount_due(group.deadline, now, settings.headcount_grace)
     ]
 
 
 async def _digest_reminder(
-    uow: UnitOfWork, now_local: dt.datetime, admin_chat_id: int, settings: ReminderSettings, daytime: Daytime
+    uow: UnitOfWork,
+    now_local: dt.datetime,
+    admin_chat_id: int,
+    settings: ReminderSettings,
+    daytime: Daytime,
 ) -> list[Reminder]:
     if not digest_due(now_local, settings.digest_at, daytime.end):
         return []
     pending = await uow.repos.requests.pending()
     if not pending:
         return []
-    return [Reminder(ReminderKind.DIGEST, admin_chat_id, f"{now_local.date():%Y%m%d}", details={"request_ids": [r.id for r in pending]})]
+    return [
+        Reminder(
+            ReminderKind.DIGEST,
+            admin_chat_id,
+            f"{now_local.date():%Y%m%d}",
+            details={"request_ids": [r.id for r in pending]},
+        )
+    ]
 
 
-async def _invoice_reminders(uow: UnitOfWork, today: dt.date, settings: ReminderSettings) -> list[Reminder]:
-    rows = await uow.repos.reminders.invoices_due_between(today, today + dt.timedelta(days=settings.invoice_days_before))
+async def _invoice_reminders(
+    uow: UnitOfWork, today: dt.date, settings: ReminderSettings
+) -> list[Reminder]:
+    rows = await uow.repos.reminders.invoices_due_between(
+        today, today + dt.timedelta(days=settings.invoice_days_before)
+    )
     by_family: dict[int, list[Any]] = {invoice.family_id: [] for invoice, _due in rows}
     for invoice, due in rows:
         by_family[invoice.family_id].append((invoice, due))
     reminders = []
-    accounts = await uow.repos.reminders.accounts_of_families(ReminderKind.INVOICE.value, list(by_family))
+    accounts = await uow.repos.reminders.accounts_of_families(
+        ReminderKind.INVOICE.value, list(by_family)
+    )
     for account, language, family_id in accounts:
         for invoice, due in by_family[family_id]:
             if date_reminder_due(invoice.due_on, today, settings.invoice_days_before):
@@ -346,17 +419,28 @@ async def _invoice_reminders(uow: UnitOfWork, today: dt.date, settings: Reminder
                         invoice.number,
                         language,
                         family_id,
-                        {"number": invoice.number, "due_on": invoice.due_on, "amount": due, "invoice_id": invoice.id},
+                        {
+                            "number": invoice.number,
+                            "due_on": invoice.due_on,
+                            "amount": due,
+                            "invoice_id": invoice.id,
+                        },
                     )
                 )
     return reminders
 
 
-async def _vaccine_reminders(uow: UnitOfWork, today: dt.date, settings: ReminderSettings) -> list[Reminder]:
-    rows = await uow.repos.reminders.boosters_between(today, today + dt.timedelta(days=settings.vaccine_days_before))
+async def _vaccine_reminders(
+    uow: UnitOfWork, today: dt.date, settings: ReminderSettings
+) -> list[Reminder]:
+    rows = await uow.repos.reminders.boosters_between(
+        today, today + dt.timedelta(days=settings.vaccine_days_before)
+    )
     reminders = []
     for vaccination, child, family_id in rows:
-        for account, language, _family in await uow.repos.reminders.accounts_of_families(ReminderKind.VACCINE.value, [family_id]):
+        for account, language, _family in await uow.repos.reminders.accounts_of_families(
+            ReminderKind.VACCINE.value, [family_id]
+        ):
             reminders.append(
                 Reminder(
                     ReminderKind.VACCINE,
@@ -364,7 +448,11 @@ async def _vaccine_reminders(uow: UnitOfWork, today: dt.date, settings: Reminder
                     f"{vaccination.id}:{vaccination.booster_on:%Y%m%d}",
                     language,
                     family_id,
-                    {"child": child.first_name, "vaccine": vaccination.name, "booster_on": vaccination.booster_on},
+                    {
+                        "child": child.first_name,
+                        "vaccine": vaccination.name,
+                        "booster_on": vaccination.booster_on,
+                    },
                 )
             )
     return reminders
@@ -379,7 +467,9 @@ async def _not_yet_logged(uow: UnitOfWork, reminders: Sequence[Reminder]) -> lis
     return result
 
 
-async def set_reminder_preference(uow: UnitOfWork, user_id: int, kind: ReminderKind | str, enabled: bool) -> None:
+async def set_reminder_preference(
+    uow: UnitOfWork, user_id: int, kind: ReminderKind | str, enabled: bool
+) -> None:
     """Turn a kind of reminder (or one service's booking reminders, `booking_service_kind`) on or
     off for an account (/rappels)."""
     await uow.repos.reminders.set_preference(user_id, str(kind), enabled)
@@ -411,7 +501,12 @@ async def reminder_preferences(uow: UnitOfWork, user_id: int) -> ReminderChoices
     """Each parent kind of reminder with whether it is on, and each active service's."""
     stored = await uow.repos.reminders.preferences(user_id)
     services = tuple(
-        ServiceChoice(service.id, service.code, service.name, stored.get(booking_service_kind(service.code), True))
+        ServiceChoice(
+            service.id,
+            service.code,
+            service.name,
+            stored.get(booking_service_kind(service.code), True),
+        )
         for service in await uow.repos.structure.services()
         if service.active and len(service.code) <= MAX_SERVICE_CODE
     )

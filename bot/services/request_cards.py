@@ -79,7 +79,11 @@ class RequestCard:
     @property
     def group_card_id(self) -> int | None:
         """The admin group message that is this request's own card (not a digest), if any."""
-        return self.admin_message_id if self.admin_message_id is not None and self.admin_message_id > 0 else None
+        return (
+            self.admin_message_id
+            if self.admin_message_id is not None and self.admin_message_id > 0
+            else None
+        )
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,9 @@ async def record_card_message(uow: UnitOfWork, request_ids: Sequence[int], messa
     await uow.repos.requests.set_admin_message(request_ids, message_id)
 
 
-async def record_digest_message(uow: UnitOfWork, request_ids: Sequence[int], message_id: int) -> None:
+async def record_digest_message(
+    uow: UnitOfWork, request_ids: Sequence[int], message_id: int
+) -> None:
     """Remember that a digest message lists these requests (they have no card of their own yet)."""
     await uow.repos.requests.set_admin_message(request_ids, digest_reference(message_id))
 
@@ -164,9 +170,17 @@ async def open_card(
     async with use_case(db) as uow:
         card = await request_card(uow, request_id)
         outcome = "not_found" if card is None else ("ok" if card.pending else "already_decided")
-        audit_staff(uow, staff_id, ACTION_OPEN, now=now, outcome=outcome, target=f"request:{request_id}")
+        audit_staff(
+            uow, staff_id, ACTION_OPEN, now=now, outcome=outcome, target=f"request:{request_id}"
+        )
         if card is not None and card.pending and in_admin_group:
-            await tell_staff(uow, REOPENED_TEMPLATE, {"request_id": request_id}, now=now, family_id=card.family_id)
+            await tell_staff(
+                uow,
+                REOPENED_TEMPLATE,
+                {"request_id": request_id},
+                now=now,
+                family_id=card.family_id,
+            )
             if card.group_card_id is not None:
                 await tell_staff(
                     uow,
@@ -199,7 +213,13 @@ async def decide_and_tell(
     the staff's taps and by the jobs deciding on the structure's behalf.
     """
     result = await decide_request(
-        uow, request_id, accept=accept, staff_id=staff_id, staff_name=staff_name, now=now, reason=reason
+        uow,
+        request_id,
+        accept=accept,
+        staff_id=staff_id,
+        staff_name=staff_name,
+        now=now,
+        reason=reason,
     )
     if result.request is None:
         return CardDecision(result.outcome, None)
@@ -207,9 +227,21 @@ async def decide_and_tell(
     card = await _card(uow, result.request)
     if result.outcome != DecisionOutcome.DECIDED:
         return CardDecision(result.outcome, card)
-    told = await tell_family(uow, card.family_id, DECIDED_TEMPLATE, {"request_id": card.request_id, "accepted": accept}, now=now)
+    told = await tell_family(
+        uow,
+        card.family_id,
+        DECIDED_TEMPLATE,
+        {"request_id": card.request_id, "accepted": accept},
+        now=now,
+    )
     if card.group_card_id is not None and card.group_card_id != edited_in_group:
-        await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": card.request_id}, now=now, family_id=card.family_id)
+        await tell_staff(
+            uow,
+            CARD_UPDATE_TEMPLATE,
+            {"request_id": card.request_id},
+            now=now,
+            family_id=card.family_id,
+        )
     return CardDecision(result.outcome, card, told)
 
 
@@ -244,11 +276,27 @@ async def decide_from_card(
                     reason=reason,
                     edited_in_group=edited_in_group,
                 )
-        except Exception as exc:  # noqa: BLE001 - whatever the request type raised, nothing was changed
-            audit_staff(uow, staff_id, action, now=now, outcome="failed", target=target, details={"error": type(exc).__name__})
+        except Exception as exc:
+            audit_staff(
+                uow,
+                staff_id,
+                action,
+                now=now,
+                outcome="failed",
+                target=target,
+                details={"error": type(exc).__name__},
+            )
             raise DecisionFailed(request_id) from exc
         family_id = decision.card.family_id if decision.card is not None else None
-        audit_staff(uow, staff_id, action, now=now, outcome=_AUDIT_OUTCOME[decision.outcome], family_id=family_id, target=target)
+        audit_staff(
+            uow,
+            staff_id,
+            action,
+            now=now,
+            outcome=_AUDIT_OUTCOME[decision.outcome],
+            family_id=family_id,
+            target=target,
+        )
         return decision
 
 
@@ -263,7 +311,14 @@ async def _card(uow: UnitOfWork, request: Request) -> RequestCard:
     family = await uow.repos.families.get(request.family_id)
     child_name = None
     if request.child_id is not None:
-        child = next((c for c in await uow.repos.families.children(request.family_id) if c.id == request.child_id), None)
+        child = next(
+            (
+                c
+                for c in await uow.repos.families.children(request.family_id)
+                if c.id == request.child_id
+            ),
+            None,
+        )
         child_name = f"{child.first_name} {child.last_name}" if child is not None else None
     return RequestCard(
         request_id=request.id,
@@ -271,7 +326,9 @@ async def _card(uow: UnitOfWork, request: Request) -> RequestCard:
         status=request.status,
         family_id=request.family_id,
         family_number=family.number if family is not None else "?",
-        family_name=display_name(family.guardian(GuardianRole.RESPONSABLE)) if family is not None else "",
+        family_name=display_name(family.guardian(GuardianRole.RESPONSABLE))
+        if family is not None
+        else "",
         child_name=child_name,
         description=await describe_request(uow, request),
         created_at=request.created_at,
@@ -334,30 +391,66 @@ async def accept_family_requests(
     async with use_case(db) as uow:
         family = await uow.repos.families.get(family_id)
         if family is None:
-            audit_staff(uow, staff_id, ACTION_ACCEPT_FAMILY, now=now, outcome="refused", target=f"family_id:{family_id}")
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_ACCEPT_FAMILY,
+                now=now,
+                outcome="refused",
+                target=f"family_id:{family_id}",
+            )
             return None
-        cards = [c for c in await pending_cards(uow) if c.family_id == family_id and c.kind in BULK_KINDS]
+        cards = [
+            c for c in await pending_cards(uow) if c.family_id == family_id and c.kind in BULK_KINDS
+        ]
         accepted, failed, already = [], [], []
         for card in cards:
             target = f"request:{card.request_id}"
             try:
                 async with uow.session.begin_nested():
                     decision = await decide_and_tell(
-                        uow, card.request_id, accept=True, staff_id=staff_id, staff_name=staff_name, now=now
+                        uow,
+                        card.request_id,
+                        accept=True,
+                        staff_id=staff_id,
+                        staff_name=staff_name,
+                        now=now,
                     )
-            except Exception as exc:  # noqa: BLE001 - whatever its type raised, this request did not change
+            except Exception as exc:
                 audit_staff(
-                    uow, staff_id, ACTION_ACCEPT, now=now, outcome="failed", family_id=family_id, target=target,
+                    uow,
+                    staff_id,
+                    ACTION_ACCEPT,
+                    now=now,
+                    outcome="failed",
+                    family_id=family_id,
+                    target=target,
                     details={"error": type(exc).__name__, "bulk": True},
                 )
                 failed.append(card.request_id)
                 continue
             outcome = _AUDIT_OUTCOME[decision.outcome]
-            audit_staff(uow, staff_id, ACTION_ACCEPT, now=now, outcome=outcome, family_id=family_id, target=target, details={"bulk": True})
-            (accepted if decision.outcome == DecisionOutcome.DECIDED else already).append(card.request_id)
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_ACCEPT,
+                now=now,
+                outcome=outcome,
+                family_id=family_id,
+                target=target,
+                details={"bulk": True},
+            )
+            (accepted if decision.outcome == DecisionOutcome.DECIDED else already).append(
+                card.request_id
+            )
         audit_staff(
-            uow, staff_id, ACTION_ACCEPT_FAMILY, now=now, outcome="ok" if not failed else ("failed" if not accepted else "partial"),
-            family_id=family_id, target=f"family:{family.number}",
+            uow,
+            staff_id,
+            ACTION_ACCEPT_FAMILY,
+            now=now,
+            outcome="ok" if not failed else ("failed" if not accepted else "partial"),
+            family_id=family_id,
+            target=f"family:{family.number}",
             details={"accepted": accepted, "failed": failed, "already_decided": already},
         )
         name = display_name(family.guardian(GuardianRole.RESPONSABLE))

@@ -21,12 +21,18 @@ class HistoryItem:
 
 
 async def request_history(
-    uow: UnitOfWork, family_id: int, *, since: dt.datetime, kinds: Collection[RequestKind] | None = None
+    uow: UnitOfWork,
+    family_id: int,
+    *,
+    since: dt.datetime,
+    kinds: Collection[RequestKind] | None = None,
 ) -> list[HistoryItem]:
     """Requests made since `since` and those still pending whatever their age, newest first."""
     recent = list(await uow.repos.requests.of_family(family_id, since))
     seen = {request.id for request in recent}
-    older_pending = [r for r in await uow.repos.requests.pending_of_family(family_id) if r.id not in seen]
+    older_pending = [
+        r for r in await uow.repos.requests.pending_of_family(family_id) if r.id not in seen
+    ]
     requests = sorted(recent + older_pending, key=lambda r: (r.created_at, r.id), reverse=True)
     if kinds is not None:
         requests = [r for r in requests if r.kind in kinds]

@@ -42,8 +42,8 @@ class FieldChange:
     """
 
     label: str
-    requested: "FieldValue"
-    current: "FieldValue | None" = None
+    requested: FieldValue
+    current: FieldValue | None = None
 
 
 class Label(str):
@@ -72,7 +72,7 @@ class RequestDescription:
     title: str  # untranslated message id (N_), e.g. N_("Booking request")
     changes: tuple[FieldChange, ...] = ()
     title_args: dict[str, str] = field(default_factory=dict)
-    summary: tuple["FieldValue", ...] = ()
+    summary: tuple[FieldValue, ...] = ()
     """What a one-line summary (digest, /demandes) shows beside the title: the day, the service."""
 
 
@@ -207,11 +207,13 @@ async def describe_request(uow: UnitOfWork, request: Request) -> RequestDescript
     handler = request_type(request.kind)
     if handler is not None:
         return await handler.describe(uow, request)
-    changes = tuple(FieldChange(label=str(key), requested=str(value)) for key, value in sorted(request.payload.items()))
+    changes = tuple(
+        FieldChange(label=str(key), requested=str(value))
+        for key, value in sorted(request.payload.items())
+    )
     return RequestDescription(title=request.kind.value, changes=changes)
 
 
 async def pending_requests(uow: UnitOfWork) -> Sequence[Request]:
     """Every pending request, oldest first."""
     return await uow.repos.requests.pending()
-

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.domain.billing import runs_for_billing
+from bot.domain.calendar import Calendar
 from bot.domain.model import (
     EXPECTED_STATUSES,
     PLACE_HOLDING_STATUSES,
@@ -25,8 +27,6 @@ from bot.domain.model import (
     HealthItemKind,
     RequestStatus,
 )
-from bot.domain.billing import runs_for_billing
-from bot.domain.calendar import Calendar
 from bot.services.bookings import DayHistory, day_history
 from bot.services.home import display_name
 from bot.services.inbox import store_structure_message
@@ -36,7 +36,17 @@ from bot.services.staff_audit import audit_staff
 from bot.services.use_case import use_case
 from bot.structure import Structure
 from storage.db import Database, UnitOfWork
-from storage.models import Child, Closure, DayEntry, DayEntryEvent, Family, Guardian, Request, TelegramLink, TelegramUser
+from storage.models import (
+    Child,
+    Closure,
+    DayEntry,
+    DayEntryEvent,
+    Family,
+    Guardian,
+    Request,
+    TelegramLink,
+    TelegramUser,
+)
 
 ACTION_CLOSE_DAY = "closure.create"
 ACTION_REOPEN_DAY = "closure.reopen"
@@ -162,7 +172,7 @@ class FamilySheet:
 
     @property
     def name(self) -> str:
-        """"JEAN DUPONT"."""
+        """ "JEAN DUPONT"."""
         return display_name(self.responsable)
 
 
@@ -198,12 +208,18 @@ async def close_day(
     async with use_case(db) as uow:
         result = await _close_day(uow, day, service_code, reason, staff_id, now, today, notice_body)
         audit_staff(
-            uow, staff_id, ACTION_CLOSE_DAY, now=now,
+            uow,
+            staff_id,
+            ACTION_CLOSE_DAY,
+            now=now,
             outcome="ok" if result.outcome == ClosureOutcome.CLOSED else "refused",
             target=f"day:{day.isoformat()}",
             details={
-                "service": service_code or "", "result": result.outcome.value, "cancelled": result.cancelled,
-                "families": result.families, "requests": result.cancelled_requests,
+                "service": service_code or "",
+                "result": result.outcome.value,
+                "cancelled": result.cancelled,
+                "families": result.families,
+                "requests": result.cancelled_requests,
             },
         )
         return result
@@ -230,16 +246,24 @@ async def _close_day(
         service_id, service_name = service.id, service.name
     if await uow.repos.staff_day.closure(day, service_id) is not None:
         return ClosureResult(ClosureOutcome.ALREADY_CLOSED, day, service_name)
-    closure = Closure(day=day, service_id=service_id, reason=reason[:200], created_at=now, created_by=staff_id)
+    closure = Closure(
+        day=day, service_id=service_id, reason=reason[:200], created_at=now, created_by=staff_id
+    )
     uow.repos.staff_day.add_closure(closure)
     entries = await uow.repos.staff_day.entries_on(day, PLACE_HOLDING_STATUSES, service_id)
     prior = [(entry.id, entry.status, entry.request_id) for entry, _child in entries]
     names = {service.id: service.name for service in services.values()}
-    bookings, request_ids = _cancel_entries(uow, entries, names, f"closure: {reason}"[:200], staff_id, now)
+    bookings, request_ids = _cancel_entries(
+        uow, entries, names, f"closure: {reason}"[:200], staff_id, now
+    )
     pending = await uow.repos.requests.pending_among(sorted(request_ids))
     reopened_requests = {request.id for request in pending}
     closure.cancelled = [  # what /reouvrir restores
-        {"entry": entry_id, "status": status.value, "request": request_id if request_id in reopened_requests else None}
+        {
+            "entry": entry_id,
+            "status": status.value,
+            "request": request_id if request_id in reopened_requests else None,
+        }
         for entry_id, status, request_id in prior
     ]
     for request in pending:
@@ -247,21 +271,40 @@ async def _close_day(
         request.refusal_reason = reason[:500]
         request.decided_at = now
         request.decided_by = staff_id
-        await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=request.family_id)
+        await tell_staff(
+            uow,
+            CARD_UPDATE_TEMPLATE,
+            {"request_id": request.id},
+            now=now,
+            family_id=request.family_id,
+        )
     accounts = 0
     for family_id, cancelled in sorted(bookings.items()):
         if notice_body:
             await store_structure_message(
-                uow, family_id=family_id, staff_id=staff_id, staff_name="", body=notice_body,
-                subject=CLOSURE_SUBJECT, now=now,
+                uow,
+                family_id=family_id,
+                staff_id=staff_id,
+                staff_name="",
+                body=notice_body,
+                subject=CLOSURE_SUBJECT,
+                now=now,
             )
         params = {
-            "day": day.isoformat(), "service": service_name, "reason": reason[:200],
+            "day": day.isoformat(),
+            "service": service_name,
+            "reason": reason[:200],
             "bookings": [[booking.child_name, booking.service_name] for booking in cancelled],
         }
         accounts += await tell_family(uow, family_id, TEMPLATE_CLOSURE, params, now=now)
     return ClosureResult(
-        ClosureOutcome.CLOSED, day, service_name, len(entries), len(pending), len(bookings), accounts
+        ClosureOutcome.CLOSED,
+        day,
+        service_name,
+        len(entries),
+        len(pending),
+        len(bookings),
+        accounts,
     )
 
 
@@ -279,8 +322,14 @@ def _cancel_entries(
     for entry, child in entries:
         uow.repos.staff_day.add_event(
             DayEntryEvent(
-                day_entry_id=entry.id, at=now, actor_telegram_id=staff_id, actor_kind="staff", from_status=entry.status,
-                to_status=DayStatus.CANCELLED, request_id=entry.request_id, note=note,
+                day_entry_id=entry.id,
+                at=now,
+                actor_telegram_id=staff_id,
+                actor_kind="staff",
+                from_status=entry.status,
+                to_status=DayStatus.CANCELLED,
+                request_id=entry.request_id,
+                note=note,
             )
         )
         entry.status = DayStatus.CANCELLED
@@ -288,12 +337,16 @@ def _cancel_entries(
         if entry.request_id is not None:
             request_ids.add(entry.request_id)
         bookings[entry.family_id].append(
-            CancelledBooking(f"{child.first_name} {child.last_name}", service_names.get(entry.service_id, "?"))
+            CancelledBooking(
+                f"{child.first_name} {child.last_name}", service_names.get(entry.service_id, "?")
+            )
         )
     return bookings, request_ids
 
 
-async def staff_headcount(db: Database, day: dt.date, *, staff_id: int, now: dt.datetime) -> Headcount:
+async def staff_headcount(
+    db: Database, day: dt.date, *, staff_id: int, now: dt.datetime
+) -> Headcount:
     """`/effectifs`: who is expected on a day, per active service (the look is audited)."""
     async with use_case(db) as uow:
         counted = await headcount(uow, day)
@@ -322,7 +375,9 @@ async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
             )
         )
     pending: dict[int, int] = defaultdict(int)
-    for entry, _child in await uow.repos.staff_day.entries_on(day, frozenset({DayStatus.BOOKING_PROCESSING})):
+    for entry, _child in await uow.repos.staff_day.entries_on(
+        day, frozenset({DayStatus.BOOKING_PROCESSING})
+    ):
         pending[entry.service_id] += 1
     closed = []
     for service in services:
@@ -332,7 +387,10 @@ async def headcount(uow: UnitOfWork, day: dt.date) -> Headcount:
         closed = [service.code for service in services]
     return Headcount(
         day=day,
-        services=tuple(ServiceHeadcount(s.code, s.name, tuple(by_service.get(s.id, ())), pending.get(s.id, 0)) for s in services),
+        services=tuple(
+            ServiceHeadcount(s.code, s.name, tuple(by_service.get(s.id, ())), pending.get(s.id, 0))
+            for s in services
+        ),
         closed=tuple(closed),
     )
 
@@ -344,7 +402,14 @@ async def family_sheet(
     async with use_case(db) as uow:
         family = await uow.repos.families.get_by_number(family_number)
         if family is None:
-            audit_staff(uow, staff_id, ACTION_FAMILY_SHEET, now=now, outcome="refused", target=f"family:{family_number[:40]}")
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_FAMILY_SHEET,
+                now=now,
+                outcome="refused",
+                target=f"family:{family_number[:40]}",
+            )
             return None
         sheet = await _family_sheet(uow, family, since)
         audit_staff(uow, staff_id, ACTION_FAMILY_SHEET, now=now, family_id=family.id)
@@ -354,7 +419,9 @@ async def family_sheet(
 async def _family_sheet(uow: UnitOfWork, family: Family, since: dt.datetime) -> FamilySheet:
     children = await uow.repos.families.children(family.id)
     allergies: dict[int, list[str]] = defaultdict(list)
-    for item in await uow.repos.staff_day.health_items([c.id for c in children], HealthItemKind.ALLERGY):
+    for item in await uow.repos.staff_day.health_items(
+        [c.id for c in children], HealthItemKind.ALLERGY
+    ):
         allergies[item.child_id].append(item.description)
     links = await uow.repos.telegram.links_of_family_with_users(family.id)
     return FamilySheet(
@@ -370,23 +437,37 @@ async def _family_sheet(uow: UnitOfWork, family: Family, since: dt.datetime) -> 
 
 
 async def staff_day_history(
-    db: Database, structure: Structure, family_number: str, day: dt.date, *, staff_id: int, now: dt.datetime
+    db: Database,
+    structure: Structure,
+    family_number: str,
+    day: dt.date,
+    *,
+    staff_id: int,
+    now: dt.datetime,
 ) -> list[DayHistory] | None:
     """`/historique`: every change of a family's day; None when no family has this number (audited)."""
     async with use_case(db) as uow:
         history = await day_history(uow, structure, family_number, day)
         audit_staff(
-            uow, staff_id, ACTION_DAY_HISTORY, now=now, outcome="ok" if history is not None else "refused",
+            uow,
+            staff_id,
+            ACTION_DAY_HISTORY,
+            now=now,
+            outcome="ok" if history is not None else "refused",
             target=f"family:{family_number[:40]}:{day.isoformat()}",
         )
         return history
 
 
 def _account(link: TelegramLink, user: TelegramUser) -> LinkedAccount:
-    return LinkedAccount(link.id, link.telegram_user_id, link.linked_at, link.linked_by, user.unreachable_since)
+    return LinkedAccount(
+        link.id, link.telegram_user_id, link.linked_at, link.linked_by, user.unreachable_since
+    )
 
 
-async def revoke_link(db: Database, link_id: int, *, staff_id: int, now: dt.datetime) -> RevokedLink | None:
+async def revoke_link(
+    db: Database, link_id: int, *, staff_id: int, now: dt.datetime
+) -> RevokedLink | None:
     """Unlink one Telegram account from its family and tell that account; audited.
 
     None when the link is unknown or already revoked (a double tap changes nothing).
@@ -394,7 +475,14 @@ async def revoke_link(db: Database, link_id: int, *, staff_id: int, now: dt.date
     async with use_case(db) as uow:
         link = await uow.repos.telegram.get_link(link_id)
         if link is None:
-            audit_staff(uow, staff_id, ACTION_REVOKE_LINK, now=now, outcome="refused", target=f"telegram_link:{link_id}")
+            audit_staff(
+                uow,
+                staff_id,
+                ACTION_REVOKE_LINK,
+                now=now,
+                outcome="refused",
+                target=f"telegram_link:{link_id}",
+            )
             return None
         if link.revoked_at is not None:
             return None
@@ -402,9 +490,25 @@ async def revoke_link(db: Database, link_id: int, *, staff_id: int, now: dt.date
         family = await uow.repos.families.get(link.family_id)
         user = await uow.repos.telegram.get_user(link.telegram_user_id)
         language = user.language if user else None
-        await tell_account(uow, link.telegram_user_id, TEMPLATE_UNLINKED, now=now, language=language, family_id=link.family_id)
-        audit_staff(uow, staff_id, ACTION_REVOKE_LINK, now=now, family_id=link.family_id, target=f"telegram_link:{link.id}")
-        return RevokedLink(link.telegram_user_id, link.family_id, family.number if family else "?", language)
+        await tell_account(
+            uow,
+            link.telegram_user_id,
+            TEMPLATE_UNLINKED,
+            now=now,
+            language=language,
+            family_id=link.family_id,
+        )
+        audit_staff(
+            uow,
+            staff_id,
+            ACTION_REVOKE_LINK,
+            now=now,
+            family_id=link.family_id,
+            target=f"telegram_link:{link.id}",
+        )
+        return RevokedLink(
+            link.telegram_user_id, link.family_id, family.number if family else "?", language
+        )
 
 
 @dataclass(frozen=True)
@@ -438,12 +542,19 @@ async def preview_closure(
         if await uow.repos.staff_day.closure(day, service_id) is not None:
             return ClosurePreview(ClosureOutcome.ALREADY_CLOSED, day, service_name)
         entries = await uow.repos.staff_day.entries_on(day, PLACE_HOLDING_STATUSES, service_id)
-        pending = await uow.repos.requests.pending_among(sorted({e.request_id for e, _c in entries if e.request_id}))
+        pending = await uow.repos.requests.pending_among(
+            sorted({e.request_id for e, _c in entries if e.request_id})
+        )
         calendar = Calendar(structure.school_holiday_zone, closures=[])
         runs = runs_for_billing(calendar, {s.code: s.rules.schedule for s in structure.services})
         codes = [service_code] if service_code else [s.code for s in structure.services]
         return ClosurePreview(
-            ClosureOutcome.CLOSED, day, service_name, len(entries), len({e.family_id for e, _c in entries}), len(pending),
+            ClosureOutcome.CLOSED,
+            day,
+            service_name,
+            len(entries),
+            len({e.family_id for e, _c in entries}),
+            len(pending),
             any(runs(code, day) for code in codes),
         )
 
@@ -471,7 +582,13 @@ class ReopenResult:
 
 
 async def reopen_day(
-    db: Database, *, day: dt.date, service_code: str | None, staff_id: int, now: dt.datetime, today: dt.date
+    db: Database,
+    *,
+    day: dt.date,
+    service_code: str | None,
+    staff_id: int,
+    now: dt.datetime,
+    today: dt.date,
 ) -> ReopenResult:
     """`/reouvrir`: lift a closure and restore what it cancelled; the families are told; audited.
 
@@ -481,16 +598,30 @@ async def reopen_day(
     async with use_case(db) as uow:
         result = await _reopen_day(uow, day, service_code, staff_id, now, today)
         audit_staff(
-            uow, staff_id, ACTION_REOPEN_DAY, now=now, outcome="ok" if result.outcome == ReopenOutcome.REOPENED else "refused",
+            uow,
+            staff_id,
+            ACTION_REOPEN_DAY,
+            now=now,
+            outcome="ok" if result.outcome == ReopenOutcome.REOPENED else "refused",
             target=f"day:{day.isoformat()}",
-            details={"service": service_code or "", "result": result.outcome.value, "restored": result.restored,
-                     "requests": result.restored_requests, "families": result.families},
+            details={
+                "service": service_code or "",
+                "result": result.outcome.value,
+                "restored": result.restored,
+                "requests": result.restored_requests,
+                "families": result.families,
+            },
         )
         return result
 
 
 async def _reopen_day(
-    uow: UnitOfWork, day: dt.date, service_code: str | None, staff_id: int, now: dt.datetime, today: dt.date
+    uow: UnitOfWork,
+    day: dt.date,
+    service_code: str | None,
+    staff_id: int,
+    now: dt.datetime,
+    today: dt.date,
 ) -> ReopenResult:
     if day < today:
         return ReopenResult(ReopenOutcome.PAST_DAY, day)
@@ -505,7 +636,9 @@ async def _reopen_day(
     if closure is None:
         return ReopenResult(ReopenOutcome.NOT_CLOSED, day, service_name)
     cancelled = {int(item["entry"]): item for item in closure.cancelled or []}
-    entries = await uow.repos.staff_day.entries_on(day, frozenset({DayStatus.CANCELLED}), service_id)
+    entries = await uow.repos.staff_day.entries_on(
+        day, frozenset({DayStatus.CANCELLED}), service_id
+    )
     bookings: dict[int, list[CancelledBooking]] = defaultdict(list)
     request_ids: list[int] = []
     for entry, child in entries:
@@ -515,32 +648,59 @@ async def _reopen_day(
         status = DayStatus(item["status"])
         uow.repos.staff_day.add_event(
             DayEntryEvent(
-                day_entry_id=entry.id, at=now, actor_telegram_id=staff_id, actor_kind="staff", from_status=entry.status,
-                to_status=status, request_id=entry.request_id, note="reopened",
+                day_entry_id=entry.id,
+                at=now,
+                actor_telegram_id=staff_id,
+                actor_kind="staff",
+                from_status=entry.status,
+                to_status=status,
+                request_id=entry.request_id,
+                note="reopened",
             )
         )
         entry.status, entry.updated_at = status, now
         if item.get("request"):
             request_ids.append(int(item["request"]))
         bookings[entry.family_id].append(
-            CancelledBooking(f"{child.first_name} {child.last_name}", services[entry.service_id].name if entry.service_id in services else "?")
+            CancelledBooking(
+                f"{child.first_name} {child.last_name}",
+                services[entry.service_id].name if entry.service_id in services else "?",
+            )
         )
     restored_requests = 0
     for request_id in sorted(set(request_ids)):
         request = await uow.repos.requests.get(request_id)
         if request is None or request.status != RequestStatus.CANCELLED:
             continue
-        request.status, request.refusal_reason, request.decided_at, request.decided_by = RequestStatus.PENDING, None, None, None
+        request.status, request.refusal_reason, request.decided_at, request.decided_by = (
+            RequestStatus.PENDING,
+            None,
+            None,
+            None,
+        )
         restored_requests += 1
-        await tell_staff(uow, CARD_UPDATE_TEMPLATE, {"request_id": request.id}, now=now, family_id=request.family_id)
+        await tell_staff(
+            uow,
+            CARD_UPDATE_TEMPLATE,
+            {"request_id": request.id},
+            now=now,
+            family_id=request.family_id,
+        )
     await uow.session.delete(closure)
     accounts = 0
     for family_id, restored in sorted(bookings.items()):
         params = {
-            "day": day.isoformat(), "service": service_name,
+            "day": day.isoformat(),
+            "service": service_name,
             "bookings": [[booking.child_name, booking.service_name] for booking in restored],
         }
         accounts += await tell_family(uow, family_id, TEMPLATE_REOPENED, params, now=now)
     return ReopenResult(
-        ReopenOutcome.REOPENED, day, service_name, sum(len(b) for b in bookings.values()), restored_requests, len(bookings), accounts
+        ReopenOutcome.REOPENED,
+        day,
+        service_name,
+        sum(len(b) for b in bookings.values()),
+        restored_requests,
+        len(bookings),
+        accounts,
     )

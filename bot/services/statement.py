@@ -26,7 +26,13 @@ from bot.domain.account import (
 )
 from bot.domain.model import PaymentMethod
 from bot.services import payments
-from bot.services.billing import FamilyTariffs, InvoiceDocument, family_heading, family_tariffs, invoice_document
+from bot.services.billing import (
+    FamilyTariffs,
+    InvoiceDocument,
+    family_heading,
+    family_tariffs,
+    invoice_document,
+)
 from bot.services.payments import OnlineCheck
 from bot.services.use_case import family_use_case, use_case
 from bot.structure import Structure
@@ -77,20 +83,26 @@ class PaymentsView:
     attestation_years: list[int]
 
 
-async def statement_of_year(db: Database, user_id: int, year: SchoolYear, *, today: dt.date) -> StatementView:
+async def statement_of_year(
+    db: Database, user_id: int, year: SchoolYear, *, today: dt.date
+) -> StatementView:
     """The relevé de compte of the account's family for a school year."""
     async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         return await account_statement(uow, family_id, year, today=today)
 
 
-async def payments_of_year(db: Database, user_id: int, year: SchoolYear, *, today: dt.date) -> PaymentsView:
+async def payments_of_year(
+    db: Database, user_id: int, year: SchoolYear, *, today: dt.date
+) -> PaymentsView:
     """Mes règlements of a school year, with the years an attestation can be asked for."""
     async with family_use_case(db, user_id, read_only=True) as (uow, family_id):
         view = await account_statement(uow, family_id, year, today=today)
         return PaymentsView(view, await attestation_years(uow, family_id, today=today))
 
 
-async def account_statement(uow: UnitOfWork, family_id: int, year: SchoolYear, *, today: dt.date) -> StatementView:
+async def account_statement(
+    uow: UnitOfWork, family_id: int, year: SchoolYear, *, today: dt.date
+) -> StatementView:
     """The family's relevé de compte for ``year`` (the current one is `SchoolYear.of(today)`)."""
     invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(family_id)]
     payments = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(family_id)]
@@ -139,7 +151,11 @@ async def childcare_attestation(
 
 async def attestation_years(uow: UnitOfWork, family_id: int, *, today: dt.date) -> list[int]:
     """Calendar years (up to this one) in which the family paid something, newest first."""
-    years = {p.paid_on.year for p in await uow.repos.accounts.payments_of_family(family_id) if p.paid_on <= today}
+    years = {
+        p.paid_on.year
+        for p in await uow.repos.accounts.payments_of_family(family_id)
+        if p.paid_on <= today
+    }
     return sorted(years, reverse=True)
 
 
@@ -162,7 +178,9 @@ async def attestation_document(
         if line.child_id is not None and line.service_id in childcare_ids
     ]
     children = {child.id: child for child in await uow.repos.families.children(family_id)}
-    amounts = childcare_paid(year, invoices, payments, lines, {cid: c.birth_date for cid, c in children.items()})
+    amounts = childcare_paid(
+        year, invoices, payments, lines, {cid: c.birth_date for cid, c in children.items()}
+    )
     name, address = family_heading(family)
     return AttestationDocument(
         year=year,
@@ -170,8 +188,14 @@ async def attestation_document(
         family_name=name,
         address_lines=address,
         children=tuple(
-            AttestationChild(f"{children[cid].first_name} {children[cid].last_name}", children[cid].birth_date, amount)  # type: ignore[arg-type]
-            for cid, amount in sorted(amounts.items(), key=lambda item: children[item[0]].first_name)
+            AttestationChild(
+                f"{children[cid].first_name} {children[cid].last_name}",
+                children[cid].birth_date,
+                amount,
+            )  # type: ignore[arg-type]
+            for cid, amount in sorted(
+                amounts.items(), key=lambda item: children[item[0]].first_name
+            )
             if cid in children
         ),
         issued_on=today,
@@ -198,10 +222,14 @@ async def current_tariffs(db: Database, user_id: int, structure: Structure) -> F
 # --- an invoice: its PDF, its "new invoice" message, paying it online ----------------------
 
 
-async def invoice_pdf(db: Database, user_id: int, invoice_id: int | None, *, now: dt.datetime) -> InvoiceDocument | None:
+async def invoice_pdf(
+    db: Database, user_id: int, invoice_id: int | None, *, now: dt.datetime
+) -> InvoiceDocument | None:
     """What the invoice's PDF shows; None (audited) when it is not the account's family's."""
     async with family_use_case(db, user_id) as (uow, family_id):
-        return await invoice_document(uow, family_id, invoice_id or 0, actor_telegram_id=user_id, now=now)
+        return await invoice_document(
+            uow, family_id, invoice_id or 0, actor_telegram_id=user_id, now=now
+        )
 
 
 @dataclass(frozen=True)
@@ -226,18 +254,32 @@ async def new_invoice(db: Database, invoice_id: int, user_id: int) -> NewInvoice
         link = await uow.repos.telegram.active_link(user_id)
         if invoice is None or link is None or link.family_id != invoice.family_id:
             return None
-        invoices = [invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(invoice.family_id)]
-        paid = [payment_facts(p) for p in await uow.repos.accounts.payments_of_family(invoice.family_id)]
+        invoices = [
+            invoice_facts(i) for i in await uow.repos.accounts.invoices_of_family(invoice.family_id)
+        ]
+        paid = [
+            payment_facts(p) for p in await uow.repos.accounts.payments_of_family(invoice.family_id)
+        ]
         due = amounts_due(invoices, paid).get(invoice.id, invoice.total)
         return NewInvoice(
-            invoice.id, invoice.number, invoice.period_start, invoice.period_end, invoice.due_on, invoice.total, due
+            invoice.id,
+            invoice.number,
+            invoice.period_start,
+            invoice.period_end,
+            invoice.due_on,
+            invoice.total,
+            due,
         )
 
 
-async def online_payment_check(db: Database, user_id: int, invoice_id: int | None, *, now: dt.datetime) -> OnlineCheck:
+async def online_payment_check(
+    db: Database, user_id: int, invoice_id: int | None, *, now: dt.datetime
+) -> OnlineCheck:
     """Whether the account's family may pay this invoice online now, and how much (forged ids audited)."""
     async with family_use_case(db, user_id) as (uow, family_id):
-        return await payments.check_online_payment(uow, family_id, invoice_id or 0, actor_telegram_id=user_id, now=now)
+        return await payments.check_online_payment(
+            uow, family_id, invoice_id or 0, actor_telegram_id=user_id, now=now
+        )
 
 
 async def pre_checkout_check(
@@ -246,7 +288,12 @@ async def pre_checkout_check(
     """Telegram asks before charging: the invoice is the payer's family's and still due that much."""
     async with use_case(db) as uow:
         return await payments.validate_pre_checkout(
-            uow, user_id=user_id, payload=payload, currency=currency, total_amount=total_amount, now=now
+            uow,
+            user_id=user_id,
+            payload=payload,
+            currency=currency,
+            total_amount=total_amount,
+            now=now,
         )
 
 
@@ -265,6 +312,12 @@ async def record_telegram_payment(
     `DUPLICATE`). Nobody else is told: the parent's thanks is the answer to the update."""
     async with use_case(db) as uow:
         return await payments.record_online_payment(
-            uow, user_id=user_id, payload=payload, total_amount=total_amount, charge_id=charge_id,
-            provider_charge_id=provider_charge_id, today=today, now=now,
+            uow,
+            user_id=user_id,
+            payload=payload,
+            total_amount=total_amount,
+            charge_id=charge_id,
+            provider_charge_id=provider_charge_id,
+            today=today,
+            now=now,
         )

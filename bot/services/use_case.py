@@ -49,7 +49,9 @@ class UpdateMark:
     recorded: bool = False
 
 
-_CURRENT_UPDATE: contextvars.ContextVar[UpdateMark | None] = contextvars.ContextVar("current_update", default=None)
+_CURRENT_UPDATE: contextvars.ContextVar[UpdateMark | None] = contextvars.ContextVar(
+    "current_update", default=None
+)
 
 
 def handling_update(update_id: int) -> UpdateMark:
@@ -60,7 +62,9 @@ def handling_update(update_id: int) -> UpdateMark:
 
 
 @contextlib.asynccontextmanager
-async def use_case(db: Database, *, records_update: bool = True, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+async def use_case(
+    db: Database, *, records_update: bool = True, read_only: bool = False
+) -> AsyncIterator[UnitOfWork]:
     """One transaction, committed at the end of the block, and on a refusal too.
 
     Within a Telegram update, the first such transaction records the update's id and raises
@@ -75,7 +79,7 @@ async def use_case(db: Database, *, records_update: bool = True, read_only: bool
         mark = None
     async with db.unit_of_work(read_only=read_only) as uow:
         if mark is not None:
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             if not await HandledUpdateRepository(uow.session).remember(mark.update_id, now):
                 raise AlreadyHandled()
         try:
@@ -111,7 +115,9 @@ async def family_of_account(uow: UnitOfWork, telegram_user_id: int) -> int:
 
 
 @contextlib.asynccontextmanager
-async def family_use_case(db: Database, telegram_user_id: int, *, read_only: bool = False) -> AsyncIterator[tuple[UnitOfWork, int]]:
+async def family_use_case(
+    db: Database, telegram_user_id: int, *, read_only: bool = False
+) -> AsyncIterator[tuple[UnitOfWork, int]]:
     """A parent's use case: the transaction and the account's family (or `NotLinked`)."""
     async with use_case(db, read_only=read_only) as uow:
         yield uow, await family_of_account(uow, telegram_user_id)

@@ -68,7 +68,10 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("invite", _("Invitation link and QR code of a family")),
             BotCommand("fermeture", _("Close a day: /fermeture DATE [service] reason")),
             BotCommand("reouvrir", _("Reopen a closed day: /reouvrir DATE [service]")),
-            BotCommand("annuler_paiement", _("Cancel a payment recorded by mistake: /annuler_paiement N_REGLEMENT")),
+            BotCommand(
+                "annuler_paiement",
+                _("Cancel a payment recorded by mistake: /annuler_paiement N_REGLEMENT"),
+            ),
             BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
             BotCommand("famille", _("A family's record")),
             BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
@@ -76,11 +79,15 @@ def staff_commands() -> list[BotCommand]:
             BotCommand("historique", _("History of a family's day: /historique N_FAMILLE DATE")),
             BotCommand("facturer", _("Issue a month's invoices: /facturer novembre")),
             BotCommand("paiement", _("Record a payment: /paiement N_FAMILLE AMOUNT METHOD")),
-            BotCommand("documents", _("Published documents (reply /document Titre to a file to publish)")),
+            BotCommand(
+                "documents", _("Published documents (reply /document Titre to a file to publish)")
+            ),
             BotCommand("aide", _("Every staff command and how to write it")),
             BotCommand("import", _("Import the families: send the file with the caption /import")),
             BotCommand("lettres", _("Invitation letters to print: /lettres [tous | N_FAMILLE…]")),
-            BotCommand("export", _("Invoices and payments of a month for the accounts: /export YYYY-MM")),
+            BotCommand(
+                "export", _("Invoices and payments of a month for the accounts: /export YYYY-MM")
+            ),
         ]
 
 

@@ -51,21 +51,35 @@ async def announce(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     reach = await audience(runtime.database, staff_id=user_id_of(update), now=runtime.now())
     if reach.accounts == 0:
-        await message.reply_text(_("No family has linked a Telegram account yet: nobody would receive it."))
+        await message.reply_text(
+            _("No family has linked a Telegram account yet: nobody would receive it.")
+        )
         return
     drafts = _drafts(context)
     while len(drafts) >= MAX_DRAFTS:
         drafts.pop(next(iter(drafts)))
     token = secrets.token_hex(4)
     drafts[token] = text
-    who = ngettext("{count} family", "{count} families", reach.families).format(count=reach.families)
-    accounts = ngettext("{count} Telegram account", "{count} Telegram accounts", reach.accounts).format(count=reach.accounts)
-    preview = _("📢 <b>Announcement</b> to {families} ({accounts}):").format(families=who, accounts=accounts)
+    who = ngettext("{count} family", "{count} families", reach.families).format(
+        count=reach.families
+    )
+    accounts = ngettext(
+        "{count} Telegram account", "{count} Telegram accounts", reach.accounts
+    ).format(count=reach.accounts)
+    preview = _("📢 <b>Announcement</b> to {families} ({accounts}):").format(
+        families=who, accounts=accounts
+    )
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("✅ Send"), callback_data=callbacks.build(callbacks.STAFF_ANNOUNCE, "yes", token)),
-                InlineKeyboardButton(_("✖️ Cancel"), callback_data=callbacks.build(callbacks.STAFF_ANNOUNCE, "no", token)),
+                InlineKeyboardButton(
+                    _("✅ Send"),
+                    callback_data=callbacks.build(callbacks.STAFF_ANNOUNCE, "yes", token),
+                ),
+                InlineKeyboardButton(
+                    _("✖️ Cancel"),
+                    callback_data=callbacks.build(callbacks.STAFF_ANNOUNCE, "no", token),
+                ),
             ]
         ]
     )
@@ -102,7 +116,9 @@ async def confirm(update: Update, context: Context) -> None:
         return
     text = _drafts(context).pop(parsed.arg(1), None)
     if text is None:
-        await answer_query(update, _("This announcement was already sent or cancelled."), show_alert=True)
+        await answer_query(
+            update, _("This announcement was already sent or cancelled."), show_alert=True
+        )
         return
     runtime = get_runtime(context)
     if parsed.arg(0) != "yes":
@@ -113,12 +129,17 @@ async def confirm(update: Update, context: Context) -> None:
     await answer_query(update, _("Sending…"))
     in_group = in_admin_chat(query.message.chat, runtime)
     publication = await publish_announcement(
-        runtime.database, body=text, staff_id=user_id_of(update), staff_name=staff_name(update.effective_user),
-        now=runtime.now(), report_chat_id=None if in_group else query.message.chat.id,
+        runtime.database,
+        body=text,
+        staff_id=user_id_of(update),
+        staff_name=staff_name(update.effective_user),
+        now=runtime.now(),
+        report_chat_id=None if in_group else query.message.chat.id,
         report_language=None if in_group else current_language(),
     )
     sending = ngettext(
-        "📢 Sending the announcement to {count} account…", "📢 Sending the announcement to {count} accounts…",
+        "📢 Sending the announcement to {count} account…",
+        "📢 Sending the announcement to {count} accounts…",
         publication.accounts,
     ).format(count=publication.accounts)
     shown = f"{sending}\n\n{escape(text)}"
@@ -147,7 +168,9 @@ def report_text(report: DeliveryReport) -> str:
     """The staff's summary once everything is sent."""
     lines = [
         ngettext(
-            "📢 Announcement sent to {count} account.", "📢 Announcement sent to {count} accounts.", report.reached
+            "📢 Announcement sent to {count} account.",
+            "📢 Announcement sent to {count} accounts.",
+            report.reached,
         ).format(count=report.reached)
     ]
     if report.unreachable:
@@ -172,7 +195,13 @@ def report_text(report: DeliveryReport) -> str:
 
 def _parent_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("✉️ Inbox"), callback_data=callbacks.build(callbacks.MENU, TAB_INBOX))]]
+        [
+            [
+                InlineKeyboardButton(
+                    _("✉️ Inbox"), callback_data=callbacks.build(callbacks.MENU, TAB_INBOX)
+                )
+            ]
+        ]
     )
 
 

@@ -26,7 +26,12 @@ from bot.i18n import _
 from bot.outgoing import Attachment, Outgoing, Params, deliver_or_fall_back, template
 from bot.runtime import Runtime, get_runtime
 from bot.services import request_cards
-from bot.services.request_cards import REOPENED_TEMPLATE, RETIRED_TEMPLATE, RequestCard, record_card_message
+from bot.services.request_cards import (
+    REOPENED_TEMPLATE,
+    RETIRED_TEMPLATE,
+    RequestCard,
+    record_card_message,
+)
 from bot.services.requests import CARD_TEMPLATE, CARD_UPDATE_TEMPLATE
 from conversations.common import answer_query
 from conversations.staff.common import Context, in_admin_chat, staff_action, staff_name
@@ -67,16 +72,22 @@ def card_outgoing(card: RequestCard, runtime: Runtime) -> Outgoing:
 
 async def _record_card(uow: UnitOfWork, params: Params, message_ids: Sequence[int]) -> None:
     if message_ids:
-        await record_card_message(uow, [int(params["request_id"])], message_ids[-1])  # the one with the buttons
+        await record_card_message(
+            uow, [int(params["request_id"])], message_ids[-1]
+        )  # the one with the buttons
 
 
 async def _record_digest(uow: UnitOfWork, params: Sequence[Params], message_id: int) -> None:
-    await request_cards.record_digest_message(uow, [int(p["request_id"]) for p in params], message_id)
+    await request_cards.record_digest_message(
+        uow, [int(p["request_id"]) for p in params], message_id
+    )
 
 
 async def _digest(runtime: Runtime, params: Sequence[Params]) -> Outgoing | None:
     """Several new requests in one message, with a button per request that opens its card."""
-    cards = await request_cards.pending_cards_of(runtime.database, [int(p["request_id"]) for p in params])
+    cards = await request_cards.pending_cards_of(
+        runtime.database, [int(p["request_id"]) for p in params]
+    )
     if not cards:
         return None
     tz = runtime.settings.tz
@@ -104,7 +115,11 @@ async def _card_update(runtime: Runtime, params: Params) -> Outgoing | None:
     card = await request_cards.get_card(runtime.database, int(params["request_id"]))
     if card is None or card.group_card_id is None:
         return None
-    return Outgoing(card_text(card, runtime.settings.tz), card_keyboard(card), edit_message_id=card.group_card_id)
+    return Outgoing(
+        card_text(card, runtime.settings.tz),
+        card_keyboard(card),
+        edit_message_id=card.group_card_id,
+    )
 
 
 @template(RETIRED_TEMPLATE)
@@ -113,7 +128,9 @@ async def _retired_card(runtime: Runtime, params: Params) -> Outgoing | None:
     card = await request_cards.get_card(runtime.database, int(params["request_id"]))
     if card is None:
         return None
-    return Outgoing(card_text(card, runtime.settings.tz), None, edit_message_id=int(params["message_id"]))
+    return Outgoing(
+        card_text(card, runtime.settings.tz), None, edit_message_id=int(params["message_id"])
+    )
 
 
 # --- direct answers: a card shown or edited where a staff member tapped --------------------------
@@ -125,7 +142,13 @@ async def show_card_here(bot: Any, runtime: Runtime, chat_id: int, card: Request
 
 
 async def show_card_state(
-    bot: Any, runtime: Runtime, chat_id: int, message_id: int, card: RequestCard, *, has_media: bool | None = None
+    bot: Any,
+    runtime: Runtime,
+    chat_id: int,
+    message_id: int,
+    card: RequestCard,
+    *,
+    has_media: bool | None = None,
 ) -> None:
     """Edit a card message to the request's current state (its decision, no buttons once decided)."""
     text, keyboard = card_text(card, runtime.settings.tz), card_keyboard(card)
@@ -133,9 +156,16 @@ async def show_card_state(
     for as_caption in (media_first, not media_first):
         try:
             if as_caption:
-                await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=fit_caption(text), reply_markup=keyboard)
+                await bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=fit_caption(text),
+                    reply_markup=keyboard,
+                )
             else:
-                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard)
+                await bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+                )
             return
         except BadRequest as exc:
             detail = str(exc).lower()
@@ -143,7 +173,9 @@ async def show_card_state(
                 return
             if "there is no" in detail:  # a text card edited as a caption, or the reverse
                 continue
-            logger.warning("card of request %s not updated: %s", card.request_id, type(exc).__name__)
+            logger.warning(
+                "card of request %s not updated: %s", card.request_id, type(exc).__name__
+            )
             return
 
 
@@ -167,7 +199,11 @@ async def open_card(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     in_group = in_admin_chat(chat, runtime)
     card = await request_cards.open_card(
-        runtime.database, request_id, staff_id=query.from_user.id, now=runtime.now(), in_admin_group=in_group
+        runtime.database,
+        request_id,
+        staff_id=query.from_user.id,
+        now=runtime.now(),
+        in_admin_group=in_group,
     )
     if card is None:
         await answer_query(update, _("This request no longer exists."), show_alert=True)
@@ -191,16 +227,23 @@ async def list_pending(update: Update, context: Context) -> None:
     shown = cards[:PENDING_SHOWN]
     rows = open_buttons(shown) + accept_family_buttons(request_cards.bulk_acceptable(cards))
     keyboard = InlineKeyboardMarkup(rows) if rows else None
-    await message.reply_text(pending_list_text(cards, PENDING_SHOWN, runtime.settings.tz), reply_markup=keyboard)
+    await message.reply_text(
+        pending_list_text(cards, PENDING_SHOWN, runtime.settings.tz), reply_markup=keyboard
+    )
 
 
 @staff_action(request_cards.ACTION_ACCEPT_FAMILY)
 async def accept_family(update: Update, context: Context) -> None:
-    """"✅ Accept all of a family": first what will be accepted, then, confirmed, accept each."""
+    """ "✅ Accept all of a family": first what will be accepted, then, confirmed, accept each."""
     query = update.callback_query
     parsed = callbacks.parse(query.data if query else None)
     family_id = parsed.int_arg(1) if parsed else None
-    if query is None or parsed is None or family_id is None or not isinstance(query.message, Message):
+    if (
+        query is None
+        or parsed is None
+        or family_id is None
+        or not isinstance(query.message, Message)
+    ):
         return
     runtime = get_runtime(context)
     await answer_query(update)
@@ -212,13 +255,26 @@ async def accept_family(update: Update, context: Context) -> None:
         await query.message.reply_text(
             accept_family_question(pending, runtime.settings.tz),
             reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(_("✅ Accept them all"), callback_data=callbacks.build(callbacks.STAFF_ACCEPT_FAMILY, "yes", family_id))]]
+                [
+                    [
+                        InlineKeyboardButton(
+                            _("✅ Accept them all"),
+                            callback_data=callbacks.build(
+                                callbacks.STAFF_ACCEPT_FAMILY, "yes", family_id
+                            ),
+                        )
+                    ]
+                ]
             ),
         )
         return
     user = update.effective_user
     result = await request_cards.accept_family_requests(
-        runtime.database, family_id, staff_id=user.id if user else 0, staff_name=staff_name(user), now=runtime.now()
+        runtime.database,
+        family_id,
+        staff_id=user.id if user else 0,
+        staff_name=staff_name(user),
+        now=runtime.now(),
     )
     text = _("This family no longer exists.") if result is None else accept_family_report(result)
     try:
@@ -232,5 +288,7 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("demandes", list_pending),
         CallbackQueryHandler(open_card, pattern=callbacks.pattern(callbacks.STAFF_OPEN)),
-        CallbackQueryHandler(accept_family, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT_FAMILY)),
+        CallbackQueryHandler(
+            accept_family, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT_FAMILY)
+        ),
     ]

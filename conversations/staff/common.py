@@ -38,7 +38,11 @@ def admin_chat_id(runtime: Runtime) -> int | None:
 
 def in_admin_chat(chat: Chat | None, runtime: Runtime) -> bool:
     """True in the staff's group."""
-    return chat is not None and runtime.settings.admin_chat_id is not None and chat.id == runtime.settings.admin_chat_id
+    return (
+        chat is not None
+        and runtime.settings.admin_chat_id is not None
+        and chat.id == runtime.settings.admin_chat_id
+    )
 
 
 def staff_name(user: User | None) -> str:

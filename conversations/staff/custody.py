@@ -21,8 +21,14 @@ from conversations.staff.common import Context, command_text, staff_action
 from conversations.staff.family_pick import family_argument, register_pick
 from conversations.usages import usage
 
-MODES = {"complete": Custody.FULL, "complète": Custody.FULL, "impaire": Custody.ODD_WEEKS, "impaires": Custody.ODD_WEEKS,
-         "paire": Custody.EVEN_WEEKS, "paires": Custody.EVEN_WEEKS}
+MODES = {
+    "complete": Custody.FULL,
+    "complète": Custody.FULL,
+    "impaire": Custody.ODD_WEEKS,
+    "impaires": Custody.ODD_WEEKS,
+    "paire": Custody.EVEN_WEEKS,
+    "paires": Custody.EVEN_WEEKS,
+}
 
 
 @staff_action("staff.custody")
@@ -39,10 +45,16 @@ async def custody(update: Update, context: Context) -> None:
     mode = words[-1].lower()
     if mode not in MODES and parse_day_words(mode, runtime.today()) is None:
         await message.reply_text(
-            unknown_choice_error(_("mode"), words[-1], ["complète", "impaire", "paire", _("a date")]) + "\n\n" + usage("garde")
+            unknown_choice_error(
+                _("mode"), words[-1], ["complète", "impaire", "paire", _("a date")]
+            )
+            + "\n\n"
+            + usage("garde")
         )
         return
-    number = await family_argument(update, context, "garde", " ".join(words[:-2]), " ".join(words[-2:]))
+    number = await family_argument(
+        update, context, "garde", " ".join(words[:-2]), " ".join(words[-2:])
+    )
     if number is not None:
         await set_child_custody(update, context, number, " ".join(words[-2:]))
 
@@ -58,12 +70,24 @@ async def set_child_custody(update: Update, context: Context, number: str, rest:
     reference = None if mode in MODES else parse_day_words(mode, runtime.today())
     kind = MODES.get(mode, Custody.EVEN_WEEKS)
     result = await set_custody(
-        runtime.database, number, words[0], kind, reference, staff_id=user_id_of(update), now=runtime.now()
+        runtime.database,
+        number,
+        words[0],
+        kind,
+        reference,
+        staff_id=user_id_of(update),
+        now=runtime.now(),
     )
     if result.outcome == CustodyOutcome.UNKNOWN_FAMILY:
-        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        await message.reply_text(
+            _("No family has the number {number}.").format(number=escape(number))
+        )
     elif result.outcome == CustodyOutcome.UNKNOWN_CHILD:
-        await message.reply_text(_("Family {number} has no child named {name}.").format(number=escape(number), name=escape(words[1])))
+        await message.reply_text(
+            _("Family {number} has no child named {name}.").format(
+                number=escape(number), name=escape(words[1])
+            )
+        )
     else:
         what = {
             Custody.FULL: _("every week"),
@@ -71,9 +95,13 @@ async def set_child_custody(update: Update, context: Context, number: str, rest:
             Custody.EVEN_WEEKS: _("even weeks"),
         }[kind]
         if reference is not None:
-            what = _("the week of {day} and every other week").format(day=format_day(monday_of(reference)))
+            what = _("the week of {day} and every other week").format(
+                day=format_day(monday_of(reference))
+            )
         await message.reply_text(
-            _("✅ {name} is in the care of family {number}: {weeks}.").format(name=escape(result.child_name or ""), number=escape(number), weeks=what)
+            _("✅ {name} is in the care of family {number}: {weeks}.").format(
+                name=escape(result.child_name or ""), number=escape(number), weeks=what
+            )
         )
 
 

@@ -16,10 +16,16 @@ import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.csv_safe import safe_writer
 from bot import callbacks
+from bot.csv_safe import safe_writer
 from bot.domain.model import DayStatus, RequestStatus
-from bot.domain.staff_input import UnknownServiceWord, match_service, parse_day, parse_day_words, split_service_and_reason
+from bot.domain.staff_input import (
+    UnknownServiceWord,
+    match_service,
+    parse_day,
+    parse_day_words,
+    split_service_and_reason,
+)
 from bot.i18n import N_, _, format_day, format_money, format_short_date, format_timestamp, ngettext
 from bot.outgoing import Outgoing, Params, template
 from bot.runtime import Runtime, get_runtime
@@ -90,10 +96,16 @@ async def send_invite(update: Update, context: Context, number: str, rest: str =
     runtime = get_runtime(context)
     try:
         created = await issue_invite(
-            runtime.database, number, now=runtime.now(), ttl_days=runtime.settings.invite_ttl_days, staff_id=user_id_of(update)
+            runtime.database,
+            number,
+            now=runtime.now(),
+            ttl_days=runtime.settings.invite_ttl_days,
+            staff_id=user_id_of(update),
         )
     except UnknownFamily:
-        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        await message.reply_text(
+            _("No family has the number {number}.").format(number=escape(number))
+        )
         return
     username = runtime.settings.telegram_bot_username or context.bot.username
     link = invite_link(username, created.code)
@@ -103,12 +115,17 @@ async def send_invite(update: Update, context: Context, number: str, rest: str =
         [
             _("🔗 Invitation for family no. {number}").format(number=escape(created.family_number)),
             escape(link),
-            _("Works once, until {date}. Print the QR code on a letter or pass the link to the parent.").format(
+            _(
+                "Works once, until {date}. Print the QR code on a letter or pass the link to the parent."
+            ).format(
                 date=format_short_date(created.expires_at.astimezone(runtime.settings.tz).date())
             ),
         ]
     )
-    await message.reply_photo(InputFile(picture.getvalue(), filename=f"invitation-{created.family_number}.png"), caption=caption)
+    await message.reply_photo(
+        InputFile(picture.getvalue(), filename=f"invitation-{created.family_number}.png"),
+        caption=caption,
+    )
 
 
 # --- /fermeture ------------------------------------------------------------------------------
@@ -129,10 +146,14 @@ async def close(update: Update, context: Context) -> None:
     day = parse_day(words[0], runtime.today()) if words else None
     services = [(s.code, s.name) for s in runtime.structure.services]
     try:
-        service_code, reason = split_service_and_reason(words[1:], services) if words else (None, "")
+        service_code, reason = (
+            split_service_and_reason(words[1:], services) if words else (None, "")
+        )
     except UnknownServiceWord as exc:
         await message.reply_text(
-            _("Unknown service: {word}. Nothing was closed.\nServices: {services}\nWithout a service, the whole structure is closed.").format(
+            _(
+                "Unknown service: {word}. Nothing was closed.\nServices: {services}\nWithout a service, the whole structure is closed."
+            ).format(
                 word=escape(str(exc.args[0])), services=", ".join(code for code, _name in services)
             )
         )
@@ -142,21 +163,31 @@ async def close(update: Update, context: Context) -> None:
             usage("fermeture", services=", ".join(code for code, _name in services))
         )
         return
-    if utf16_len(reason) > CLOSURE_REASON_LIMIT:  # refused whole: kept and told to families, never cut
+    if (
+        utf16_len(reason) > CLOSURE_REASON_LIMIT
+    ):  # refused whole: kept and told to families, never cut
         await message.reply_text(
-            _("The reason is {length} characters long; {limit} at most. Nothing was closed.").format(
-                length=utf16_len(reason), limit=CLOSURE_REASON_LIMIT
-            )
+            _(
+                "The reason is {length} characters long; {limit} at most. Nothing was closed."
+            ).format(length=utf16_len(reason), limit=CLOSURE_REASON_LIMIT)
         )
         return
     preview = await preview_closure(
-        runtime.database, runtime.structure, day=day, service_code=service_code, today=runtime.today()
+        runtime.database,
+        runtime.structure,
+        day=day,
+        service_code=service_code,
+        today=runtime.today(),
     )
     refusal = _closure_refusal(preview.outcome, day, preview.service_name)
     if refusal is not None:
         await message.reply_text(refusal)
         return
-    drafts = context.chat_data.setdefault(CLOSURE_DRAFTS_KEY, {}) if context.chat_data is not None else {}
+    drafts = (
+        context.chat_data.setdefault(CLOSURE_DRAFTS_KEY, {})
+        if context.chat_data is not None
+        else {}
+    )
     while len(drafts) >= MAX_CLOSURE_DRAFTS:
         drafts.pop(next(iter(drafts)))
     token = secrets.token_hex(4)
@@ -166,24 +197,40 @@ async def close(update: Update, context: Context) -> None:
         _("🚫 Close {day}, {where}?").format(day=format_day(day), where=where),
         _("Reason: {reason}").format(reason=escape(reason)),
         ngettext(
-            "{count} booking will be cancelled without charge", "{count} bookings will be cancelled without charge",
+            "{count} booking will be cancelled without charge",
+            "{count} bookings will be cancelled without charge",
             preview.bookings,
         ).format(count=preview.bookings)
         + " "
-        + ngettext("({count} family told).", "({count} families told).", preview.families).format(count=preview.families),
+        + ngettext("({count} family told).", "({count} families told).", preview.families).format(
+            count=preview.families
+        ),
     ]
     if preview.pending_requests:
         lines.append(
-            ngettext("{count} pending request will be cancelled.", "{count} pending requests will be cancelled.",
-                     preview.pending_requests).format(count=preview.pending_requests)
+            ngettext(
+                "{count} pending request will be cancelled.",
+                "{count} pending requests will be cancelled.",
+                preview.pending_requests,
+            ).format(count=preview.pending_requests)
         )
     if not preview.runs:
-        lines.append(_("⚠️ Nothing runs that day for {where}: is it the right date?").format(where=where))
+        lines.append(
+            _("⚠️ Nothing runs that day for {where}: is it the right date?").format(where=where)
+        )
     keyboard = InlineKeyboardMarkup(
-        [[
-            InlineKeyboardButton(_("✅ Close"), callback_data=callbacks.build(callbacks.STAFF_CLOSURE, "yes", token)),
-            InlineKeyboardButton(_("✖️ Cancel"), callback_data=callbacks.build(callbacks.STAFF_CLOSURE, "no", token)),
-        ]]
+        [
+            [
+                InlineKeyboardButton(
+                    _("✅ Close"),
+                    callback_data=callbacks.build(callbacks.STAFF_CLOSURE, "yes", token),
+                ),
+                InlineKeyboardButton(
+                    _("✖️ Cancel"),
+                    callback_data=callbacks.build(callbacks.STAFF_CLOSURE, "no", token),
+                ),
+            ]
+        ]
     )
     await message.reply_text("\n".join(lines), reply_markup=keyboard)
 
@@ -214,23 +261,39 @@ async def close_confirm(update: Update, context: Context) -> None:
     drafts = context.chat_data.get(CLOSURE_DRAFTS_KEY, {}) if context.chat_data is not None else {}
     draft = drafts.pop(parsed.arg(1), None)
     if draft is None:
-        await answer_query(update, _("This closure was already recorded or cancelled."), show_alert=True)
+        await answer_query(
+            update, _("This closure was already recorded or cancelled."), show_alert=True
+        )
         return
     await answer_query(update)
     if parsed.arg(0) != "yes":
         await query.edit_message_text(_("Closure cancelled: nothing was closed."))
         return
     runtime = get_runtime(context)
-    day, service_code, reason = dt.date.fromisoformat(draft["day"]), draft["service"], draft["reason"]
-    service_name = next((s.name for s in runtime.structure.services if s.code == service_code), None)
+    day, service_code, reason = (
+        dt.date.fromisoformat(draft["day"]),
+        draft["service"],
+        draft["reason"],
+    )
+    service_name = next(
+        (s.name for s in runtime.structure.services if s.code == service_code), None
+    )
     with staff_language():
         notice = closure_notice(day, service_name, reason)
     result = await close_day(
-        runtime.database, day=day, service_code=service_code, reason=reason, staff_id=user_id_of(update),
-        now=runtime.now(), today=runtime.today(), notice_body=notice,
+        runtime.database,
+        day=day,
+        service_code=service_code,
+        reason=reason,
+        staff_id=user_id_of(update),
+        now=runtime.now(),
+        today=runtime.today(),
+        notice_body=notice,
     )
     refusal = _closure_refusal(result.outcome, day, result.service_name)
-    await query.edit_message_text(refusal if refusal is not None else _closure_report(result, reason))
+    await query.edit_message_text(
+        refusal if refusal is not None else _closure_report(result, reason)
+    )
 
 
 def _closure_report(result: ClosureResult, reason: str) -> str:
@@ -240,7 +303,9 @@ def _closure_report(result: ClosureResult, reason: str) -> str:
         _("🚫 Closure recorded: {day}, {where}.").format(day=format_day(day), where=where),
         _("Reason: {reason}").format(reason=escape(reason)),
         ngettext(
-            "{count} booking cancelled without charge.", "{count} bookings cancelled without charge.", result.cancelled
+            "{count} booking cancelled without charge.",
+            "{count} bookings cancelled without charge.",
+            result.cancelled,
         ).format(count=result.cancelled),
         ngettext(
             "{count} family told ({accounts} Telegram account(s)).",
@@ -271,29 +336,46 @@ async def reopen(update: Update, context: Context) -> None:
     day = parse_day(words[0], runtime.today()) if words else None
     service_code = match_service(" ".join(words[1:]), services) if len(words) > 1 else None
     if day is None or (len(words) > 1 and service_code is None):
-        await message.reply_text(usage("reouvrir", services=", ".join(code for code, _name in services)))
+        await message.reply_text(
+            usage("reouvrir", services=", ".join(code for code, _name in services))
+        )
         return
     result = await reopen_day(
-        runtime.database, day=day, service_code=service_code, staff_id=user_id_of(update), now=runtime.now(), today=runtime.today()
+        runtime.database,
+        day=day,
+        service_code=service_code,
+        staff_id=user_id_of(update),
+        now=runtime.now(),
+        today=runtime.today(),
     )
     where = escape(result.service_name) if result.service_name else _("the whole structure")
     if result.outcome == ReopenOutcome.PAST_DAY:
-        await message.reply_text(_("{day} is past: it cannot be reopened.").format(day=format_day(day)))
+        await message.reply_text(
+            _("{day} is past: it cannot be reopened.").format(day=format_day(day))
+        )
     elif result.outcome == ReopenOutcome.NOT_CLOSED:
-        await message.reply_text(_("{day} is not closed for {where}.").format(day=format_day(day), where=where))
+        await message.reply_text(
+            _("{day} is not closed for {where}.").format(day=format_day(day), where=where)
+        )
     elif result.outcome == ReopenOutcome.UNKNOWN_SERVICE:
         await message.reply_text(_("Unknown service."))
     else:
         lines = [
             _("✅ {day} reopened for {where}.").format(day=format_day(day), where=where),
-            ngettext("{count} booking restored.", "{count} bookings restored.", result.restored).format(count=result.restored),
-            ngettext("{count} family told.", "{count} families told.", result.families).format(count=result.families),
+            ngettext(
+                "{count} booking restored.", "{count} bookings restored.", result.restored
+            ).format(count=result.restored),
+            ngettext("{count} family told.", "{count} families told.", result.families).format(
+                count=result.families
+            ),
         ]
         if result.restored_requests:
             lines.append(
-                ngettext("{count} request is pending again.", "{count} requests are pending again.", result.restored_requests).format(
-                    count=result.restored_requests
-                )
+                ngettext(
+                    "{count} request is pending again.",
+                    "{count} requests are pending again.",
+                    result.restored_requests,
+                ).format(count=result.restored_requests)
             )
         await message.reply_text("\n".join(lines))
 
@@ -314,18 +396,22 @@ def reopening_text(day: dt.date, service_name: str | None, bookings: list[tuple[
 async def _reopening_notice(runtime: Runtime, params: Params) -> Outgoing:
     """A family's bookings restored by a reopening (see `TEMPLATE_REOPENED`)."""
     bookings = [(str(child), str(service)) for child, service in params["bookings"]]
-    return Outgoing(reopening_text(dt.date.fromisoformat(params["day"]), params.get("service"), bookings))
+    return Outgoing(
+        reopening_text(dt.date.fromisoformat(params["day"]), params.get("service"), bookings)
+    )
 
 
 def closure_notice(day: dt.date, service_name: str | None, reason: str) -> str:
     """The closure as kept in families' inboxes (plain text)."""
     where = service_name or _("the whole structure")
-    return _("Closure on {day} ({where}): {reason}. Bookings of that day are cancelled without charge.").format(
-        day=format_day(day), where=where, reason=reason
-    )
+    return _(
+        "Closure on {day} ({where}): {reason}. Bookings of that day are cancelled without charge."
+    ).format(day=format_day(day), where=where, reason=reason)
 
 
-def closure_text(day: dt.date, service_name: str | None, reason: str, bookings: list[tuple[str, str]]) -> str:
+def closure_text(
+    day: dt.date, service_name: str | None, reason: str, bookings: list[tuple[str, str]]
+) -> str:
     """What a family reads about a closure (in the parent's language): its cancelled bookings."""
     where = escape(service_name) if service_name else _("the whole structure")
     lines = [
@@ -342,7 +428,11 @@ def closure_text(day: dt.date, service_name: str | None, reason: str, bookings: 
 async def _closure_notice(runtime: Runtime, params: Params) -> Outgoing:
     """A family's bookings cancelled by a closure (see `TEMPLATE_CLOSURE`)."""
     bookings = [(str(child), str(service)) for child, service in params["bookings"]]
-    return Outgoing(closure_text(dt.date.fromisoformat(params["day"]), params.get("service"), params["reason"], bookings))
+    return Outgoing(
+        closure_text(
+            dt.date.fromisoformat(params["day"]), params.get("service"), params["reason"], bookings
+        )
+    )
 
 
 # --- /effectifs ------------------------------------------------------------------------------
@@ -356,11 +446,17 @@ async def headcount_command(update: Update, context: Context) -> None:
         return
     runtime = get_runtime(context)
     argument = command_text(update)
-    day = parse_day_words(argument, runtime.today()) if argument else runtime.today() + dt.timedelta(days=1)
+    day = (
+        parse_day_words(argument, runtime.today())
+        if argument
+        else runtime.today() + dt.timedelta(days=1)
+    )
     if day is None:
         await message.reply_text(day_error(argument, runtime.today()) + "\n\n" + usage("effectifs"))
         return
-    counted = await staff_headcount(runtime.database, day, staff_id=user_id_of(update), now=runtime.now())
+    counted = await staff_headcount(
+        runtime.database, day, staff_id=user_id_of(update), now=runtime.now()
+    )
     await message.reply_text(headcount_text(counted))
     await message.reply_document(
         InputFile(headcount_csv(counted), filename=f"effectifs-{day.isoformat()}.csv"),
@@ -374,15 +470,19 @@ def headcount_text(counted: Headcount) -> str:
     for service in counted.services:
         line = f"• {escape(service.name)} : <b>{service.count}</b>"
         if service.pending:
-            line += " " + ngettext("+ {count} pending", "+ {count} pending", service.pending).format(count=service.pending)
+            line += " " + ngettext(
+                "+ {count} pending", "+ {count} pending", service.pending
+            ).format(count=service.pending)
         if service.code in counted.closed:
             line += " — " + _("closed")
         if service.with_allergies:
-            line += " — " + ngettext("⚠️ {count} allergy", "⚠️ {count} allergies", len(service.with_allergies)).format(
-                count=len(service.with_allergies)
-            )
+            line += " — " + ngettext(
+                "⚠️ {count} allergy", "⚠️ {count} allergies", len(service.with_allergies)
+            ).format(count=len(service.with_allergies))
         lines.append(line)
-    allergic = [(service, child) for service in counted.services for child in service.with_allergies]
+    allergic = [
+        (service, child) for service in counted.services for child in service.with_allergies
+    ]
     if allergic:
         lines += ["", _("<b>⚠️ Allergies</b>")]
         lines += [
@@ -397,7 +497,18 @@ def headcount_csv(counted: Headcount) -> bytes:
     """The names, one child per line and service, for the caterer or the register (Excel-ready)."""
     buffer = io.StringIO()
     writer = safe_writer(buffer, delimiter=";", lineterminator="\r\n")  # no cell runs as a formula
-    writer.writerow([_("Date"), _("Service"), _("Last name"), _("First name"), _("School"), _("Class"), _("Status"), _("Allergies")])
+    writer.writerow(
+        [
+            _("Date"),
+            _("Service"),
+            _("Last name"),
+            _("First name"),
+            _("School"),
+            _("Class"),
+            _("Status"),
+            _("Allergies"),
+        ]
+    )
     for service in counted.services:
         for child in service.children:
             writer.writerow(
@@ -440,9 +551,13 @@ async def show_family(update: Update, context: Context, number: str, rest: str =
         return
     runtime = get_runtime(context)
     since = runtime.now() - dt.timedelta(days=RECENT_REQUEST_DAYS)
-    sheet = await family_sheet(runtime.database, number, since=since, staff_id=user_id_of(update), now=runtime.now())
+    sheet = await family_sheet(
+        runtime.database, number, since=since, staff_id=user_id_of(update), now=runtime.now()
+    )
     if sheet is None:
-        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        await message.reply_text(
+            _("No family has the number {number}.").format(number=escape(number))
+        )
         return
     buttons = [
         [
@@ -453,7 +568,9 @@ async def show_family(update: Update, context: Context, number: str, rest: str =
         ]
         for account in sheet.accounts
     ]
-    names = await telegram_names(context.bot, [account.telegram_user_id for account in sheet.accounts])
+    names = await telegram_names(
+        context.bot, [account.telegram_user_id for account in sheet.accounts]
+    )
     text = family_text(sheet, runtime, names)
     await message.reply_text(text, reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
@@ -462,7 +579,11 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
     """The staff's view of a family."""
     tz = runtime.settings.tz
     family = sheet.family
-    lines = [_("👪 <b>{name} family</b> — family no. {number}").format(name=escape(sheet.name or "—"), number=escape(family.number))]
+    lines = [
+        _("👪 <b>{name} family</b> — family no. {number}").format(
+            name=escape(sheet.name or "—"), number=escape(family.number)
+        )
+    ]
     lines += _guardian_lines(_("Responsable"), sheet.responsable)
     if sheet.conjoint is not None:
         lines += _guardian_lines(_("Spouse / partner"), sheet.conjoint)
@@ -471,14 +592,16 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
         _("Scheme: {regime} — allocataire no. {caf} — quotient familial {qf}").format(
             regime=regime,
             caf=escape(family.caf_number or "—"),
-            qf=format_money(family.quotient_familial) if family.quotient_familial is not None else "—",
+            qf=format_money(family.quotient_familial)
+            if family.quotient_familial is not None
+            else "—",
         )
     )
     balance = _("Balance: {amount}").format(amount=format_money(sheet.balance))
     if sheet.unpaid_invoices:
-        balance += " — " + ngettext("{count} unpaid invoice", "{count} unpaid invoices", sheet.unpaid_invoices).format(
-            count=sheet.unpaid_invoices
-        )
+        balance += " — " + ngettext(
+            "{count} unpaid invoice", "{count} unpaid invoices", sheet.unpaid_invoices
+        ).format(count=sheet.unpaid_invoices)
     lines += [balance, "", _("<b>Children</b>")]
     if not sheet.children:
         lines.append(_("No child recorded."))
@@ -486,11 +609,16 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
         child = item.child
         born = format_short_date(child.birth_date) if child.birth_date else "—"
         line = _("• {first} {last}, born {born} — {class_name}, {school}").format(
-            first=escape(child.first_name), last=escape(child.last_name), born=born,
-            class_name=escape(child.class_name or "—"), school=escape(child.school or "—"),
+            first=escape(child.first_name),
+            last=escape(child.last_name),
+            born=born,
+            class_name=escape(child.class_name or "—"),
+            school=escape(child.school or "—"),
         )
         if item.allergies:
-            line += " — " + _("⚠️ allergies: {items}").format(items=escape(", ".join(item.allergies)))
+            line += " — " + _("⚠️ allergies: {items}").format(
+                items=escape(", ".join(item.allergies))
+            )
         lines.append(line)
     lines += ["", _("<b>Requests of the last {days} days</b>").format(days=RECENT_REQUEST_DAYS)]
     if not sheet.recent_requests:
@@ -509,7 +637,9 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
         lines.append(line)
     lines += ["", _("<b>Linked Telegram accounts</b>")]
     if not sheet.accounts:
-        lines.append(_("None: send /invite {number} to invite the family.").format(number=family.number))
+        lines.append(
+            _("None: send /invite {number} to invite the family.").format(number=family.number)
+        )
     for account in sheet.accounts:
         line = _("• account {user}, linked on {date} ({via})").format(
             user=_person(account.telegram_user_id, names or {}),
@@ -525,7 +655,7 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
 
 
 def _person(user_id: int, names: dict[int, str]) -> str:
-    """"Jean Dupont (101)", or the id alone when Telegram gave no name."""
+    """ "Jean Dupont (101)", or the id alone when Telegram gave no name."""
     name = names.get(user_id)
     return f"{escape(name)} ({user_id})" if name else str(user_id)
 
@@ -533,10 +663,14 @@ def _person(user_id: int, names: dict[int, str]) -> str:
 def _guardian_lines(title: str, guardian: Guardian | None) -> list[str]:
     if guardian is None:
         return []
-    phones = ", ".join(p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p)
+    phones = ", ".join(
+        p for p in (guardian.phone_mobile, guardian.phone_home, guardian.phone_work) if p
+    )
     address = " ".join(p for p in (guardian.address, guardian.postal_code, guardian.city) if p)
     return [
-        f"<b>{escape(title)}</b> : {escape(guardian.civility or '')} {escape(guardian.first_name)} {escape(guardian.last_name)}".replace("  ", " "),
+        f"<b>{escape(title)}</b> : {escape(guardian.civility or '')} {escape(guardian.first_name)} {escape(guardian.last_name)}".replace(
+            "  ", " "
+        ),
         f"   {escape(address or '—')} — {escape(phones or '—')} — {escape(guardian.email or '—')}",
     ]
 
@@ -555,13 +689,20 @@ async def link_button(update: Update, context: Context) -> None:
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(_("Yes, unlink"), callback_data=callbacks.build(callbacks.STAFF_LINK, "yes", link_id)),
-                    InlineKeyboardButton(_("No"), callback_data=callbacks.build(callbacks.STAFF_LINK, "no", link_id)),
+                    InlineKeyboardButton(
+                        _("Yes, unlink"),
+                        callback_data=callbacks.build(callbacks.STAFF_LINK, "yes", link_id),
+                    ),
+                    InlineKeyboardButton(
+                        _("No"), callback_data=callbacks.build(callbacks.STAFF_LINK, "no", link_id)
+                    ),
                 ]
             ]
         )
         await query.message.reply_text(
-            _("Unlink this Telegram account from the family? The parent will no longer see the family's data."),
+            _(
+                "Unlink this Telegram account from the family? The parent will no longer see the family's data."
+            ),
             reply_markup=keyboard,
         )
         return
@@ -570,7 +711,9 @@ async def link_button(update: Update, context: Context) -> None:
         await query.edit_message_text(_("Nothing changed."))
         return
     runtime = get_runtime(context)
-    revoked = await revoke_link(runtime.database, link_id, staff_id=user_id_of(update), now=runtime.now())
+    revoked = await revoke_link(
+        runtime.database, link_id, staff_id=user_id_of(update), now=runtime.now()
+    )
     if revoked is None:
         await answer_query(update, _("This account is already unlinked."), show_alert=True)
         return
@@ -585,7 +728,11 @@ async def link_button(update: Update, context: Context) -> None:
 @template(TEMPLATE_UNLINKED)
 async def _unlinked_notice(runtime: Runtime, params: Params) -> Outgoing:
     """Told to the account staff just unlinked."""
-    return Outgoing(_("Your Telegram account is no longer linked to your family. Contact the structure if this is a mistake."))
+    return Outgoing(
+        _(
+            "Your Telegram account is no longer linked to your family. Contact the structure if this is a mistake."
+        )
+    )
 
 
 register_pick("famille", show_family)

@@ -82,11 +82,18 @@ async def ask_reason(update: Update, context: Context) -> None:
     if not card.pending:
         await answer_query(update, already_decided_text(card, runtime.settings.tz), show_alert=True)
         await show_card_state(
-            context.bot, runtime, query.message.chat_id, query.message.message_id, card, has_media=has_media(query.message)
+            context.bot,
+            runtime,
+            query.message.chat_id,
+            query.message.message_id,
+            card,
+            has_media=has_media(query.message),
         )
         return
     await answer_query(update)
-    prompt = await query.message.reply_text(reason_prompt_text(card), reply_markup=reason_keyboard(request_id))
+    prompt = await query.message.reply_text(
+        reason_prompt_text(card), reply_markup=reason_keyboard(request_id)
+    )
     _prompts(context)[str(prompt.message_id)] = [request_id, query.message.message_id]
 
 
@@ -104,7 +111,12 @@ async def quick_reason(update: Update, context: Context) -> None:
     entry = _prompts(context).pop(str(query.message.message_id), None)
     await _delete(query.message)
     await _decide(
-        update, context, request_id, accept=False, reason=_(QUICK_REASONS[index]), card_message_id=entry[1] if entry else None
+        update,
+        context,
+        request_id,
+        accept=False,
+        reason=_(QUICK_REASONS[index]),
+        card_message_id=entry[1] if entry else None,
     )
 
 
@@ -140,7 +152,14 @@ async def typed_reason(update: Update, context: Context) -> None:
         return
     request_id, card_message_id = int(entry[0]), int(entry[1])
     await _delete(prompt)
-    await _decide(update, context, request_id, accept=False, reason=reason[:MAX_REASON], card_message_id=card_message_id)
+    await _decide(
+        update,
+        context,
+        request_id,
+        accept=False,
+        reason=reason[:MAX_REASON],
+        card_message_id=card_message_id,
+    )
 
 
 async def _decide(
@@ -181,7 +200,9 @@ async def _decide(
     elif update.callback_query is not None:
         await answer_query(update, _("✅ Accepted.") if accept else _("❌ Refused."))
     if card_message_id is not None and chat is not None:
-        await show_card_state(context.bot, runtime, chat.id, card_message_id, card, has_media=card_has_media)
+        await show_card_state(
+            context.bot, runtime, chat.id, card_message_id, card, has_media=card_has_media
+        )
 
 
 # --- the family's notice ------------------------------------------------------------------------
@@ -199,14 +220,21 @@ async def _decided_notice(runtime: Runtime, params: Params) -> Outgoing | None:
 def decision_text_for_parent(card: RequestCard) -> str:
     """What the family reads (in each parent's language)."""
     accepted = card.status == RequestStatus.ACCEPTED
-    lines = [_("✅ <b>Your request was accepted</b>") if accepted else _("❌ <b>Your request was refused</b>")]
+    lines = [
+        _("✅ <b>Your request was accepted</b>")
+        if accepted
+        else _("❌ <b>Your request was refused</b>")
+    ]
     subject = escape(request_title(card.kind, card.description))
     if card.child_name:
         subject += f" — {escape(card.child_name)}"
     lines.append(subject)
     lines += change_lines(card.description)
     if not accepted:
-        lines += ["", _("Reason for the refusal: {reason}").format(reason=escape(card.refusal_reason or "—"))]
+        lines += [
+            "",
+            _("Reason for the refusal: {reason}").format(reason=escape(card.refusal_reason or "—")),
+        ]
     return "\n".join(lines)
 
 
@@ -214,8 +242,12 @@ def _parent_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("📋 My requests"), callback_data=callbacks.build(callbacks.MENU, TAB_REQUESTS)),
-                InlineKeyboardButton(_("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)),
+                InlineKeyboardButton(
+                    _("📋 My requests"), callback_data=callbacks.build(callbacks.MENU, TAB_REQUESTS)
+                ),
+                InlineKeyboardButton(
+                    _("🏠 Back to home"), callback_data=callbacks.build(callbacks.HOME)
+                ),
             ]
         ]
     )
@@ -249,5 +281,7 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CallbackQueryHandler(accept, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT)),
         CallbackQueryHandler(ask_reason, pattern=callbacks.pattern(callbacks.STAFF_REFUSE)),
         CallbackQueryHandler(quick_reason, pattern=callbacks.pattern(callbacks.STAFF_REASON)),
-        CallbackQueryHandler(cancel_refusal, pattern=callbacks.pattern(callbacks.STAFF_REFUSE_CANCEL)),
+        CallbackQueryHandler(
+            cancel_refusal, pattern=callbacks.pattern(callbacks.STAFF_REFUSE_CANCEL)
+        ),
     ]

@@ -51,7 +51,9 @@ def lookup_error(lookup: FamilyLookup) -> str:
     )
 
 
-async def family_argument(update: Update, context: Context, command: str, word: str, rest: str = "") -> str | None:
+async def family_argument(
+    update: Update, context: Context, command: str, word: str, rest: str = ""
+) -> str | None:
     """The N° famille meant by `word` (a number or a name); None once it has answered instead."""
     message = update.effective_message
     runtime = get_runtime(context)

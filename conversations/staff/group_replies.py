@@ -33,7 +33,10 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """Replies (text, photo or document) in groups; other groups are ignored in the handler."""
     return [
         MessageHandler(
-            filters.ChatType.GROUPS & filters.REPLY & (filters.TEXT | filters.PHOTO | filters.Document.ALL) & ~filters.COMMAND,
+            filters.ChatType.GROUPS
+            & filters.REPLY
+            & (filters.TEXT | filters.PHOTO | filters.Document.ALL)
+            & ~filters.COMMAND,
             on_reply,
         )
     ]

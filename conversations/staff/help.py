@@ -21,7 +21,12 @@ from conversations.usages import USAGES, usage
 COMMAND = "aide"
 LISTS: tuple[tuple[str, str], ...] = (
     ("demandes", N_("/demandes — the pending requests, oldest first, each with its card.")),
-    ("documents", N_("/documents — the published documents (reply /document Titre to a file to publish one).")),
+    (
+        "documents",
+        N_(
+            "/documents — the published documents (reply /document Titre to a file to publish one)."
+        ),
+    ),
     ("aide", N_("/aide — this help.")),
 )
 """Commands without arguments (no usage line of their own)."""
@@ -31,7 +36,9 @@ def help_text(services: str) -> str:
     """Every staff command, with how it is written (in the current language)."""
     lines = [
         _("🛠 <b>Staff commands</b>"),
-        _("Where a command takes a family, type its N° famille or a guardian's name (/famille DUPONT)."),
+        _(
+            "Where a command takes a family, type its N° famille or a guardian's name (/famille DUPONT)."
+        ),
         _("Dates: 24/11/2026, 24/11, demain, jeudi, 3 décembre."),
         "",
     ]
@@ -52,7 +59,11 @@ async def show_help(update: Update, context: Context) -> None:
         return
     if not await get_staff_directory(context).is_staff(context.bot, runtime, user.id):
         if chat.type == ChatType.PRIVATE:
-            await message.reply_text(_("Send /accueil to open your family's home screen, or /start to link your account."))
+            await message.reply_text(
+                _(
+                    "Send /accueil to open your family's home screen, or /start to link your account."
+                )
+            )
         return
     services = ", ".join(service.code for service in runtime.structure.services)
     if in_group:

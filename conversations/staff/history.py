@@ -35,9 +35,13 @@ async def show_history(update: Update, context: Context) -> None:
         return
     family_words, day = split_trailing_day(words, runtime.today())
     if day is None:
-        await message.reply_text(day_error(words[-1], runtime.today()) + "\n\n" + usage("historique"))
+        await message.reply_text(
+            day_error(words[-1], runtime.today()) + "\n\n" + usage("historique")
+        )
         return
-    number = await family_argument(update, context, "historique", " ".join(family_words), day.isoformat())
+    number = await family_argument(
+        update, context, "historique", " ".join(family_words), day.isoformat()
+    )
     if number is not None:
         await show_day_history(update, context, number, day.isoformat())
 
@@ -50,22 +54,40 @@ async def show_day_history(update: Update, context: Context, number: str, day_te
     runtime = get_runtime(context)
     day = dt.date.fromisoformat(day_text)
     history = await staff_day_history(
-        runtime.database, runtime.structure, number, day, staff_id=user_id_of(update), now=runtime.now()
+        runtime.database,
+        runtime.structure,
+        number,
+        day,
+        staff_id=user_id_of(update),
+        now=runtime.now(),
     )
     if history is None:
-        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        await message.reply_text(
+            _("No family has the number {number}.").format(number=escape(number))
+        )
         return
-    names = await telegram_names(context.bot, [event.actor_telegram_id for item in history for event in item.events])
+    names = await telegram_names(
+        context.bot, [event.actor_telegram_id for item in history for event in item.events]
+    )
     await message.reply_text(render_history(number, day, history, runtime.settings.tz, names))
 
 
-def render_history(number: str, day, history: list[DayHistory], tz, names: dict[int, str] | None = None) -> str:  # type: ignore[no-untyped-def]
+def render_history(
+    number: str, day, history: list[DayHistory], tz, names: dict[int, str] | None = None
+) -> str:  # type: ignore[no-untyped-def]
     """The day, service by service, each change on its own line."""
-    lines = [_("<b>History of {day}</b> — family {number}").format(day=format_day(day), number=escape(number))]
+    lines = [
+        _("<b>History of {day}</b> — family {number}").format(
+            day=format_day(day), number=escape(number)
+        )
+    ]
     if not history:
         lines.append(_("Nothing booked or declared that day."))
     for item in history:
-        lines += ["", f"<b>{escape(item.child_name)}</b> — {escape(item.service_name)} : {_(STATUS_LABELS[item.status])}"]
+        lines += [
+            "",
+            f"<b>{escape(item.child_name)}</b> — {escape(item.service_name)} : {_(STATUS_LABELS[item.status])}",
+        ]
         for event in item.events:
             name = (names or {}).get(event.actor_telegram_id or 0)
             if name:
@@ -81,7 +103,9 @@ def render_history(number: str, day, history: list[DayHistory], tz, names: dict[
             change = _(STATUS_LABELS[event.to_status])
             if event.from_status is not None:
                 change = f"{_(STATUS_LABELS[event.from_status])} → {change}"
-            request = _(" (request no. {id})").format(id=event.request_id) if event.request_id else ""
+            request = (
+                _(" (request no. {id})").format(id=event.request_id) if event.request_id else ""
+            )
             lines.append(f"• {format_timestamp(event.at, tz)} — {who} : {change}{request}")
     return "\n".join(lines)
 

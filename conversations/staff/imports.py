@@ -58,7 +58,9 @@ _OVERWRITE_WORDS = {"--overwrite", "overwrite", "ecraser", "écraser"}
 
 def _options(words: list[str]) -> ImportOptions:
     lowered = {word.lower() for word in words}
-    return ImportOptions(prune=bool(lowered & _PRUNE_WORDS), overwrite=bool(lowered & _OVERWRITE_WORDS))
+    return ImportOptions(
+        prune=bool(lowered & _PRUNE_WORDS), overwrite=bool(lowered & _OVERWRITE_WORDS)
+    )
 
 
 async def _download(message: Message) -> bytes:
@@ -88,8 +90,14 @@ async def import_file(update: Update, context: Context) -> None:
     content = await _download(message)
     name = document.file_name or "familles.csv"
     report = await preview_import(
-        runtime.database, runtime.structure, content, name, options,
-        today=runtime.today(), now=runtime.now(), actor_id=user.id,
+        runtime.database,
+        runtime.structure,
+        content,
+        name,
+        options,
+        today=runtime.today(),
+        now=runtime.now(),
+        actor_id=user.id,
     )
     keyboard = None
     if not report.has_errors and report.plan is not None and report.plan.changes_anything:
@@ -98,16 +106,29 @@ async def import_file(update: Update, context: Context) -> None:
         while len(drafts) >= MAX_DRAFTS:
             drafts.pop(next(iter(drafts)))
         drafts[token] = {
-            "file_id": document.file_id, "name": name, "digest": report.digest,
-            "prune": options.prune, "overwrite": options.overwrite,
+            "file_id": document.file_id,
+            "name": name,
+            "digest": report.digest,
+            "prune": options.prune,
+            "overwrite": options.overwrite,
         }
         keyboard = InlineKeyboardMarkup(
-            [[
-                InlineKeyboardButton(_("✅ Import"), callback_data=callbacks.build(callbacks.STAFF_IMPORT, "yes", token)),
-                InlineKeyboardButton(_("✖️ Cancel"), callback_data=callbacks.build(callbacks.STAFF_IMPORT, "no", token)),
-            ]]
+            [
+                [
+                    InlineKeyboardButton(
+                        _("✅ Import"),
+                        callback_data=callbacks.build(callbacks.STAFF_IMPORT, "yes", token),
+                    ),
+                    InlineKeyboardButton(
+                        _("✖️ Cancel"),
+                        callback_data=callbacks.build(callbacks.STAFF_IMPORT, "no", token),
+                    ),
+                ]
+            ]
         )
-    await message.reply_text(report_message(report, confirm=keyboard is not None), reply_markup=keyboard)
+    await message.reply_text(
+        report_message(report, confirm=keyboard is not None), reply_markup=keyboard
+    )
     await _send_report_files(message, report)
 
 
@@ -143,7 +164,8 @@ async def _send_report_files(message: Message, report: ImportReport) -> None:
     text = render_report(report)
     if len(text) > MESSAGE_BUDGET:
         await message.reply_document(
-            InputFile(text.encode("utf-8"), filename="rapport-import.txt"), caption=_("The import report.")
+            InputFile(text.encode("utf-8"), filename="rapport-import.txt"),
+            caption=_("The import report."),
         )
     if report.parsed is not None and report.parsed.problems:
         await message.reply_document(
@@ -172,9 +194,15 @@ async def confirm_import(update: Update, context: Context) -> None:
     file = await context.bot.get_file(draft["file_id"])
     content = bytes(await file.download_as_bytearray())
     report = await apply_import(
-        runtime.database, runtime.structure, content, draft["name"],
+        runtime.database,
+        runtime.structure,
+        content,
+        draft["name"],
         ImportOptions(prune=bool(draft["prune"]), overwrite=bool(draft["overwrite"])),
-        today=runtime.today(), now=runtime.now(), actor_id=user.id, expected_digest=draft["digest"],
+        today=runtime.today(),
+        now=runtime.now(),
+        actor_id=user.id,
+        expected_digest=draft["digest"],
     )
     await query.edit_message_text("📥 " + escape("\n".join(applied_lines(report))))
 
@@ -186,12 +214,19 @@ def applied_lines(report: ImportReport) -> list[str]:
     lines = summary_lines(report)
     conflicts = report.counts.get("conflicts", 0)
     if conflicts:
-        lines.append(ngettext(
-            "{count} value changed since the last import was kept.", "{count} values changed since the last import were kept.", conflicts
-        ).format(count=conflicts) if not report.options.overwrite else ngettext(
-            "{count} value changed since the last import was overwritten.",
-            "{count} values changed since the last import were overwritten.", conflicts,
-        ).format(count=conflicts))
+        lines.append(
+            ngettext(
+                "{count} value changed since the last import was kept.",
+                "{count} values changed since the last import were kept.",
+                conflicts,
+            ).format(count=conflicts)
+            if not report.options.overwrite
+            else ngettext(
+                "{count} value changed since the last import was overwritten.",
+                "{count} values changed since the last import were overwritten.",
+                conflicts,
+            ).format(count=conflicts)
+        )
     if report.counts.get("removed"):
         lines.append(_("Families removed: {count}.").format(count=report.counts["removed"]))
     lines.append(_("Next: print the invitation letters with /lettres."))
@@ -222,29 +257,54 @@ async def letters(update: Update, context: Context) -> None:
     runtime = get_runtime(context)
     username = runtime.settings.telegram_bot_username or context.bot.username
     batch = await issue_letters(
-        runtime.database, selection=selection, numbers=numbers, bot_username=username, now=runtime.now(),
-        tz=runtime.settings.tz, ttl_days=runtime.settings.invite_ttl_days, actor_id=user.id,
+        runtime.database,
+        selection=selection,
+        numbers=numbers,
+        bot_username=username,
+        now=runtime.now(),
+        tz=runtime.settings.tz,
+        ttl_days=runtime.settings.invite_ttl_days,
+        actor_id=user.id,
     )
     lines = []
     if batch.unknown:
-        lines.append(_("No family has the number(s): {numbers}.").format(numbers=escape(", ".join(batch.unknown))))
+        lines.append(
+            _("No family has the number(s): {numbers}.").format(
+                numbers=escape(", ".join(batch.unknown))
+            )
+        )
     if not batch.letters:
-        lines.append(_("No family to write to: every family has linked an account. /lettres tous for all of them.")
-                     if selection is Selection.UNLINKED else _("No letter to print."))
+        lines.append(
+            _(
+                "No family to write to: every family has linked an account. /lettres tous for all of them."
+            )
+            if selection is Selection.UNLINKED
+            else _("No letter to print.")
+        )
         await message.reply_text("\n".join(lines))
         return
     # 2,000 pages take a minute of CPU: drawn beside the event loop, other chats go on meanwhile.
-    pdf = await asyncio.to_thread(build_letters_pdf, batch.letters, runtime.structure, today=runtime.today())
-    lines.append(ngettext(
-        "✉️ {count} invitation letter to print, valid until {date}.", "✉️ {count} invitation letters to print, valid until {date}.",
-        len(batch.letters),
-    ).format(count=len(batch.letters), date=format_short_date(batch.letters[0].expires_on)))
+    pdf = await asyncio.to_thread(
+        build_letters_pdf, batch.letters, runtime.structure, today=runtime.today()
+    )
+    lines.append(
+        ngettext(
+            "✉️ {count} invitation letter to print, valid until {date}.",
+            "✉️ {count} invitation letters to print, valid until {date}.",
+            len(batch.letters),
+        ).format(count=len(batch.letters), date=format_short_date(batch.letters[0].expires_on))
+    )
     if batch.retired:
-        lines.append(ngettext(
-            "{count} earlier invitation of these families no longer works.",
-            "{count} earlier invitations of these families no longer work.", batch.retired,
-        ).format(count=batch.retired))
-    await message.reply_document(InputFile(pdf, filename=letters_filename(runtime.today())), caption="\n".join(lines))
+        lines.append(
+            ngettext(
+                "{count} earlier invitation of these families no longer works.",
+                "{count} earlier invitations of these families no longer work.",
+                batch.retired,
+            ).format(count=batch.retired)
+        )
+    await message.reply_document(
+        InputFile(pdf, filename=letters_filename(runtime.today())), caption="\n".join(lines)
+    )
 
 
 # --- /export ---------------------------------------------------------------------------------
@@ -266,13 +326,17 @@ async def export(update: Update, context: Context) -> None:
         InputFile(invoices_csv(result), filename=invoices_filename(result)),
         caption=ngettext(
             "🧾 {count} invoice of {month}, total {amount} (one line per invoice line).",
-            "🧾 {count} invoices of {month}, total {amount} (one line per invoice line).", len(result.invoices),
-        ).format(count=len(result.invoices), month=period.code, amount=format_money(result.invoiced)),
+            "🧾 {count} invoices of {month}, total {amount} (one line per invoice line).",
+            len(result.invoices),
+        ).format(
+            count=len(result.invoices), month=period.code, amount=format_money(result.invoiced)
+        ),
     )
     await message.reply_document(
         InputFile(payments_csv(result), filename=payments_filename(result)),
         caption=ngettext(
-            "💶 {count} payment recorded in {month}, total {amount}.", "💶 {count} payments recorded in {month}, total {amount}.",
+            "💶 {count} payment recorded in {month}, total {amount}.",
+            "💶 {count} payments recorded in {month}, total {amount}.",
             len(result.payments),
         ).format(count=len(result.payments), month=period.code, amount=format_money(result.paid)),
     )
@@ -285,9 +349,14 @@ async def export(update: Update, context: Context) -> None:
 async def _import_applied(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     counts = params.get("counts", {})
     return Outgoing(
-        "📥 " + _("Families imported from the command line ({source}): {created} created, {updated} updated, "
-                 "{unchanged} unchanged.").format(
-            source=escape(params.get("source", "")), created=counts.get("created", 0), updated=counts.get("updated", 0),
+        "📥 "
+        + _(
+            "Families imported from the command line ({source}): {created} created, {updated} updated, "
+            "{unchanged} unchanged."
+        ).format(
+            source=escape(params.get("source", "")),
+            created=counts.get("created", 0),
+            updated=counts.get("updated", 0),
             unchanged=counts.get("unchanged", 0),
         )
     )
@@ -296,8 +365,11 @@ async def _import_applied(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
 @template(TEMPLATE_ISSUED)
 async def _letters_issued(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     return Outgoing(
-        "✉️ " + _("Invitation letters issued from the command line for {count} family(ies); "
-                 "their earlier invitations no longer work.").format(count=params.get("families", 0))
+        "✉️ "
+        + _(
+            "Invitation letters issued from the command line for {count} family(ies); "
+            "their earlier invitations no longer work."
+        ).format(count=params.get("families", 0))
     )
 
 

@@ -24,7 +24,11 @@ async def member_changed(update: Update, context: Context) -> None:
     if change is None or not in_admin_chat(update.effective_chat, get_runtime(context)):
         return
     get_staff_directory(context).forget(change.new_chat_member.user.id)
-    logger.info("admin group membership changed: %s -> %s", change.old_chat_member.status, change.new_chat_member.status)
+    logger.info(
+        "admin group membership changed: %s -> %s",
+        change.old_chat_member.status,
+        change.new_chat_member.status,
+    )
 
 
 async def bot_membership_changed(update: Update, context: Context) -> None:

@@ -27,7 +27,9 @@ async def telegram_names(bot: Any, user_ids: Iterable[int | None]) -> dict[int, 
         except TelegramError as exc:
             logger.info("no Telegram name for an account: %s", type(exc).__name__)
             continue
-        name = " ".join(part for part in (chat.first_name, chat.last_name) if part) or (chat.username or "")
+        name = " ".join(part for part in (chat.first_name, chat.last_name) if part) or (
+            chat.username or ""
+        )
         if name:
             names[user_id] = name[:80]
     return names

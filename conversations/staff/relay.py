@@ -47,7 +47,9 @@ async def _family_message(runtime: Runtime, params: Params) -> Outgoing | None:
 
 def delivery_text(sent: StaffMessage) -> str:
     """Told to staff after writing to a family."""
-    family = _("{name} family (no. {number})").format(name=escape(sent.family_name or "—"), number=escape(sent.family_number))
+    family = _("{name} family (no. {number})").format(
+        name=escape(sent.family_name or "—"), number=escape(sent.family_number)
+    )
     reachable = sent.accounts - sent.blocked
     if reachable > 0:
         text = ngettext(
@@ -56,10 +58,14 @@ def delivery_text(sent: StaffMessage) -> str:
             reachable,
         ).format(family=family, count=reachable)
     else:
-        text = _("📭 The {family} has no reachable Telegram account: the message waits in its inbox.").format(family=family)
+        text = _(
+            "📭 The {family} has no reachable Telegram account: the message waits in its inbox."
+        ).format(family=family)
     if sent.blocked:
         text += "\n" + ngettext(
-            "⚠️ {count} account has blocked the bot.", "⚠️ {count} accounts have blocked the bot.", sent.blocked
+            "⚠️ {count} account has blocked the bot.",
+            "⚠️ {count} accounts have blocked the bot.",
+            sent.blocked,
         ).format(count=sent.blocked)
     return text
 
@@ -117,10 +123,17 @@ async def send_to_family(update: Update, context: Context, number: str, body: st
     runtime = get_runtime(context)
     try:
         sent = await inbox_service.message_family(
-            runtime.database, family_number=number, staff_id=user.id, staff_name=staff_name(user), body=body, now=runtime.now()
+            runtime.database,
+            family_number=number,
+            staff_id=user.id,
+            staff_name=staff_name(user),
+            body=body,
+            now=runtime.now(),
         )
     except UnknownFamily:
-        await message.reply_text(_("No family has the number {number}.").format(number=escape(number)))
+        await message.reply_text(
+            _("No family has the number {number}.").format(number=escape(number))
+        )
         return
     await message.reply_text(delivery_text(sent))
 

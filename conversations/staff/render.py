@@ -78,7 +78,11 @@ def change_lines(description: RequestDescription) -> list[str]:
                 )
             )
         else:
-            lines.append(_("• {label}: <b>{requested}</b>").format(label=label, requested=escape(requested or "—")))
+            lines.append(
+                _("• {label}: <b>{requested}</b>").format(
+                    label=label, requested=escape(requested or "—")
+                )
+            )
     return lines
 
 
@@ -88,7 +92,9 @@ def card_text(card: RequestCard, tz: dt.tzinfo) -> str:
         _("📝 <b>Request no. {number}</b> — {title}").format(
             number=card.request_id, title=escape(request_title(card.kind, card.description))
         ),
-        _("👪 {name} — family no. {number}").format(name=escape(card.family_name or "—"), number=escape(card.family_number)),
+        _("👪 {name} — family no. {number}").format(
+            name=escape(card.family_name or "—"), number=escape(card.family_number)
+        ),
     ]
     if card.child_name:
         lines.append(_("🧒 {child}").format(child=escape(card.child_name)))
@@ -105,7 +111,7 @@ def card_text(card: RequestCard, tz: dt.tzinfo) -> str:
 
 
 def decision_line(card: RequestCard, tz: dt.tzinfo) -> str:
-    """"✅ Accepted by … on …", "❌ Refused by … on … Reason: …", or '' while pending."""
+    """ "✅ Accepted by … on …", "❌ Refused by … on … Reason: …", or '' while pending."""
     when = format_timestamp(card.decided_at, tz) if card.decided_at else "—"
     who = escape(card.decided_by_name or "—")
     if card.status == RequestStatus.ACCEPTED:
@@ -116,7 +122,11 @@ def decision_line(card: RequestCard, tz: dt.tzinfo) -> str:
         )
     if card.status == RequestStatus.CANCELLED:
         line = _("🚫 <b>Cancelled</b> on {moment}").format(moment=when)
-        return line + ("\n" + _("Reason: {reason}").format(reason=escape(card.refusal_reason)) if card.refusal_reason else "")
+        return line + (
+            "\n" + _("Reason: {reason}").format(reason=escape(card.refusal_reason))
+            if card.refusal_reason
+            else ""
+        )
     return ""
 
 
@@ -127,8 +137,14 @@ def card_keyboard(card: RequestCard) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("✅ Accept"), callback_data=callbacks.build(callbacks.STAFF_ACCEPT, card.request_id)),
-                InlineKeyboardButton(_("❌ Refuse"), callback_data=callbacks.build(callbacks.STAFF_REFUSE, card.request_id)),
+                InlineKeyboardButton(
+                    _("✅ Accept"),
+                    callback_data=callbacks.build(callbacks.STAFF_ACCEPT, card.request_id),
+                ),
+                InlineKeyboardButton(
+                    _("❌ Refuse"),
+                    callback_data=callbacks.build(callbacks.STAFF_REFUSE, card.request_id),
+                ),
             ]
         ]
     )
@@ -172,9 +188,13 @@ def open_buttons(cards: list[RequestCard], per_row: int = 4) -> list[list[Inline
 ACCEPT_FAMILY_ROWS = 5
 
 
-def accept_family_buttons(families: dict[int, list[RequestCard]]) -> list[list[InlineKeyboardButton]]:
+def accept_family_buttons(
+    families: dict[int, list[RequestCard]],
+) -> list[list[InlineKeyboardButton]]:
     """A button per family (the most requests first) accepting its day requests together."""
-    ranked = sorted(families.items(), key=lambda item: (-len(item[1]), item[1][0].created_at))[:ACCEPT_FAMILY_ROWS]
+    ranked = sorted(families.items(), key=lambda item: (-len(item[1]), item[1][0].created_at))[
+        :ACCEPT_FAMILY_ROWS
+    ]
     return [
         [
             InlineKeyboardButton(
@@ -199,22 +219,32 @@ def accept_family_question(cards: list[RequestCard], tz: dt.tzinfo) -> str:
             "Accept the {count} request of the {name} family (no. {number})?",
             "Accept the {count} requests of the {name} family (no. {number})?",
             len(cards),
-        ).format(count=len(cards), name=escape(first.family_name or "—"), number=escape(first.family_number)),
+        ).format(
+            count=len(cards),
+            name=escape(first.family_name or "—"),
+            number=escape(first.family_number),
+        ),
         "",
         *(request_line(card, tz) for card in cards),
         "",
-        _("Each is applied by its own rules (an absence accepted is excused, not billed); the family is told of each."),
+        _(
+            "Each is applied by its own rules (an absence accepted is excused, not billed); the family is told of each."
+        ),
     ]
     return fit_lines("\n".join(lines), TEXT_LIMIT)
 
 
 def accept_family_report(result: FamilyAcceptance) -> str:
     """What accepting a family's requests did."""
-    family = _("{name} family (no. {number})").format(name=escape(result.family_name or "—"), number=escape(result.family_number))
+    family = _("{name} family (no. {number})").format(
+        name=escape(result.family_name or "—"), number=escape(result.family_number)
+    )
     lines = [
-        ngettext("✅ {count} request of the {family} accepted.", "✅ {count} requests of the {family} accepted.", len(result.accepted)).format(
-            count=len(result.accepted), family=family
-        )
+        ngettext(
+            "✅ {count} request of the {family} accepted.",
+            "✅ {count} requests of the {family} accepted.",
+            len(result.accepted),
+        ).format(count=len(result.accepted), family=family)
     ]
     if result.accepted:
         lines.append(", ".join(_("no. {number}").format(number=i) for i in result.accepted))
@@ -227,7 +257,9 @@ def accept_family_report(result: FamilyAcceptance) -> str:
     if result.already_decided:
         lines.append(
             _("Already decided: {numbers}").format(
-                numbers=", ".join(_("no. {number}").format(number=i) for i in result.already_decided)
+                numbers=", ".join(
+                    _("no. {number}").format(number=i) for i in result.already_decided
+                )
             )
         )
     return "\n".join(lines)
@@ -239,7 +271,9 @@ def digest_text(cards: list[RequestCard], tz: dt.tzinfo) -> str:
         "📥 <b>{count} new request</b>", "📥 <b>{count} new requests</b>", len(cards)
     ).format(count=len(cards))
     intro = _("Grouped so as not to flood the group. Open one to accept or refuse it.")
-    return fit_lines("\n".join([header, intro, "", *(request_line(card, tz) for card in cards)]), TEXT_LIMIT)
+    return fit_lines(
+        "\n".join([header, intro, "", *(request_line(card, tz) for card in cards)]), TEXT_LIMIT
+    )
 
 
 def digest_keyboard(cards: list[RequestCard]) -> InlineKeyboardMarkup:
@@ -276,11 +310,20 @@ def reason_prompt_text(card: RequestCard) -> str:
 def reason_keyboard(request_id: int) -> InlineKeyboardMarkup:
     """The one-tap reasons and a way back."""
     rows = [
-        [InlineKeyboardButton(_(reason), callback_data=callbacks.build(callbacks.STAFF_REASON, request_id, index))]
+        [
+            InlineKeyboardButton(
+                _(reason), callback_data=callbacks.build(callbacks.STAFF_REASON, request_id, index)
+            )
+        ]
         for index, reason in enumerate(QUICK_REASONS)
     ]
     rows.append(
-        [InlineKeyboardButton(_("↩️ Do not refuse"), callback_data=callbacks.build(callbacks.STAFF_REFUSE_CANCEL, request_id))]
+        [
+            InlineKeyboardButton(
+                _("↩️ Do not refuse"),
+                callback_data=callbacks.build(callbacks.STAFF_REFUSE_CANCEL, request_id),
+            )
+        ]
     )
     return InlineKeyboardMarkup(rows)
 
@@ -304,7 +347,9 @@ def relay_text(view: RelayView, tz: dt.tzinfo, limit: int = TEXT_LIMIT) -> str:
     )
     lines = [header, format_timestamp(view.message.created_at, tz)]
     if view.replied_to is not None:
-        lines.append(_("↪️ In reply to: “{quote}”").format(quote=escape(_excerpt(view.replied_to.body, 120))))
+        lines.append(
+            _("↪️ In reply to: “{quote}”").format(quote=escape(_excerpt(view.replied_to.body, 120)))
+        )
     footer = _("<i>Reply to this message to answer the family.</i>")
     head, tail = "\n".join(lines) + "\n\n", "\n\n" + footer
     room = max(50, limit - utf16_len(head) - utf16_len(tail))

@@ -18,7 +18,6 @@ from conversations.staff.common import Context, command_text, staff_action
 from conversations.usages import usage
 
 
-
 @staff_action("staff.booking_window")
 async def booking_window(update: Update, context: Context) -> None:
     """Set a holiday booking window, or list those to come."""
@@ -36,26 +35,46 @@ async def booking_window(update: Update, context: Context) -> None:
         return
     start, end, opens, closes = days
     result = await set_booking_window(
-        runtime.database, runtime.structure, runtime.settings.tz, period_start=start, period_end=end, opens_on=opens,  # type: ignore[arg-type]
-        closes_on=closes, staff_id=user_id_of(update), now=runtime.now(),  # type: ignore[arg-type]
+        runtime.database,
+        runtime.structure,
+        runtime.settings.tz,
+        period_start=start,
+        period_end=end,
+        opens_on=opens,  # type: ignore[arg-type]
+        closes_on=closes,
+        staff_id=user_id_of(update),
+        now=runtime.now(),  # type: ignore[arg-type]
     )
     if result.outcome == WindowOutcome.BAD_DATES:
-        await message.reply_text(_("These dates do not fit: the window must open before it closes, and close before the holidays start.") + "\n" + usage("vacances"))
+        await message.reply_text(
+            _(
+                "These dates do not fit: the window must open before it closes, and close before the holidays start."
+            )
+            + "\n"
+            + usage("vacances")
+        )
         return
     if result.outcome == WindowOutcome.NO_SERVICE:
         await message.reply_text(_("No service of the structure is booked in a holiday window."))
         return
     names = ", ".join(escape(runtime.structure.service(code).name) for code in result.services)
     await message.reply_text(
-        _("✅ {services}: the holidays from {start} to {end} may be booked from {opens} to {closes}. Enrolled families are told when it opens.").format(
-            services=names, start=format_day(start), end=format_day(end),  # type: ignore[arg-type]
-            opens=format_moment(result.opens_at, runtime.settings.tz), closes=format_moment(result.closes_at, runtime.settings.tz),  # type: ignore[arg-type]
+        _(
+            "✅ {services}: the holidays from {start} to {end} may be booked from {opens} to {closes}. Enrolled families are told when it opens."
+        ).format(
+            services=names,
+            start=format_day(start),
+            end=format_day(end),  # type: ignore[arg-type]
+            opens=format_moment(result.opens_at, runtime.settings.tz),
+            closes=format_moment(result.closes_at, runtime.settings.tz),  # type: ignore[arg-type]
         )
     )
 
 
 async def _listing(runtime: Runtime, staff_id: int) -> str:
-    windows = await upcoming_windows(runtime.database, runtime.today(), staff_id=staff_id, now=runtime.now())
+    windows = await upcoming_windows(
+        runtime.database, runtime.today(), staff_id=staff_id, now=runtime.now()
+    )
     if not windows:
         return _("No holiday booking window to come.") + "\n" + usage("vacances")
     lines = [_("<b>Holiday booking windows</b>")]
@@ -63,8 +82,10 @@ async def _listing(runtime: Runtime, staff_id: int) -> str:
         lines.append(
             _("• {service}: {start} – {end}, bookings {opens} – {closes}").format(
                 service=escape(runtime.structure.service(code).name),
-                start=format_day(window.period_starts_on), end=format_day(window.period_ends_on),
-                opens=format_moment(window.opens_at, runtime.settings.tz), closes=format_moment(window.closes_at, runtime.settings.tz),
+                start=format_day(window.period_starts_on),
+                end=format_day(window.period_ends_on),
+                opens=format_moment(window.opens_at, runtime.settings.tz),
+                closes=format_moment(window.closes_at, runtime.settings.tz),
             )
         )
     return "\n".join(lines)

@@ -41,11 +41,13 @@ async def botapi() -> AsyncIterator[BotApiStub]:
 @pytest.fixture
 def clock() -> Clock:
     """Monday 23 November 2026, 09:00 in Paris."""
-    return Clock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc))
+    return Clock(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
 
 
 @pytest.fixture
-def runtime(demo_database: Database, structure: Structure, botapi: BotApiStub, clock: Clock) -> Runtime:
+def runtime(
+    demo_database: Database, structure: Structure, botapi: BotApiStub, clock: Clock
+) -> Runtime:
     """The runtime of the bot under test, on the demo database."""
     settings = load_settings(
         _env_file=None,
@@ -65,7 +67,9 @@ async def start_application(runtime: Runtime) -> Application:  # type: ignore[ty
     if application.post_init is not None:  # run_polling calls it after initialize()
         await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+    await application.updater.start_polling(
+        poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+    )
     await application.start()
     return application
 

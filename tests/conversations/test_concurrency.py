@@ -40,12 +40,17 @@ def demo_database(any_demo_database: Database) -> Database:
 def structure(structure: Structure) -> Structure:
     """The demo structure with one place left at the cantine."""
     services = tuple(
-        dataclasses.replace(s, rules=dataclasses.replace(s.rules, capacity=1)) if s.code == "cantine" else s for s in structure.services
+        dataclasses.replace(s, rules=dataclasses.replace(s.rules, capacity=1))
+        if s.code == "cantine"
+        else s
+        for s in structure.services
     )
     return dataclasses.replace(structure, services=services)
 
 
-async def test_a_slow_action_in_one_chat_does_not_delay_another_parents_answer(bot: Application, botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_slow_action_in_one_chat_does_not_delay_another_parents_answer(
+    bot: Application, botapi: BotApiStub, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
     await link(jean, DUPONT)
     await link(sophie, MARTIN)
@@ -59,11 +64,15 @@ async def test_a_slow_action_in_one_chat_does_not_delay_another_parents_answer(b
     await botapi.wait_for_delivery()
     await sophie.send_command("/accueil")
     home = await sophie.next_message()
-    assert callbacks.build(callbacks.MENU, "planning") in [b["callback_data"] for row in home.buttons for b in row]
+    assert callbacks.build(callbacks.MENU, "planning") in [
+        b["callback_data"] for row in home.buttons for b in row
+    ]
     release.set()
 
 
-async def test_a_tap_answered_too_late_still_gets_its_screen(bot: Application, botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_tap_answered_too_late_still_gets_its_screen(
+    bot: Application, botapi: BotApiStub, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean = botapi.user(101, "Jean")
     await link(jean, DUPONT)
     home = await _home(jean)
@@ -71,10 +80,17 @@ async def test_a_tap_answered_too_late_still_gets_its_screen(bot: Application, b
     await jean.tap_data(home, callbacks.build(callbacks.MENU, "planning"))
     planning = await jean.next_message()
     assert "Désolé" not in planning.text
-    assert any(b["callback_data"].startswith(callbacks.PLANNING_MONTH + ":") or b["callback_data"].startswith(callbacks.PLANNING_DAY + ":") for row in planning.buttons for b in row)
+    assert any(
+        b["callback_data"].startswith(callbacks.PLANNING_MONTH + ":")
+        or b["callback_data"].startswith(callbacks.PLANNING_DAY + ":")
+        for row in planning.buttons
+        for b in row
+    )
 
 
-async def test_the_last_place_goes_to_one_family_when_both_tap_at_once(bot: Application, botapi: BotApiStub, runtime: Runtime, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_the_last_place_goes_to_one_family_when_both_tap_at_once(
+    bot: Application, botapi: BotApiStub, runtime: Runtime, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
     await link(jean, DUPONT)
     await link(sophie, MARTIN)
@@ -88,7 +104,9 @@ async def test_the_last_place_goes_to_one_family_when_both_tap_at_once(bot: Appl
     assert await _booked(runtime, cantine) == 1
 
 
-async def test_a_double_tap_books_once(bot: Application, botapi: BotApiStub, runtime: Runtime, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_double_tap_books_once(
+    bot: Application, botapi: BotApiStub, runtime: Runtime, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean = botapi.user(101, "Jean")
     await link(jean, DUPONT)
     lucas, _chloe, cantine = await _ids(runtime)
@@ -113,13 +131,23 @@ async def _ids(runtime: Runtime) -> tuple[int, int, int]:
     async with runtime.database.unit_of_work() as uow:
         dupont = await uow.repos.families.get_by_number(DUPONT)
         martin = await uow.repos.families.get_by_number(MARTIN)
-        lucas = next(c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS")
-        chloe = next(c for c in await uow.repos.families.children(martin.id) if c.first_name.startswith("CHLO"))
+        lucas = next(
+            c for c in await uow.repos.families.children(dupont.id) if c.first_name == "LUCAS"
+        )
+        chloe = next(
+            c
+            for c in await uow.repos.families.children(martin.id)
+            if c.first_name.startswith("CHLO")
+        )
         cantine = await uow.repos.structure.service_by_code("cantine")
         return lucas.id, chloe.id, cantine.id
 
 
 async def _booked(runtime: Runtime, service_id: int) -> int:
     async with runtime.database.unit_of_work() as uow:
-        rows = (await uow.session.execute(select(DayEntry).where(DayEntry.service_id == service_id, DayEntry.day == THURSDAY))).scalars()
+        rows = (
+            await uow.session.execute(
+                select(DayEntry).where(DayEntry.service_id == service_id, DayEntry.day == THURSDAY)
+            )
+        ).scalars()
         return sum(1 for row in rows if row.status == DayStatus.RESERVED)

@@ -20,7 +20,6 @@ from telegram.ext import Application
 from bot.domain.billing import BillingPeriod
 from bot.domain.model import Custody, DayStatus, GuardianRole
 from bot.domain.reminders import ReminderKind
-from tests.support.outbox import deliver_reminders
 from bot.runtime import Runtime
 from bot.services.billing import issue_invoices
 from bot.services.reminders import ReminderSettings
@@ -28,15 +27,27 @@ from storage.models import Child, Enrolment, Family, FamilyChild, Guardian, Invo
 from tests.conversations.conftest import MARTIN, Clock
 from tests.support import holidays
 from tests.support.botapi import BotApiStub
+from tests.support.outbox import deliver_reminders
 
 pytestmark = pytest.mark.usefixtures("bot")
 PARIS = ZoneInfo("Europe/Paris")
 THREE, OTHER_FOYER = "1001001818350", "1001001818360"
 
 
-async def add_family(runtime: Runtime, number: str, last_name: str, children: list[Child], custody: Custody = Custody.FULL) -> None:
+async def add_family(
+    runtime: Runtime,
+    number: str,
+    last_name: str,
+    children: list[Child],
+    custody: Custody = Custody.FULL,
+) -> None:
     async with runtime.database.unit_of_work() as uow:
-        family = Family(number=number, guardians=[Guardian(role=GuardianRole.RESPONSABLE, last_name=last_name, first_name="ALEX")])
+        family = Family(
+            number=number,
+            guardians=[
+                Guardian(role=GuardianRole.RESPONSABLE, last_name=last_name, first_name="ALEX")
+            ],
+        )
         uow.session.add(family)
         cantine = await uow.repos.structure.service_by_code("cantine")
         await uow.session.flush()
@@ -45,27 +56,45 @@ async def add_family(runtime: Runtime, number: str, last_name: str, children: li
                 uow.session.add(child)
                 await uow.session.flush()
             uow.session.add(FamilyChild(family_id=family.id, child_id=child.id, custody=custody))
-            uow.session.add(Enrolment(child_id=child.id, service_id=cantine.id, family_id=family.id, starts_on=dt.date(2026, 9, 1)))
+            uow.session.add(
+                Enrolment(
+                    child_id=child.id,
+                    service_id=cantine.id,
+                    family_id=family.id,
+                    starts_on=dt.date(2026, 9, 1),
+                )
+            )
         await uow.commit()
 
 
-async def cantine_status(runtime: Runtime, first_name: str, day: dt.date) -> tuple[DayStatus, int] | None:
+async def cantine_status(
+    runtime: Runtime, first_name: str, day: dt.date
+) -> tuple[DayStatus, int] | None:
     return await day_status(runtime, first_name, "cantine", day)
 
 
-async def day_status(runtime: Runtime, first_name: str, code: str, day: dt.date) -> tuple[DayStatus, int] | None:
+async def day_status(
+    runtime: Runtime, first_name: str, code: str, day: dt.date
+) -> tuple[DayStatus, int] | None:
     """(status, family id) of a child's day of a service (the cantine, or another)."""
     async with runtime.database.unit_of_work() as uow:
         from sqlalchemy import select
 
-        child = (await uow.session.execute(select(Child).where(Child.first_name == first_name))).scalar_one()
+        child = (
+            await uow.session.execute(select(Child).where(Child.first_name == first_name))
+        ).scalar_one()
         service = await uow.repos.structure.service_by_code(code)
         entry = await uow.repos.planning.entry(child.id, service.id, day)
         return (entry.status, entry.family_id) if entry else None
 
 
 async def test_three_children_booked_in_one_go(botapi: BotApiStub, runtime: Runtime, link) -> None:  # type: ignore[no-untyped-def]
-    await add_family(runtime, THREE, "BERNARD", [Child(last_name="BERNARD", first_name=n) for n in ("ANNA", "BASILE", "CLARA")])
+    await add_family(
+        runtime,
+        THREE,
+        "BERNARD",
+        [Child(last_name="BERNARD", first_name=n) for n in ("ANNA", "BASILE", "CLARA")],
+    )
     parent = botapi.user(303, "Alex")
     await link(parent, THREE)
     await parent.tap(parent.last_message(), "📅 Planning")
@@ -95,18 +124,29 @@ async def test_three_children_booked_in_one_go(botapi: BotApiStub, runtime: Runt
     assert await cantine_status(runtime, "CLARA", dt.date(2026, 12, 14)) is None
 
 
-async def test_cancelling_for_all_with_a_late_consent_still_tells_the_waiting_family(botapi: BotApiStub, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def]
+async def test_cancelling_for_all_with_a_late_consent_still_tells_the_waiting_family(
+    botapi: BotApiStub, runtime: Runtime, clock: Clock, link
+) -> None:  # type: ignore[no-untyped-def]
     """The BERNARD children are booked at the Christmas ALSH on Wednesday 23, which is full;
     CHLOÉ MARTIN waits for a place. On Tuesday 15 the parent cancels the day for all three:
     ANNA and CLARA start on Monday 21, so their deadline has passed and the parent is asked to
     confirm; BASILE starts on the 23rd, so his place is freed at once, and goes to CHLOÉ.
     Her family hears of it even though the parent was asked about the others."""
-    await add_family(runtime, THREE, "BERNARD", [Child(last_name="BERNARD", first_name=n) for n in ("ANNA", "BASILE", "CLARA")])
+    await add_family(
+        runtime,
+        THREE,
+        "BERNARD",
+        [Child(last_name="BERNARD", first_name=n) for n in ("ANNA", "BASILE", "CLARA")],
+    )
     db = runtime.database
     for name in ("ANNA", "BASILE", "CLARA"):
         await holidays.enrol(db, THREE, name)
     await holidays.enrol(db, MARTIN, "CHLOÉ")
-    for name, days in (("ANNA", [holidays.MONDAY_21, holidays.WEDNESDAY_23]), ("BASILE", [holidays.WEDNESDAY_23]), ("CLARA", [holidays.MONDAY_21, holidays.WEDNESDAY_23])):
+    for name, days in (
+        ("ANNA", [holidays.MONDAY_21, holidays.WEDNESDAY_23]),
+        ("BASILE", [holidays.WEDNESDAY_23]),
+        ("CLARA", [holidays.MONDAY_21, holidays.WEDNESDAY_23]),
+    ):
         await holidays.reserve(db, THREE, name, days)
     alsh = await holidays.open_christmas_window(db)
     runtime.structure = holidays.with_capacity(runtime.structure, holidays.ALSH, 3)
@@ -139,21 +179,33 @@ async def test_cancelling_for_all_with_a_late_consent_still_tells_the_waiting_fa
     freed = await sophie.next_message()  # sent by the bot on its own, from the outbox
     assert "Une place s’est libérée" in freed.text and "mercredi 23 décembre 2026" in freed.text
     assert "CHLOÉ" in freed.text and "Accueil de Loisirs ALSH Vacances journée" in freed.text
-    assert (await day_status(runtime, "CHLOÉ", holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.BOOKING_PROCESSING
+    assert (await day_status(runtime, "CHLOÉ", holidays.ALSH, holidays.WEDNESDAY_23))[
+        0
+    ] == DayStatus.BOOKING_PROCESSING
 
     await parent.tap(question, f"pg:c:{alsh}:20261223:1")  # confirm for ANNA and CLARA
     done = await parent.next_message()
     assert done.text.count("Absence transmise à la structure") == 2 and "déjà fait" in done.text
     for name in ("ANNA", "CLARA"):
-        assert (await day_status(runtime, name, holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.ABSENCE_PROCESSING
-    assert (await day_status(runtime, "BASILE", holidays.ALSH, holidays.WEDNESDAY_23))[0] == DayStatus.CANCELLED
+        assert (await day_status(runtime, name, holidays.ALSH, holidays.WEDNESDAY_23))[
+            0
+        ] == DayStatus.ABSENCE_PROCESSING
+    assert (await day_status(runtime, "BASILE", holidays.ALSH, holidays.WEDNESDAY_23))[
+        0
+    ] == DayStatus.CANCELLED
     await sophie.expect_silence(0.2)  # told once
 
 
-async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def,type-arg]
-    async with runtime.database.unit_of_work() as uow:  # LUCAS DUPONT: odd weeks with JEAN, even weeks with the other foyer
+async def test_a_child_shared_by_two_foyers(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
+    async with (
+        runtime.database.unit_of_work() as uow
+    ):  # LUCAS DUPONT: odd weeks with JEAN, even weeks with the other foyer
         family = await uow.repos.families.get_by_number("1001001818331")
-        lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS"
+        )
         link_a = await uow.repos.planning.family_link(family.id, lucas.id)
         link_a.custody = Custody.ODD_WEEKS
         await uow.commit()
@@ -172,7 +224,9 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
         return await parent.next_message()
 
     december = await open_december(jean)
-    assert "3" in december.button_labels and "10↔" in december.button_labels  # week 49 his, week 50 hers
+    assert (
+        "3" in december.button_labels and "10↔" in december.button_labels
+    )  # week 49 his, week 50 hers
     await jean.tap(december, "3")
     await jean.tap(await jean.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     assert "✅ Réservé." in (await jean.next_message()).text
@@ -181,10 +235,15 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
     await jean.tap(await jean.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     other_week = await jean.next_message()
     assert "semaine de l’autre foyer" in other_week.text
-    assert await cantine_status(runtime, "LUCAS", dt.date(2026, 12, 10)) == (DayStatus.BOOKING_PROCESSING, (await _family_id(runtime, "1001001818331")))
+    assert await cantine_status(runtime, "LUCAS", dt.date(2026, 12, 10)) == (
+        DayStatus.BOOKING_PROCESSING,
+        (await _family_id(runtime, "1001001818331")),
+    )
 
     december = await open_december(marie)
-    assert "3↔" in december.button_labels and "3✅" not in december.button_labels  # she does not see his booking
+    assert (
+        "3↔" in december.button_labels and "3✅" not in december.button_labels
+    )  # she does not see his booking
     await marie.tap(december, "11")
     await marie.tap(await marie.next_message(), "✅ Réserver\u00a0: Restauration scolaire")
     assert "✅ Réservé." in (await marie.next_message()).text
@@ -195,24 +254,51 @@ async def test_a_child_shared_by_two_foyers(botapi: BotApiStub, bot: Application
 
     # Reminders: the cutoff of week 49 (Friday 27 November 12:00) concerns Jean's foyer only.
     clock.now = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)
-    runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "cantine"))
+    runtime.structure = dataclasses.replace(
+        runtime.structure,
+        services=tuple(s for s in runtime.structure.services if s.code == "cantine"),
+    )
     await jean.expect_silence(0.1)
-    report = await deliver_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
-    reminded = {c.params["chat_id"]: c.params["text"] for c in botapi.calls("sendMessage") if "Rappel" in c.params["text"]}
+    report = await deliver_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
+    reminded = {
+        c.params["chat_id"]: c.params["text"]
+        for c in botapi.calls("sendMessage")
+        if "Rappel" in c.params["text"]
+    }
     assert 404 not in reminded and report.sent == len(reminded)
-    assert "LUCAS" not in reminded.get(101, "")  # LUCAS is booked on Jean's week already; EMMA is not
+    assert "LUCAS" not in reminded.get(
+        101, ""
+    )  # LUCAS is booked on Jean's week already; EMMA is not
     # Billing: each foyer pays its own weeks only.
     await issue_invoices(
-        runtime.database, runtime.structure, BillingPeriod.month(2026, 12), today=dt.date(2027, 1, 5),
-        now=dt.datetime(2027, 1, 5, 9, 0, tzinfo=PARIS), actor_telegram_id=None, actor_kind="system",
+        runtime.database,
+        runtime.structure,
+        BillingPeriod.month(2026, 12),
+        today=dt.date(2027, 1, 5),
+        now=dt.datetime(2027, 1, 5, 9, 0, tzinfo=PARIS),
+        actor_telegram_id=None,
+        actor_kind="system",
     )
     async with runtime.database.unit_of_work() as uow:
         from sqlalchemy import select
 
-        invoices = (await uow.session.execute(select(Invoice).where(Invoice.period_start == dt.date(2026, 12, 1)))).scalars().all()
+        invoices = (
+            (
+                await uow.session.execute(
+                    select(Invoice).where(Invoice.period_start == dt.date(2026, 12, 1))
+                )
+            )
+            .scalars()
+            .all()
+        )
     by_family = {invoice.family_id: invoice.total for invoice in invoices}
     assert by_family[await _family_id(runtime, OTHER_FOYER)] > Decimal("0")  # her 11 December
-    assert set(by_family) == {await _family_id(runtime, "1001001818331"), await _family_id(runtime, OTHER_FOYER)}
+    assert set(by_family) == {
+        await _family_id(runtime, "1001001818331"),
+        await _family_id(runtime, OTHER_FOYER),
+    }
 
 
 async def _family_id(runtime: Runtime, number: str) -> int:

@@ -36,13 +36,25 @@ async def pending_requests(runtime: Runtime, kind: RequestKind | None = None):  
         return [r for r in await uow.repos.requests.pending() if kind is None or r.kind == kind]
 
 
-async def decide(runtime: Runtime, request_id: int, accept: bool, reason: str | None = None) -> None:
+async def decide(
+    runtime: Runtime, request_id: int, accept: bool, reason: str | None = None
+) -> None:
     async with runtime.database.unit_of_work() as uow:
-        await decide_request(uow, request_id, accept=accept, staff_id=901, staff_name="Claire", now=runtime.now(), reason=reason)
+        await decide_request(
+            uow,
+            request_id,
+            accept=accept,
+            staff_id=901,
+            staff_name="Claire",
+            now=runtime.now(),
+            reason=reason,
+        )
         await uow.commit()
 
 
-async def test_the_fiche_famille_shows_every_block_with_the_iban_masked(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_the_fiche_famille_shows_every_block_with_the_iban_masked(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
         family.iban = "FR7630006000011234567890189"
@@ -58,11 +70,16 @@ async def test_the_fiche_famille_shows_every_block_with_the_iban_masked(botapi: 
     bank = await jean.tap(jean.last_message(), "🏦 Coordonnées bancaires")
     assert bank
     block = await jean.next_message()
-    assert "IBAN\u00a0: FR76 •••• •••• 0189" in block.text and "Titulaire du compte\u00a0: DUPONT JEAN" in block.text
+    assert (
+        "IBAN\u00a0: FR76 •••• •••• 0189" in block.text
+        and "Titulaire du compte\u00a0: DUPONT JEAN" in block.text
+    )
     assert "✏️ Demander une modification" in block.button_labels
 
 
-async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "👤 Infos responsable")
@@ -73,10 +90,14 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
 
     await jean.tap(form, "Mobile")
     prompt = (await jean.next_message()).text
-    assert "nouvelle valeur pour Mobile" in prompt and "Actuellement\u00a0: 06 12 34 56 78" in prompt
+    assert (
+        "nouvelle valeur pour Mobile" in prompt and "Actuellement\u00a0: 06 12 34 56 78" in prompt
+    )
     await jean.send("06 12 34")
     refusal = await jean.next_message()
-    assert "n’est pas valable" in refusal.text and "reste du formulaire est conservé" in refusal.text
+    assert (
+        "n’est pas valable" in refusal.text and "reste du formulaire est conservé" in refusal.text
+    )
     await jean.send("07 81 22 33 44")
     form = await jean.next_message()
     assert "Mobile\u00a0: 06 12 34 56 78 → 07 81 22 33 44" in form.text
@@ -88,7 +109,9 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
     assert "adresse email n’est pas valable" in (await jean.next_message()).text
     await jean.send("jean@example.org")
     form = await jean.next_message()
-    assert "07 81 22 33 44" in form.text and "jean.dupont@example.fr → jean@example.org" in form.text  # nothing lost
+    assert (
+        "07 81 22 33 44" in form.text and "jean.dupont@example.fr → jean@example.org" in form.text
+    )  # nothing lost
 
     await jean.tap(form, "📨 Envoyer la demande")
     check = await jean.next_message()
@@ -101,18 +124,26 @@ async def test_jean_changes_his_mobile_and_email_with_checks_and_staff_accept(bo
 
     [request] = await pending_requests(runtime)
     assert request.kind == RequestKind.RESPONSABLE and request.created_by == 101
-    assert request.payload["values"] == {"phone_mobile": "07 81 22 33 44", "email": "jean@example.org"}
+    assert request.payload["values"] == {
+        "phone_mobile": "07 81 22 33 44",
+        "email": "jean@example.org",
+    }
     block = await open_block(jean, "👤 Infos responsable")
     assert "Demandes de modifications en cours" in block.text and "07 81 22 33 44" in block.text
     assert "Mobile\u00a0: 06 12 34 56 78" in block.text  # unchanged until staff accept
 
     await decide(runtime, request.id, accept=True)
     block = await open_block(jean, "👤 Infos responsable")
-    assert "Mobile\u00a0: 07 81 22 33 44" in block.text and "Email\u00a0: jean@example.org" in block.text
+    assert (
+        "Mobile\u00a0: 07 81 22 33 44" in block.text
+        and "Email\u00a0: jean@example.org" in block.text
+    )
     assert "en cours" not in block.text
 
 
-async def test_a_refused_request_shows_its_reason_in_the_list(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_refused_request_shows_its_reason_in_the_list(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "🧾 Informations fiscales")
@@ -140,7 +171,9 @@ async def test_a_refused_request_shows_its_reason_in_the_list(botapi: BotApiStub
         assert family.regime is not None and family.regime.value == "caf"
 
 
-async def test_a_new_quotient_familial_comes_with_its_attestation(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_new_quotient_familial_comes_with_its_attestation(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "🏛 Informations CAF")
@@ -172,7 +205,9 @@ async def test_a_new_quotient_familial_comes_with_its_attestation(botapi: BotApi
         assert str(family.quotient_familial) == "912.50"
 
 
-async def test_bank_details_are_checked_before_anything_is_saved(botapi: BotApiStub, link, runtime: Runtime, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_bank_details_are_checked_before_anything_is_saved(
+    botapi: BotApiStub, link, runtime: Runtime, caplog
+) -> None:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.INFO)
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -204,12 +239,20 @@ async def test_bank_details_are_checked_before_anything_is_saved(botapi: BotApiS
     assert "déjà été envoyée" in (await botapi.wait_callback_answer(again))["text"]
     requests = await pending_requests(runtime, RequestKind.BANK)
     assert len(requests) == 1
-    assert requests[0].payload["values"] == {"iban": "FR7630006000011234567890189", "bic": "BNPAFRPP", "direct_debit": "yes"}
-    assert "6000011234567890" not in caplog.text and "BNPAFRPP" not in caplog.text  # bank details never logged
+    assert requests[0].payload["values"] == {
+        "iban": "FR7630006000011234567890189",
+        "bic": "BNPAFRPP",
+        "direct_debit": "yes",
+    }
+    assert (
+        "6000011234567890" not in caplog.text and "BNPAFRPP" not in caplog.text
+    )  # bank details never logged
     assert f"request {requests[0].id} (bank)" in caplog.text  # ids and kinds only
 
 
-async def test_required_fields_and_no_change_are_said_before_sending(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_required_fields_and_no_change_are_said_before_sending(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "👤 Infos responsable")
@@ -226,7 +269,9 @@ async def test_required_fields_and_no_change_are_said_before_sending(botapi: Bot
     assert await pending_requests(runtime) == []
 
 
-async def test_leaving_a_question_for_another_tab_lets_later_messages_alone(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
+async def test_leaving_a_question_for_another_tab_lets_later_messages_alone(
+    botapi: BotApiStub, link
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "👤 Infos responsable")
@@ -240,7 +285,9 @@ async def test_leaving_a_question_for_another_tab_lets_later_messages_alone(bota
     assert "pas compris" in (await jean.next_message()).text
 
 
-async def test_a_form_in_progress_survives_a_restart(botapi: BotApiStub, link, runtime: Runtime, bot: Application) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_form_in_progress_survives_a_restart(
+    botapi: BotApiStub, link, runtime: Runtime, bot: Application
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean = botapi.user(101, "Jean")
     await link(jean)
     block = await open_block(jean, "👤 Infos responsable")
@@ -262,18 +309,28 @@ async def test_a_form_in_progress_survives_a_restart(botapi: BotApiStub, link, r
         await stop_application(restarted)
 
 
-async def test_the_list_of_requests_filters_by_type_and_looks_further_back(botapi: BotApiStub, link, runtime: Runtime, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_the_list_of_requests_filters_by_type_and_looks_further_back(
+    botapi: BotApiStub, link, runtime: Runtime, clock
+) -> None:  # type: ignore[no-untyped-def]
     from bot.services import family_requests
 
     jean = botapi.user(101, "Jean")
     await link(jean)
     old = await family_requests.submit_form(
-        runtime.database, 101, form_code="fiscal", values={"organisme_rattachement": "CAF 31"},
-        now=clock.now - dt.timedelta(days=60), today=runtime.today(),
+        runtime.database,
+        101,
+        form_code="fiscal",
+        values={"organisme_rattachement": "CAF 31"},
+        now=clock.now - dt.timedelta(days=60),
+        today=runtime.today(),
     )
     recent = await family_requests.submit_form(
-        runtime.database, 101, form_code="bank", values={"bank_name": "Crédit Agricole"},
-        now=clock.now - dt.timedelta(days=2), today=runtime.today(),
+        runtime.database,
+        101,
+        form_code="bank",
+        values={"bank_name": "Crédit Agricole"},
+        now=clock.now - dt.timedelta(days=2),
+        today=runtime.today(),
     )
     await decide(runtime, old.request.id, accept=True)
     await decide(runtime, recent.request.id, accept=True)
@@ -286,22 +343,30 @@ async def test_the_list_of_requests_filters_by_type_and_looks_further_back(botap
     assert "Modification des informations fiscales" in listing.text
     await jean.tap(listing, "Fiscales")
     listing = await jean.next_message()
-    assert "informations fiscales" in listing.text and "bancaires" not in listing.text.split("Type")[1]
+    assert (
+        "informations fiscales" in listing.text and "bancaires" not in listing.text.split("Type")[1]
+    )
     assert "• Fiscales" in listing.button_labels
     await jean.tap(listing, "Absences")
     assert "Aucune demande" in (await jean.next_message()).text
 
 
-async def test_opening_my_account_while_writing_to_the_structure_sends_nothing(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_opening_my_account_while_writing_to_the_structure_sends_nothing(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     await jean.tap(jean.last_message(), "✉️ Boîte de réception")
     await jean.tap(await jean.next_message(), "✍️ Écrire à la structure")
     writing = await jean.next_message()
-    forge_tap(botapi, jean, writing, "menu:account")  # he changes his mind: Mon compte, from an older menu
+    forge_tap(
+        botapi, jean, writing, "menu:account"
+    )  # he changes his mind: Mon compte, from an older menu
     assert "Mon compte" in (await jean.next_message()).text
     await jean.send("bonjour")
     assert "pas compris" in (await jean.next_message()).text
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        assert (await uow.repos.export.rows_of_family(family.id))["messages"] == []  # nothing went to the structure
+        assert (await uow.repos.export.rows_of_family(family.id))[
+            "messages"
+        ] == []  # nothing went to the structure

@@ -32,7 +32,9 @@ async def open_child(jean: FakeUser, name: str = "LUCAS") -> ChatMessage:
 async def child_id(runtime: Runtime, name: str, number: str = DUPONT) -> int:
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(number)
-        return next(c.id for c in await uow.repos.families.children(family.id) if c.first_name == name)
+        return next(
+            c.id for c in await uow.repos.families.children(family.id) if c.first_name == name
+        )
 
 
 async def pending(runtime: Runtime, kind: RequestKind):  # type: ignore[no-untyped-def]
@@ -40,9 +42,19 @@ async def pending(runtime: Runtime, kind: RequestKind):  # type: ignore[no-untyp
         return [r for r in await uow.repos.requests.pending() if r.kind == kind]
 
 
-async def decide(runtime: Runtime, request_id: int, accept: bool, reason: str | None = None) -> None:
+async def decide(
+    runtime: Runtime, request_id: int, accept: bool, reason: str | None = None
+) -> None:
     async with runtime.database.unit_of_work() as uow:
-        await decide_request(uow, request_id, accept=accept, staff_id=901, staff_name="Claire", now=runtime.now(), reason=reason)
+        await decide_request(
+            uow,
+            request_id,
+            accept=accept,
+            staff_id=901,
+            staff_name="Claire",
+            now=runtime.now(),
+            reason=reason,
+        )
         await uow.commit()
 
 
@@ -68,7 +80,12 @@ async def test_the_fiche_enfant(botapi: BotApiStub, link) -> None:  # type: igno
     assert "École élémentaire Jules Ferry — classe CE2" in text
     assert "Nom du responsable : DUPONT JEAN — N° famille 1001001818331" in text
     assert "Inscriptions en cours" in text and "• Garderie matin, depuis le 01/09/2026" in text
-    for label in ("🛡 Les autorisations", "🩺 Données sanitaires", "📝 Inscrire à un service", "📄 Fiche d’inscription (PDF)"):
+    for label in (
+        "🛡 Les autorisations",
+        "🩺 Données sanitaires",
+        "📝 Inscrire à un service",
+        "📄 Fiche d’inscription (PDF)",
+    ):
         assert label in fiche.button_labels
     await jean.tap(fiche, "💶 Tarifs en cours")  # the money feature's page
     assert "Tarifs en cours" in (await jean.next_message()).text
@@ -77,7 +94,9 @@ async def test_the_fiche_enfant(botapi: BotApiStub, link) -> None:  # type: igno
     assert "LUCAS" in (await jean.next_message()).text
 
 
-async def test_adding_and_removing_an_authorised_person(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_adding_and_removing_an_authorised_person(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     fiche = await open_child(jean)
@@ -89,7 +108,9 @@ async def test_adding_and_removing_an_authorised_person(botapi: BotApiStub, link
     form = await fill(jean, form, "Nom*", "VOISNE")
     form = await fill(jean, form, "Lien de parenté*", "Voisine")
     query = await jean.tap(form, "📨 Envoyer la demande")
-    assert "Reste à remplir\u00a0: Téléphone" in (await botapi.wait_callback_answer(query))["text"]  # a phone at least
+    assert (
+        "Reste à remplir\u00a0: Téléphone" in (await botapi.wait_callback_answer(query))["text"]
+    )  # a phone at least
     await jean.tap(form, "Mobile")
     await jean.next_message()
     await jean.send("12 34")
@@ -121,10 +142,15 @@ async def test_adding_and_removing_an_authorised_person(botapi: BotApiStub, link
     [removal] = await pending(runtime, RequestKind.AUTHORIZATION_REMOVAL)
     await decide(runtime, removal.id, accept=False, reason="Pièce d’identité manquante")
     async with runtime.database.unit_of_work() as uow:
-        assert [p.last_name for p in await uow.repos.children.authorized_persons(await child_id(runtime, "LUCAS"))] == ["VOISNE"]
+        assert [
+            p.last_name
+            for p in await uow.repos.children.authorized_persons(await child_id(runtime, "LUCAS"))
+        ] == ["VOISNE"]
 
 
-async def test_health_data_a_vaccination_is_asked_with_its_dates(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_health_data_a_vaccination_is_asked_with_its_dates(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     fiche = await open_child(jean)
@@ -142,14 +168,21 @@ async def test_health_data_a_vaccination_is_asked_with_its_dates(botapi: BotApiS
     form = await jean.next_message()
     form = await fill(jean, form, "Date de rappel", "01/07/2017")
     form = await fill(jean, form, "Lot", "A123")
-    assert "Nom du vaccin*\u00a0: Pentacoq" in form.text and "Date de vaccination*\u00a0: 12/06/2014" in form.text
+    assert (
+        "Nom du vaccin*\u00a0: Pentacoq" in form.text
+        and "Date de vaccination*\u00a0: 12/06/2014" in form.text
+    )
     assert "Date de rappel\u00a0: 01/07/2017" in form.text and "Lot\u00a0: A123" in form.text
     await jean.tap(form, "📨 Envoyer la demande")
     await jean.tap(await jean.next_message(), "✅ Confirmer et envoyer")
     done = await jean.next_message()
     await jean.tap(done, "◀ Retour")
     health = await jean.next_message()
-    assert "Demandes d’ajout en cours" in health.text and "Pentacoq" in health.text and "01/07/2017" in health.text
+    assert (
+        "Demandes d’ajout en cours" in health.text
+        and "Pentacoq" in health.text
+        and "01/07/2017" in health.text
+    )
     [request] = await pending(runtime, RequestKind.HEALTH)
     await decide(runtime, request.id, accept=True)
     fiche = await open_child(jean)
@@ -193,7 +226,9 @@ async def test_enrolling_a_child_in_a_service(botapi: BotApiStub, link, runtime:
     fiche = await open_child(jean, "EMMA")
     await jean.tap(fiche, "📝 Inscrire à un service")
     services = await jean.next_message()
-    assert "Garderie matin" in services.button_labels and "Cantine" not in str(services.button_labels)
+    assert "Garderie matin" in services.button_labels and "Cantine" not in str(
+        services.button_labels
+    )
     await jean.tap(services, "Garderie matin")
     form = await jean.next_message()
     assert "EMMA — Garderie matin" in form.text and "À partir du*\u00a0: 23/11/2026" in form.text
@@ -256,7 +291,9 @@ async def test_a_forged_child_of_another_family_is_refused_and_audited(
 ) -> None:  # type: ignore[no-untyped-def]
     chloe = await child_id(runtime, "CHLOÉ", MARTIN)
     async with runtime.database.unit_of_work() as uow:
-        person = AuthorizedPerson(child_id=chloe, last_name="SECRET", relation="Tante", mobile="06 00 00 00 00")
+        person = AuthorizedPerson(
+            child_id=chloe, last_name="SECRET", relation="Tante", mobile="06 00 00 00 00"
+        )
         uow.repos.children.add(person)
         await uow.commit()
         person_id = person.id
@@ -271,10 +308,14 @@ async def test_a_forged_child_of_another_family_is_refused_and_audited(
         refused = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
         assert [(e.actor_telegram_id, e.target) for e in refused] == [(101, f"child:{chloe}")]
         assert await uow.repos.requests.pending() == []
-        assert [p.last_name for p in await uow.repos.children.authorized_persons(chloe)] == ["SECRET"]
+        assert [p.last_name for p in await uow.repos.children.authorized_persons(chloe)] == [
+            "SECRET"
+        ]
 
 
-async def test_a_forged_person_of_another_child_is_refused_and_audited(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_forged_person_of_another_child_is_refused_and_audited(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     chloe = await child_id(runtime, "CHLOÉ", MARTIN)
     lucas = await child_id(runtime, "LUCAS")
     async with runtime.database.unit_of_work() as uow:
@@ -285,7 +326,9 @@ async def test_a_forged_person_of_another_child_is_refused_and_audited(botapi: B
     jean = botapi.user(101, "Jean")
     await link(jean)
     for data in (f"kr:{lucas}:{person_id}", f"kq:{lucas}:{person_id}"):
-        answer = await botapi.wait_callback_answer(forge_tap(botapi, jean, jean.last_message(), data))
+        answer = await botapi.wait_callback_answer(
+            forge_tap(botapi, jean, jean.last_message(), data)
+        )
         assert "ne figure plus sur la liste" in answer["text"]
     async with runtime.database.unit_of_work() as uow:
         refused = await uow.repos.audit.entries(action=ACTION_OWNERSHIP_REFUSED)
@@ -293,7 +336,22 @@ async def test_a_forged_person_of_another_child_is_refused_and_audited(botapi: B
         assert await uow.repos.requests.pending() == []
 
 
-@pytest.mark.parametrize("data", ["menu:account", "menu:children", "menu:requests", "menu:documents", "ma:b", "kc:1", "kh:1", "fs:responsable:0", "rl:all:1", "dp:0", "md"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "menu:account",
+        "menu:children",
+        "menu:requests",
+        "menu:documents",
+        "ma:b",
+        "kc:1",
+        "kh:1",
+        "fs:responsable:0",
+        "rl:all:1",
+        "dp:0",
+        "md",
+    ],
+)
 async def test_someone_not_linked_sees_no_family_data(botapi: BotApiStub, data: str) -> None:
     eve = botapi.user(666, "Eve")
     await eve.send_command("/accueil")

@@ -35,9 +35,13 @@ async def open_documents(jean: FakeUser):  # type: ignore[no-untyped-def]
     return await jean.next_message()
 
 
-async def test_staff_publish_a_document_and_parents_receive_it(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_publish_a_document_and_parents_receive_it(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     group, agnes = staff_group(botapi, runtime)
-    await agnes.send_document(b"%PDF reglement", "reglement.pdf", caption="/document Règlement intérieur 2026", chat=group)
+    await agnes.send_document(
+        b"%PDF reglement", "reglement.pdf", caption="/document Règlement intérieur 2026", chat=group
+    )
     published = await group.next_message()
     assert "Publié pour les familles\u00a0: Règlement intérieur 2026" in published.text
     menu = await agnes.send_photo(caption="Menu de décembre", chat=group)
@@ -47,17 +51,25 @@ async def test_staff_publish_a_document_and_parents_receive_it(botapi: BotApiStu
     jean = botapi.user(101, "Jean")
     await link(jean)
     documents = await open_documents(jean)
-    assert "📎 Menus de décembre" in documents.button_labels and "📎 Règlement intérieur 2026" in documents.button_labels
+    assert (
+        "📎 Menus de décembre" in documents.button_labels
+        and "📎 Règlement intérieur 2026" in documents.button_labels
+    )
     assert "Mairie de Saint-Jean" in documents.text
     await jean.tap(documents, "📎 Règlement intérieur 2026")
     sent = await jean.next_message()
-    assert sent.document is not None and botapi.file_content(sent.document["file_id"]) == b"%PDF reglement"
+    assert (
+        sent.document is not None
+        and botapi.file_content(sent.document["file_id"]) == b"%PDF reglement"
+    )
     assert sent.caption == "Règlement intérieur 2026"
     await jean.tap(documents, "📎 Menus de décembre")
     assert (await jean.next_message()).photo is not None
 
 
-async def test_a_document_is_sent_even_when_the_tap_is_answered_too_late(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_document_is_sent_even_when_the_tap_is_answered_too_late(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     group, agnes = staff_group(botapi, runtime)
     await agnes.send_document(b"%PDF tard", "tard.pdf", caption="/document Règlement", chat=group)
     await group.next_message()
@@ -67,12 +79,18 @@ async def test_a_document_is_sent_even_when_the_tap_is_answered_too_late(botapi:
     botapi.fail_next("answerCallbackQuery", 400, QUERY_TOO_OLD)
     await jean.tap(documents, "📎 Règlement")
     sent = await jean.next_message()
-    assert sent.document is not None and botapi.file_content(sent.document["file_id"]) == b"%PDF tard"
+    assert (
+        sent.document is not None and botapi.file_content(sent.document["file_id"]) == b"%PDF tard"
+    )
 
 
-async def test_a_withdrawn_document_is_no_longer_given(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_withdrawn_document_is_no_longer_given(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     group, agnes = staff_group(botapi, runtime)
-    await agnes.send_document(b"%PDF old", "old.pdf", caption="/document Ancien règlement", chat=group)
+    await agnes.send_document(
+        b"%PDF old", "old.pdf", caption="/document Ancien règlement", chat=group
+    )
     published = await group.next_message()
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -84,7 +102,9 @@ async def test_a_withdrawn_document_is_no_longer_given(botapi: BotApiStub, link,
     assert "📎 Ancien règlement" not in (await open_documents(jean)).button_labels
 
 
-async def test_publishing_and_withdrawing_are_audited_with_their_outcome(botapi: BotApiStub, runtime: Runtime) -> None:
+async def test_publishing_and_withdrawing_are_audited_with_their_outcome(
+    botapi: BotApiStub, runtime: Runtime
+) -> None:
     group, agnes = staff_group(botapi, runtime)
     await agnes.send_document(b"%PDF menu", "menu.pdf", caption="/document Menu", chat=group)
     published = await group.next_message()
@@ -119,7 +139,9 @@ async def test_a_document_needs_a_title(botapi: BotApiStub, runtime: Runtime) ->
         assert await uow.repos.documents.published() == []
 
 
-async def test_someone_outside_the_staff_cannot_publish(botapi: BotApiStub, runtime: Runtime) -> None:
+async def test_someone_outside_the_staff_cannot_publish(
+    botapi: BotApiStub, runtime: Runtime
+) -> None:
     staff_group(botapi, runtime)
     parents = botapi.group(-100999, "Parents de l’école")
     eve = botapi.user(666, "Eve")  # not a member of the staff group
@@ -142,28 +164,46 @@ async def test_the_fiche_d_inscription_blank_and_prefilled(botapi: BotApiStub, l
     blank = await jean.next_message()
     assert blank.document is not None and blank.document["file_name"] == "fiche-inscription.pdf"
     text = pdf_text(botapi.file_content(blank.document["file_id"]))
-    assert "FICHE D’INSCRIPTION 2026-2027" in text and "Fiche vierge" in text  # DejaVu Sans prints the ’
+    assert (
+        "FICHE D’INSCRIPTION 2026-2027" in text and "Fiche vierge" in text
+    )  # DejaVu Sans prints the ’
     assert "DUPONT" not in text and "Garderie matin" in text
     await jean.tap(documents, "📝 Fiche d’inscription de LUCAS")
     filled = await jean.next_message()
     assert filled.document["file_name"] == "fiche-inscription-lucas.pdf"
     text = pdf_text(botapi.file_content(filled.document["file_id"]))
-    for expected in ("1001001818331", "DUPONT", "JEAN", "JEANNE", "LUCAS", "14/03/2017", "CE2", "12 RUE DES BONBONS", "[X] Garderie matin"):
+    for expected in (
+        "1001001818331",
+        "DUPONT",
+        "JEAN",
+        "JEANNE",
+        "LUCAS",
+        "14/03/2017",
+        "CE2",
+        "12 RUE DES BONBONS",
+        "[X] Garderie matin",
+    ):
         assert expected in text, expected
 
 
-async def test_mesdonnees_sends_all_the_family_data_as_text_and_json(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_mesdonnees_sends_all_the_family_data_as_text_and_json(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     await jean.send_command("/mesdonnees")
     intro = await jean.next_message()
     assert "toutes les données" in intro.text
     readable, machine = await jean.next_message(), await jean.next_message()
-    assert readable.document["file_name"].endswith(".txt") and machine.document["file_name"].endswith(".json")
+    assert readable.document["file_name"].endswith(".txt") and machine.document[
+        "file_name"
+    ].endswith(".json")
     text = botapi.file_content(readable.document["file_id"]).decode("utf-8")
     assert "Données détenues sur la famille n° 1001001818331" in text
     assert "== Enfants\u00a0: 2 ==" in text and "LUCAS" in text and "family_id" not in text
     data = json.loads(botapi.file_content(machine.document["file_id"]))
     assert data["family_number"] == "1001001818331"
-    assert {"families", "guardians", "children", "invoices", "requests", "telegram_links"} <= set(data["tables"])
+    assert {"families", "guardians", "children", "invoices", "requests", "telegram_links"} <= set(
+        data["tables"]
+    )
     assert "MARTIN" not in json.dumps(data, ensure_ascii=False)

@@ -53,7 +53,9 @@ async def next_card(group: FakeGroup) -> ChatMessage:
     raise AssertionError("no request card came")
 
 
-async def ask_through_the_form(jean: FakeUser, block: str, values: list[tuple[str, str]]) -> ChatMessage:
+async def ask_through_the_form(
+    jean: FakeUser, block: str, values: list[tuple[str, str]]
+) -> ChatMessage:
     await jean.send_command("/accueil")
     await jean.tap(await jean.next_message(), "👤 Mon compte")
     await jean.tap(await jean.next_message(), block)
@@ -76,7 +78,11 @@ async def family_field(runtime: Runtime, key: str) -> object:
 
 
 async def test_accepted_on_its_card_the_change_is_applied_and_jean_is_told(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -94,7 +100,11 @@ async def test_accepted_on_its_card_the_change_is_applied_and_jean_is_told(
 
 
 async def test_refused_on_its_card_with_a_reason_nothing_changes_and_jean_reads_why(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -123,17 +133,26 @@ async def test_refused_on_its_card_with_a_reason_nothing_changes_and_jean_reads_
     assert str(await family_field(runtime, "quotient_familial")) == "850.00"
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        [request] = await uow.repos.requests.of_family(family.id, runtime.now() - dt.timedelta(days=1))
+        [request] = await uow.repos.requests.of_family(
+            family.id, runtime.now() - dt.timedelta(days=1)
+        )
     assert request.kind == RequestKind.CAF and request.status == RequestStatus.REFUSED
 
     await jean.send_command("/accueil")
     await jean.tap(await jean.next_message(), "📋 Liste des demandes")
     listing = plain((await jean.next_message()).text)
-    assert "Quotient familial : 850,00 € → 912,50 €" in listing and "motif : Attestation de 2024" in listing
+    assert (
+        "Quotient familial : 850,00 € → 912,50 €" in listing
+        and "motif : Attestation de 2024" in listing
+    )
 
 
 async def test_a_new_authorised_person_accepted_on_its_card(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -143,7 +162,11 @@ async def test_a_new_authorised_person_accepted_on_its_card(
     await jean.tap(await jean.next_message(), "🛡 Les autorisations")
     await jean.tap(await jean.next_message(), "➕ Nouvelle personne")
     form = await jean.next_message()
-    for label, value in (("Nom*", "PLRI"), ("Lien de parenté*", "Grand-père"), ("Téléphone", "06 06 06 06 06")):
+    for label, value in (
+        ("Nom*", "PLRI"),
+        ("Lien de parenté*", "Grand-père"),
+        ("Téléphone", "06 06 06 06 06"),
+    ):
         await jean.tap(form, label)
         await jean.next_message()
         await jean.send(value)
@@ -153,13 +176,19 @@ async def test_a_new_authorised_person_accepted_on_its_card(
     await jean.next_message()
 
     card = await next_card(admin_group)
-    assert "Nouvelle personne autorisée à chercher LUCAS" in plain(card.text) and "PLRI" in card.text
+    assert (
+        "Nouvelle personne autorisée à chercher LUCAS" in plain(card.text) and "PLRI" in card.text
+    )
     await claire.tap(card, "✅ Accepter")
     assert "acceptée" in (await jean.next_message()).text
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
-        assert [(p.last_name, p.phone) for p in await uow.repos.children.authorized_persons(lucas.id)] == [("PLRI", "06 06 06 06 06")]
+        lucas = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS"
+        )
+        assert [
+            (p.last_name, p.phone) for p in await uow.repos.children.authorized_persons(lucas.id)
+        ] == [("PLRI", "06 06 06 06 06")]
 
 
 FULL_IBAN = "FR1420041010050500013M02606"  # not the example the form shows
@@ -176,7 +205,12 @@ def _every_text_the_bot_sent(botapi: BotApiStub) -> str:
 
 
 async def test_bank_details_read_masked_in_the_card_the_decision_notice_and_the_list_of_requests(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, caplog  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,
+    caplog,  # type: ignore[no-untyped-def]
 ) -> None:
     import logging
 
@@ -185,7 +219,9 @@ async def test_bank_details_read_masked_in_the_card_the_decision_notice_and_the_
     marie = botapi.user(102, "Marie")
     await link(jean)
     await link(marie)  # every linked parent is told the decision
-    done = await ask_through_the_form(jean, "🏦 Coordonnées bancaires", [("IBAN", "FR14 2004 1010 0505 0001 3M02 606")])
+    done = await ask_through_the_form(
+        jean, "🏦 Coordonnées bancaires", [("IBAN", "FR14 2004 1010 0505 0001 3M02 606")]
+    )
     assert "transmise à la structure" in done.text
     card = await next_card(admin_group)
     assert "FR14 •••• •••• 2606" in card.text

@@ -18,12 +18,16 @@ def plain(text: str) -> str:
     return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
-async def test_invite_link_links_the_account_and_shows_home(botapi: BotApiStub, make_invite) -> None:  # type: ignore[no-untyped-def]
+async def test_invite_link_links_the_account_and_shows_home(
+    botapi: BotApiStub, make_invite
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await jean.send_command("/start", await make_invite())
     home = await jean.next_message()
     text = plain(home.text)
-    assert text.startswith("✅ Votre compte est maintenant relié")  # one message: the confirmation on top of home
+    assert text.startswith(
+        "✅ Votre compte est maintenant relié"
+    )  # one message: the confirmation on top of home
     assert "Bienvenue JEAN DUPONT" in text
     assert "Vous avez 0 nouveau message." in text
     assert "N° famille : 1001001818331" in text
@@ -35,15 +39,26 @@ async def test_invite_link_links_the_account_and_shows_home(botapi: BotApiStub, 
     await jean.expect_silence(0.3)
 
 
-async def test_an_unpaid_invoice_on_the_home_screen_opens_its_pdf_in_one_tap(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
+async def test_an_unpaid_invoice_on_the_home_screen_opens_its_pdf_in_one_tap(
+    botapi: BotApiStub, link
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     home = jean.last_message()
     assert "N° AL-36" in home.text
-    [pdf_data] = [b["callback_data"] for row in home.buttons for b in row if b.get("callback_data", "").startswith(f"{callbacks.INVOICE_PDF}:")]
+    [pdf_data] = [
+        b["callback_data"]
+        for row in home.buttons
+        for b in row
+        if b.get("callback_data", "").startswith(f"{callbacks.INVOICE_PDF}:")
+    ]
     await jean.tap(home, pdf_data)
     sent = await jean.next_message()
-    assert sent.document is not None and sent.document["file_name"].endswith(".pdf") and "AL-36" in sent.text
+    assert (
+        sent.document is not None
+        and sent.document["file_name"].endswith(".pdf")
+        and "AL-36" in sent.text
+    )
 
 
 async def test_a_used_invite_links_nobody_else(botapi: BotApiStub, make_invite) -> None:  # type: ignore[no-untyped-def]
@@ -58,8 +73,18 @@ async def test_a_used_invite_links_nobody_else(botapi: BotApiStub, make_invite) 
     assert all("DUPONT" not in m.text for m in stranger.messages())
 
 
-@pytest.mark.parametrize(("ttl_days", "code", "expected"), [(30, "not-a-real-code", "n’est pas valable"), (0, None, "a expiré")])
-async def test_a_wrong_or_expired_code_changes_nothing(botapi: BotApiStub, make_invite, runtime: Runtime, ttl_days: int, code: str | None, expected: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("ttl_days", "code", "expected"),
+    [(30, "not-a-real-code", "n’est pas valable"), (0, None, "a expiré")],
+)
+async def test_a_wrong_or_expired_code_changes_nothing(
+    botapi: BotApiStub,
+    make_invite,
+    runtime: Runtime,
+    ttl_days: int,
+    code: str | None,
+    expected: str,
+) -> None:  # type: ignore[no-untyped-def]
     real = await make_invite(ttl_days=ttl_days)
     eve = botapi.user(666, "Eve")
     await eve.send_command("/start", code or real)
@@ -82,10 +107,14 @@ async def test_link_with_family_number_and_own_phone(botapi: BotApiStub) -> None
     await jeanne.press("📱 Partager mon numéro")
     assert "maintenant relié" in (await jeanne.next_message()).text
     home = (await jeanne.next_message()).text
-    assert "Bienvenue JEANNE DUPONT" in home and "JEAN DUPONT" not in home.replace("JEANNE DUPONT", "")
+    assert "Bienvenue JEANNE DUPONT" in home and "JEAN DUPONT" not in home.replace(
+        "JEANNE DUPONT", ""
+    )
 
 
-async def test_someone_elses_contact_or_an_unknown_phone_is_refused(botapi: BotApiStub, runtime: Runtime) -> None:
+async def test_someone_elses_contact_or_an_unknown_phone_is_refused(
+    botapi: BotApiStub, runtime: Runtime
+) -> None:
     eve = botapi.user(666, "Eve", phone_number="+33711223344")
     await eve.send_command("/start")
     await eve.next_message()
@@ -101,7 +130,9 @@ async def test_someone_elses_contact_or_an_unknown_phone_is_refused(botapi: BotA
     assert "ne correspondent pas" in (await eve.next_message()).text
     async with runtime.database.unit_of_work() as uow:
         assert await uow.repos.telegram.active_link(666) is None
-        refusals = [e for e in await uow.repos.audit.entries(action="link") if e.outcome == "refused"]
+        refusals = [
+            e for e in await uow.repos.audit.entries(action="link") if e.outcome == "refused"
+        ]
     assert [e.details["reason"] for e in refusals] == ["not_own_contact", "no_match"]
 
 
@@ -154,7 +185,9 @@ async def test_logout_unlinks_after_confirmation(botapi: BotApiStub, link) -> No
     assert "pas encore relié" in (await jean.next_message()).text
 
 
-async def test_english_is_chosen_with_langue_and_kept(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_english_is_chosen_with_langue_and_kept(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     await jean.send_command("/langue")
@@ -187,7 +220,9 @@ async def test_the_command_menu_is_published_in_french(botapi: BotApiStub) -> No
     assert any(c["description"] == "Accueil" for c in botapi.my_commands())
 
 
-async def test_a_dialogue_in_progress_survives_a_restart(botapi: BotApiStub, runtime: Runtime, bot: Application) -> None:  # type: ignore[type-arg]
+async def test_a_dialogue_in_progress_survives_a_restart(
+    botapi: BotApiStub, runtime: Runtime, bot: Application
+) -> None:  # type: ignore[type-arg]
     jeanne = botapi.user(102, "Jeanne", phone_number="+33698765432")
     await jeanne.send_command("/start")
     await jeanne.next_message()
@@ -203,7 +238,10 @@ async def test_a_dialogue_in_progress_survives_a_restart(botapi: BotApiStub, run
 
 
 async def test_an_error_is_answered_in_french_and_logged_without_personal_data(
-    botapi: BotApiStub, link, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    link,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -230,19 +268,25 @@ async def test_an_error_is_answered_in_french_and_logged_without_personal_data(
         ["📋 Liste des demandes"],
     ],
 )
-async def test_every_screen_two_levels_deep_offers_the_way_home(botapi: BotApiStub, link, path: list[str]) -> None:  # type: ignore[no-untyped-def]
+async def test_every_screen_two_levels_deep_offers_the_way_home(
+    botapi: BotApiStub, link, path: list[str]
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     screen = jean.last_message()
     for label in path:
         await jean.tap(screen, label)
         screen = await jean.next_message()
-    assert callbacks.build(callbacks.HOME) in [b.get("callback_data") for row in screen.buttons for b in row], screen.button_labels
+    assert callbacks.build(callbacks.HOME) in [
+        b.get("callback_data") for row in screen.buttons for b in row
+    ], screen.button_labels
     await jean.tap(screen, callbacks.build(callbacks.HOME))
     assert "Bienvenue" in (await jean.next_message()).text
 
 
-async def test_after_logging_out_old_buttons_say_the_account_is_no_longer_linked(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
+async def test_after_logging_out_old_buttons_say_the_account_is_no_longer_linked(
+    botapi: BotApiStub, link
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(101, "Jean")
     await link(jean)
     screens = []
@@ -270,12 +314,21 @@ async def test_after_logging_out_old_buttons_say_the_account_is_no_longer_linked
         try:
             said = await jean.next_message()
         except AssertionError as missing:
-            raise AssertionError(f"nothing said for {button['callback_data']}: {answer}") from missing
-        assert "Désolé" not in said.text and "Désolé" not in (answer.get("text") or ""), button["callback_data"]
-        assert "relié" in said.text, (button["callback_data"], said.text)  # not linked (any more), and how to link
+            raise AssertionError(
+                f"nothing said for {button['callback_data']}: {answer}"
+            ) from missing
+        assert "Désolé" not in said.text and "Désolé" not in (answer.get("text") or ""), button[
+            "callback_data"
+        ]
+        assert "relié" in said.text, (
+            button["callback_data"],
+            said.text,
+        )  # not linked (any more), and how to link
 
 
-async def test_after_refusing_someone_elses_contact_sharing_ones_own_number_links_at_once(botapi: BotApiStub, runtime: Runtime) -> None:
+async def test_after_refusing_someone_elses_contact_sharing_ones_own_number_links_at_once(
+    botapi: BotApiStub, runtime: Runtime
+) -> None:
     jeanne = botapi.user(102, "Jeanne", phone_number="33698765432")
     await jeanne.send_command("/start")
     await jeanne.next_message()

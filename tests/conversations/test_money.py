@@ -14,8 +14,8 @@ from bot.domain.model import DayStatus, PaymentMethod
 from bot.runtime import Runtime
 from storage.models import Invoice
 from tests.conversations.conftest import DUPONT, MARTIN, Clock
-from tests.support.money import add_days
 from tests.support.botapi import BotApiStub
+from tests.support.money import add_days
 from tests.test_pdfs import text_of
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -41,13 +41,19 @@ async def test_the_account_statement_of_the_school_year(botapi: BotApiStub, link
     assert statement.message_id == home.message_id  # edited in place
     assert "Relevé de compte" in text and "Année scolaire : 2026-2027" in text
     assert text.index("AL-36") < text.index("AL-228") < text.index("AL-12")
-    assert "Facture : 01/10/2026 - 31/10/2026" in text and "Facture : 01/09/2026 - 30/09/2026" in text
+    assert (
+        "Facture : 01/10/2026 - 31/10/2026" in text and "Facture : 01/09/2026 - 30/09/2026" in text
+    )
     assert "Règlement : Chèque" in text and "Régie garderie ALSH — crédit 243,20 €" in text
     assert "Ancien solde : 0,00 €" in text
     assert "Total de l’année : débit 363,80 € · crédit 243,20 €" in text
     assert "Solde du compte pour l’année scolaire : 120,60 €" in text
     assert "Le règlement en ligne n’est pas disponible. Règlement par chèque" in text
-    assert statement.button_labels == ["📄 Mes factures", "💶 Mes règlements", "🏠 Retour à l’accueil"]
+    assert statement.button_labels == [
+        "📄 Mes factures",
+        "💶 Mes règlements",
+        "🏠 Retour à l’accueil",
+    ]
 
     await jean.tap(statement, "💶 Mes règlements")
     payments = await jean.next_message()
@@ -60,9 +66,18 @@ async def test_year_to_year_navigation(botapi: BotApiStub, link, runtime: Runtim
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
         regie = await uow.repos.structure.regie_by_code("AL")
-        uow.session.add(Invoice(number="AL-5", family_id=family.id, regie_id=regie.id,  # type: ignore[union-attr]
-                                period_start=dt.date(2026, 5, 1), period_end=dt.date(2026, 5, 31),
-                                issued_on=dt.date(2026, 6, 5), due_on=dt.date(2026, 6, 30), total=Decimal("50.00")))
+        uow.session.add(
+            Invoice(
+                number="AL-5",
+                family_id=family.id,
+                regie_id=regie.id,  # type: ignore[union-attr]
+                period_start=dt.date(2026, 5, 1),
+                period_end=dt.date(2026, 5, 31),
+                issued_on=dt.date(2026, 6, 5),
+                due_on=dt.date(2026, 6, 30),
+                total=Decimal("50.00"),
+            )
+        )
         await uow.commit()
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -72,7 +87,11 @@ async def test_year_to_year_navigation(botapi: BotApiStub, link, runtime: Runtim
     await jean.tap(statement, "◀ 2025-2026")
     previous = await jean.next_message()
     assert previous.message_id == statement.message_id
-    assert "Année scolaire\u00a0: 2025-2026" in previous.text and "AL-5" in previous.text and "AL-36" not in previous.text
+    assert (
+        "Année scolaire\u00a0: 2025-2026" in previous.text
+        and "AL-5" in previous.text
+        and "AL-36" not in previous.text
+    )
     assert "Solde du compte pour l’année scolaire : 50,00 €" in plain(previous.text)
     assert "2026-2027 ▶" in previous.button_labels and "◀ 2024-2025" not in previous.button_labels
     await jean.tap(previous, "2026-2027 ▶")
@@ -87,16 +106,24 @@ async def test_an_invoice_pdf_from_my_invoices(botapi: BotApiStub, link) -> None
     invoices = await jean.next_message()
     text = plain(invoices.text)
     assert "AL-36" in text and "reste à payer : 120,60 €" in text and "réglée ✅" in text
-    assert "📄 AL-36 (PDF)" in invoices.button_labels and not any("Payer" in b for b in invoices.button_labels)
+    assert "📄 AL-36 (PDF)" in invoices.button_labels and not any(
+        "Payer" in b for b in invoices.button_labels
+    )
     await jean.tap(invoices, "📄 AL-36 (PDF)")
     sent = await jean.next_message()
     assert sent.document is not None and sent.document["file_name"] == "facture-AL-36.pdf"
     assert "Facture AL-36 — 120,60 €" in plain(sent.caption or "")
     pdf = text_of(botapi.file_content(sent.document["file_id"]))
-    assert "FACTURE N° AL-36" in pdf and "Total de la facture 120,60 €" in pdf and "Reste à payer 120,60 €" in pdf
+    assert (
+        "FACTURE N° AL-36" in pdf
+        and "Total de la facture 120,60 €" in pdf
+        and "Reste à payer 120,60 €" in pdf
+    )
 
 
-async def test_a_forged_invoice_button_is_refused_and_audited(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_forged_invoice_button_is_refused_and_audited(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     async with runtime.database.unit_of_work() as uow:
         dupont_invoice = await uow.repos.accounts.invoice_by_number("AL-36")
     sophie = botapi.user(201, "Sophie")
@@ -104,7 +131,9 @@ async def test_a_forged_invoice_button_is_refused_and_audited(botapi: BotApiStub
     statement = await open_statement(sophie, sophie.last_message())
     # Sophie's client rewrites a button to ask for the DUPONT family's invoice.
     stored = botapi.chat(sophie.id).messages[statement.message_id]
-    stored.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = f"ivp:{dupont_invoice.id}"  # type: ignore[union-attr]
+    stored.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = (
+        f"ivp:{dupont_invoice.id}"  # type: ignore[union-attr]
+    )
     query = await sophie.tap(statement, "📄 Mes factures")
     answer = await botapi.wait_callback_answer(query)
     assert answer["text"] == "Cette facture n’est pas disponible." and answer["show_alert"]
@@ -128,7 +157,10 @@ async def test_paying_online_is_recorded_once_even_if_telegram_repeats_it(
     assert "règlement en ligne n’est pas disponible" not in statement.text
     await jean.tap(statement, "📄 Mes factures")
     invoices = await jean.next_message()
-    assert "💳 Payer AL-36" in invoices.button_labels and "💳 Payer AL-12" not in invoices.button_labels
+    assert (
+        "💳 Payer AL-36" in invoices.button_labels
+        and "💳 Payer AL-12" not in invoices.button_labels
+    )
     await jean.tap(invoices, "💳 Payer AL-36")
     telegram_invoice = await jean.next_message()
     assert telegram_invoice.data["invoice"]["total_amount"] == 12060
@@ -137,9 +169,14 @@ async def test_paying_online_is_recorded_once_even_if_telegram_repeats_it(
 
     assert await jean.pay(telegram_invoice)
     thanks = await jean.next_message()
-    assert "Merci ! Votre règlement de 120,60 € pour la facture AL-36 est enregistré (n° AL-229)" in plain(thanks.text)
+    assert (
+        "Merci ! Votre règlement de 120,60 € pour la facture AL-36 est enregistré (n° AL-229)"
+        in plain(thanks.text)
+    )
     # Telegram delivers the same successful payment again.
-    paid_message = next(m for m in jean.messages(include_user=True) if "successful_payment" in m.data)
+    paid_message = next(
+        m for m in jean.messages(include_user=True) if "successful_payment" in m.data
+    )
     botapi.enqueue_update({"message": paid_message.data})
     await botapi.wait_for_delivery()
     await jean.expect_silence(0.4)
@@ -148,13 +185,18 @@ async def test_paying_online_is_recorded_once_even_if_telegram_repeats_it(
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
         payments = await uow.repos.accounts.payments_of_family(family.id)  # type: ignore[union-attr]
-        assert [(p.number, p.method) for p in payments] == [("AL-228", PaymentMethod.CHEQUE), ("AL-229", PaymentMethod.ONLINE)]
+        assert [(p.number, p.method) for p in payments] == [
+            ("AL-228", PaymentMethod.CHEQUE),
+            ("AL-229", PaymentMethod.ONLINE),
+        ]
         assert await uow.repos.accounts.balance(family.id) == Decimal("0.00")  # type: ignore[union-attr]
     await jean.send_command("/accueil")
     assert "Votre compte présente un solde de 0,00 €." in plain((await jean.next_message()).text)
 
 
-async def test_a_stranger_cannot_pay_someone_elses_invoice(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stranger_cannot_pay_someone_elses_invoice(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     runtime.structure = dataclasses.replace(runtime.structure, online_payment=True)
     runtime.settings.payment_provider_token = "284685063:TEST:provider"
     jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
@@ -167,9 +209,13 @@ async def test_a_stranger_cannot_pay_someone_elses_invoice(botapi: BotApiStub, l
     # Jean forwards the invoice to Sophie (another family), who tries to pay it.
     assert await sophie.pay(telegram_invoice) is False
     answer = list(botapi.pre_checkout_answers.values())[-1]
-    assert answer["ok"] is False and answer["error_message"] == "Cette facture n’est pas disponible."
+    assert (
+        answer["ok"] is False and answer["error_message"] == "Cette facture n’est pas disponible."
+    )
     async with runtime.database.unit_of_work() as uow:
-        assert [e.actor_telegram_id for e in await uow.repos.audit.entries(action="payment.online")] == [201]
+        assert [
+            e.actor_telegram_id for e in await uow.repos.audit.entries(action="payment.online")
+        ] == [201]
 
 
 def staff_group(botapi: BotApiStub, runtime: Runtime):  # type: ignore[no-untyped-def]
@@ -187,22 +233,45 @@ async def test_staff_issue_the_month_and_families_are_told(
     await link(jean)
     await link(jeanne)
     botapi.block(jeanne.id)
-    await add_days(runtime.database, DUPONT, "EMMA", "alsh_mercredi", [4, 18, 25], DayStatus.RESERVED, month=(2026, 11))
-    await add_days(runtime.database, DUPONT, "LUCAS", "garderie_matin", [2, 3], DayStatus.ABSENT_BILLED, month=(2026, 11))
+    await add_days(
+        runtime.database,
+        DUPONT,
+        "EMMA",
+        "alsh_mercredi",
+        [4, 18, 25],
+        DayStatus.RESERVED,
+        month=(2026, 11),
+    )
+    await add_days(
+        runtime.database,
+        DUPONT,
+        "LUCAS",
+        "garderie_matin",
+        [2, 3],
+        DayStatus.ABSENT_BILLED,
+        month=(2026, 11),
+    )
 
     await agnes.send_command("/facturer", "2026-11", chat=group)
     assert "Novembre 2026 n’est pas terminé" in (await group.next_message()).text
 
-    clock.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.timezone.utc)
+    clock.now = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
     await agnes.send_command("/facturer", "2026-11", chat=group)
     summary = plain((await group.next_message()).text)
     assert "Factures de novembre 2026" in summary
-    assert "1 facture(s) émise(s) (AL-37 à AL-37), total 36,00 €." in summary  # 3 × 11,00 + 2 × 1,50
-    assert "Familles prévenues : 2 message(s) en cours d’envoi aux comptes reliés." in summary  # Jean's and Jeanne's
+    assert (
+        "1 facture(s) émise(s) (AL-37 à AL-37), total 36,00 €." in summary
+    )  # 3 × 11,00 + 2 × 1,50
+    assert (
+        "Familles prévenues : 2 message(s) en cours d’envoi aux comptes reliés." in summary
+    )  # Jean's and Jeanne's
 
     notice = await jean.next_message()
     assert "Une nouvelle facture est disponible" in notice.text
-    assert "Facture AL-37 du 01/11/2026 au 30/11/2026 : 36,00 €, à régler avant le 26/12/2026." in plain(notice.text)
+    assert (
+        "Facture AL-37 du 01/11/2026 au 30/11/2026 : 36,00 €, à régler avant le 26/12/2026."
+        in plain(notice.text)
+    )
     await jean.tap(notice, "📄 AL-37 (PDF)")
     pdf = await jean.next_message()
     assert pdf.document is not None and "Garderie matin — LUCAS 2 1,50 € 3,00 €" in text_of(
@@ -217,7 +286,10 @@ async def test_staff_issue_the_month_and_families_are_told(
         if all(row.status not in ("pending", "sending") for row in rows):
             break
         await asyncio.sleep(0.05)
-    assert sorted((row.chat_id, row.status) for row in rows) == [(101, "sent"), (102, "unreachable")]
+    assert sorted((row.chat_id, row.status) for row in rows) == [
+        (101, "sent"),
+        (102, "unreachable"),
+    ]
     assert blocked is not None and blocked.unreachable_since is not None
     assert not [m for m in jeanne.messages() if "AL-37" in (m.text or "")]
 
@@ -228,25 +300,38 @@ async def test_staff_issue_the_month_and_families_are_told(
     await jean.expect_silence(0.3)
 
 
-async def test_someone_outside_the_staff_cannot_issue_invoices(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_someone_outside_the_staff_cannot_issue_invoices(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     group, _ = staff_group(botapi, runtime)
     jean = botapi.user(101, "Jean")
     await link(jean)
     await jean.send_command("/facturer", "2026-10")
     assert "réservée au personnel" in (await jean.next_message()).text
     async with runtime.database.unit_of_work() as uow:
-        assert [e.target for e in await uow.repos.audit.entries(action="staff.refused")] == ["invoices.issue"]
+        assert [e.target for e in await uow.repos.audit.entries(action="staff.refused")] == [
+            "invoices.issue"
+        ]
         assert await uow.repos.audit.entries(action="invoices.issue") == []
 
 
-async def test_staff_record_a_cheque_and_the_statement_follows(botapi: BotApiStub, link, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+async def test_staff_record_a_cheque_and_the_statement_follows(
+    botapi: BotApiStub, link, runtime: Runtime
+) -> None:  # type: ignore[no-untyped-def]
     group, agnes = staff_group(botapi, runtime)
     await agnes.send_command("/paiement", DUPONT, "120,60", "chèque", chat=group)
-    cheque = plain((await group.next_message()).text)  # no invoice given: it pays the oldest unpaid one
-    assert "Règlement AL-229 enregistré : 120,60 € (Chèque) pour la famille 1001001818331 (JEAN DUPONT)" in cheque
+    cheque = plain(
+        (await group.next_message()).text
+    )  # no invoice given: it pays the oldest unpaid one
+    assert (
+        "Règlement AL-229 enregistré : 120,60 € (Chèque) pour la famille 1001001818331 (JEAN DUPONT)"
+        in cheque
+    )
     assert "Solde du compte : 0,00 €." in cheque
 
-    command = await agnes.send_command("/paiement", DUPONT, "10", "titre", "émis", "AL-36", chat=group)
+    command = await agnes.send_command(
+        "/paiement", DUPONT, "10", "titre", "émis", "AL-36", chat=group
+    )
     warning = await group.next_message()  # AL-36 is paid now: recorded only once confirmed
     await agnes.tap(warning, _data_starting(warning, "sp:yes:"))
     recorded = plain((await group.next_message()).text)
@@ -258,11 +343,15 @@ async def test_staff_record_a_cheque_and_the_statement_follows(botapi: BotApiStu
     await agnes.send_command("/paiement", MARTIN, "3", "titre", "émis", chat=group)
     warning = await group.next_message()  # nothing is due by MARTIN: an advance, once confirmed
     await agnes.tap(warning, _data_starting(warning, "sp:yes:"))
-    assert "Règlement AL-231 enregistré : 3,00 € (Titre émis (Trésor public)) pour la famille 1001001818332" in plain(
-        (await group.next_message()).text
+    assert (
+        "Règlement AL-231 enregistré : 3,00 € (Titre émis (Trésor public)) pour la famille 1001001818332"
+        in plain((await group.next_message()).text)
     )
     await agnes.send_command("/paiement", DUPONT, "douze", "chèque", chat=group)
-    assert "Utilisation\u00a0: /paiement N_FAMILLE MONTANT MODE [N_FACTURE]" in (await group.next_message()).text
+    assert (
+        "Utilisation\u00a0: /paiement N_FAMILLE MONTANT MODE [N_FACTURE]"
+        in (await group.next_message()).text
+    )
     await agnes.send_command("/paiement", MARTIN, "5", "cb", "AL-36", chat=group)
     assert "n’est pas une facture de la famille 1001001818332" in (await group.next_message()).text
 
@@ -274,7 +363,12 @@ async def test_staff_record_a_cheque_and_the_statement_follows(botapi: BotApiStu
 
 
 def _data_starting(message, prefix: str) -> str:  # type: ignore[no-untyped-def]
-    return next(b["callback_data"] for row in message.buttons for b in row if b.get("callback_data", "").startswith(prefix))
+    return next(
+        b["callback_data"]
+        for row in message.buttons
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    )
 
 
 async def test_a_payment_on_a_paid_invoice_or_above_what_is_due_waits_for_confirmation(
@@ -282,11 +376,17 @@ async def test_a_payment_on_a_paid_invoice_or_above_what_is_due_waits_for_confir
 ) -> None:
     group, agnes = staff_group(botapi, runtime)
     await agnes.send_command("/paiement", DUPONT, "120,60", "chèque", "AL-36", chat=group)
-    assert "Règlement AL-229 enregistré" in plain((await group.next_message()).text)  # what was due: no question
+    assert "Règlement AL-229 enregistré" in plain(
+        (await group.next_message()).text
+    )  # what was due: no question
 
-    await agnes.send_command("/paiement", DUPONT, "120,60", "chèque", "AL-36", chat=group)  # the same cheque again
+    await agnes.send_command(
+        "/paiement", DUPONT, "120,60", "chèque", "AL-36", chat=group
+    )  # the same cheque again
     warning = await group.next_message()
-    assert "Facture AL-36 déjà réglée" in plain(warning.text) and "Rien n’est encore enregistré" in plain(warning.text)
+    assert "Facture AL-36 déjà réglée" in plain(
+        warning.text
+    ) and "Rien n’est encore enregistré" in plain(warning.text)
     await agnes.tap(warning, _data_starting(warning, "sp:no:"))
     assert "Règlement non enregistré" in (await group.next_message()).text
 
@@ -296,20 +396,30 @@ async def test_a_payment_on_a_paid_invoice_or_above_what_is_due_waits_for_confir
     confirm = _data_starting(too_much, "sp:yes:")
     await agnes.tap(too_much, confirm)
     assert "Règlement AL-230 enregistré" in plain((await group.next_message()).text)
-    answer = await agnes.tap_data(too_much, confirm)  # a second tap (a slow client) records nothing more
+    answer = await agnes.tap_data(
+        too_much, confirm
+    )  # a second tap (a slow client) records nothing more
     assert "déjà été enregistré" in (await botapi.wait_callback_answer(answer))["text"]
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        assert family is not None and await uow.repos.accounts.balance(family.id) == Decimal("-500.00")
+        assert family is not None and await uow.repos.accounts.balance(family.id) == Decimal(
+            "-500.00"
+        )
 
     await agnes.send_command("/annuler_paiement", "AL-230", chat=group)
     cancelled = plain((await group.next_message()).text)
-    assert "Règlement AL-230 annulé : 500,00 € (Chèque)" in cancelled and "Solde du compte : 0,00 €." in cancelled
+    assert (
+        "Règlement AL-230 annulé : 500,00 € (Chèque)" in cancelled
+        and "Solde du compte : 0,00 €." in cancelled
+    )
     await agnes.send_command("/annuler_paiement", "AL-230", chat=group)
     assert "Aucun règlement n’a le numéro AL-230" in (await group.next_message()).text
     async with runtime.database.unit_of_work() as uow:
         audit = await uow.repos.audit.entries(action="payment.cancel")
-        assert [(e.outcome, e.details.get("amount")) for e in audit] == [("ok", "500.00"), ("refused", None)]
+        assert [(e.outcome, e.details.get("amount")) for e in audit] == [
+            ("ok", "500.00"),
+            ("refused", None),
+        ]
 
 
 async def test_current_tariffs(botapi: BotApiStub, link) -> None:  # type: ignore[no-untyped-def]
@@ -317,7 +427,11 @@ async def test_current_tariffs(botapi: BotApiStub, link) -> None:  # type: ignor
     await link(jean)
     await jean.send_command("/tarifs")
     text = plain((await jean.next_message()).text)
-    assert "Tarifs en cours" in text and "Quotient familial : 850,00 €" in text and "Régime : CAF" in text
+    assert (
+        "Tarifs en cours" in text
+        and "Quotient familial : 850,00 €" in text
+        and "Régime : CAF" in text
+    )
     assert "• Garderie matin : 1,50 € par jour" in text
     assert "• Restauration scolaire : 3,50 € par repas" in text
     assert "• Goûter : 0,60 € par goûter" in text

@@ -25,7 +25,10 @@ SENT_HOOK: list[tuple[dict, list[int]]] = []
 
 @template("test.hello", on_sent=lambda uow, params, ids: _remember(params, ids))
 async def _hello(runtime: Runtime, params: dict) -> Outgoing:
-    return Outgoing(f"Bonjour {params['name']}", InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="noop")]]))
+    return Outgoing(
+        f"Bonjour {params['name']}",
+        InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="noop")]]),
+    )
 
 
 async def _remember(params: dict, ids: Sequence[int]) -> None:
@@ -47,7 +50,11 @@ async def _card(runtime: Runtime, params: dict) -> Outgoing:
 
 @template("test.photo")
 async def _photo(runtime: Runtime, params: dict) -> Outgoing:
-    return Outgoing("Justificatif", attachment=Attachment("photo-id", "photo"), fallback=Outgoing("Justificatif (pièce illisible)"))
+    return Outgoing(
+        "Justificatif",
+        attachment=Attachment("photo-id", "photo"),
+        fallback=Outgoing("Justificatif (pièce illisible)"),
+    )
 
 
 async def _write(runtime: Runtime, chat_id: int, name: str, **kwargs: object) -> None:
@@ -60,7 +67,9 @@ async def _statuses(runtime: Runtime, name: str) -> list[str]:
         return [row.status for row in await uow.repos.outbox.of_template(name)]
 
 
-async def test_a_message_written_with_a_change_reaches_the_chat_once(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_written_with_a_change_reaches_the_chat_once(
+    runtime: Runtime, bot, botapi: BotApiStub
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(7101, "Jean")
     SENT_HOOK.clear()
     await _write(runtime, jean.id, "Jean")
@@ -68,11 +77,13 @@ async def test_a_message_written_with_a_change_reaches_the_chat_once(runtime: Ru
     assert message.text == "Bonjour Jean"
     assert message.buttons[0][0]["callback_data"] == "noop"
     await _wait_for(runtime, "test.hello", SENT)
-    assert SENT_HOOK == [({"name": "Jean"}, [message.message_id])]
+    assert [({"name": "Jean"}, [message.message_id])] == SENT_HOOK
     await jean.expect_silence(0.5)
 
 
-async def test_a_blocked_account_is_marked_unreachable_and_not_retried(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]
+async def test_a_blocked_account_is_marked_unreachable_and_not_retried(
+    runtime: Runtime, bot, botapi: BotApiStub
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(7102, "Jean")
     botapi.block(jean.id)
     await _write(runtime, jean.id, "Jean")
@@ -80,7 +91,9 @@ async def test_a_blocked_account_is_marked_unreachable_and_not_retried(runtime: 
     assert len(botapi.calls("sendMessage", chat_id=jean.id)) == 0
 
 
-async def test_a_network_failure_is_retried_later(runtime: Runtime, bot, botapi: BotApiStub, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_network_failure_is_retried_later(
+    runtime: Runtime, bot, botapi: BotApiStub, clock
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(7103, "Jean")
     botapi.fail_next("sendMessage", 502, "Bad Gateway")
     await _write(runtime, jean.id, "Jean")
@@ -91,7 +104,9 @@ async def test_a_network_failure_is_retried_later(runtime: Runtime, bot, botapi:
     await _wait_for(runtime, "test.hello", SENT)
 
 
-async def test_a_file_telegram_refuses_is_replaced_by_its_fallback(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]
+async def test_a_file_telegram_refuses_is_replaced_by_its_fallback(
+    runtime: Runtime, bot, botapi: BotApiStub
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(7105, "Jean")
     botapi.fail_next("sendPhoto", 400, "Bad Request: wrong file identifier/HTTP URL specified")
     async with runtime.database.transaction() as uow:
@@ -100,14 +115,18 @@ async def test_a_file_telegram_refuses_is_replaced_by_its_fallback(runtime: Runt
     await _wait_for(runtime, "test.photo", SENT)
 
 
-async def test_a_message_past_its_expiry_is_dropped(runtime: Runtime, bot, botapi: BotApiStub) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_past_its_expiry_is_dropped(
+    runtime: Runtime, bot, botapi: BotApiStub
+) -> None:  # type: ignore[no-untyped-def]
     jean = botapi.user(7104, "Jean")
     await _write(runtime, jean.id, "Jean", expires_at=runtime.now() - dt.timedelta(minutes=1))
     await _wait_for(runtime, "test.hello", EXPIRED)
     await jean.expect_silence(0.3)
 
 
-async def test_cards_waiting_together_go_to_the_group_as_one_summary(runtime: Runtime, botapi: BotApiStub) -> None:
+async def test_cards_waiting_together_go_to_the_group_as_one_summary(
+    runtime: Runtime, botapi: BotApiStub
+) -> None:
     from tests.conversations.conftest import start_application, stop_application
 
     group = botapi.group(-100777, "Équipe")
@@ -126,13 +145,19 @@ async def test_cards_waiting_together_go_to_the_group_as_one_summary(runtime: Ru
         await stop_application(application)
 
 
-async def _wait_for(runtime: Runtime, name: str, status: str, *, attempts: int | None = None) -> None:
+async def _wait_for(
+    runtime: Runtime, name: str, status: str, *, attempts: int | None = None
+) -> None:
     import asyncio
 
     for _ in range(200):
         async with runtime.database.unit_of_work() as uow:
             rows = await uow.repos.outbox.of_template(name)
-        if rows and rows[-1].status == status and (attempts is None or rows[-1].attempts == attempts):
+        if (
+            rows
+            and rows[-1].status == status
+            and (attempts is None or rows[-1].attempts == attempts)
+        ):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{name} never reached {status}: {[(r.status, r.attempts) for r in rows]}")

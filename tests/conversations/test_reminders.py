@@ -25,7 +25,9 @@ from tests.support.botapi import BotApiStub
 from tests.support.outbox import Delivered, deliver_reminders, wait_until_final
 
 PARIS = ZoneInfo("Europe/Paris")
-FRIDAY_11 = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)  # 1 h before the cantine cutoff of next week
+FRIDAY_11 = dt.datetime(
+    2026, 11, 27, 11, 0, tzinfo=PARIS
+)  # 1 h before the cantine cutoff of next week
 DUPONT, MARTIN = "1001001818331", "1001001818332"
 
 
@@ -33,7 +35,14 @@ async def link_directly(runtime: Runtime, user_id: int, number: str) -> int:
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(number)
         await uow.repos.telegram.get_or_create_user(user_id)
-        uow.repos.telegram.add_link(TelegramLink(family_id=family.id, telegram_user_id=user_id, linked_at=runtime.now(), linked_by="invite"))
+        uow.repos.telegram.add_link(
+            TelegramLink(
+                family_id=family.id,
+                telegram_user_id=user_id,
+                linked_at=runtime.now(),
+                linked_by="invite",
+            )
+        )
         await uow.commit()
         return family.id
 
@@ -47,10 +56,15 @@ async def run_reminders(bot, runtime: Runtime, *kinds: ReminderKind) -> Delivere
 
 def only_cantine(runtime: Runtime) -> None:
     """Keep the structure's cantine only, so each test reads one kind of reminder."""
-    runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "cantine"))
+    runtime.structure = dataclasses.replace(
+        runtime.structure,
+        services=tuple(s for s in runtime.structure.services if s.code == "cantine"),
+    )
 
 
-async def test_booking_reminder_names_children_service_and_deadline_with_a_button(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_booking_reminder_names_children_service_and_deadline_with_a_button(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     clock.now = FRIDAY_11
     only_cantine(runtime)
     await link_directly(runtime, 101, DUPONT)
@@ -66,15 +80,23 @@ async def test_booking_reminder_names_children_service_and_deadline_with_a_butto
     assert "Planning de" in month.text
 
 
-async def test_a_child_already_booked_is_not_reminded(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_child_already_booked_is_not_reminded(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     jean = botapi.user(101, "Jean")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
-        lucas = next(c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS"
+        )
         cantine = await uow.repos.structure.service_by_code("cantine")
-        planning = await bookings.load_planning(uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31))
-        result = await bookings.book(uow, planning, family_id, lucas, cantine.id, dt.date(2026, 12, 1), clock.now, actor=101)
+        planning = await bookings.load_planning(
+            uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+        )
+        result = await bookings.book(
+            uow, planning, family_id, lucas, cantine.id, dt.date(2026, 12, 1), clock.now, actor=101
+        )
         await uow.commit()
     assert result.outcome == bookings.BookingOutcome.BOOKED
     clock.now = FRIDAY_11
@@ -83,7 +105,9 @@ async def test_a_child_already_booked_is_not_reminded(botapi: BotApiStub, bot: A
     assert "EMMA" in text and "LUCAS" not in text
 
 
-async def test_exactly_once_across_runs_and_a_restart(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_exactly_once_across_runs_and_a_restart(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     botapi.user(101, "Jean")
     botapi.user(202, "Sophie")
@@ -95,7 +119,12 @@ async def test_exactly_once_across_runs_and_a_restart(botapi: BotApiStub, bot: A
     assert (first.sent, again.due, again.sent) == (2, 0, 0)
     # The bot was down until 11:00 on Friday: the 2 h reminder is now due, sent once.
     clock.now = FRIDAY_11
-    restarted = Runtime(settings=runtime.settings, database=runtime.database, structure=runtime.structure, clock=clock)
+    restarted = Runtime(
+        settings=runtime.settings,
+        database=runtime.database,
+        structure=runtime.structure,
+        clock=clock,
+    )
     after = await run_reminders(bot.bot, restarted)
     assert after.sent == 2
     assert (await run_reminders(bot.bot, restarted)).sent == 0
@@ -103,12 +132,16 @@ async def test_exactly_once_across_runs_and_a_restart(botapi: BotApiStub, bot: A
     assert len(sent) == 4 and len({(c.params["chat_id"], c.params["text"]) for c in sent}) == 2
 
 
-async def test_a_reminder_left_in_flight_by_a_killed_process_is_sent_once_after_the_restart(botapi: BotApiStub, runtime: Runtime, clock: Clock) -> None:
+async def test_a_reminder_left_in_flight_by_a_killed_process_is_sent_once_after_the_restart(
+    botapi: BotApiStub, runtime: Runtime, clock: Clock
+) -> None:
     only_cantine(runtime)
     await link_directly(runtime, 101, DUPONT)
     jean = botapi.user(101, "Jean")
     clock.now = FRIDAY_11
-    queued = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    queued = await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
     async with runtime.database.transaction() as uow:  # the sender had claimed it, then was killed
         await uow.repos.outbox.claim(clock.now, 10, audience="account")
     application = await start_application(runtime)
@@ -122,7 +155,9 @@ async def test_a_reminder_left_in_flight_by_a_killed_process_is_sent_once_after_
     assert len(botapi.calls("sendMessage", chat_id=101)) == 1
 
 
-async def test_429_is_waited_out_and_nothing_is_lost(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_429_is_waited_out_and_nothing_is_lost(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     for user_id in range(301, 306):
         await link_directly(runtime, user_id, DUPONT)
@@ -132,10 +167,18 @@ async def test_429_is_waited_out_and_nothing_is_lost(botapi: BotApiStub, bot: Ap
     report = await run_reminders(bot.bot, runtime)
     assert report.sent == 5 and report.failed == 0
     assert botapi.flood_rejections > 0
-    assert sorted(c.params["chat_id"] for c in botapi.calls("sendMessage")) == [301, 302, 303, 304, 305]
+    assert sorted(c.params["chat_id"] for c in botapi.calls("sendMessage")) == [
+        301,
+        302,
+        303,
+        304,
+        305,
+    ]
 
 
-async def test_a_parent_who_blocked_the_bot_is_skipped_without_stopping_the_others(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_parent_who_blocked_the_bot_is_skipped_without_stopping_the_others(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     await link_directly(runtime, 101, DUPONT)
     await link_directly(runtime, 102, DUPONT)
@@ -150,7 +193,9 @@ async def test_a_parent_who_blocked_the_bot_is_skipped_without_stopping_the_othe
     assert later.due == 1 and later.sent == 1  # Jeanne only: Jean is unreachable now
 
 
-async def test_turning_booking_reminders_off_with_rappels(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_turning_booking_reminders_off_with_rappels(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     only_cantine(runtime)
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -163,74 +208,108 @@ async def test_turning_booking_reminders_off_with_rappels(botapi: BotApiStub, bo
     assert (await run_reminders(bot.bot, runtime)).due == 0
 
 
-async def test_staff_get_the_final_headcount_and_the_morning_digest(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_staff_get_the_final_headcount_and_the_morning_digest(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     runtime.settings = runtime.settings.model_copy(update={"admin_chat_id": -100777})
     group = botapi.group(-100777, "Staff")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
-        lucas = next(c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS"
+        )
         cantine = await uow.repos.structure.service_by_code("cantine")
-        planning = await bookings.load_planning(uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31))
-        await bookings.book(uow, planning, family_id, lucas, cantine.id, dt.date(2026, 11, 30), clock.now, actor=101)
-        await submit_request(uow, family_id=family_id, kind=RequestKind.CAF, payload={}, created_by=101, now=clock.now)
+        planning = await bookings.load_planning(
+            uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+        )
+        await bookings.book(
+            uow, planning, family_id, lucas, cantine.id, dt.date(2026, 11, 30), clock.now, actor=101
+        )
+        await submit_request(
+            uow,
+            family_id=family_id,
+            kind=RequestKind.CAF,
+            payload={},
+            created_by=101,
+            now=clock.now,
+        )
         await uow.commit()
     clock.now = dt.datetime(2026, 11, 27, 12, 5, tzinfo=PARIS)
     await run_reminders(bot.bot, runtime, ReminderKind.HEADCOUNT, ReminderKind.DIGEST)
     texts = [m.text.replace("\xa0", " ") for m in group.messages()]
     headcount = next(t for t in texts if "Effectifs définitifs" in t)
-    assert "lundi 30 novembre 2026 : 1 enfant" in headcount and "mardi 1 décembre 2026 : 0 enfant" in headcount
+    assert (
+        "lundi 30 novembre 2026 : 1 enfant" in headcount
+        and "mardi 1 décembre 2026 : 0 enfant" in headcount
+    )
     assert any("1 demande attend" in t for t in texts)
     await run_reminders(bot.bot, runtime, ReminderKind.HEADCOUNT, ReminderKind.DIGEST)
     assert len(group.messages()) == len(texts)
 
 
-async def test_invoice_and_vaccine_reminders(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_invoice_and_vaccine_reminders(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     botapi.user(101, "Jean")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
         unpaid = await uow.repos.accounts.unpaid_invoices(family_id)
         due_on = unpaid[0].invoice.due_on
-        lucas = next(c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS")
-        uow.session.add(Vaccination(child_id=lucas.id, name="DTPolio", booster_on=due_on + dt.timedelta(days=5)))
+        lucas = next(
+            c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS"
+        )
+        uow.session.add(
+            Vaccination(child_id=lucas.id, name="DTPolio", booster_on=due_on + dt.timedelta(days=5))
+        )
         await uow.commit()
     clock.now = dt.datetime.combine(due_on - dt.timedelta(days=2), dt.time(12, 0), tzinfo=PARIS)
     await run_reminders(bot.bot, runtime, ReminderKind.INVOICE, ReminderKind.VACCINE)
     texts = [m.text for m in botapi.user(101, "Jean").messages()]
-    assert any("AL-36" in t and "120,60" in t.replace("\u202f", " ").replace("\xa0", " ") for t in texts)
+    assert any(
+        "AL-36" in t and "120,60" in t.replace("\u202f", " ").replace("\xa0", " ") for t in texts
+    )
     assert any("DTPolio" in t and "LUCAS" in t for t in texts)
     assert Decimal("120.60") == unpaid[0].due
 
 
-async def test_two_senders_at_once_send_each_reminder_once(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_two_senders_at_once_send_each_reminder_once(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     for user_id in range(401, 411):
         await link_directly(runtime, user_id, DUPONT if user_id % 2 else MARTIN)
         botapi.user(user_id, "Parent")
     clock.now = FRIDAY_11
-    first, second = await asyncio.gather(run_reminders(bot.bot, runtime), run_reminders(bot.bot, runtime))
+    first, second = await asyncio.gather(
+        run_reminders(bot.bot, runtime), run_reminders(bot.bot, runtime)
+    )
     assert first.sent + second.sent == 10
     assert len(botapi.calls("sendMessage")) == 10
 
 
-
-
 # --- one reminder per family and cutoff, per-service preferences, the button, the language ----
 
-MONDAY_17 = dt.datetime(2026, 11, 30, 17, 0, tzinfo=PARIS)  # 1 h 30 before the garderies' cutoff for Tuesday
+MONDAY_17 = dt.datetime(
+    2026, 11, 30, 17, 0, tzinfo=PARIS
+)  # 1 h 30 before the garderies' cutoff for Tuesday
 
 
 def booking_data(message) -> str:  # type: ignore[no-untyped-def]
     return message.buttons[0][0]["callback_data"]
 
 
-async def test_one_reminder_per_family_and_cutoff_lists_the_services_and_folds_the_gouter(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_one_reminder_per_family_and_cutoff_lists_the_services_and_folds_the_gouter(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     await link_directly(runtime, 101, DUPONT)
     jean = botapi.user(101, "Jean")
     clock.now = MONDAY_17
     report = await run_reminders(bot.bot, runtime)
-    assert report.sent == 1  # garderie matin, garderie soir and goûter share Monday 18:30: one message
+    assert (
+        report.sent == 1
+    )  # garderie matin, garderie soir and goûter share Monday 18:30: one message
     reminder = await jean.next_message()
     assert reminder.text.count("Garderie matin") == 1
     assert "Garderie soir + Goûter" in reminder.text
@@ -239,19 +318,25 @@ async def test_one_reminder_per_family_and_cutoff_lists_the_services_and_folds_t
     await jean.expect_silence(0.3)
 
 
-async def test_the_button_of_a_reminder_for_two_children_opens_the_booking_of_both(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_the_button_of_a_reminder_for_two_children_opens_the_booking_of_both(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     await link_directly(runtime, 101, DUPONT)
     jean = botapi.user(101, "Jean")
     clock.now = MONDAY_17
     await run_reminders(bot.bot, runtime)
     reminder = await jean.next_message()
-    assert booking_data(reminder) == callbacks.build(callbacks.PLANNING_DAY, ALL_CHILDREN, "20261201")
+    assert booking_data(reminder) == callbacks.build(
+        callbacks.PLANNING_DAY, ALL_CHILDREN, "20261201"
+    )
     await jean.tap(reminder, "📅 Réserver maintenant")
     day = await jean.next_message()
     assert "EMMA" in day.text and "LUCAS" in day.text
 
 
-async def test_a_parent_turns_off_the_reminders_of_one_service_only(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_parent_turns_off_the_reminders_of_one_service_only(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     jean = botapi.user(101, "Jean")
     await link(jean)
     async with runtime.database.unit_of_work() as uow:
@@ -262,14 +347,18 @@ async def test_a_parent_turns_off_the_reminders_of_one_service_only(botapi: BotA
     assert data in [b["callback_data"] for row in settings.buttons for b in row]
     await jean.tap_data(settings, data)
     updated = await jean.next_message()
-    assert callbacks.build(callbacks.REMINDER_SERVICE_TOGGLE, matin.id, "1") in [b["callback_data"] for row in updated.buttons for b in row]
+    assert callbacks.build(callbacks.REMINDER_SERVICE_TOGGLE, matin.id, "1") in [
+        b["callback_data"] for row in updated.buttons for b in row
+    ]
     clock.now = MONDAY_17
     assert (await run_reminders(bot.bot, runtime)).sent == 1
     text = (await jean.next_message()).text
     assert "Garderie matin" not in text and "Garderie soir" in text
 
 
-async def test_a_parent_whose_app_is_in_english_gets_reminders_in_english_unless_they_chose_french(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link) -> None:  # type: ignore[no-untyped-def,type-arg]
+async def test_a_parent_whose_app_is_in_english_gets_reminders_in_english_unless_they_chose_french(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link
+) -> None:  # type: ignore[no-untyped-def,type-arg]
     only_cantine(runtime)
     john = botapi.user(101, "John", language_code="en")
     await link(john)
@@ -302,13 +391,17 @@ async def outbox_rows(runtime: Runtime, keys: list[str]):  # type: ignore[no-unt
         return await uow.repos.outbox.with_keys(keys)
 
 
-async def test_a_reminder_that_failed_in_an_outage_is_delivered_once_when_telegram_is_back_before_the_cutoff(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_reminder_that_failed_in_an_outage_is_delivered_once_when_telegram_is_back_before_the_cutoff(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     await link_directly(runtime, 101, DUPONT)
     jean = botapi.user(101, "Jean")
     botapi.fail_next("sendMessage", 502, "Bad Gateway", times=3)
     clock.now = FRIDAY_11
-    queued = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    queued = await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
 
     async def failed_once() -> bool:
         rows = await outbox_rows(runtime, queued.keys)
@@ -332,7 +425,9 @@ async def test_a_reminder_that_failed_in_an_outage_is_delivered_once_when_telegr
     assert len(jean.messages()) == 1
 
 
-async def test_a_reminder_still_undelivered_at_its_cutoff_expires_and_staff_are_told_how_many(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_reminder_still_undelivered_at_its_cutoff_expires_and_staff_are_told_how_many(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     runtime.settings = runtime.settings.model_copy(update={"admin_chat_id": -100777})
     group = botapi.group(-100777, "Staff")
@@ -340,7 +435,9 @@ async def test_a_reminder_still_undelivered_at_its_cutoff_expires_and_staff_are_
     jean = botapi.user(101, "Jean")
     botapi.fail_next("sendMessage", 502, "Bad Gateway")  # then no retry is due before the cutoff
     clock.now = FRIDAY_11
-    queued = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    queued = await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
 
     async def failed_once() -> bool:
         rows = await outbox_rows(runtime, queued.keys)
@@ -351,12 +448,16 @@ async def test_a_reminder_still_undelivered_at_its_cutoff_expires_and_staff_are_
     rows = await wait_until_final(runtime, queued.keys)
     assert rows[0].status == "expired"
     clock.now = dt.datetime(2026, 11, 27, 12, 5, tzinfo=PARIS)
-    again = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    again = await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
     assert again.due == 0
     notice = await group.next_message()
     assert "1 rappel n’a pas pu être remis" in notice.text
     assert "DUPONT" not in notice.text and "EMMA" not in notice.text
-    await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING})))
+    await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
+    )
     await group.expect_silence(0.5)  # told once per cutoff
     await jean.expect_silence(0.1)
     assert not jean.messages()
@@ -365,23 +466,35 @@ async def test_a_reminder_still_undelivered_at_its_cutoff_expires_and_staff_are_
 # --- the final headcount shows pending requests apart --------------------------------------
 
 
-async def test_the_final_headcount_shows_requests_still_pending_apart(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
-    runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "alsh_mercredi"))
+async def test_the_final_headcount_shows_requests_still_pending_apart(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
+    runtime.structure = dataclasses.replace(
+        runtime.structure,
+        services=tuple(s for s in runtime.structure.services if s.code == "alsh_mercredi"),
+    )
     runtime.settings = runtime.settings.model_copy(update={"admin_chat_id": -100777})
     group = botapi.group(-100777, "Staff")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
-        lucas = next(c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS"
+        )
         alsh = await uow.repos.structure.service_by_code("alsh_mercredi")
-        planning = await bookings.load_planning(uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31))
-        result = await bookings.book(uow, planning, family_id, lucas, alsh.id, dt.date(2026, 12, 2), clock.now, actor=101)
+        planning = await bookings.load_planning(
+            uow, runtime.structure, PARIS, dt.date(2026, 11, 1), dt.date(2026, 12, 31)
+        )
+        result = await bookings.book(
+            uow, planning, family_id, lucas, alsh.id, dt.date(2026, 12, 2), clock.now, actor=101
+        )
         await uow.commit()
     assert result.outcome != bookings.BookingOutcome.BOOKED  # waits for staff
     clock.now = dt.datetime(2026, 11, 30, 10, 5, tzinfo=PARIS)
     await run_reminders(bot.bot, runtime, ReminderKind.HEADCOUNT)
-    headcount = next(m.text.replace("\xa0", " ") for m in group.messages() if "Effectifs définitifs" in m.text)
+    headcount = next(
+        m.text.replace("\xa0", " ") for m in group.messages() if "Effectifs définitifs" in m.text
+    )
     assert "mercredi 2 décembre 2026 : 0 enfant + 1 en attente" in headcount
-
 
 
 # --- nothing that can wait is sent at night ------------------------------------------------
@@ -390,20 +503,36 @@ async def test_the_final_headcount_shows_requests_still_pending_apart(botapi: Bo
 async def deferred_to(runtime: Runtime, keys: list[str], at: dt.datetime) -> None:
     async def waiting() -> bool:
         rows = await outbox_rows(runtime, keys)
-        return bool(rows) and all(r.status == "pending" and r.available_at.astimezone(PARIS) == at for r in rows)
+        return bool(rows) and all(
+            r.status == "pending" and r.available_at.astimezone(PARIS) == at for r in rows
+        )
 
     await wait_for(waiting)
 
 
-async def test_a_window_opening_at_midnight_and_its_reminders_wait_for_daytime(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
-    runtime.structure = dataclasses.replace(runtime.structure, services=tuple(s for s in runtime.structure.services if s.code == "alsh_vacances"))
+async def test_a_window_opening_at_midnight_and_its_reminders_wait_for_daytime(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
+    runtime.structure = dataclasses.replace(
+        runtime.structure,
+        services=tuple(s for s in runtime.structure.services if s.code == "alsh_vacances"),
+    )
     await link_directly(runtime, 101, DUPONT)
     jean = botapi.user(101, "Jean")
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        emma = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "EMMA")
+        emma = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == "EMMA"
+        )
         service = await uow.repos.structure.service_by_code("alsh_vacances")
-        uow.session.add(Enrolment(child_id=emma.id, service_id=service.id, family_id=family.id, starts_on=dt.date(2026, 9, 1)))
+        uow.session.add(
+            Enrolment(
+                child_id=emma.id,
+                service_id=service.id,
+                family_id=family.id,
+                starts_on=dt.date(2026, 9, 1),
+            )
+        )
         uow.session.add(
             BookingWindow(
                 service_id=service.id,
@@ -438,16 +567,24 @@ async def test_a_window_opening_at_midnight_and_its_reminders_wait_for_daytime(b
     assert (await reminder_job.queue_reminders(runtime, kinds)).due == 0
 
 
-async def test_a_date_reminder_due_at_midnight_waits_for_the_morning(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_a_date_reminder_due_at_midnight_waits_for_the_morning(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     jean = botapi.user(101, "Jean")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
-        lucas = next(c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS")
-        uow.session.add(Vaccination(child_id=lucas.id, name="DTPolio", booster_on=dt.date(2026, 12, 10)))
+        lucas = next(
+            c for c in await uow.repos.families.children(family_id) if c.first_name == "LUCAS"
+        )
+        uow.session.add(
+            Vaccination(child_id=lucas.id, name="DTPolio", booster_on=dt.date(2026, 12, 10))
+        )
         await uow.commit()
     clock.now = dt.datetime(2026, 12, 1, 0, 0, tzinfo=PARIS)
-    queued = await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.VACCINE, ReminderKind.INVOICE})))
+    queued = await reminder_job.queue_reminders(
+        runtime, ReminderSettings(kinds=frozenset({ReminderKind.VACCINE, ReminderKind.INVOICE}))
+    )
     assert queued.keys
     await deferred_to(runtime, queued.keys, dt.datetime(2026, 12, 1, 8, 0, tzinfo=PARIS))
     await jean.expect_silence(0.3)
@@ -456,18 +593,31 @@ async def test_a_date_reminder_due_at_midnight_waits_for_the_morning(botapi: Bot
     assert "DTPolio" in (await jean.next_message()).text
 
 
-async def test_the_staff_digest_is_not_sent_at_ten_at_night(botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock) -> None:  # type: ignore[type-arg]
+async def test_the_staff_digest_is_not_sent_at_ten_at_night(
+    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock
+) -> None:  # type: ignore[type-arg]
     only_cantine(runtime)
     runtime.settings = runtime.settings.model_copy(update={"admin_chat_id": -100777})
     group = botapi.group(-100777, "Staff")
     family_id = await link_directly(runtime, 101, DUPONT)
     async with runtime.database.unit_of_work() as uow:
-        await submit_request(uow, family_id=family_id, kind=RequestKind.CAF, payload={}, created_by=101, now=clock.now)
+        await submit_request(
+            uow,
+            family_id=family_id,
+            kind=RequestKind.CAF,
+            payload={},
+            created_by=101,
+            now=clock.now,
+        )
         await uow.commit()
     await group.next_message()  # the request's card
     before = len(group.messages())
     clock.now = dt.datetime(2026, 11, 23, 22, 0, tzinfo=PARIS)
-    assert (await reminder_job.queue_reminders(runtime, ReminderSettings(kinds=frozenset({ReminderKind.DIGEST})))).due == 0
+    assert (
+        await reminder_job.queue_reminders(
+            runtime, ReminderSettings(kinds=frozenset({ReminderKind.DIGEST}))
+        )
+    ).due == 0
     await group.expect_silence(0.3)
     clock.now = dt.datetime(2026, 11, 24, 8, 0, tzinfo=PARIS)
     assert (await run_reminders(bot.bot, runtime, ReminderKind.DIGEST)).sent == 1

@@ -18,7 +18,9 @@ OLD_POLL = {
 
 
 async def test_an_update_that_cannot_be_decoded_is_skipped_and_the_next_is_answered(
-    botapi: BotApiStub, bot, caplog  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    bot,
+    caplog,  # type: ignore[no-untyped-def]
 ) -> None:
     caplog.set_level(logging.INFO)
     bad = botapi.enqueue_update(OLD_POLL)
@@ -26,5 +28,9 @@ async def test_an_update_that_cannot_be_decoded_is_skipped_and_the_next_is_answe
     await jean.send_command("/start")
     assert await jean.next_message(timeout=5)
     skipped = [r for r in caplog.records if r.name == "portail_famille.updates"]
-    assert len(skipped) == 1 and str(bad) in skipped[0].getMessage() and "poll" in skipped[0].getMessage()
+    assert (
+        len(skipped) == 1
+        and str(bad) in skipped[0].getMessage()
+        and "poll" in skipped[0].getMessage()
+    )
     assert "musée" not in caplog.text  # type and place only, never the content

@@ -11,7 +11,10 @@ from tests.support.botapi import BotApiStub
 
 
 async def test_a_tap_from_someone_who_blocked_the_bot_is_not_answered_twice_and_is_noted(
-    botapi: BotApiStub, link, runtime: Runtime, caplog  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    link,
+    runtime: Runtime,
+    caplog,  # type: ignore[no-untyped-def]
 ) -> None:
     caplog.set_level(logging.INFO)
     jean = botapi.user(101, "Jean")
@@ -28,7 +31,9 @@ async def test_a_tap_from_someone_who_blocked_the_bot_is_not_answered_twice_and_
         await asyncio.sleep(0.05)
     await jean.expect_silence(0.5)
     refused = [r for r in botapi.rejections[before:] if r.error_code == 403]
-    assert len(refused) == 1, [r.method for r in refused]  # the handler's answer, and no apology after it
+    assert len(refused) == 1, [
+        r.method for r in refused
+    ]  # the handler's answer, and no apology after it
     assert "Traceback" not in caplog.text and "error on update" not in caplog.text
     assert "cannot be reached" in caplog.text
     async with runtime.database.unit_of_work() as uow:

@@ -28,13 +28,23 @@ D = Decimal
 REGIE = "Régie garderie ALSH"
 
 
-def invoice(id: int, number: str, issued: dt.date, total: str, months: tuple[dt.date, dt.date] | None = None) -> InvoiceFacts:
+def invoice(
+    id: int, number: str, issued: dt.date, total: str, months: tuple[dt.date, dt.date] | None = None
+) -> InvoiceFacts:
     start, end = months or (issued.replace(day=1), issued)
-    return InvoiceFacts(id, number, REGIE, issued, issued + dt.timedelta(days=25), start, end, D(total))
+    return InvoiceFacts(
+        id, number, REGIE, issued, issued + dt.timedelta(days=25), start, end, D(total)
+    )
 
 
-def payment(id: int, number: str, paid: dt.date, amount: str, invoice_id: int | None = None,
-            method: PaymentMethod = PaymentMethod.CHEQUE) -> PaymentFacts:
+def payment(
+    id: int,
+    number: str,
+    paid: dt.date,
+    amount: str,
+    invoice_id: int | None = None,
+    method: PaymentMethod = PaymentMethod.CHEQUE,
+) -> PaymentFacts:
     return PaymentFacts(id, number, REGIE, paid, method, D(amount), invoice_id)
 
 
@@ -74,14 +84,22 @@ def test_earlier_years_make_the_previous_balance_and_later_ones_are_left_out() -
         (OperationKind.INVOICE, "AL-2"),
         (OperationKind.PAYMENT, "AL-11"),
     ]
-    assert (statement.total_debit, statement.total_credit, statement.balance) == (D("50.00"), D("30.00"), D("60.00"))
+    assert (statement.total_debit, statement.total_credit, statement.balance) == (
+        D("50.00"),
+        D("30.00"),
+        D("60.00"),
+    )
     first = build_statement(SchoolYear(2024), invoices, payments)
     assert not first.has_earlier_operations and first.balance == D("40.00")
 
 
 @pytest.mark.parametrize(
     ("day", "label"),
-    [(dt.date(2026, 9, 1), "2026-2027"), (dt.date(2026, 8, 31), "2025-2026"), (dt.date(2027, 1, 1), "2026-2027")],
+    [
+        (dt.date(2026, 9, 1), "2026-2027"),
+        (dt.date(2026, 8, 31), "2025-2026"),
+        (dt.date(2027, 1, 1), "2026-2027"),
+    ],
 )
 def test_school_years_start_on_the_first_of_september(day: dt.date, label: str) -> None:
     assert SchoolYear.of(day).label == label
@@ -105,15 +123,34 @@ def test_a_payment_pays_its_invoice_then_the_oldest_ones() -> None:
     ("payments", "due"),
     [
         ([], {1: "100.00", 2: "80.00"}),
-        ([payment(1, "P-1", dt.date(2026, 11, 1), "100.00")], {1: "0.00", 2: "80.00"}),  # no invoice: the oldest
-        ([payment(1, "P-1", dt.date(2026, 11, 1), "30.00", invoice_id=2)], {1: "100.00", 2: "50.00"}),
-        ([payment(1, "P-1", dt.date(2026, 11, 1), "130.00", invoice_id=2)], {1: "50.00", 2: "0.00"}),  # beyond its invoice
-        ([payment(1, "P-1", dt.date(2026, 11, 1), "500.00")], {1: "0.00", 2: "0.00"}),  # the rest is a credit, not a negative due
+        (
+            [payment(1, "P-1", dt.date(2026, 11, 1), "100.00")],
+            {1: "0.00", 2: "80.00"},
+        ),  # no invoice: the oldest
+        (
+            [payment(1, "P-1", dt.date(2026, 11, 1), "30.00", invoice_id=2)],
+            {1: "100.00", 2: "50.00"},
+        ),
+        (
+            [payment(1, "P-1", dt.date(2026, 11, 1), "130.00", invoice_id=2)],
+            {1: "50.00", 2: "0.00"},
+        ),  # beyond its invoice
+        (
+            [payment(1, "P-1", dt.date(2026, 11, 1), "500.00")],
+            {1: "0.00", 2: "0.00"},
+        ),  # the rest is a credit, not a negative due
     ],
 )
-def test_what_remains_due_on_each_invoice(payments: list[PaymentFacts], due: dict[int, str]) -> None:
-    invoices = [invoice(1, "AL-1", dt.date(2026, 9, 5), "100.00"), invoice(2, "AL-2", dt.date(2026, 10, 5), "80.00")]
-    assert amounts_due(invoices, payments) == {invoice_id: D(amount) for invoice_id, amount in due.items()}
+def test_what_remains_due_on_each_invoice(
+    payments: list[PaymentFacts], due: dict[int, str]
+) -> None:
+    invoices = [
+        invoice(1, "AL-1", dt.date(2026, 9, 5), "100.00"),
+        invoice(2, "AL-2", dt.date(2026, 10, 5), "80.00"),
+    ]
+    assert amounts_due(invoices, payments) == {
+        invoice_id: D(amount) for invoice_id, amount in due.items()
+    }
 
 
 def test_what_nothing_asks_for_stays_a_credit() -> None:
@@ -134,7 +171,9 @@ def test_what_nothing_asks_for_stays_a_credit() -> None:
         (None, 2026, False),
     ],
 )
-def test_the_attestation_is_for_children_under_seven(birth: dt.date | None, year: int, eligible: bool) -> None:
+def test_the_attestation_is_for_children_under_seven(
+    birth: dt.date | None, year: int, eligible: bool
+) -> None:
     assert is_under_seven(birth, year) is eligible
 
 
@@ -156,7 +195,9 @@ def test_the_attestation_counts_the_childcare_share_of_what_was_paid_that_year()
     ]
     births = {lucas: dt.date(2017, 3, 14), emma: dt.date(2020, 9, 2)}
     assert childcare_paid(2026, invoices, payments, lines, births) == {emma: D("70.00")}
-    assert childcare_paid(2027, invoices, payments, lines, births) == {}  # EMMA is 7 in September 2027
+    assert (
+        childcare_paid(2027, invoices, payments, lines, births) == {}
+    )  # EMMA is 7 in September 2027
     younger = {lucas: births[lucas], emma: dt.date(2021, 2, 1)}
     assert childcare_paid(2027, invoices, payments, lines, younger) == {emma: D("30.00")}
     assert childcare_paid(2025, invoices, payments, lines, births) == {}
@@ -221,6 +262,8 @@ def test_a_payment_on_a_paid_invoice_or_above_what_is_due_is_flagged(
     from bot.domain.account import payment_warning
 
     warning = payment_warning(
-        Decimal(amount), invoice_due=Decimal(invoice_due) if invoice_due else None, family_due=Decimal(family_due)
+        Decimal(amount),
+        invoice_due=Decimal(invoice_due) if invoice_due else None,
+        family_due=Decimal(family_due),
     )
     assert (warning.value if warning else None) == expected

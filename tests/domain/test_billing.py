@@ -37,8 +37,13 @@ def _runs(structure: Structure, closures: tuple[Closure, ...] = ()):  # type: ig
 
 def _compute(structure: Structure, entries, *, quotient=QF_850, regime=Regime.CAF, closures=()):  # type: ignore[no-untyped-def]
     return compute_invoices(
-        entries, period=OCTOBER, services=_services(structure), children=NAMES,
-        quotient=quotient, regime=regime, runs=_runs(structure, closures),
+        entries,
+        period=OCTOBER,
+        services=_services(structure),
+        children=NAMES,
+        quotient=quotient,
+        regime=regime,
+        runs=_runs(structure, closures),
     )
 
 
@@ -69,7 +74,11 @@ def test_which_statuses_are_billed(structure: Structure, status: DayStatus, bill
         return
     (draft,) = drafts
     (line,) = draft.lines
-    assert (line.quantity, line.unit_price, line.amount) == (Decimal(1), Decimal("1.50"), Decimal("1.50"))
+    assert (line.quantity, line.unit_price, line.amount) == (
+        Decimal(1),
+        Decimal("1.50"),
+        Decimal("1.50"),
+    )
     assert line.absent_billed == (1 if status is DayStatus.ABSENT_BILLED else 0)
     assert line.undecided_absences == (1 if status is DayStatus.ABSENCE_PROCESSING else 0)
 
@@ -89,7 +98,9 @@ def test_the_quotient_familial_bracket_sets_the_price(
 ) -> None:
     wednesdays = [dt.date(2026, 10, 7), dt.date(2026, 10, 14)]
     entries = [DayConsumption(EMMA, "alsh_mercredi", day, DayStatus.RESERVED) for day in wednesdays]
-    (draft,) = _compute(structure, entries, quotient=Decimal(quotient) if quotient else None, regime=regime)
+    (draft,) = _compute(
+        structure, entries, quotient=Decimal(quotient) if quotient else None, regime=regime
+    )
     (line,) = draft.lines
     assert line.unit_price == Decimal(unit_price)
     assert line.amount == Decimal(unit_price) * 2
@@ -126,20 +137,40 @@ def test_a_month_spanning_holidays_and_a_closure(structure: Structure) -> None:
         for day in _weekdays(dt.date(2026, 10, 19), dt.date(2026, 10, 30), {0, 1, 2, 3, 4})
     ]
     wednesdays = [
-        DayConsumption(LUCAS, "alsh_mercredi", dt.date(2026, 10, d), DayStatus.RESERVED) for d in (7, 14, 21)
+        DayConsumption(LUCAS, "alsh_mercredi", dt.date(2026, 10, d), DayStatus.RESERVED)
+        for d in (7, 14, 21)
     ]
-    emma = [DayConsumption(EMMA, "cantine", dt.date(2026, 10, d), DayStatus.PRESENT) for d in (1, 2, 5)]
+    emma = [
+        DayConsumption(EMMA, "cantine", dt.date(2026, 10, d), DayStatus.PRESENT) for d in (1, 2, 5)
+    ]
     outside = [DayConsumption(LUCAS, "garderie_matin", dt.date(2026, 11, 2), DayStatus.REGULAR)]
 
-    (draft,) = _compute(structure, mornings + holidays + wednesdays + emma + outside, closures=closures)
+    (draft,) = _compute(
+        structure, mornings + holidays + wednesdays + emma + outside, closures=closures
+    )
 
     assert draft.regie == "AL" and draft.period == OCTOBER
     rows = [(line.label, line.quantity, line.unit_price, line.amount) for line in draft.lines]
     assert rows == [
         ("Restauration scolaire — EMMA", Decimal(3), Decimal("3.50"), Decimal("10.50")),
-        ("Garderie matin — LUCAS", Decimal(9), Decimal("1.50"), Decimal("13.50")),  # 10 school days - closure
-        ("Accueil de Loisirs ALSH Mercredi journée — LUCAS", Decimal(2), Decimal("11.00"), Decimal("22.00")),
-        ("Accueil de Loisirs ALSH Vacances journée — LUCAS", Decimal(9), Decimal("12.50"), Decimal("112.50")),
+        (
+            "Garderie matin — LUCAS",
+            Decimal(9),
+            Decimal("1.50"),
+            Decimal("13.50"),
+        ),  # 10 school days - closure
+        (
+            "Accueil de Loisirs ALSH Mercredi journée — LUCAS",
+            Decimal(2),
+            Decimal("11.00"),
+            Decimal("22.00"),
+        ),
+        (
+            "Accueil de Loisirs ALSH Vacances journée — LUCAS",
+            Decimal(9),
+            Decimal("12.50"),
+            Decimal("112.50"),
+        ),
     ]
     assert draft.total == Decimal("158.50")
 
@@ -148,8 +179,13 @@ def test_public_holidays_are_not_billed(structure: Structure) -> None:
     armistice = dt.date(2026, 11, 11)  # a Wednesday
     entries = [DayConsumption(LUCAS, "alsh_mercredi", armistice, DayStatus.RESERVED)]
     drafts = compute_invoices(
-        entries, period=BillingPeriod.month(2026, 11), services=_services(structure), children=NAMES,
-        quotient=QF_850, regime=Regime.CAF, runs=_runs(structure),
+        entries,
+        period=BillingPeriod.month(2026, 11),
+        services=_services(structure),
+        children=NAMES,
+        quotient=QF_850,
+        regime=Regime.CAF,
+        runs=_runs(structure),
     )
     assert drafts == ()
 
@@ -159,20 +195,32 @@ def test_a_service_without_prices_is_an_error_not_a_free_day(structure: Structur
     services["cantine"] = BillableService("cantine", "Restauration scolaire", "AL", None)
     with pytest.raises(MissingTariffError):
         compute_invoices(
-            [DayConsumption(EMMA, "cantine", dt.date(2026, 10, 5), DayStatus.PRESENT)], period=OCTOBER,
-            services=services, children=NAMES, quotient=None, regime=None, runs=_runs(structure),
+            [DayConsumption(EMMA, "cantine", dt.date(2026, 10, 5), DayStatus.PRESENT)],
+            period=OCTOBER,
+            services=services,
+            children=NAMES,
+            quotient=None,
+            regime=None,
+            runs=_runs(structure),
         )
 
 
 def test_lines_go_to_their_regie(structure: Structure) -> None:
     services = _services(structure)
-    services["cantine"] = BillableService("cantine", "Restauration scolaire", "RC", services["cantine"].tariff)
+    services["cantine"] = BillableService(
+        "cantine", "Restauration scolaire", "RC", services["cantine"].tariff
+    )
     entries = [
         DayConsumption(EMMA, "cantine", dt.date(2026, 10, 5), DayStatus.PRESENT),
         DayConsumption(EMMA, "garderie_soir", dt.date(2026, 10, 5), DayStatus.PRESENT),
     ]
     drafts = compute_invoices(
-        entries, period=OCTOBER, services=services, children=NAMES, quotient=QF_850, regime=Regime.CAF,
+        entries,
+        period=OCTOBER,
+        services=services,
+        children=NAMES,
+        quotient=QF_850,
+        regime=Regime.CAF,
         runs=_runs(structure),
     )
     assert [(d.regie, [line.service_code for line in d.lines]) for d in drafts] == [

@@ -19,10 +19,27 @@ from bot.domain.model import Custody
         (Custody.ODD_WEEKS, dt.date(2026, 11, 30), None, True),  # week 49
         (Custody.ODD_WEEKS, dt.date(2026, 12, 28), None, True),  # week 53 of 2026 …
         (Custody.ODD_WEEKS, dt.date(2027, 1, 4), None, True),  # … and week 1 of 2027: both odd
-        (Custody.EVEN_WEEKS, dt.date(2026, 12, 30), dt.date(2026, 11, 23), False),  # 5 weeks after the reference
-        (Custody.EVEN_WEEKS, dt.date(2027, 1, 6), dt.date(2026, 11, 23), True),  # 6 weeks after: across the year
-        (Custody.ODD_WEEKS, dt.date(2026, 11, 18), dt.date(2026, 11, 25), False),  # the week before the reference
+        (
+            Custody.EVEN_WEEKS,
+            dt.date(2026, 12, 30),
+            dt.date(2026, 11, 23),
+            False,
+        ),  # 5 weeks after the reference
+        (
+            Custody.EVEN_WEEKS,
+            dt.date(2027, 1, 6),
+            dt.date(2026, 11, 23),
+            True,
+        ),  # 6 weeks after: across the year
+        (
+            Custody.ODD_WEEKS,
+            dt.date(2026, 11, 18),
+            dt.date(2026, 11, 25),
+            False,
+        ),  # the week before the reference
     ],
 )
-def test_in_custody(custody: Custody, day: dt.date, reference: dt.date | None, expected: bool) -> None:
+def test_in_custody(
+    custody: Custody, day: dt.date, reference: dt.date | None, expected: bool
+) -> None:
     assert in_custody(custody, day, reference) is expected

@@ -25,10 +25,18 @@ TODAY = dt.date(2026, 11, 23)
         (forms.CAF, "caf_children_count", "3", "3", 3),
         (forms.FISCAL, "regime", "msa", "msa", Regime.MSA),
         (forms.VACCINATION, "given_on", "12/06/2014", "2014-06-12", dt.date(2014, 6, 12)),
-        (forms.BANK, "iban", "fr76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189", "FR7630006000011234567890189"),
+        (
+            forms.BANK,
+            "iban",
+            "fr76 3000 6000 0112 3456 7890 189",
+            "FR7630006000011234567890189",
+            "FR7630006000011234567890189",
+        ),
     ],
 )
-def test_a_typed_value_is_stored_as_text_and_read_back_typed(form, key, typed, stored, typed_back) -> None:  # type: ignore[no-untyped-def]
+def test_a_typed_value_is_stored_as_text_and_read_back_typed(
+    form, key, typed, stored, typed_back
+) -> None:  # type: ignore[no-untyped-def]
     field = form.field(key)
     assert forms.normalise(field, typed, TODAY) == stored
     assert forms.to_python(field, stored) == typed_back
@@ -46,9 +54,15 @@ def test_a_choice_outside_the_buttons_is_refused() -> None:
 
 
 def test_current_values_of_a_record_and_what_changed() -> None:
-    family = SimpleNamespace(caf_number="1234567", caf_children_count=2, quotient_familial=Decimal("850"))
+    family = SimpleNamespace(
+        caf_number="1234567", caf_children_count=2, quotient_familial=Decimal("850")
+    )
     current = forms.current_values(forms.CAF, family)
-    assert current == {"caf_number": "1234567", "caf_children_count": "2", "quotient_familial": "850.00"}
+    assert current == {
+        "caf_number": "1234567",
+        "caf_children_count": "2",
+        "quotient_familial": "850.00",
+    }
     draft = {"caf_number": "1234567", "quotient_familial": "900.00"}
     assert forms.changed_values(forms.CAF, current, draft) == {"quotient_familial": "900.00"}
     assert forms.needs_proof(forms.CAF, {"quotient_familial": "900.00"})
@@ -58,13 +72,21 @@ def test_current_values_of_a_record_and_what_changed() -> None:
 def test_required_fields_and_one_phone_at_least_for_an_authorised_person() -> None:
     missing = forms.missing_fields(forms.AUTHORIZATION, {"last_name": "MARTIN"})
     assert [field.key for field in missing] == ["relation", "phone"]
-    assert forms.missing_fields(forms.AUTHORIZATION, {"last_name": "MARTIN", "relation": "Voisine", "mobile": "06 12 34 56 78"}) == []
+    assert (
+        forms.missing_fields(
+            forms.AUTHORIZATION,
+            {"last_name": "MARTIN", "relation": "Voisine", "mobile": "06 12 34 56 78"},
+        )
+        == []
+    )
 
 
 def test_rechecking_a_draft_refuses_a_value_that_is_no_longer_valid() -> None:
     with pytest.raises(ValidationError):
         forms.checked_values(forms.ENROLMENT, {"starts_on": "2026-11-20"}, TODAY)
-    assert forms.checked_values(forms.ENROLMENT, {"starts_on": "2026-11-30"}, TODAY) == {"starts_on": "2026-11-30"}
+    assert forms.checked_values(forms.ENROLMENT, {"starts_on": "2026-11-30"}, TODAY) == {
+        "starts_on": "2026-11-30"
+    }
 
 
 def test_every_form_has_unique_keys_and_a_known_kind() -> None:
@@ -85,7 +107,9 @@ def test_every_form_has_unique_keys_and_a_known_kind() -> None:
         ("2026-10-01", EMPTY, []),
     ],
 )
-def test_a_booster_cannot_be_dated_before_its_vaccination(given_on: str, booster_on: str, wrong: list[str]) -> None:
+def test_a_booster_cannot_be_dated_before_its_vaccination(
+    given_on: str, booster_on: str, wrong: list[str]
+) -> None:
     values = {"name": "DTP", "given_on": given_on, "booster_on": booster_on}
     assert [f.key for f in forms.out_of_order(forms.VACCINATION, values)] == wrong
 
@@ -99,5 +123,11 @@ def test_a_booster_cannot_be_dated_before_its_vaccination(given_on: str, booster
     ],
 )
 def test_a_pickup_person_needs_a_phone(phone: str, mobile: str, missing: list[str]) -> None:
-    values = {"last_name": "MARTIN", "first_name": "PAUL", "relation": "Oncle", "phone": phone, "mobile": mobile}
+    values = {
+        "last_name": "MARTIN",
+        "first_name": "PAUL",
+        "relation": "Oncle",
+        "phone": phone,
+        "mobile": mobile,
+    }
     assert [f.key for f in forms.missing_fields(forms.AUTHORIZATION, values)] == missing

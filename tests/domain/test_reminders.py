@@ -49,16 +49,31 @@ def test_due_offset_across_the_dst_change() -> None:
 def test_a_weekly_cutoff_groups_the_whole_next_week() -> None:
     structure = load_structure(DEMO_STRUCTURE_FILE)
     calendar = Calendar("C", tz=PARIS)
-    groups = deadline_groups(structure.service("cantine"), dt.date(2026, 11, 28), dt.date(2026, 12, 6), calendar=calendar)
+    groups = deadline_groups(
+        structure.service("cantine"), dt.date(2026, 11, 28), dt.date(2026, 12, 6), calendar=calendar
+    )
     assert [(g.deadline, g.days) for g in groups] == [
-        (DEADLINE, (dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 3), dt.date(2026, 12, 4)))
+        (
+            DEADLINE,
+            (
+                dt.date(2026, 11, 30),
+                dt.date(2026, 12, 1),
+                dt.date(2026, 12, 3),
+                dt.date(2026, 12, 4),
+            ),
+        )
     ]
     assert groups[0].subject(2) == "cantine:20261127T1100:2h"
 
 
 def test_wednesday_alsh_has_one_cutoff_per_wednesday() -> None:
     structure = load_structure(DEMO_STRUCTURE_FILE)
-    groups = deadline_groups(structure.service("alsh_mercredi"), dt.date(2026, 11, 23), dt.date(2026, 12, 6), calendar=Calendar("C", tz=PARIS))
+    groups = deadline_groups(
+        structure.service("alsh_mercredi"),
+        dt.date(2026, 11, 23),
+        dt.date(2026, 12, 6),
+        calendar=Calendar("C", tz=PARIS),
+    )
     assert [(g.deadline, g.days) for g in groups] == [
         (dt.datetime(2026, 11, 23, 10, 0, tzinfo=PARIS), (dt.date(2026, 11, 25),)),
         (dt.datetime(2026, 11, 30, 10, 0, tzinfo=PARIS), (dt.date(2026, 12, 2),)),
@@ -67,7 +82,12 @@ def test_wednesday_alsh_has_one_cutoff_per_wednesday() -> None:
 
 @pytest.mark.parametrize(
     ("now", "expected"),
-    [(DEADLINE - dt.timedelta(seconds=1), False), (DEADLINE, True), (DEADLINE + dt.timedelta(hours=5, minutes=59), True), (DEADLINE + dt.timedelta(hours=6), False)],
+    [
+        (DEADLINE - dt.timedelta(seconds=1), False),
+        (DEADLINE, True),
+        (DEADLINE + dt.timedelta(hours=5, minutes=59), True),
+        (DEADLINE + dt.timedelta(hours=6), False),
+    ],
 )
 def test_headcount_due_after_the_cutoff(now: dt.datetime, expected: bool) -> None:
     assert headcount_due(DEADLINE, now, dt.timedelta(hours=6)) is expected
@@ -75,7 +95,12 @@ def test_headcount_due_after_the_cutoff(now: dt.datetime, expected: bool) -> Non
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [(dt.date(2026, 11, 26), False), (dt.date(2026, 11, 27), True), (dt.date(2026, 11, 30), True), (dt.date(2026, 12, 1), False)],
+    [
+        (dt.date(2026, 11, 26), False),
+        (dt.date(2026, 11, 27), True),
+        (dt.date(2026, 11, 30), True),
+        (dt.date(2026, 12, 1), False),
+    ],
 )
 def test_date_reminder_window(today: dt.date, expected: bool) -> None:
     assert date_reminder_due(dt.date(2026, 11, 30), today, 3) is expected
@@ -108,8 +133,14 @@ def paris(*args: int) -> dt.datetime:
 @pytest.mark.parametrize(
     ("instant", "expected"),
     [
-        (paris(2026, 12, 1, 22, 0), paris(2026, 12, 2, 8, 0)),  # the staff digest at 22:00 → next morning
-        (paris(2026, 12, 1, 0, 0), paris(2026, 12, 1, 8, 0)),  # an invoice reminder at midnight → that morning
+        (
+            paris(2026, 12, 1, 22, 0),
+            paris(2026, 12, 2, 8, 0),
+        ),  # the staff digest at 22:00 → next morning
+        (
+            paris(2026, 12, 1, 0, 0),
+            paris(2026, 12, 1, 8, 0),
+        ),  # an invoice reminder at midnight → that morning
         (paris(2026, 12, 5, 0, 0, 2), paris(2026, 12, 5, 8, 0)),  # a window opening at 00:00:02
         (paris(2026, 12, 1, 7, 59), paris(2026, 12, 1, 8, 0)),
         (paris(2026, 12, 1, 8, 0), paris(2026, 12, 1, 8, 0)),
@@ -127,8 +158,12 @@ def test_next_daytime(instant: dt.datetime, expected: dt.datetime) -> None:
 
 
 def test_next_daytime_on_dst_days_is_eight_local_time_in_utc_terms() -> None:
-    assert next_daytime(paris(2027, 3, 28, 1, 0), DAY, PARIS).astimezone(dt.timezone.utc).hour == 6  # CEST
-    assert next_daytime(paris(2027, 10, 31, 1, 0), DAY, PARIS).astimezone(dt.timezone.utc).hour == 7  # CET
+    assert (
+        next_daytime(paris(2027, 3, 28, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 6
+    )  # CEST
+    assert (
+        next_daytime(paris(2027, 10, 31, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 7
+    )  # CET
 
 
 @pytest.mark.parametrize(
@@ -177,11 +212,17 @@ def test_due_offset_with_daytime_sends_the_night_reminder_the_evening_before() -
     [
         (paris(2026, 12, 1, 0, 0), None, paris(2026, 12, 1, 8, 0)),
         (paris(2026, 12, 1, 12, 0), None, paris(2026, 12, 1, 12, 0)),
-        (paris(2026, 12, 1, 23, 0), paris(2026, 12, 1, 23, 59), paris(2026, 12, 1, 23, 0)),  # useless by morning: now
+        (
+            paris(2026, 12, 1, 23, 0),
+            paris(2026, 12, 1, 23, 59),
+            paris(2026, 12, 1, 23, 0),
+        ),  # useless by morning: now
         (paris(2026, 12, 1, 23, 0), paris(2026, 12, 10, 0, 0), paris(2026, 12, 2, 8, 0)),
     ],
 )
-def test_deferred_until(now: dt.datetime, expires: dt.datetime | None, expected: dt.datetime) -> None:
+def test_deferred_until(
+    now: dt.datetime, expires: dt.datetime | None, expected: dt.datetime
+) -> None:
     assert deferred_until(now, expires, DAY, PARIS) == expected
 
 
@@ -202,16 +243,31 @@ ORDER = ["garderie_matin", "garderie_soir", "gouter", "cantine"]
     ("lines", "expected"),
     [
         (  # the goûter that follows the garderie du soir has no line of its own
-            [ReminderLine("gouter", TUE, (EMMA, LUCAS)), ReminderLine("garderie_soir", TUE, (EMMA, LUCAS))],
+            [
+                ReminderLine("gouter", TUE, (EMMA, LUCAS)),
+                ReminderLine("garderie_soir", TUE, (EMMA, LUCAS)),
+            ],
             [ReminderLine("garderie_soir", TUE, (EMMA, LUCAS), ("gouter",))],
         ),
         (  # a child with the goûter but the garderie booked keeps the goûter line
-            [ReminderLine("garderie_soir", TUE, (EMMA,)), ReminderLine("gouter", TUE, (EMMA, LUCAS))],
-            [ReminderLine("garderie_soir", TUE, (EMMA,), ("gouter",)), ReminderLine("gouter", TUE, (LUCAS,))],
+            [
+                ReminderLine("garderie_soir", TUE, (EMMA,)),
+                ReminderLine("gouter", TUE, (EMMA, LUCAS)),
+            ],
+            [
+                ReminderLine("garderie_soir", TUE, (EMMA,), ("gouter",)),
+                ReminderLine("gouter", TUE, (LUCAS,)),
+            ],
         ),
         (  # services that are not booked together keep their lines, in the structure's order
-            [ReminderLine("cantine", TUE, (EMMA,)), ReminderLine("garderie_matin", TUE, (EMMA, LUCAS))],
-            [ReminderLine("garderie_matin", TUE, (EMMA, LUCAS)), ReminderLine("cantine", TUE, (EMMA,))],
+            [
+                ReminderLine("cantine", TUE, (EMMA,)),
+                ReminderLine("garderie_matin", TUE, (EMMA, LUCAS)),
+            ],
+            [
+                ReminderLine("garderie_matin", TUE, (EMMA, LUCAS)),
+                ReminderLine("cantine", TUE, (EMMA,)),
+            ],
         ),
         ([ReminderLine("gouter", TUE, (EMMA,))], [ReminderLine("gouter", TUE, (EMMA,))]),
     ],

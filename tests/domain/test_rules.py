@@ -584,7 +584,9 @@ def test_no_weekly_minimum_unless_configured() -> None:
         ({"count": 3, "below": "flag"}, 3, BelowMinimum.FLAG),
     ],
 )
-def test_weekly_minimum_is_refused_or_flagged_as_configured(raw: Any, count: int, below: BelowMinimum) -> None:
+def test_weekly_minimum_is_refused_or_flagged_as_configured(
+    raw: Any, count: int, below: BelowMinimum
+) -> None:
     rules = parse_service_rules(raw_rules(min_per_week=raw), where="test.rules")
     assert (rules.min_per_week, rules.below_minimum) == (count, below)
 
@@ -592,9 +594,15 @@ def test_weekly_minimum_is_refused_or_flagged_as_configured(raw: Any, count: int
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"count": 2, "below": "warn"}, "test.rules.min_per_week.below: warn is not one of refuse, flag"),
+        (
+            {"count": 2, "below": "warn"},
+            "test.rules.min_per_week.below: warn is not one of refuse, flag",
+        ),
         ({"count": 2}, "test.rules.min_per_week.below: missing"),
-        ({"count": 0, "below": "flag"}, "test.rules.min_per_week.count: 0 is not a whole number from 1 to 7"),
+        (
+            {"count": 0, "below": "flag"},
+            "test.rules.min_per_week.count: 0 is not a whole number from 1 to 7",
+        ),
     ],
 )
 def test_weekly_minimum_configuration_errors(raw: Any, message: str) -> None:
@@ -634,17 +642,65 @@ _GOUTER = service(
     ("svc", "day", "now", "outcome", "deadline"),
     [
         # Christmas 2026: Monday 4 January 2027 closes on Sunday 3 at 18:30, not Friday 18 December
-        (MATIN, date(2027, 1, 4), paris(2026, 12, 28, 10, 0), Outcome.ACCEPTED, paris(2027, 1, 3, 18, 30)),
-        (MATIN, date(2027, 1, 4), paris(2027, 1, 3, 18, 29, 59), Outcome.ACCEPTED, paris(2027, 1, 3, 18, 30)),
-        (MATIN, date(2027, 1, 4), paris(2027, 1, 3, 18, 30), Outcome.REFUSED, paris(2027, 1, 3, 18, 30)),
+        (
+            MATIN,
+            date(2027, 1, 4),
+            paris(2026, 12, 28, 10, 0),
+            Outcome.ACCEPTED,
+            paris(2027, 1, 3, 18, 30),
+        ),
+        (
+            MATIN,
+            date(2027, 1, 4),
+            paris(2027, 1, 3, 18, 29, 59),
+            Outcome.ACCEPTED,
+            paris(2027, 1, 3, 18, 30),
+        ),
+        (
+            MATIN,
+            date(2027, 1, 4),
+            paris(2027, 1, 3, 18, 30),
+            Outcome.REFUSED,
+            paris(2027, 1, 3, 18, 30),
+        ),
         # the last days before the holidays still close on the previous open day
-        (MATIN, date(2026, 12, 18), paris(2026, 12, 17, 18, 29), Outcome.ACCEPTED, paris(2026, 12, 17, 18, 30)),
+        (
+            MATIN,
+            date(2026, 12, 18),
+            paris(2026, 12, 17, 18, 29),
+            Outcome.ACCEPTED,
+            paris(2026, 12, 17, 18, 30),
+        ),
         # after Toussaint 2027 (clocks changed on 31 October): evening garderie and goûter
-        (SOIR, date(2027, 11, 8), paris(2027, 11, 2, 9, 0), Outcome.ACCEPTED, paris(2027, 11, 7, 18, 30)),
-        (SOIR, date(2027, 11, 8), paris(2027, 11, 7, 18, 30), Outcome.REFUSED, paris(2027, 11, 7, 18, 30)),
-        (_GOUTER, date(2027, 11, 8), paris(2027, 11, 7, 18, 29, 59), Outcome.ACCEPTED, paris(2027, 11, 7, 18, 30)),
+        (
+            SOIR,
+            date(2027, 11, 8),
+            paris(2027, 11, 2, 9, 0),
+            Outcome.ACCEPTED,
+            paris(2027, 11, 7, 18, 30),
+        ),
+        (
+            SOIR,
+            date(2027, 11, 8),
+            paris(2027, 11, 7, 18, 30),
+            Outcome.REFUSED,
+            paris(2027, 11, 7, 18, 30),
+        ),
+        (
+            _GOUTER,
+            date(2027, 11, 8),
+            paris(2027, 11, 7, 18, 29, 59),
+            Outcome.ACCEPTED,
+            paris(2027, 11, 7, 18, 30),
+        ),
         # Friday 12 November after the public holiday of Thursday 11: Tuesday 9, 18:30
-        (SOIR, date(2027, 11, 12), paris(2027, 11, 9, 18, 29), Outcome.ACCEPTED, paris(2027, 11, 9, 18, 30)),
+        (
+            SOIR,
+            date(2027, 11, 12),
+            paris(2027, 11, 9, 18, 29),
+            Outcome.ACCEPTED,
+            paris(2027, 11, 9, 18, 30),
+        ),
     ],
 )
 def test_first_day_after_the_holidays_closes_the_evening_before(

@@ -19,7 +19,11 @@ from bot.domain.staff_input import (
 )
 
 MONDAY = dt.date(2026, 11, 23)
-SERVICES = [("cantine", "Restauration scolaire"), ("garderie_soir", "Garderie soir"), ("garderie_matin", "Garderie matin")]
+SERVICES = [
+    ("cantine", "Restauration scolaire"),
+    ("garderie_soir", "Garderie soir"),
+    ("garderie_matin", "Garderie matin"),
+]
 
 
 @pytest.mark.parametrize(
@@ -49,8 +53,14 @@ def test_parse_day(text: str, expected: dt.date | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("1001001818331", "1001001818331"), ("1001 0018 18331", "1001001818331"), ("1001-001.818331", "1001001818331"),
-     ("DUPONT", None), ("12345", None), ("", None)],
+    [
+        ("1001001818331", "1001001818331"),
+        ("1001 0018 18331", "1001001818331"),
+        ("1001-001.818331", "1001001818331"),
+        ("DUPONT", None),
+        ("12345", None),
+        ("", None),
+    ],
 )
 def test_parse_family_number(text: str, expected: str | None) -> None:
     assert parse_family_number(text) == expected
@@ -58,8 +68,15 @@ def test_parse_family_number(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("word", "expected"),
-    [("cantine", "cantine"), ("CANTINE", "cantine"), ("restauration scolaire", "cantine"),
-     ("garderie-soir", "garderie_soir"), ("Garderie soir", "garderie_soir"), ("garderie", None), ("", None)],
+    [
+        ("cantine", "cantine"),
+        ("CANTINE", "cantine"),
+        ("restauration scolaire", "cantine"),
+        ("garderie-soir", "garderie_soir"),
+        ("Garderie soir", "garderie_soir"),
+        ("garderie", None),
+        ("", None),
+    ],
 )
 def test_match_service(word: str, expected: str | None) -> None:
     assert match_service(word, SERVICES) == expected
@@ -80,7 +97,10 @@ def test_split_service_and_reason(words: str, expected: tuple[str | None, str]) 
     assert split_service_and_reason(words.split(), SERVICES) == expected
 
 
-@pytest.mark.parametrize("words", ["cantinne Grève", "garderie Travaux", "Cantines Panne du four", "garderie_soi Travaux"])
+@pytest.mark.parametrize(
+    "words",
+    ["cantinne Grève", "garderie Travaux", "Cantines Panne du four", "garderie_soi Travaux"],
+)
 def test_a_word_that_looks_like_a_service_but_names_none_is_refused(words: str) -> None:
     from bot.domain.staff_input import UnknownServiceWord
 

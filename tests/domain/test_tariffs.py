@@ -40,7 +40,9 @@ ALSH = {
         (None, Regime.OTHER, "18.00"),
     ],
 )
-def test_a_family_pays_the_price_of_its_bracket(quotient: str | None, regime: Regime | None, price: str) -> None:
+def test_a_family_pays_the_price_of_its_bracket(
+    quotient: str | None, regime: Regime | None, price: str
+) -> None:
     tariff = parse_tariff(ALSH, "services[4].tariffs")
     found = tariff.price_for(Decimal(quotient) if quotient is not None else None, regime)
     assert found.price == Decimal(price)
@@ -76,7 +78,10 @@ def _changed(change) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         (lambda r: r["prices"][1].pop("qf_up_to"), "T.prices[1].qf_up_to"),
         (lambda r: r["prices"][2].update(qf_up_to=2000), "T.prices[2].qf_up_to"),
         (lambda r: r["by_regime"].update(cnaf=[{"price": "1"}]), "T.by_regime.cnaf"),
-        (lambda r: r["by_regime"].update(msa=[{"qf_up_to": 10, "price": "1"}]), "T.by_regime.msa[0].qf_up_to"),
+        (
+            lambda r: r["by_regime"].update(msa=[{"qf_up_to": 10, "price": "1"}]),
+            "T.by_regime.msa[0].qf_up_to",
+        ),
     ],
 )
 def test_tariff_mistakes_name_their_place(change, where: str) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +98,9 @@ def test_billing_block(raw: Any, expected: BillingConfig) -> None:
     assert parse_billing(raw) == expected
 
 
-@pytest.mark.parametrize("raw", [{"due_days": -1}, {"due_days": "30"}, {"due_days": True}, {"due": 3}, [1]])
+@pytest.mark.parametrize(
+    "raw", [{"due_days": -1}, {"due_days": "30"}, {"due_days": True}, {"due": 3}, [1]]
+)
 def test_billing_mistakes_name_their_place(raw: Any) -> None:
     with pytest.raises(StructureConfigError) as info:
         parse_billing(raw)
@@ -109,7 +116,10 @@ def test_every_demo_service_has_prices(structure: Structure) -> None:
 @pytest.mark.parametrize(
     ("change", "where"),
     [
-        (lambda r: r["services"][3]["tariffs"]["prices"][0].update(price="trois"), "services[3].tariffs.prices[0].price"),
+        (
+            lambda r: r["services"][3]["tariffs"]["prices"][0].update(price="trois"),
+            "services[3].tariffs.prices[0].price",
+        ),
         (lambda r: r["services"][0].update(tariffs=["1.10"]), "services[0].tariffs"),
         (lambda r: r.update(billing={"due_days": 500}), "billing.due_days"),
     ],

@@ -37,7 +37,9 @@ def test_phone_numbers_french_and_foreign_are_accepted(raw: str, stored: str) ->
     assert validators.phone(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["123", "06 12 34 56", "06 12 34 56 78 90", "bonjour", "+99 123", ""])
+@pytest.mark.parametrize(
+    "raw", ["123", "06 12 34 56", "06 12 34 56 78 90", "bonjour", "+99 123", ""]
+)
 def test_wrong_phone_numbers_are_refused(raw: str) -> None:
     assert refused(validators.phone, raw) in (Problem.PHONE, Problem.EMPTY)
 
@@ -54,7 +56,9 @@ def test_email_addresses_are_accepted(raw: str, stored: str) -> None:
     assert validators.email(raw) == stored
 
 
-@pytest.mark.parametrize("raw", ["jean.dupont", "jean@", "@example.fr", "jean dupont@example.fr", "jean@localhost"])
+@pytest.mark.parametrize(
+    "raw", ["jean.dupont", "jean@", "@example.fr", "jean dupont@example.fr", "jean@localhost"]
+)
 def test_wrong_email_addresses_are_refused(raw: str) -> None:
     assert refused(validators.email, raw) == Problem.EMAIL
 
@@ -84,7 +88,10 @@ def test_wrong_ibans_are_refused_with_the_reason(raw: str, problem: Problem) -> 
     assert refused(validators.iban, raw) == problem
 
 
-@pytest.mark.parametrize(("raw", "stored"), [("BNPAFRPP", "BNPAFRPP"), ("bnpafrppxxx", "BNPAFRPPXXX"), ("AGRI FRPP 882", "AGRIFRPP882")])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [("BNPAFRPP", "BNPAFRPP"), ("bnpafrppxxx", "BNPAFRPPXXX"), ("AGRI FRPP 882", "AGRIFRPP882")],
+)
 def test_bics_are_accepted(raw: str, stored: str) -> None:
     assert validators.bic(raw) == stored
 
@@ -94,7 +101,10 @@ def test_wrong_bics_are_refused(raw: str) -> None:
     assert refused(validators.bic, raw) == Problem.BIC
 
 
-@pytest.mark.parametrize(("raw", "stored"), [("31400", "31400"), ("07 340", "07340"), ("97400", "97400"), ("20000", "20000")])
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [("31400", "31400"), ("07 340", "07340"), ("97400", "97400"), ("20000", "20000")],
+)
 def test_postal_codes_are_accepted(raw: str, stored: str) -> None:
     assert validators.postal_code(raw) == stored
 
@@ -104,7 +114,9 @@ def test_wrong_postal_codes_are_refused(raw: str) -> None:
     assert refused(validators.postal_code, raw) == Problem.POSTAL_CODE
 
 
-@pytest.mark.parametrize(("raw", "stored"), [("1234567", "1234567"), ("123 45 67", "1234567"), ("12345678", "12345678")])
+@pytest.mark.parametrize(
+    ("raw", "stored"), [("1234567", "1234567"), ("123 45 67", "1234567"), ("12345678", "12345678")]
+)
 def test_caf_numbers_are_accepted(raw: str, stored: str) -> None:
     assert validators.caf_number(raw) == stored
 
@@ -130,7 +142,9 @@ def test_dates_are_read_the_french_way(raw: str, day: dt.date) -> None:
     assert validators.parse_date(raw, TODAY) == day
 
 
-@pytest.mark.parametrize("raw", ["31/02/2020", "12/13/2020", "demain", "2020", "12/06", "00/01/2020"])
+@pytest.mark.parametrize(
+    "raw", ["31/02/2020", "12/13/2020", "demain", "2020", "12/06", "00/01/2020"]
+)
 def test_impossible_dates_are_refused(raw: str) -> None:
     assert refused(validators.parse_date, raw, TODAY) == Problem.DATE
 
@@ -168,7 +182,12 @@ def test_dates_within_their_range_are_accepted(check, raw: str, day: dt.date) ->
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("850", Decimal("850.00")), ("850,5", Decimal("850.50")), ("1 250,00 €", Decimal("1250.00")), ("0", Decimal("0.00"))],
+    [
+        ("850", Decimal("850.00")),
+        ("850,5", Decimal("850.50")),
+        ("1 250,00 €", Decimal("1250.00")),
+        ("0", Decimal("0.00")),
+    ],
 )
 def test_amounts_are_accepted(raw: str, value: Decimal) -> None:
     assert validators.amount(raw) == value
@@ -179,7 +198,10 @@ def test_wrong_amounts_are_refused(raw: str) -> None:
     assert refused(validators.amount, raw) == Problem.AMOUNT
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("2", True), ("0", True), ("20", True), ("21", False), ("-1", False), ("deux", False)])
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [("2", True), ("0", True), ("20", True), ("21", False), ("-1", False), ("deux", False)],
+)
 def test_children_count(raw: str, ok: bool) -> None:
     if ok:
         assert validators.count(raw) == int(raw)
@@ -187,7 +209,9 @@ def test_children_count(raw: str, ok: bool) -> None:
         assert refused(validators.count, raw) == Problem.COUNT
 
 
-@pytest.mark.parametrize(("raw", "problem"), [("", Problem.EMPTY), ("   ", Problem.EMPTY), ("x" * 201, Problem.TOO_LONG)])
+@pytest.mark.parametrize(
+    ("raw", "problem"), [("", Problem.EMPTY), ("   ", Problem.EMPTY), ("x" * 201, Problem.TOO_LONG)]
+)
 def test_text_must_be_present_and_short_enough(raw: str, problem: Problem) -> None:
     assert refused(validators.text, raw) == problem
 
@@ -203,7 +227,12 @@ def test_a_choice_must_be_one_of_the_buttons() -> None:
 
 @pytest.mark.parametrize(
     ("iban", "shown"),
-    [("FR7630006000011234567890189", "FR76 •••• •••• 0189"), ("", ""), (None, ""), ("FR76", "••••")],
+    [
+        ("FR7630006000011234567890189", "FR76 •••• •••• 0189"),
+        ("", ""),
+        (None, ""),
+        ("FR76", "••••"),
+    ],
 )
 def test_an_iban_is_shown_masked_but_for_its_last_digits(iban: str | None, shown: str) -> None:
     assert validators.mask_iban(iban) == shown
@@ -225,7 +254,9 @@ def test_an_iban_is_shown_masked_but_for_its_last_digits(iban: str | None, shown
         ("SARL Café & Cie ©", None),
     ],
 )
-def test_names_and_addresses_refuse_emoji_and_keep_every_letter(raw: str, problem: Problem | None) -> None:
+def test_names_and_addresses_refuse_emoji_and_keep_every_letter(
+    raw: str, problem: Problem | None
+) -> None:
     if problem is None:
         assert validators.text(raw) == raw
     else:

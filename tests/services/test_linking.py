@@ -10,7 +10,7 @@ from bot.services import linking
 from bot.services.linking import LinkOutcome, UnknownFamily, hash_code, normalize_phone
 from storage.db import Database
 
-NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)
 DUPONT = "1001001818331"
 MARTIN = "1001001818332"
 
@@ -51,7 +51,9 @@ async def test_invite_links_once_then_is_used(demo_database: Database) -> None:
         (NOW + dt.timedelta(days=30), LinkOutcome.EXPIRED_CODE),
     ],
 )
-async def test_invite_expires(demo_database: Database, redeemed_at: dt.datetime, expected: LinkOutcome) -> None:
+async def test_invite_expires(
+    demo_database: Database, redeemed_at: dt.datetime, expected: LinkOutcome
+) -> None:
     code = await _invite(demo_database)
     assert await _redeem(demo_database, code, 100, redeemed_at) == expected
 
@@ -62,7 +64,10 @@ async def test_unknown_or_malformed_code_is_invalid(demo_database: Database, cod
 
 
 async def test_a_linked_account_cannot_take_another_familys_invite(demo_database: Database) -> None:
-    assert await _redeem(demo_database, await _invite(demo_database, DUPONT), 100) == LinkOutcome.LINKED
+    assert (
+        await _redeem(demo_database, await _invite(demo_database, DUPONT), 100)
+        == LinkOutcome.LINKED
+    )
     other = await _invite(demo_database, MARTIN)
     assert await _redeem(demo_database, other, 100) == LinkOutcome.LINKED_ELSEWHERE
     assert await _redeem(demo_database, other, 300) == LinkOutcome.LINKED  # still unused
@@ -73,9 +78,13 @@ async def test_failed_attempts_are_throttled_and_audited(demo_database: Database
         assert await _redeem(demo_database, "wrong-code-123", 100) == LinkOutcome.INVALID_CODE
     good = await _invite(demo_database)
     assert await _redeem(demo_database, good, 100) == LinkOutcome.THROTTLED
-    assert await _redeem(demo_database, good, 100, NOW + dt.timedelta(hours=2)) == LinkOutcome.LINKED
+    assert (
+        await _redeem(demo_database, good, 100, NOW + dt.timedelta(hours=2)) == LinkOutcome.LINKED
+    )
     async with demo_database.unit_of_work() as uow:
-        refused = [e for e in await uow.repos.audit.entries(action="link") if e.outcome == "refused"]
+        refused = [
+            e for e in await uow.repos.audit.entries(action="link") if e.outcome == "refused"
+        ]
     assert len(refused) == linking.MAX_FAILED_ATTEMPTS_PER_HOUR + 1
     assert all(e.actor_telegram_id == 100 for e in refused)
 
@@ -94,7 +103,9 @@ async def test_failed_attempts_are_throttled_and_audited(demo_database: Database
 async def test_link_by_family_number_and_phone(
     demo_database: Database, number: str, phone: str, expected: LinkOutcome
 ) -> None:
-    result = await linking.link_by_contact(demo_database, number, phone, contact_user_id=100, user_id=100, now=NOW)
+    result = await linking.link_by_contact(
+        demo_database, number, phone, contact_user_id=100, user_id=100, now=NOW
+    )
     assert result.outcome == expected
     async with demo_database.unit_of_work() as uow:
         link = await uow.repos.telegram.active_link(100)
@@ -112,13 +123,20 @@ async def test_unlink_revokes_and_is_audited(demo_database: Database) -> None:
 
 async def test_someone_elses_contact_is_refused_and_audited(demo_database: Database) -> None:
     result = await linking.link_by_contact(
-        demo_database, DUPONT, "+33612345678", contact_user_id=101, user_id=100, now=NOW  # Jean's card, shared by 100
+        demo_database,
+        DUPONT,
+        "+33612345678",
+        contact_user_id=101,
+        user_id=100,
+        now=NOW,  # Jean's card, shared by 100
     )
     assert result.outcome == LinkOutcome.NOT_OWN_CONTACT and result.home is None
     async with demo_database.unit_of_work() as uow:
         assert await uow.repos.telegram.active_link(100) is None
         refused = await uow.repos.audit.entries(action="link")
-    assert [(e.outcome, e.actor_telegram_id, e.details["reason"]) for e in refused] == [("refused", 100, "not_own_contact")]
+    assert [(e.outcome, e.actor_telegram_id, e.details["reason"]) for e in refused] == [
+        ("refused", 100, "not_own_contact")
+    ]
 
 
 async def test_a_link_comes_with_the_familys_home_screen(demo_database: Database) -> None:
@@ -136,7 +154,9 @@ async def test_an_invite_made_by_staff_is_audited_with_their_id(demo_database: D
     await linking.issue_invite(demo_database, DUPONT, now=NOW, ttl_days=30, staff_id=900)
     async with demo_database.unit_of_work() as uow:
         entries = await uow.repos.audit.entries(action=linking.ACTION_INVITE)
-    assert [(e.outcome, e.actor_telegram_id, e.actor_kind) for e in entries] == [("ok", 900, "staff")]
+    assert [(e.outcome, e.actor_telegram_id, e.actor_kind) for e in entries] == [
+        ("ok", 900, "staff")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -32,12 +32,24 @@ from bot.services.reminders import ReminderSettings, due_reminders
 from bot.services.statement import account_statement, attestation_document
 from bot.structure import Structure
 from storage.db import Database
-from tests.support.money import DUPONT, MARTIN, NOW, PARIS, TODAY, add_days, family_and_children, issue, link_account
+from tests.support.money import (
+    DUPONT,
+    MARTIN,
+    NOW,
+    PARIS,
+    TODAY,
+    add_days,
+    family_and_children,
+    issue,
+    link_account,
+)
 
 D = Decimal
 
 
-async def test_issuing_october_bills_what_was_consumed_once(any_demo_database: Database, structure: Structure) -> None:
+async def test_issuing_october_bills_what_was_consumed_once(
+    any_demo_database: Database, structure: Structure
+) -> None:
     db = any_demo_database
     # CHLOÉ MARTIN (QF 1250, MSA: the highest bracket): 3 meals, 2 mornings, 1 excused absence.
     await add_days(db, MARTIN, "CHLOÉ", "cantine", [1, 2, 5], DayStatus.PRESENT)
@@ -55,9 +67,14 @@ async def test_issuing_october_bills_what_was_consumed_once(any_demo_database: D
     async with db.unit_of_work() as uow:
         invoice = await uow.repos.accounts.get_invoice(result.issued[0].invoice_id)
         assert invoice is not None and invoice.family_id == martin_id
-        assert (invoice.period_start, invoice.period_end) == (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+        assert (invoice.period_start, invoice.period_end) == (
+            dt.date(2026, 10, 1),
+            dt.date(2026, 10, 31),
+        )
         assert (invoice.issued_on, invoice.due_on) == (TODAY, TODAY + dt.timedelta(days=25))
-        assert [(line.label, line.quantity, line.unit_price, line.amount) for line in invoice.lines] == [
+        assert [
+            (line.label, line.quantity, line.unit_price, line.amount) for line in invoice.lines
+        ] == [
             ("Garderie matin — CHLOÉ", D("2.00"), D("1.90"), D("3.80")),
             ("Restauration scolaire — CHLOÉ", D("3.00"), D("4.10"), D("12.30")),
         ]
@@ -72,12 +89,19 @@ async def test_issuing_october_bills_what_was_consumed_once(any_demo_database: D
     assert again.issued == () and again.already_issued == 2 and again.notices == 0
     async with db.unit_of_work() as uow:
         assert len(await uow.repos.accounts.invoices_of_family(martin_id)) == 1
-        assert len(await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED)) == 1  # not notified twice
+        assert (
+            len(await uow.repos.outbox.of_template(TEMPLATE_INVOICE_ISSUED)) == 1
+        )  # not notified twice
         regie = await uow.repos.structure.regie_by_code("AL")
         assert regie is not None and regie.next_invoice_number == 38
         audit = await uow.repos.audit.entries(action="invoices.issue")
-        assert [e.details for e in audit] == [{"issued": 1, "already_issued": 1}, {"issued": 0, "already_issued": 2}]
-        assert [(e.actor_telegram_id, e.actor_kind, e.outcome) for e in audit] == [(7, "staff", "ok")] * 2
+        assert [e.details for e in audit] == [
+            {"issued": 1, "already_issued": 1},
+            {"issued": 0, "already_issued": 2},
+        ]
+        assert [(e.actor_telegram_id, e.actor_kind, e.outcome) for e in audit] == [
+            (7, "staff", "ok")
+        ] * 2
 
 
 async def test_a_service_without_tariffs_issues_nothing_and_the_failure_is_audited(
@@ -88,7 +112,10 @@ async def test_a_service_without_tariffs_issues_nothing_and_the_failure_is_audit
     await link_account(db, MARTIN, 501)
     cantine = next(s for s in structure.services if s.code == "cantine")
     without_prices = dataclasses.replace(
-        structure, services=tuple(dataclasses.replace(s, tariff=None) if s is cantine else s for s in structure.services)
+        structure,
+        services=tuple(
+            dataclasses.replace(s, tariff=None) if s is cantine else s for s in structure.services
+        ),
     )
     with pytest.raises(MissingTariff):
         await issue(db, without_prices)
@@ -100,35 +127,50 @@ async def test_a_service_without_tariffs_issues_nothing_and_the_failure_is_audit
     assert [(e.outcome, e.details) for e in audit] == [("failed", {"missing_tariff": "cantine"})]
 
 
-async def test_a_month_is_billed_only_once_over(any_demo_database: Database, structure: Structure) -> None:
-    await add_days(any_demo_database, MARTIN, "CHLOÉ", "cantine", [2], DayStatus.PRESENT, month=(2026, 11))
+async def test_a_month_is_billed_only_once_over(
+    any_demo_database: Database, structure: Structure
+) -> None:
+    await add_days(
+        any_demo_database, MARTIN, "CHLOÉ", "cantine", [2], DayStatus.PRESENT, month=(2026, 11)
+    )
     result = await issue(any_demo_database, structure, BillingPeriod.month(2026, 11))
     assert result.outcome is IssueOutcome.MONTH_NOT_OVER
-    december = await issue(any_demo_database, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1))
+    december = await issue(
+        any_demo_database, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1)
+    )
     assert [i.number for i in december.issued] == ["AL-37"]
 
 
-async def test_invoice_numbers_are_unique_and_consecutive_under_concurrency(any_demo_database: Database) -> None:
+async def test_invoice_numbers_are_unique_and_consecutive_under_concurrency(
+    any_demo_database: Database,
+) -> None:
     db = any_demo_database
     async with db.unit_of_work() as uow:
         regie_id = (await uow.repos.structure.regie_by_code("AL")).id  # type: ignore[union-attr]
 
     async def take(kind: str) -> int:
         async with db.unit_of_work() as uow:
-            method = uow.repos.accounts.next_invoice_number if kind == "invoice" else uow.repos.accounts.next_payment_number
+            method = (
+                uow.repos.accounts.next_invoice_number
+                if kind == "invoice"
+                else uow.repos.accounts.next_payment_number
+            )
             number = await method(regie_id)
             await asyncio.sleep(0.01)  # hold the transaction open while the others wait
             await uow.commit()
             return number
 
     invoices, payments = await asyncio.gather(
-        asyncio.gather(*(take("invoice") for _ in range(8))), asyncio.gather(*(take("payment") for _ in range(8)))
+        asyncio.gather(*(take("invoice") for _ in range(8))),
+        asyncio.gather(*(take("payment") for _ in range(8))),
     )
     assert sorted(invoices) == list(range(37, 45))
     assert sorted(payments) == list(range(229, 237))
 
 
-async def test_two_concurrent_runs_issue_each_invoice_once(any_demo_database: Database, structure: Structure) -> None:
+async def test_two_concurrent_runs_issue_each_invoice_once(
+    any_demo_database: Database, structure: Structure
+) -> None:
     db = any_demo_database
     await add_days(db, MARTIN, "CHLOÉ", "cantine", [1, 2, 5], DayStatus.PRESENT)
     # DUPONT's October (the demo's days) is already invoiced: AL-36.
@@ -142,20 +184,44 @@ async def test_staff_record_a_cheque_and_the_invoice_is_paid(any_demo_database: 
     db = any_demo_database
     dupont_id, _ = await family_and_children(db, DUPONT)
     result = await record_payment(
-        db, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="al-36",
-        paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
+        db,
+        family_number=DUPONT,
+        amount=D("100.00"),
+        method=PaymentMethod.CHEQUE,
+        invoice_number="al-36",
+        paid_on=TODAY,
+        staff_id=7,
+        reference="telegram:-100:5",
+        now=NOW,
     )
     assert result.outcome is PaymentOutcome.RECORDED
     assert (result.number, result.invoice_number, result.invoice_due, result.balance) == (
-        "AL-229", "AL-36", D("20.60"), D("20.60"),
+        "AL-229",
+        "AL-36",
+        D("20.60"),
+        D("20.60"),
     )
     again = await record_payment(
-        db, family_number=DUPONT, amount=D("100.00"), method=PaymentMethod.CHEQUE, invoice_number="AL-36",
-        paid_on=TODAY, staff_id=7, reference="telegram:-100:5", now=NOW,
+        db,
+        family_number=DUPONT,
+        amount=D("100.00"),
+        method=PaymentMethod.CHEQUE,
+        invoice_number="AL-36",
+        paid_on=TODAY,
+        staff_id=7,
+        reference="telegram:-100:5",
+        now=NOW,
     )
     rest = await record_payment(
-        db, family_number="1001 0018 18331", amount=D("20.60"), method=PaymentMethod.CESU, invoice_number=None,
-        paid_on=TODAY, staff_id=7, reference="telegram:-100:6", now=NOW,
+        db,
+        family_number="1001 0018 18331",
+        amount=D("20.60"),
+        method=PaymentMethod.CESU,
+        invoice_number=None,
+        paid_on=TODAY,
+        staff_id=7,
+        reference="telegram:-100:6",
+        now=NOW,
     )
     assert again.outcome is PaymentOutcome.DUPLICATE and again.number == "AL-229"
     assert rest.number == "AL-230" and rest.balance == D("0.00")
@@ -164,7 +230,9 @@ async def test_staff_record_a_cheque_and_the_invoice_is_paid(any_demo_database: 
         assert len(await uow.repos.accounts.payments_of_family(dupont_id)) == 3
         audit = await uow.repos.audit.entries(action="payment.record")
     assert [(e.actor_telegram_id, e.actor_kind, e.outcome, e.target) for e in audit] == [
-        (7, "staff", "ok", "payment:AL-229"), (7, "staff", "refused", "payment:AL-229"), (7, "staff", "ok", "payment:AL-230"),
+        (7, "staff", "ok", "payment:AL-229"),
+        (7, "staff", "refused", "payment:AL-229"),
+        (7, "staff", "ok", "payment:AL-230"),
     ]
 
 
@@ -180,13 +248,22 @@ async def test_a_payment_for_no_invoice_is_no_longer_reminded_as_due(
 
     async def invoice_reminders() -> list[tuple[int, str]]:
         async with db.unit_of_work() as uow:
-            found = await due_reminders(uow, structure, PARIS, before_due, admin_chat_id=None, settings=settings)
+            found = await due_reminders(
+                uow, structure, PARIS, before_due, admin_chat_id=None, settings=settings
+            )
         return [(r.recipient, r.subject) for r in found]
 
     assert await invoice_reminders() == [(101, "AL-36")]
     paid = await record_payment(
-        db, family_number=DUPONT, amount=D("120.60"), method=PaymentMethod.CHEQUE, invoice_number=None,
-        paid_on=TODAY, staff_id=7, reference="telegram:-100:7", now=NOW,
+        db,
+        family_number=DUPONT,
+        amount=D("120.60"),
+        method=PaymentMethod.CHEQUE,
+        invoice_number=None,
+        paid_on=TODAY,
+        staff_id=7,
+        reference="telegram:-100:7",
+        now=NOW,
     )
     assert paid.outcome is PaymentOutcome.RECORDED and paid.balance == D("0.00")
     assert await invoice_reminders() == []
@@ -197,15 +274,25 @@ async def test_a_payment_for_no_invoice_is_no_longer_reminded_as_due(
 
 @pytest.mark.parametrize(
     ("number", "invoice", "outcome"),
-    [("999", None, PaymentOutcome.UNKNOWN_FAMILY), (MARTIN, "AL-36", PaymentOutcome.UNKNOWN_INVOICE),
-     (DUPONT, "AL-99", PaymentOutcome.UNKNOWN_INVOICE)],
+    [
+        ("999", None, PaymentOutcome.UNKNOWN_FAMILY),
+        (MARTIN, "AL-36", PaymentOutcome.UNKNOWN_INVOICE),
+        (DUPONT, "AL-99", PaymentOutcome.UNKNOWN_INVOICE),
+    ],
 )
 async def test_a_payment_for_the_wrong_family_or_invoice_records_nothing(
     demo_database: Database, number: str, invoice: str | None, outcome: PaymentOutcome
 ) -> None:
     result = await record_payment(
-        demo_database, family_number=number, amount=D("10"), method=PaymentMethod.CASH, invoice_number=invoice,
-        paid_on=TODAY, staff_id=7, reference="telegram:-100:9", now=NOW,
+        demo_database,
+        family_number=number,
+        amount=D("10"),
+        method=PaymentMethod.CASH,
+        invoice_number=invoice,
+        paid_on=TODAY,
+        staff_id=7,
+        reference="telegram:-100:9",
+        now=NOW,
     )
     assert result.outcome is outcome
     async with demo_database.unit_of_work() as uow:
@@ -222,8 +309,16 @@ async def test_the_statement_of_the_school_year(any_demo_database: Database) -> 
         previous = await account_statement(uow, dupont_id, SchoolYear(2025), today=TODAY)
     statement = view.statement
     assert [op.number for op in statement.operations] == ["AL-36", "AL-228", "AL-12"]
-    assert (statement.previous_balance, statement.total_debit, statement.total_credit, statement.balance) == (
-        D("0.00"), D("363.80"), D("243.20"), D("120.60"),
+    assert (
+        statement.previous_balance,
+        statement.total_debit,
+        statement.total_credit,
+        statement.balance,
+    ) == (
+        D("0.00"),
+        D("363.80"),
+        D("243.20"),
+        D("120.60"),
     )
     assert view.due(statement.invoices[0].id, D("120.60")) == D("120.60")
     assert not view.has_later_year and not statement.has_earlier_operations
@@ -239,19 +334,33 @@ async def test_online_payment_is_checked_then_recorded_once(any_demo_database: D
         al36 = await uow.repos.accounts.invoice_by_number("AL-36")
         assert al36 is not None
         payload = payload_for(al36.id)
-        stranger = await validate_pre_checkout(uow, user_id=201, payload=payload, currency="EUR", total_amount=12060, now=NOW)
-        changed = await validate_pre_checkout(uow, user_id=101, payload=payload, currency="EUR", total_amount=100, now=NOW)
-        ok = await validate_pre_checkout(uow, user_id=101, payload=payload, currency="EUR", total_amount=12060, now=NOW)
+        stranger = await validate_pre_checkout(
+            uow, user_id=201, payload=payload, currency="EUR", total_amount=12060, now=NOW
+        )
+        changed = await validate_pre_checkout(
+            uow, user_id=101, payload=payload, currency="EUR", total_amount=100, now=NOW
+        )
+        ok = await validate_pre_checkout(
+            uow, user_id=101, payload=payload, currency="EUR", total_amount=12060, now=NOW
+        )
         await uow.commit()
     assert (stranger.outcome, changed.outcome, ok.outcome) == (
-        OnlineOutcome.NOT_YOURS, OnlineOutcome.AMOUNT_CHANGED, OnlineOutcome.OK,
+        OnlineOutcome.NOT_YOURS,
+        OnlineOutcome.AMOUNT_CHANGED,
+        OnlineOutcome.OK,
     )
 
     async def pay() -> OnlineOutcome:
         async with db.unit_of_work() as uow:
             result = await record_online_payment(
-                uow, user_id=101, payload=payload, total_amount=12060, charge_id="tg-charge-1",
-                provider_charge_id="prov-1", today=TODAY, now=NOW,
+                uow,
+                user_id=101,
+                payload=payload,
+                total_amount=12060,
+                charge_id="tg-charge-1",
+                provider_charge_id="prov-1",
+                today=TODAY,
+                now=NOW,
             )
             await uow.commit()
             return result.outcome
@@ -260,7 +369,11 @@ async def test_online_payment_is_checked_then_recorded_once(any_demo_database: D
     assert await pay() is OnlineOutcome.DUPLICATE
     async with db.unit_of_work() as uow:
         payments = await uow.repos.accounts.payments_of_family(dupont_id)
-        assert [(p.number, p.method, p.amount) for p in payments][-1] == ("AL-229", PaymentMethod.ONLINE, D("120.60"))
+        assert [(p.number, p.method, p.amount) for p in payments][-1] == (
+            "AL-229",
+            PaymentMethod.ONLINE,
+            D("120.60"),
+        )
         assert len(payments) == 2
         assert await uow.repos.accounts.balance(dupont_id) == D("0.00")
         refused = await uow.repos.audit.entries(action="payment.online")
@@ -274,17 +387,30 @@ async def test_the_attestation_counts_childcare_paid_for_children_under_seven(
     # MARTIN's CHLOÉ was born in 2018: too old. DUPONT's EMMA (2020) is under 7 in 2026, LUCAS is not.
     await add_days(db, DUPONT, "EMMA", "garderie_soir", [5, 6], DayStatus.PRESENT, month=(2026, 11))
     await add_days(db, DUPONT, "EMMA", "cantine", [5, 6], DayStatus.PRESENT, month=(2026, 11))
-    await add_days(db, DUPONT, "LUCAS", "garderie_matin", [5, 6], DayStatus.PRESENT, month=(2026, 11))
+    await add_days(
+        db, DUPONT, "LUCAS", "garderie_matin", [5, 6], DayStatus.PRESENT, month=(2026, 11)
+    )
     result = await issue(db, structure, BillingPeriod.month(2026, 11), today=dt.date(2026, 12, 1))
     (invoice,) = result.issued
     assert invoice.total == D("2") * D("2.20") + D("2") * D("3.50") + D("2") * D("1.50")
     await record_payment(
-        db, family_number=DUPONT, amount=invoice.total, method=PaymentMethod.CESU,
-        invoice_number=invoice.number, paid_on=dt.date(2026, 12, 10), staff_id=7, reference="r1", now=NOW,
+        db,
+        family_number=DUPONT,
+        amount=invoice.total,
+        method=PaymentMethod.CESU,
+        invoice_number=invoice.number,
+        paid_on=dt.date(2026, 12, 10),
+        staff_id=7,
+        reference="r1",
+        now=NOW,
     )
     dupont_id, _ = await family_and_children(db, DUPONT)
     async with db.unit_of_work() as uow:
-        document = await attestation_document(uow, structure, dupont_id, 2026, today=dt.date(2027, 1, 5))
+        document = await attestation_document(
+            uow, structure, dupont_id, 2026, today=dt.date(2027, 1, 5)
+        )
     # November's 4,40 € of garderie, and the demo's September paid in October (2 garderies du soir
     # 4,40 € + 5 mercredis 55,00 €; meals and goûters are not childcare).
-    assert [(c.name, c.amount) for c in document.children] == [("EMMA DUPONT", D("4.40") + D("59.40"))]
+    assert [(c.name, c.amount) for c in document.children] == [
+        ("EMMA DUPONT", D("4.40") + D("59.40"))
+    ]

@@ -32,31 +32,56 @@ PARIS = ZoneInfo("Europe/Paris")
 FRIDAY_11 = dt.datetime(2026, 11, 27, 11, 0, tzinfo=PARIS)
 
 
-async def test_two_processes_send_each_reminder_once(any_demo_database: Database, structure: Structure) -> None:
-    cantine_only = dataclasses.replace(structure, services=tuple(s for s in structure.services if s.code == "cantine"))
+async def test_two_processes_send_each_reminder_once(
+    any_demo_database: Database, structure: Structure
+) -> None:
+    cantine_only = dataclasses.replace(
+        structure, services=tuple(s for s in structure.services if s.code == "cantine")
+    )
     async with any_demo_database.unit_of_work() as uow:
-        families = [await uow.repos.families.get_by_number(n) for n in ("1001001818331", "1001001818332")]
+        families = [
+            await uow.repos.families.get_by_number(n) for n in ("1001001818331", "1001001818332")
+        ]
         for user_id in range(501, 521):
             await uow.repos.telegram.get_or_create_user(user_id)
             uow.repos.telegram.add_link(
-                TelegramLink(family_id=families[user_id % 2].id, telegram_user_id=user_id, linked_at=FRIDAY_11, linked_by="invite")
+                TelegramLink(
+                    family_id=families[user_id % 2].id,
+                    telegram_user_id=user_id,
+                    linked_at=FRIDAY_11,
+                    linked_by="invite",
+                )
             )
         await uow.commit()
-    settings = load_settings(_env_file=None, telegram_bot_token=DEFAULT_TOKEN, database_url=any_demo_database.url)
+    settings = load_settings(
+        _env_file=None, telegram_bot_token=DEFAULT_TOKEN, database_url=any_demo_database.url
+    )
     only_booking = ReminderSettings(kinds=frozenset({ReminderKind.BOOKING}))
     async with BotApiStub() as stub:
         for user_id in range(501, 521):
             stub.user(user_id, "Parent")
         processes = [
-            Runtime(settings=settings, database=Database(any_demo_database.url), structure=cantine_only, clock=lambda: FRIDAY_11)
+            Runtime(
+                settings=settings,
+                database=Database(any_demo_database.url),
+                structure=cantine_only,
+                clock=lambda: FRIDAY_11,
+            )
             for _ in range(2)
         ]
-        bot = ExtBot(DEFAULT_TOKEN, base_url=stub.base_url, base_file_url=stub.base_file_url, rate_limiter=TelegramRateLimiter())
+        bot = ExtBot(
+            DEFAULT_TOKEN,
+            base_url=stub.base_url,
+            base_file_url=stub.base_file_url,
+            rate_limiter=TelegramRateLimiter(),
+        )
         async with bot:
             senders = [OutboxSender(p, bot, None, poll_seconds=0.05) for p in processes]
             for sender in senders:
                 await sender.start()
-            queued = await asyncio.gather(*(reminder_job.queue_reminders(p, only_booking) for p in processes))
+            queued = await asyncio.gather(
+                *(reminder_job.queue_reminders(p, only_booking) for p in processes)
+            )
             rows = await wait_until_final(processes[0], [key for q in queued for key in q.keys])
             for sender in senders:
                 await sender.stop()

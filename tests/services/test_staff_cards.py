@@ -40,14 +40,27 @@ async def db(any_demo_database: Database) -> Database:
 async def _child(db: Database, number: str, first_name: str) -> int:
     async with db.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(number)
-        return next(c.id for c in await uow.repos.families.children(family.id) if c.first_name == first_name)
+        return next(
+            c.id for c in await uow.repos.families.children(family.id) if c.first_name == first_name
+        )
 
 
-async def _act(db: Database, structure: Structure, first_name: str, code: str, day: dt.date, now: dt.datetime = NOW, what: DayAction = DayAction.BOOK, **kwargs):  # type: ignore[no-untyped-def]
+async def _act(
+    db: Database,
+    structure: Structure,
+    first_name: str,
+    code: str,
+    day: dt.date,
+    now: dt.datetime = NOW,
+    what: DayAction = DayAction.BOOK,
+    **kwargs,
+):  # type: ignore[no-untyped-def]
     child_id = await _child(db, DUPONT, first_name)
     async with db.unit_of_work() as uow:
         service_id = (await uow.repos.structure.service_by_code(code)).id
-    done = await bookings.act_on_day(db, 101, what, child_id, service_id, day, structure=structure, tz=PARIS, now=now, **kwargs)
+    done = await bookings.act_on_day(
+        db, 101, what, child_id, service_id, day, structure=structure, tz=PARIS, now=now, **kwargs
+    )
     return done.result
 
 
@@ -68,12 +81,23 @@ async def _rows(db: Database, template: str, **params):  # type: ignore[no-untyp
 async def _late_absence(db: Database, structure: Structure) -> int:
     await _act(db, structure, "LUCAS", "garderie_soir", TUESDAY)
     morning = dt.datetime(2026, 11, 24, 9, 30, tzinfo=PARIS)
-    late = await _act(db, structure, "LUCAS", "garderie_soir", TUESDAY, morning, what=DayAction.CANCEL, accept_late=True)
+    late = await _act(
+        db,
+        structure,
+        "LUCAS",
+        "garderie_soir",
+        TUESDAY,
+        morning,
+        what=DayAction.CANCEL,
+        accept_late=True,
+    )
     assert late.outcome == BookingOutcome.ABSENCE_PENDING
     return late.request_id
 
 
-async def test_a_late_cancellation_card_says_what_each_button_costs_in_french(db: Database, structure: Structure) -> None:
+async def test_a_late_cancellation_card_says_what_each_button_costs_in_french(
+    db: Database, structure: Structure
+) -> None:
     request_id = await _late_absence(db, structure)
     card = await request_cards.get_card(db, request_id)
     with use_language("fr"):
@@ -81,11 +105,17 @@ async def test_a_late_cancellation_card_says_what_each_button_costs_in_french(db
         line = request_line(card, PARIS)
     assert "mardi 24 novembre 2026" in text and "2026-11-24" not in text
     assert "Motif de l’absence : <b>autre</b>" in text and ": other" not in text
-    assert "✅ Accepter : absent excusé, non facturé" in text and "❌ Refuser : absent facturé" in text
-    assert "mar. 24/11/2026" in line and "Garderie soir" in line  # a summary line says the day and service
+    assert (
+        "✅ Accepter : absent excusé, non facturé" in text and "❌ Refuser : absent facturé" in text
+    )
+    assert (
+        "mar. 24/11/2026" in line and "Garderie soir" in line
+    )  # a summary line says the day and service
 
 
-async def test_the_refusal_notice_names_the_refusal_reason_once(db: Database, structure: Structure) -> None:
+async def test_the_refusal_notice_names_the_refusal_reason_once(
+    db: Database, structure: Structure
+) -> None:
     request_id = await _late_absence(db, structure)
     decided = await request_cards.decide_from_card(
         db, request_id, accept=False, staff_id=9, staff_name="Claire", now=NOW, reason="Hors délai"
@@ -97,7 +127,9 @@ async def test_the_refusal_notice_names_the_refusal_reason_once(db: Database, st
     assert "mardi 24 novembre 2026" in notice
 
 
-async def test_a_withdrawn_requests_card_loses_its_buttons(db: Database, structure: Structure) -> None:
+async def test_a_withdrawn_requests_card_loses_its_buttons(
+    db: Database, structure: Structure
+) -> None:
     asked = await _act(db, structure, "EMMA", "alsh_mercredi", WEDNESDAY)
     assert asked.outcome == BookingOutcome.PENDING
     await _shown_in_group(db, asked.request_id, 555)
@@ -108,14 +140,18 @@ async def test_a_withdrawn_requests_card_loses_its_buttons(db: Database, structu
     assert card.status == RequestStatus.CANCELLED and card_keyboard(card) is None
 
 
-async def test_a_certificate_sent_after_the_card_shows_on_the_card(db: Database, structure: Structure) -> None:
+async def test_a_certificate_sent_after_the_card_shows_on_the_card(
+    db: Database, structure: Structure
+) -> None:
     request_id = await _late_absence(db, structure)
     await _shown_in_group(db, request_id, 556)
     result = await bookings.attach_proof(db, 101, request_id, "file-1", "photo", NOW)
     assert result.outcome == bookings.ProofOutcome.ATTACHED
     assert len(await _rows(db, CARD_UPDATE_TEMPLATE, request_id=request_id)) == 1
     with use_language("fr"):
-        assert "📎 Justificatif joint" in card_text(await request_cards.get_card(db, request_id), PARIS)
+        assert "📎 Justificatif joint" in card_text(
+            await request_cards.get_card(db, request_id), PARIS
+        )
 
 
 async def test_accepting_a_familys_requests_decides_each_with_its_own_outcome(
@@ -130,8 +166,16 @@ async def test_accepting_a_familys_requests_decides_each_with_its_own_outcome(
             uow, family_id=family_id, kind=RequestKind.FISCAL, payload={}, created_by=101, now=NOW
         )
         await uow.commit()
-    offered = request_cards.bulk_acceptable(await request_cards.pending_cards_of(db, [emma.request_id, lucas.request_id, absence, other.id]))
-    assert [c.request_id for c in offered[family_id]] == [emma.request_id, lucas.request_id, absence]  # not the fiscal change
+    offered = request_cards.bulk_acceptable(
+        await request_cards.pending_cards_of(
+            db, [emma.request_id, lucas.request_id, absence, other.id]
+        )
+    )
+    assert [c.request_id for c in offered[family_id]] == [
+        emma.request_id,
+        lucas.request_id,
+        absence,
+    ]  # not the fiscal change
 
     real = booking_requests.AbsenceRequestType.accept
 
@@ -139,23 +183,36 @@ async def test_accepting_a_familys_requests_decides_each_with_its_own_outcome(
         raise RuntimeError("cannot apply")
 
     monkeypatch.setattr(booking_requests.AbsenceRequestType, "accept", broken)
-    done = await request_cards.accept_family_requests(db, family_id, staff_id=9, staff_name="Claire", now=NOW)
+    done = await request_cards.accept_family_requests(
+        db, family_id, staff_id=9, staff_name="Claire", now=NOW
+    )
     monkeypatch.setattr(booking_requests.AbsenceRequestType, "accept", real)
 
     assert (done.accepted, done.failed) == ((emma.request_id, lucas.request_id), (absence,))
     async with db.unit_of_work() as uow:
-        statuses = {r: (await uow.repos.requests.get(r)).status for r in (emma.request_id, lucas.request_id, absence, other.id)}
+        statuses = {
+            r: (await uow.repos.requests.get(r)).status
+            for r in (emma.request_id, lucas.request_id, absence, other.id)
+        }
         audit = await uow.repos.audit.entries(action=request_cards.ACTION_ACCEPT)
         batch = await uow.repos.audit.entries(action=request_cards.ACTION_ACCEPT_FAMILY)
     assert statuses == {
-        emma.request_id: RequestStatus.ACCEPTED, lucas.request_id: RequestStatus.ACCEPTED,
-        absence: RequestStatus.PENDING, other.id: RequestStatus.PENDING,
+        emma.request_id: RequestStatus.ACCEPTED,
+        lucas.request_id: RequestStatus.ACCEPTED,
+        absence: RequestStatus.PENDING,
+        other.id: RequestStatus.PENDING,
     }
     assert sorted((e.target, e.outcome) for e in audit) == sorted(
-        [(f"request:{emma.request_id}", "ok"), (f"request:{lucas.request_id}", "ok"), (f"request:{absence}", "failed")]
+        [
+            (f"request:{emma.request_id}", "ok"),
+            (f"request:{lucas.request_id}", "ok"),
+            (f"request:{absence}", "failed"),
+        ]
     )
     assert [(e.outcome, e.details["failed"]) for e in batch] == [("partial", [absence])]
-    assert len(await _rows(db, DECIDED_TEMPLATE, request_id=emma.request_id)) == 1  # the family told of each
+    assert (
+        len(await _rows(db, DECIDED_TEMPLATE, request_id=emma.request_id)) == 1
+    )  # the family told of each
     assert len(await _rows(db, DECIDED_TEMPLATE, request_id=absence)) == 0
     assert await _status(db, "EMMA", "alsh_mercredi", WEDNESDAY) == DayStatus.RESERVED
 
@@ -173,13 +230,17 @@ async def test_an_invite_for_an_unknown_family_is_audited_as_refused(db: Databas
         await linking.issue_invite(db, "9999999999999", now=NOW, ttl_days=30, staff_id=900)
     async with db.unit_of_work() as uow:
         entries = await uow.repos.audit.entries(action=linking.ACTION_INVITE)
-    assert [(e.outcome, e.actor_telegram_id, e.target) for e in entries] == [("refused", 900, "family:9999999999999")]
+    assert [(e.outcome, e.actor_telegram_id, e.target) for e in entries] == [
+        ("refused", 900, "family:9999999999999")
+    ]
 
 
 async def _second_dupont(db: Database) -> str:
     async with db.unit_of_work() as uow:
         family = Family(number="1001001818399")
-        family.guardians.append(Guardian(role=GuardianRole.RESPONSABLE, last_name="Dupont", first_name="Émile"))
+        family.guardians.append(
+            Guardian(role=GuardianRole.RESPONSABLE, last_name="Dupont", first_name="Émile")
+        )
         uow.session.add(family)
         await uow.commit()
     return "1001001818399"
@@ -202,7 +263,9 @@ async def _second_dupont(db: Database) -> str:
         ("NOBODY", []),
     ],
 )
-async def test_a_family_is_found_by_its_number_or_a_name(db: Database, typed: str, expected: list[str]) -> None:
+async def test_a_family_is_found_by_its_number_or_a_name(
+    db: Database, typed: str, expected: list[str]
+) -> None:
     await _second_dupont(db)
     lookup = await family_lookup.find_family(db, typed)
     assert [m.number for m in lookup.matches] == expected

@@ -8,7 +8,11 @@ from storage.locks import AdvisoryLock
 
 async def test_one_holder_at_a_time_and_free_again_once_released(any_database: Database) -> None:
     other_process = Database(any_database.url)
-    first, second, other_key = AdvisoryLock(any_database, 42), AdvisoryLock(other_process, 42), AdvisoryLock(other_process, 43)
+    first, second, other_key = (
+        AdvisoryLock(any_database, 42),
+        AdvisoryLock(other_process, 42),
+        AdvisoryLock(other_process, 43),
+    )
     try:
         assert await first.try_acquire()
         assert not await second.try_acquire()

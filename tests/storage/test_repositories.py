@@ -13,10 +13,12 @@ from bot.domain.model import GuardianRole
 from storage.db import Database
 from storage.models import Invite, ReminderLog, TelegramLink
 
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
-async def test_demo_family_is_stored_with_guardians_children_and_account(any_demo_database: Database) -> None:
+async def test_demo_family_is_stored_with_guardians_children_and_account(
+    any_demo_database: Database,
+) -> None:
     async with any_demo_database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
         assert family is not None
@@ -34,19 +36,31 @@ async def test_aware_datetimes_round_trip_as_utc(any_demo_database: Database) ->
     async with any_demo_database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
         uow.repos.invites.add(
-            Invite(family_id=family.id, code_hash="h" * 64, created_at=NOW, expires_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=paris))
+            Invite(
+                family_id=family.id,
+                code_hash="h" * 64,
+                created_at=NOW,
+                expires_at=dt.datetime(2026, 12, 1, 9, 30, tzinfo=paris),
+            )
         )
         await uow.commit()
     async with any_demo_database.unit_of_work() as uow:
         invite = await uow.repos.invites.get_by_hash("h" * 64)
-        assert invite.expires_at == dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.timezone.utc)
+        assert invite.expires_at == dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
         assert invite.expires_at.tzinfo is not None
 
 
 async def test_an_invite_is_claimed_once(any_demo_database: Database) -> None:
     async with any_demo_database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
-        uow.repos.invites.add(Invite(family_id=family.id, code_hash="c" * 64, created_at=NOW, expires_at=NOW + dt.timedelta(days=1)))
+        uow.repos.invites.add(
+            Invite(
+                family_id=family.id,
+                code_hash="c" * 64,
+                created_at=NOW,
+                expires_at=NOW + dt.timedelta(days=1),
+            )
+        )
         await uow.commit()
     async with any_demo_database.unit_of_work() as uow:
         assert await uow.repos.invites.claim("c" * 64, 111, NOW) == family.id
@@ -58,7 +72,9 @@ async def test_an_invite_is_claimed_once(any_demo_database: Database) -> None:
 async def test_an_expired_invite_cannot_be_claimed(any_demo_database: Database) -> None:
     async with any_demo_database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
-        uow.repos.invites.add(Invite(family_id=family.id, code_hash="e" * 64, created_at=NOW, expires_at=NOW))
+        uow.repos.invites.add(
+            Invite(family_id=family.id, code_hash="e" * 64, created_at=NOW, expires_at=NOW)
+        )
         await uow.commit()
     async with any_demo_database.unit_of_work() as uow:
         assert await uow.repos.invites.claim("e" * 64, 111, NOW) is None
@@ -78,7 +94,9 @@ async def test_links_are_revoked_and_no_longer_active(any_demo_database: Databas
     async with any_demo_database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number("1001001818331")
         await uow.repos.telegram.get_or_create_user(7)
-        uow.repos.telegram.add_link(TelegramLink(family_id=family.id, telegram_user_id=7, linked_at=NOW, linked_by="invite"))
+        uow.repos.telegram.add_link(
+            TelegramLink(family_id=family.id, telegram_user_id=7, linked_at=NOW, linked_by="invite")
+        )
         await uow.commit()
     async with any_demo_database.unit_of_work() as uow:
         assert (await uow.repos.telegram.active_link(7)).family_id == family.id

@@ -75,8 +75,8 @@ __all__ = [
     "StoredFile",
     "Upload",
     "bad_request",
-    "format_text",
     "forbidden",
+    "format_text",
     "utf16_len",
 ]
 
@@ -183,7 +183,9 @@ STRING_FIELDS = frozenset(
 class ApiError(Exception):
     """An error answer of the Bot API: HTTP status, description, parameters."""
 
-    def __init__(self, error_code: int, description: str, *, retry_after: int | None = None) -> None:
+    def __init__(
+        self, error_code: int, description: str, *, retry_after: int | None = None
+    ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
@@ -250,7 +252,9 @@ _ENTITY_PRIORITY = {
 
 
 def _sorted_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(entities, key=lambda e: (e["offset"], -e["length"], _ENTITY_PRIORITY.get(e["type"], 50)))
+    return sorted(
+        entities, key=lambda e: (e["offset"], -e["length"], _ENTITY_PRIORITY.get(e["type"], 50))
+    )
 
 
 class _Output:
@@ -476,10 +480,14 @@ class _HtmlParser:
         quote = self.src[k]
         if quote not in "\"'":
             start = k
-            while k < len(self.src) and (self.src[k].isascii() and self.src[k].isalnum() or self.src[k] in ".-"):
+            while k < len(self.src) and (
+                (self.src[k].isascii() and self.src[k].isalnum()) or self.src[k] in ".-"
+            ):
                 k += 1
             if not self._is_space(k) and self.src[k] != ">":
-                raise MarkupError(f"Unexpected end of name token at byte offset {self._where(start)}")
+                raise MarkupError(
+                    f"Unexpected end of name token at byte offset {self._where(start)}"
+                )
             return self.src[start:k].lower(), k
         k += 1
         value: list[str] = []
@@ -527,15 +535,29 @@ class _HtmlParser:
                 self.entities.append(_entity("text_link", opened.u16, length, url=url))
         elif opened.name == "tg-emoji":
             emoji_id = _valid_emoji_id(opened.argument)
-            self.entities.append(_entity("custom_emoji", opened.u16, length, custom_emoji_id=emoji_id))
+            self.entities.append(
+                _entity("custom_emoji", opened.u16, length, custom_emoji_id=emoji_id)
+            )
         elif opened.name == "blockquote":
             kind = "expandable_blockquote" if opened.argument else "blockquote"
             self.entities.append(_entity(kind, opened.u16, length))
-        elif opened.name == "pre" and same_span and last and last["type"] == "code" and last.get("_language"):
+        elif (
+            opened.name == "pre"
+            and same_span
+            and last
+            and last["type"] == "code"
+            and last.get("_language")
+        ):
             last.update(type="pre", language=last.pop("_language"))
         elif opened.name == "pre":
             self.entities.append(_entity("pre", opened.u16, length))
-        elif opened.name == "code" and same_span and last and last["type"] == "pre" and opened.argument:
+        elif (
+            opened.name == "code"
+            and same_span
+            and last
+            and last["type"] == "pre"
+            and opened.argument
+        ):
             last["language"] = opened.argument
         else:
             self.entities.append(_entity("code", opened.u16, length, _language=opened.argument))
@@ -864,9 +886,14 @@ def _explicit_entities(entities: Any, text: str) -> list[dict[str, Any]]:
     kept = []
     for item in entities:
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-            raise bad_request("can't parse MessageEntity: Field \"type\" must be of type String")
+            raise bad_request('can\'t parse MessageEntity: Field "type" must be of type String')
         offset, length = item.get("offset"), item.get("length")
-        if isinstance(offset, int) and isinstance(length, int) and length > 0 and 0 <= offset < size:
+        if (
+            isinstance(offset, int)
+            and isinstance(length, int)
+            and length > 0
+            and 0 <= offset < size
+        ):
             kept.append({**item, "length": min(length, size - offset)})
     return _sorted_entities(kept)
 
@@ -931,7 +958,9 @@ def _validate_inline_button(button: Any) -> None:
     if len(actions) > 1:
         raise bad_request("BUTTON_TYPE_INVALID")
     data = button.get("callback_data")
-    if data is not None and (not isinstance(data, str) or len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT):
+    if data is not None and (
+        not isinstance(data, str) or len(data.encode("utf-8")) > CALLBACK_DATA_LIMIT
+    ):
         raise bad_request("BUTTON_DATA_INVALID")
     url = button.get("url")
     if url is not None and (not isinstance(url, str) or check_url(url) is None):
@@ -940,7 +969,13 @@ def _validate_inline_button(button: Any) -> None:
 
 def _validate_reply_keyboard(rows: Any) -> None:
     for button in _rows(rows, "keyboard"):
-        text = button if isinstance(button, str) else button.get("text") if isinstance(button, dict) else None
+        text = (
+            button
+            if isinstance(button, str)
+            else button.get("text")
+            if isinstance(button, dict)
+            else None
+        )
         if not isinstance(text, str) or not text.strip():
             raise bad_request("can't parse keyboard button: Text must be non-empty")
 
@@ -981,7 +1016,9 @@ class FloodControl:
                 retry_after = max(1, math.ceil(window[0] + period - now))
                 self.rejections += 1
                 self.rejections_by_chat[chat_id] += 1
-                raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+                )
         for key, _, _ in rules:
             self._windows[key].append(now)
 
@@ -1157,7 +1194,10 @@ class ChatMessage:
                 for button in row:
                     if button.get(key) == label:
                         return button
-        offered = [[(b.get("text"), b.get("callback_data") or b.get("url")) for b in row] for row in self.buttons]
+        offered = [
+            [(b.get("text"), b.get("callback_data") or b.get("url")) for b in row]
+            for row in self.buttons
+        ]
         raise AssertionError(
             f"No button {label!r} on message {self.message_id} in chat {self.chat_id} "
             f"({self.text!r}). Buttons (text, data): {offered}"
@@ -1256,11 +1296,15 @@ def _tiny_png() -> bytes:
     """A valid 1x1 PNG, the default picture a fake user sends."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixels = zlib.compress(b"\0\0\0\0")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 TINY_PNG = _tiny_png()
@@ -1352,7 +1396,9 @@ def _attach(values: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
-    return web.json_response(payload, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+    return web.json_response(
+        payload, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+    )
 
 
 def _camel_to_snake(name: str) -> str:
@@ -1421,8 +1467,20 @@ API_METHODS = (
 )
 _CONTENT_KEYS = ("text", "entities", "caption", "caption_entities", "reply_markup")
 _MEDIA_KEYS = frozenset({"document", "photo", "video", "audio", "animation", "voice"})
-_COPYABLE_KEYS = _MEDIA_KEYS | {"text", "entities", "caption", "caption_entities", "sticker", "contact", "location"}
-_FILE_ID_PREFIX = {"document": "BQACAgQAAxkBAAI", "photo": "AgACAgQAAxkBAAI", "sticker": "CAACAgIAAxkBAAI"}
+_COPYABLE_KEYS = _MEDIA_KEYS | {
+    "text",
+    "entities",
+    "caption",
+    "caption_entities",
+    "sticker",
+    "contact",
+    "location",
+}
+_FILE_ID_PREFIX = {
+    "document": "BQACAgQAAxkBAAI",
+    "photo": "AgACAgQAAxkBAAI",
+    "sticker": "CAACAgIAAxkBAAI",
+}
 _ADMIN_RIGHTS = {
     "can_be_edited": False,
     "is_anonymous": False,
@@ -1580,7 +1638,9 @@ class BotApiStub:
         stored = self._files_by_path.get(request.match_info["path"])
         if request.match_info["token"] != self.token or stored is None:
             return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
-        return web.Response(body=stored.content, content_type=stored.mime_type or "application/octet-stream")
+        return web.Response(
+            body=stored.content, content_type=stored.mime_type or "application/octet-stream"
+        )
 
     async def _dispatch(self, method: str, params: _Params) -> Any:
         failures = self._failures.get(method)
@@ -1597,11 +1657,15 @@ class BotApiStub:
         return result
 
     def _record(self, method: str, params: _Params, result: Any) -> None:
-        self._calls.append(RecordedCall(method, params.values, time.monotonic(), copy.deepcopy(result)))
+        self._calls.append(
+            RecordedCall(method, params.values, time.monotonic(), copy.deepcopy(result))
+        )
         self._activity.fire()
 
     def _reject(self, method: str, params: _Params, error: ApiError) -> None:
-        rejected = RejectedCall(method, params.values, time.monotonic(), error.error_code, error.description)
+        rejected = RejectedCall(
+            method, params.values, time.monotonic(), error.error_code, error.description
+        )
         self._rejections.append(rejected)
         self._activity.fire()
 
@@ -1610,7 +1674,12 @@ class BotApiStub:
     @property
     def bot_user(self) -> dict[str, Any]:
         """The bot as a Bot API ``User``."""
-        return {"id": self.bot_id, "is_bot": True, "first_name": self.first_name, "username": self.username}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.first_name,
+            "username": self.username,
+        }
 
     def _find_chat(self, raw: Any) -> ChatState:
         if raw is None or raw == "":
@@ -1640,10 +1709,16 @@ class BotApiStub:
     def _reply_target(self, chat: ChatState, p: _Params) -> StoredMessage | None:
         options = p.get("reply_parameters")
         if isinstance(options, dict):
-            message_id, allow = options.get("message_id"), bool(options.get("allow_sending_without_reply"))
+            message_id, allow = (
+                options.get("message_id"),
+                bool(options.get("allow_sending_without_reply")),
+            )
             target_chat = self._find_chat(options["chat_id"]) if options.get("chat_id") else chat
         else:
-            message_id, allow = p.integer("reply_to_message_id"), p.flag("allow_sending_without_reply")
+            message_id, allow = (
+                p.integer("reply_to_message_id"),
+                p.flag("allow_sending_without_reply"),
+            )
             target_chat = chat
         if message_id is None:
             return None
@@ -1683,7 +1758,9 @@ class BotApiStub:
         reply_to = self._reply_target(chat, p)
         markup = validate_reply_markup(p.get("reply_markup"))
         self.flood.consume(chat.id)
-        message = self._store_message(chat, self.bot_user, content, from_bot=True, reply_to=reply_to)
+        message = self._store_message(
+            chat, self.bot_user, content, from_bot=True, reply_to=reply_to
+        )
         if markup is not None and "inline_keyboard" in markup:
             message.data["reply_markup"] = markup
         elif markup is not None:
@@ -1712,7 +1789,9 @@ class BotApiStub:
             raise bad_request(too_long)
         return {key: text, entities_key: entities} if entities else {key: text}
 
-    def _caption(self, p: _Params, *, too_long: str = "message caption is too long") -> dict[str, Any]:
+    def _caption(
+        self, p: _Params, *, too_long: str = "message caption is too long"
+    ) -> dict[str, Any]:
         return self._formatted(p, "caption", limit=CAPTION_LIMIT, too_long=too_long, empty=None)
 
     def _input_file(self, p: _Params, key: str) -> StoredFile:
@@ -1743,7 +1822,9 @@ class BotApiStub:
     ) -> StoredFile:
         """Keeps ``content`` under a fresh file_id, downloadable via getFile."""
         number = next(self._file_numbers)
-        suffix = PurePosixPath(file_name).suffix if file_name else (".jpg" if kind == "photo" else "")
+        suffix = (
+            PurePosixPath(file_name).suffix if file_name else (".jpg" if kind == "photo" else "")
+        )
         stored = StoredFile(
             file_id=f"{_FILE_ID_PREFIX.get(kind, 'BQACAgQAAxkBAAI')}{number:06d}{secrets.token_hex(6)}",
             file_unique_id=f"AgAD{number:06d}",
@@ -1769,7 +1850,9 @@ class BotApiStub:
             raise bad_request("message can't be edited")
         return chat, message
 
-    def _edit(self, chat: ChatState, message: StoredMessage, changes: dict[str, Any], p: _Params) -> dict[str, Any]:
+    def _edit(
+        self, chat: ChatState, message: StoredMessage, changes: dict[str, Any], p: _Params
+    ) -> dict[str, Any]:
         """Applies an edit; a missing reply_markup removes the inline keyboard."""
         markup = validate_reply_markup(p.get("reply_markup"))
         changes["reply_markup"] = markup if markup and "inline_keyboard" in markup else None
@@ -1873,7 +1956,11 @@ class BotApiStub:
         return True
 
     def _api_get_webhook_info(self, p: _Params) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     def _api_close(self, p: _Params) -> bool:
         return True
@@ -1920,7 +2007,11 @@ class BotApiStub:
 
     def _api_send_message(self, p: _Params) -> dict[str, Any]:
         content = self._formatted(
-            p, "text", limit=TEXT_LIMIT, too_long="message is too long", empty="message text is empty"
+            p,
+            "text",
+            limit=TEXT_LIMIT,
+            too_long="message is too long",
+            empty="message text is empty",
         )
         if isinstance(p.get("link_preview_options"), dict):
             content["link_preview_options"] = p.get("link_preview_options")
@@ -1951,7 +2042,11 @@ class BotApiStub:
     def _api_forward_message(self, p: _Params) -> dict[str, Any]:
         source = self._source_message(p, "message to forward not found")
         content = {k: copy.deepcopy(v) for k, v in source.data.items() if k in _COPYABLE_KEYS}
-        content["forward_origin"] = {"type": "user", "date": source.data["date"], "sender_user": source.data["from"]}
+        content["forward_origin"] = {
+            "type": "user",
+            "date": source.data["date"],
+            "sender_user": source.data["from"],
+        }
         chat = self._chat_for_sending(p.get("chat_id"))
         return copy.deepcopy(self._deliver(chat, content, p).data)
 
@@ -1962,14 +2057,19 @@ class BotApiStub:
         content = self._formatted(
             p, "text", limit=TEXT_LIMIT, too_long="MESSAGE_TOO_LONG", empty="message text is empty"
         )
-        return self._edit(chat, message, {"text": content["text"], "entities": content.get("entities")}, p)
+        return self._edit(
+            chat, message, {"text": content["text"], "entities": content.get("entities")}, p
+        )
 
     def _api_edit_message_caption(self, p: _Params) -> dict[str, Any]:
         chat, message = self._editable(p)
         if not _MEDIA_KEYS & message.data.keys():
             raise bad_request("there is no caption in the message to edit")
         content = self._caption(p, too_long="MEDIA_CAPTION_TOO_LONG")
-        changes = {"caption": content.get("caption"), "caption_entities": content.get("caption_entities")}
+        changes = {
+            "caption": content.get("caption"),
+            "caption_entities": content.get("caption_entities"),
+        }
         return self._edit(chat, message, changes, p)
 
     def _api_edit_message_reply_markup(self, p: _Params) -> dict[str, Any]:
@@ -2022,10 +2122,21 @@ class BotApiStub:
     def _api_get_chat(self, p: _Params) -> dict[str, Any]:
         chat = self._find_chat(p.get("chat_id"))
         gifts = dict.fromkeys(
-            ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels"),
+            (
+                "unlimited_gifts",
+                "limited_gifts",
+                "unique_gifts",
+                "premium_subscription",
+                "gifts_from_channels",
+            ),
             False,
         )
-        return {**chat.as_chat(), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+        return {
+            **chat.as_chat(),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
 
     def _api_get_chat_member(self, p: _Params) -> dict[str, Any]:
         chat = self._find_chat(p.get("chat_id"))
@@ -2037,7 +2148,9 @@ class BotApiStub:
         if chat.user is not None:
             raise bad_request("there are no administrators in the private chat")
         owner = self.owners.get(chat.id)
-        ids = ([owner] if owner is not None else []) + [i for i in self.admins.get(chat.id, []) if i != owner]
+        ids = ([owner] if owner is not None else []) + [
+            i for i in self.admins.get(chat.id, []) if i != owner
+        ]
         return [self._member(chat, user_id) for user_id in ids]
 
     # ............................................................ API: payments
@@ -2066,7 +2179,11 @@ class BotApiStub:
         query = self._open_checkouts.pop(query_id, None)
         if query is None:
             raise bad_request(QUERY_TOO_OLD)
-        self.pre_checkout_answers[query_id] = {**query, "ok": p.flag("ok"), "error_message": p.text("error_message")}
+        self.pre_checkout_answers[query_id] = {
+            **query,
+            "ok": p.flag("ok"),
+            "error_message": p.text("error_message"),
+        }
         return True
 
     # ............................................................ driver: people and chats
@@ -2118,8 +2235,12 @@ class BotApiStub:
             raise ValueError("group chat ids are negative")
         if chat_id not in self.chats:
             is_super = chat_id <= -1_000_000_000_000 if supergroup is None else supergroup
-            self.chats[chat_id] = ChatState(chat_id, "supergroup" if is_super else "group", title=title)
-        self.members.setdefault(chat_id, []).extend(m for m in members if m not in self.members[chat_id])
+            self.chats[chat_id] = ChatState(
+                chat_id, "supergroup" if is_super else "group", title=title
+            )
+        self.members.setdefault(chat_id, []).extend(
+            m for m in members if m not in self.members[chat_id]
+        )
         return FakeGroup(self, chat_id)
 
     def chat(self, chat_id: int) -> ChatState:
@@ -2127,7 +2248,9 @@ class BotApiStub:
         try:
             return self.chats[chat_id]
         except KeyError:
-            raise KeyError(f"chat {chat_id} is unknown: create it with stub.user() or stub.group()") from None
+            raise KeyError(
+                f"chat {chat_id} is unknown: create it with stub.user() or stub.group()"
+            ) from None
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to them answers 403."""
@@ -2186,12 +2309,19 @@ class BotApiStub:
 
     async def wait_held(self, count: int = 1, timeout: float = 30.0) -> None:
         """Waits until at least ``count`` calls hang."""
-        if await self._wait_until(lambda: True if self._held_now >= count else None, timeout) is None:
-            raise AssertionError(f"{self._held_now} call(s) held, {count} expected within {timeout}s")
+        if (
+            await self._wait_until(lambda: True if self._held_now >= count else None, timeout)
+            is None
+        ):
+            raise AssertionError(
+                f"{self._held_now} call(s) held, {count} expected within {timeout}s"
+            )
 
     async def _maybe_hold(self, method: str, params: _Params) -> None:
         for hold in self._holds:
-            if hold.method != method or (hold.chat_id is not None and params.integer("chat_id") != hold.chat_id):
+            if hold.method != method or (
+                hold.chat_id is not None and params.integer("chat_id") != hold.chat_id
+            ):
                 continue
             if hold.passed < hold.after:
                 hold.passed += 1
@@ -2227,7 +2357,9 @@ class BotApiStub:
         """The bytes stored under ``file_id``."""
         return self.files[file_id].content
 
-    def my_commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, Any]]:
+    def my_commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
         """The commands set for this scope and language."""
         key = json.dumps(scope or {"type": "default"}, sort_keys=True), language_code
         return copy.deepcopy(self.commands.get(key, []))
@@ -2265,7 +2397,9 @@ class BotApiStub:
         chat = self.chat(chat_id)
         found = await self._wait_until(lambda: self._take_event(chat), window)
         if found is not None:
-            raise AssertionError(f"Expected silence in chat {chat_id}, the bot sent {found.describe()}")
+            raise AssertionError(
+                f"Expected silence in chat {chat_id}, the bot sent {found.describe()}"
+            )
 
     def calls(self, method: str | None = None, chat_id: int | None = None) -> list[RecordedCall]:
         """Accepted calls, optionally of one method (any case) and/or chat."""
@@ -2301,17 +2435,25 @@ class BotApiStub:
         """The bot's answerCallbackQuery for a tap, once it comes."""
         answer = await self._wait_until(lambda: self.callback_answers.get(query_id), timeout)
         if answer is None:
-            raise AssertionError(f"Callback query {query_id} not answered within {timeout}s.{self._refusals()}")
+            raise AssertionError(
+                f"Callback query {query_id} not answered within {timeout}s.{self._refusals()}"
+            )
         return answer
 
     async def wait_for_delivery(self, timeout: float = 5.0) -> None:
         """Waits until the bot has fetched every queued update."""
 
         def delivered() -> bool | None:
-            return True if not self._updates or self._updates[-1]["update_id"] <= self._delivered_up_to else None
+            return (
+                True
+                if not self._updates or self._updates[-1]["update_id"] <= self._delivered_up_to
+                else None
+            )
 
         if await self._wait_until(delivered, timeout) is None:
-            raise AssertionError(f"The bot did not fetch {len(self._updates)} pending update(s) within {timeout}s")
+            raise AssertionError(
+                f"The bot did not fetch {len(self._updates)} pending update(s) within {timeout}s"
+            )
 
     async def _wait_until(self, probe: Callable[[], T | None], timeout: float) -> T | None:
         loop = asyncio.get_running_loop()
@@ -2353,20 +2495,26 @@ class BotApiStub:
         reply_to: StoredMessage | None = None,
     ) -> ChatMessage:
         if chat.user is not None and chat.id != user.id:
-            raise AssertionError(f"{user.first_name} cannot write in the private chat of user {chat.id}")
+            raise AssertionError(
+                f"{user.first_name} cannot write in the private chat of user {chat.id}"
+            )
         if chat.user is not None:
             user.started = True
             self.blocked.discard(user.id)
         elif user.id not in self.members.setdefault(chat.id, []):
             self.members[chat.id].append(user.id)
-        message = self._store_message(chat, user.as_user(), content, from_bot=False, reply_to=reply_to)
+        message = self._store_message(
+            chat, user.as_user(), content, from_bot=False, reply_to=reply_to
+        )
         self.enqueue_update({"message": message.data})
         return message.snapshot()
 
     def _live_message(self, message: ChatMessage) -> StoredMessage:
         stored = self.chat(message.chat_id).messages.get(message.message_id)
         if stored is None or stored.deleted:
-            raise AssertionError(f"Message {message.message_id} no longer exists in chat {message.chat_id}")
+            raise AssertionError(
+                f"Message {message.message_id} no longer exists in chat {message.chat_id}"
+            )
         return stored
 
     def _tap(self, user: FakeUser, message: ChatMessage, label: str) -> str:
@@ -2410,10 +2558,14 @@ class BotApiStub:
         }
         query_id = f"{next(self._query_numbers)}{secrets.token_hex(6)}"
         self._open_checkouts[query_id] = {"user_id": user.id, **details}
-        self.enqueue_update({"pre_checkout_query": {"id": query_id, "from": user.as_user(), **details}})
+        self.enqueue_update(
+            {"pre_checkout_query": {"id": query_id, "from": user.as_user(), **details}}
+        )
         answer = await self._wait_until(lambda: self.pre_checkout_answers.get(query_id), timeout)
         if answer is None:
-            raise AssertionError(f"Pre-checkout query not answered within {timeout}s.{self._refusals()}")
+            raise AssertionError(
+                f"Pre-checkout query not answered within {timeout}s.{self._refusals()}"
+            )
         if not answer["ok"]:
             return False
         payment = {
@@ -2464,9 +2616,13 @@ class _ChatView:
         """Current state of the bot's latest undeleted message here."""
         return self._stub.last_message(self.chat_id)
 
-    def messages(self, *, include_user: bool = False, include_deleted: bool = False) -> list[ChatMessage]:
+    def messages(
+        self, *, include_user: bool = False, include_deleted: bool = False
+    ) -> list[ChatMessage]:
         """Current state of this chat's messages (the bot's by default)."""
-        return self._stub.messages(self.chat_id, include_user=include_user, include_deleted=include_deleted)
+        return self._stub.messages(
+            self.chat_id, include_user=include_user, include_deleted=include_deleted
+        )
 
     async def expect_silence(self, window: float = 0.3) -> None:
         """Fails if the bot sends or edits anything here within ``window`` seconds."""
@@ -2524,14 +2680,21 @@ class FakeUser(_ChatView):
         return self._stub.chat(chat.chat_id if isinstance(chat, FakeGroup) else chat)
 
     async def _post(
-        self, content: dict[str, Any], chat: FakeGroup | int | None, reply_to: StoredMessage | None = None
+        self,
+        content: dict[str, Any],
+        chat: FakeGroup | int | None,
+        reply_to: StoredMessage | None = None,
     ) -> ChatMessage:
         message = self._stub._user_message(self, self._chat(chat), content, reply_to)
         await asyncio.sleep(0)
         return message
 
     async def send(
-        self, text: str, *, chat: FakeGroup | int | None = None, entities: list[dict[str, Any]] | None = None
+        self,
+        text: str,
+        *,
+        chat: FakeGroup | int | None = None,
+        entities: list[dict[str, Any]] | None = None,
     ) -> ChatMessage:
         """Writes ``text`` (a leading /command gets its bot_command entity)."""
         if entities is None:
@@ -2542,7 +2705,9 @@ class FakeUser(_ChatView):
             content["entities"] = entities
         return await self._post(content, chat)
 
-    async def send_command(self, command: str, *args: str, chat: FakeGroup | int | None = None) -> ChatMessage:
+    async def send_command(
+        self, command: str, *args: str, chat: FakeGroup | int | None = None
+    ) -> ChatMessage:
         """Sends ``/command arg1 arg2`` with its bot_command entity."""
         command = command if command.startswith("/") else f"/{command}"
         entities = [_entity("bot_command", 0, utf16_len(command))]
@@ -2565,7 +2730,10 @@ class FakeUser(_ChatView):
         phone = phone_number or self.phone_number
         if not phone:
             raise ValueError(f"{self.first_name} has no phone number: pass one")
-        contact: dict[str, Any] = {"phone_number": phone, "first_name": first_name or self.first_name}
+        contact: dict[str, Any] = {
+            "phone_number": phone,
+            "first_name": first_name or self.first_name,
+        }
         if last_name or (first_name is None and self.last_name):
             contact["last_name"] = last_name or self.last_name
         if user_id != 0:
@@ -2573,7 +2741,11 @@ class FakeUser(_ChatView):
         return await self._post({"contact": contact}, chat)
 
     async def send_photo(
-        self, content: bytes = TINY_PNG, *, caption: str | None = None, chat: FakeGroup | int | None = None
+        self,
+        content: bytes = TINY_PNG,
+        *,
+        caption: str | None = None,
+        chat: FakeGroup | int | None = None,
     ) -> ChatMessage:
         """Sends a picture; the bot can getFile and download ``content``."""
         stored = self._stub.store_file(content, kind="photo", mime_type="image/jpeg")
@@ -2592,13 +2764,17 @@ class FakeUser(_ChatView):
         chat: FakeGroup | int | None = None,
     ) -> ChatMessage:
         """Sends a file; the bot can getFile and download ``content``."""
-        stored = self._stub.store_file(content, kind="document", file_name=file_name, mime_type=mime_type)
+        stored = self._stub.store_file(
+            content, kind="document", file_name=file_name, mime_type=mime_type
+        )
         message: dict[str, Any] = {"document": stored.as_document()}
         if caption:
             message["caption"] = caption
         return await self._post(message, chat)
 
-    async def send_sticker(self, emoji: str = "👍", *, chat: FakeGroup | int | None = None) -> ChatMessage:
+    async def send_sticker(
+        self, emoji: str = "👍", *, chat: FakeGroup | int | None = None
+    ) -> ChatMessage:
         """Sends a sticker, something the bot usually does not expect."""
         stored = self._stub.store_file(b"RIFF-sticker", kind="sticker", mime_type="image/webp")
         sticker = {
@@ -2641,7 +2817,9 @@ class FakeUser(_ChatView):
         buttons = [button for row in markup.get("keyboard", []) for button in row]
         button = next((b for b in buttons if _button_label(b) == label), None)
         if button is None:
-            raise AssertionError(f"No keyboard button {label!r} shown to {self.first_name}; shown: {self.keyboard}")
+            raise AssertionError(
+                f"No keyboard button {label!r} shown to {self.first_name}; shown: {self.keyboard}"
+            )
         if markup.get("one_time_keyboard"):
             self.state.reply_keyboard = None
         if isinstance(button, dict) and button.get("request_contact"):

@@ -9,9 +9,36 @@ from collections.abc import Sequence
 from bot.domain.family_import import template_rows
 
 HEADERS = template_rows()[0]
-LAST_NAMES = ("MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS", "MOREAU", "LEFÈVRE",
-              "GARÇON", "CŒURDEROI", "MÉNARD", "FAURÉ")
-FIRST_NAMES = ("Hélène", "François", "Gaëlle", "Jérôme", "Zoé", "Noël", "Léa", "Chloé", "Inès", "Maël", "Ève", "Loïc")
+LAST_NAMES = (
+    "MARTIN",
+    "BERNARD",
+    "THOMAS",
+    "PETIT",
+    "ROBERT",
+    "RICHARD",
+    "DURAND",
+    "DUBOIS",
+    "MOREAU",
+    "LEFÈVRE",
+    "GARÇON",
+    "CŒURDEROI",
+    "MÉNARD",
+    "FAURÉ",
+)
+FIRST_NAMES = (
+    "Hélène",
+    "François",
+    "Gaëlle",
+    "Jérôme",
+    "Zoé",
+    "Noël",
+    "Léa",
+    "Chloé",
+    "Inès",
+    "Maël",
+    "Ève",
+    "Loïc",
+)
 CHILD_NAMES = ("Léo", "Jade", "Noé", "Anaïs", "Théo", "Clémence", "Raphaël", "Maëlys")
 SCHOOLS = ("École Jules Ferry", "École élémentaire Les Écureuils")
 
@@ -45,8 +72,14 @@ def family_rows(count: int) -> list[dict[str, str]]:
             "Quotient familial": f"{400 + i % 900},50",
         }
         if i % 4 == 0:
-            base.update({"Conjoint civilité": "Monsieur", "Conjoint nom": last, "Conjoint prénom": "Noël",
-                         "Conjoint téléphone portable": f"07 81 {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"})
+            base.update(
+                {
+                    "Conjoint civilité": "Monsieur",
+                    "Conjoint nom": last,
+                    "Conjoint prénom": "Noël",
+                    "Conjoint téléphone portable": f"07 81 {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}",
+                }
+            )
         for k in range(2 if i % 3 == 0 else 1):
             child = CHILD_NAMES[(i + k) % len(CHILD_NAMES)]
             rows.append(
@@ -58,13 +91,21 @@ def family_rows(count: int) -> list[dict[str, str]]:
                     "Enfant sexe": "F" if (i + k) % 2 else "M",
                     "École": SCHOOLS[i % 2],
                     "Classe": ("CP", "CE1", "CE2", "CM1", "CM2")[(i + k) % 5],
-                    "Services": "cantine (lun mar jeu ven), garderie_matin" if k == 0 else "cantine",
+                    "Services": "cantine (lun mar jeu ven), garderie_matin"
+                    if k == 0
+                    else "cantine",
                 }
             )
     return rows
 
 
-def to_csv(rows: Sequence[dict[str, str]], *, encoding: str = "utf-8", delimiter: str = ";", headers: Sequence[str] = HEADERS) -> bytes:
+def to_csv(
+    rows: Sequence[dict[str, str]],
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ";",
+    headers: Sequence[str] = HEADERS,
+) -> bytes:
     """The rows as the software's CSV export."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")

@@ -27,7 +27,9 @@ TUESDAY_15 = dt.datetime(2026, 12, 15, 10, 0, tzinfo=PARIS)
 def with_capacity(structure: Structure, code: str, capacity: int) -> Structure:
     """The structure with one service's capacity changed."""
     services = tuple(
-        dataclasses.replace(s, rules=dataclasses.replace(s.rules, capacity=capacity)) if s.code == code else s
+        dataclasses.replace(s, rules=dataclasses.replace(s.rules, capacity=capacity))
+        if s.code == code
+        else s
         for s in structure.services
     )
     return dataclasses.replace(structure, services=services)
@@ -38,7 +40,9 @@ async def child_id(db: Database, number: str, first_name: str) -> tuple[int, int
     async with db.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(number)
         assert family is not None
-        child = next(c for c in await uow.repos.families.children(family.id) if c.first_name == first_name)
+        child = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == first_name
+        )
         return family.id, child.id
 
 
@@ -47,17 +51,34 @@ async def enrol(db: Database, number: str, first_name: str, code: str = ALSH) ->
     family_id, child = await child_id(db, number, first_name)
     async with db.unit_of_work() as uow:
         service = await uow.repos.structure.service_by_code(code)
-        uow.session.add(Enrolment(child_id=child, service_id=service.id, family_id=family_id, starts_on=dt.date(2026, 9, 1)))
+        uow.session.add(
+            Enrolment(
+                child_id=child,
+                service_id=service.id,
+                family_id=family_id,
+                starts_on=dt.date(2026, 9, 1),
+            )
+        )
         await uow.commit()
 
 
-async def reserve(db: Database, number: str, first_name: str, days: list[dt.date], code: str = ALSH) -> None:
+async def reserve(
+    db: Database, number: str, first_name: str, days: list[dt.date], code: str = ALSH
+) -> None:
     """Days already booked (as after staff accepted the requests)."""
     family_id, child = await child_id(db, number, first_name)
     async with db.unit_of_work() as uow:
         service = await uow.repos.structure.service_by_code(code)
         for day in days:
-            uow.session.add(DayEntry(child_id=child, service_id=service.id, family_id=family_id, day=day, status=DayStatus.RESERVED))
+            uow.session.add(
+                DayEntry(
+                    child_id=child,
+                    service_id=service.id,
+                    family_id=family_id,
+                    day=day,
+                    status=DayStatus.RESERVED,
+                )
+            )
         await uow.commit()
 
 

@@ -26,14 +26,20 @@ class Delivered:
 
     @property
     def unreachable(self) -> list[int]:
-        return [row.chat_id for row in self.rows if row.status == UNREACHABLE and row.chat_id is not None]
+        return [
+            row.chat_id
+            for row in self.rows
+            if row.status == UNREACHABLE and row.chat_id is not None
+        ]
 
     @property
     def failed(self) -> int:
         return sum(1 for row in self.rows if row.status not in (SENT, UNREACHABLE))
 
 
-async def wait_until_final(runtime: Runtime, keys: Sequence[str], timeout: float = 10.0) -> list[OutboxMessage]:
+async def wait_until_final(
+    runtime: Runtime, keys: Sequence[str], timeout: float = 10.0
+) -> list[OutboxMessage]:
     """The rows under `keys`, once each has ended (sent, unreachable…); fails after `timeout`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -43,11 +49,15 @@ async def wait_until_final(runtime: Runtime, keys: Sequence[str], timeout: float
         if all(row.status in FINAL_STATUSES for row in rows):
             return rows
         if loop.time() > deadline:
-            raise AssertionError(f"outbox rows not delivered within {timeout}s: {[(r.id, r.status) for r in rows]}")
+            raise AssertionError(
+                f"outbox rows not delivered within {timeout}s: {[(r.id, r.status) for r in rows]}"
+            )
         await asyncio.sleep(0.02)
 
 
-async def deliver_reminders(runtime: Runtime, settings: ReminderSettings = ReminderSettings()) -> Delivered:
+async def deliver_reminders(
+    runtime: Runtime, settings: ReminderSettings = ReminderSettings()
+) -> Delivered:
     """Run one reminder tick and wait until the running bot's sender has delivered what it queued."""
     queued = await reminder_job.queue_reminders(runtime, settings)
     return Delivered(queued.due, await wait_until_final(runtime, queued.keys))

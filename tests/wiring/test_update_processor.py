@@ -14,12 +14,22 @@ def message_update(update_id: int, chat_id: int) -> Update:
     chat = Chat(chat_id, Chat.PRIVATE)
     import datetime as dt
 
-    return Update(update_id, message=Message(update_id, dt.datetime.now(dt.timezone.utc), chat, from_user=user, text="hi"))
+    return Update(
+        update_id,
+        message=Message(
+            update_id, dt.datetime.now(dt.UTC), chat, from_user=user, text="hi"
+        ),
+    )
 
 
-async def run_all(processor: ChatOrderedUpdateProcessor, jobs: list[tuple[Update, object]]) -> list[asyncio.Task[None]]:
+async def run_all(
+    processor: ChatOrderedUpdateProcessor, jobs: list[tuple[Update, object]]
+) -> list[asyncio.Task[None]]:
     await processor.initialize()
-    return [asyncio.create_task(processor.process_update(update, coroutine)) for update, coroutine in jobs]  # type: ignore[arg-type]
+    return [
+        asyncio.create_task(processor.process_update(update, coroutine))
+        for update, coroutine in jobs
+    ]  # type: ignore[arg-type]
 
 
 async def test_a_slow_update_in_one_chat_does_not_delay_another_chat() -> None:
@@ -33,7 +43,9 @@ async def test_a_slow_update_in_one_chat_does_not_delay_another_chat() -> None:
     async def quick() -> None:
         done.append("quick")
 
-    tasks = await run_all(processor, [(message_update(1, 101), slow()), (message_update(2, 202), quick())])
+    tasks = await run_all(
+        processor, [(message_update(1, 101), slow()), (message_update(2, 202), quick())]
+    )
     await asyncio.wait_for(tasks[1], 1)
     assert done == ["quick"]
     release.set()

@@ -71,7 +71,11 @@ class CafChangeType:
         family = await uow.repos.families.get(request.family_id)
         return RequestDescription(
             title="CAF information",
-            changes=(FieldChange("CAF allocataire number", request.payload["caf_number"], family.caf_number),),
+            changes=(
+                FieldChange(
+                    "CAF allocataire number", request.payload["caf_number"], family.caf_number
+                ),
+            ),
         )
 
     async def accept(self, uow: Any, request: Request, now: dt.datetime) -> None:
@@ -132,7 +136,10 @@ def submit(runtime: Runtime, bot: Application, clock: Any) -> SubmitRequest:  # 
 async def _card_tried(runtime: Runtime, request_id: int) -> bool:
     async with runtime.database.unit_of_work() as uow:
         rows = await uow.repos.outbox.of_template(CARD_TEMPLATE, request_id=request_id)
-    return all(row.status not in ("pending", "sending") or (row.status == "pending" and row.attempts > 0) for row in rows)
+    return all(
+        row.status not in ("pending", "sending") or (row.status == "pending" and row.attempts > 0)
+        for row in rows
+    )
 
 
 async def wait_until(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:

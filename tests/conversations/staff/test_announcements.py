@@ -25,14 +25,27 @@ async def _linked_families(botapi: BotApiStub, runtime: Runtime, count: int) -> 
         for index in range(count):
             family = Family(
                 number=f"20000000{index:04d}",
-                guardians=[Guardian(role=GuardianRole.RESPONSABLE, last_name=f"FAMILLE{index}", first_name="PARENT")],
+                guardians=[
+                    Guardian(
+                        role=GuardianRole.RESPONSABLE,
+                        last_name=f"FAMILLE{index}",
+                        first_name="PARENT",
+                    )
+                ],
             )
             uow.repos.families.add(family)
             await uow.session.flush()
             user_id = FIRST_PARENT + index
             uow.session.add(TelegramUser(id=user_id, language="fr"))
             await uow.session.flush()
-            uow.session.add(TelegramLink(family_id=family.id, telegram_user_id=user_id, linked_at=runtime.now(), linked_by="invite"))
+            uow.session.add(
+                TelegramLink(
+                    family_id=family.id,
+                    telegram_user_id=user_id,
+                    linked_at=runtime.now(),
+                    linked_by="invite",
+                )
+            )
             parents.append(botapi.user(user_id, f"Parent{index}"))
         await uow.commit()
     return parents
@@ -47,7 +60,8 @@ async def test_an_announcement_reaches_every_family_under_the_limits_and_skips_w
     botapi.set_rate_limits(global_per_second=30, group_per_minute=20)
 
     await claire.send(
-        "/annonce Le centre de loisirs sera fermé le vendredi 18 décembre.\nBonnes fêtes à tous !", chat=admin_group
+        "/annonce Le centre de loisirs sera fermé le vendredi 18 décembre.\nBonnes fêtes à tous !",
+        chat=admin_group,
     )
     preview = await admin_group.next_message()
     assert f"{FAMILIES} familles ({FAMILIES} comptes Telegram)" in plain(preview.text)
@@ -73,7 +87,9 @@ async def test_an_announcement_reaches_every_family_under_the_limits_and_skips_w
         blocked_user = await uow.repos.telegram.get_user(blocked.id)
         reached_user = await uow.repos.telegram.get_user(parents[0].id)
         family = await uow.repos.families.get_by_number("200000000000")
-        inbox = await uow.repos.messages.of_family(family.id, direction=None, deleted=False, limit=5)
+        inbox = await uow.repos.messages.of_family(
+            family.id, direction=None, deleted=False, limit=5
+        )
     assert blocked_user.unreachable_since is not None and reached_user.unreachable_since is None
     assert len(inbox) == 1 and inbox[0].subject == "announcement"
 

@@ -24,12 +24,20 @@ async def _messages(runtime: Runtime, number: str = DUPONT):  # type: ignore[no-
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(number)
         return list(
-            reversed(await uow.repos.messages.of_family(family.id, direction=None, deleted=False, limit=50))
+            reversed(
+                await uow.repos.messages.of_family(
+                    family.id, direction=None, deleted=False, limit=50
+                )
+            )
         )
 
 
 async def test_a_parent_message_and_the_staff_answer_make_a_thread_on_both_sides(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean, jeanne = botapi.user(101, "Jean", last_name="Dupont"), botapi.user(102, "Jeanne")
     await link(jean)
@@ -47,18 +55,28 @@ async def test_a_parent_message_and_the_staff_answer_make_a_thread_on_both_sides
     assert "Message de la famille JEAN DUPONT" in text and "1001001818331" in text
     assert "Lucas aura un PAI" in text and "Répondez à ce message" in text
 
-    await claire.reply_to(relayed, "Bonjour, merci d'apporter le certificat du médecin à l'accueil.")
+    await claire.reply_to(
+        relayed, "Bonjour, merci d'apporter le certificat du médecin à l'accueil."
+    )
     for parent in (jean, jeanne):
         answer = await parent.next_message()
         assert "Réponse de Service Enfance Jeunesse" in answer.text
         assert "certificat du médecin" in answer.text and "Lucas aura un PAI" in answer.text
         assert answer.button_labels == ["↩️ Répondre", "✉️ Boîte de réception"]
     confirmation = await admin_group.next_message()
-    assert "Envoyé à la famille JEAN DUPONT" in plain(confirmation.text) and "2 comptes" in confirmation.text
+    assert (
+        "Envoyé à la famille JEAN DUPONT" in plain(confirmation.text)
+        and "2 comptes" in confirmation.text
+    )
 
     stored = await _messages(runtime)
-    assert [m.direction for m in stored] == [MessageDirection.FROM_FAMILY, MessageDirection.FROM_STRUCTURE]
-    assert stored[1].reply_to_id == stored[0].id and stored[0].admin_message_id == relayed.message_id
+    assert [m.direction for m in stored] == [
+        MessageDirection.FROM_FAMILY,
+        MessageDirection.FROM_STRUCTURE,
+    ]
+    assert (
+        stored[1].reply_to_id == stored[0].id and stored[0].admin_message_id == relayed.message_id
+    )
 
     # the parent's side of the thread: unread on the home screen until opened
     await jean.send_command("/accueil")
@@ -79,17 +97,30 @@ async def test_a_parent_message_and_the_staff_answer_make_a_thread_on_both_sides
     sent = await jean.next_message()
     await jean.tap(sent, sent.button_labels[0])
     thread = await jean.next_message()
-    assert "Votre message" in thread.text and "Réponses" in thread.text and "certificat du médecin" in thread.text
+    assert (
+        "Votre message" in thread.text
+        and "Réponses" in thread.text
+        and "certificat du médecin" in thread.text
+    )
 
 
 async def test_a_parent_replies_to_an_answer_with_a_photo_and_a_pdf(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
-    await claire.send_command("/message", DUPONT, "Merci de nous envoyer l'attestation d'assurance.", chat=admin_group)
+    await claire.send_command(
+        "/message", DUPONT, "Merci de nous envoyer l'attestation d'assurance.", chat=admin_group
+    )
     note = await jean.next_message()
-    assert "Message de Service Enfance Jeunesse" in note.text and "attestation d'assurance" in note.text
+    assert (
+        "Message de Service Enfance Jeunesse" in note.text
+        and "attestation d'assurance" in note.text
+    )
     assert "Envoyé à la famille" in plain((await admin_group.next_message()).text)
 
     await jean.tap(note, "↩️ Répondre")
@@ -120,7 +151,10 @@ async def test_a_parent_replies_to_an_answer_with_a_photo_and_a_pdf(
 
 
 async def test_pressing_another_button_while_writing_sends_nothing(
-    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -144,11 +178,17 @@ async def test_pressing_another_button_while_writing_sends_nothing(
 
 
 async def test_a_deleted_message_is_kept_among_deleted_messages(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
-    await claire.send_command("/message", DUPONT, "La sortie au musée est reportée.", chat=admin_group)
+    await claire.send_command(
+        "/message", DUPONT, "La sortie au musée est reportée.", chat=admin_group
+    )
     await jean.next_message()
     inbox = await _open_inbox(jean)
     await jean.tap(inbox, "📥 Reçus (1)")
@@ -161,9 +201,15 @@ async def test_a_deleted_message_is_kept_among_deleted_messages(
     assert "Messages supprimés" in deleted_list.text
     await jean.tap(deleted_list, deleted_list.button_labels[0])
     shown = await jean.next_message()
-    assert "La sortie au musée" in shown.text and "Supprimé le" in shown.text and "🗑 Supprimer" not in shown.button_labels
+    assert (
+        "La sortie au musée" in shown.text
+        and "Supprimé le" in shown.text
+        and "🗑 Supprimer" not in shown.button_labels
+    )
     inbox = await _open_inbox(jean)
-    assert "📥 Reçus (0)" in inbox.button_labels and "🗑 Messages supprimés (1)" in inbox.button_labels
+    assert (
+        "📥 Reçus (0)" in inbox.button_labels and "🗑 Messages supprimés (1)" in inbox.button_labels
+    )
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
         kept = await uow.repos.messages.of_family(family.id, direction=None, deleted=True, limit=5)
@@ -171,18 +217,26 @@ async def test_a_deleted_message_is_kept_among_deleted_messages(
 
 
 async def test_a_forged_button_cannot_open_another_familys_message(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean, sophie = botapi.user(101, "Jean"), botapi.user(201, "Sophie")
     await link(jean)
     await link(sophie, MARTIN)
-    await claire.send_command("/message", MARTIN, "Le dossier de Chloé est complet.", chat=admin_group)
+    await claire.send_command(
+        "/message", MARTIN, "Le dossier de Chloé est complet.", chat=admin_group
+    )
     await sophie.next_message()
     martin_message = (await _messages(runtime, MARTIN))[0]
 
     inbox = await _open_inbox(jean)
     stored = botapi.chat(jean.id).messages[inbox.message_id]
-    stored.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = f"ib:open:{martin_message.id}"
+    stored.data["reply_markup"]["inline_keyboard"][0][0]["callback_data"] = (
+        f"ib:open:{martin_message.id}"
+    )
     query = await jean.tap(inbox, "✍️ Écrire à la structure")
     answer = await botapi.wait_callback_answer(query)
     assert "pas disponible" in answer["text"]
@@ -199,5 +253,7 @@ async def test_message_to_an_unknown_or_unlinked_family(
     await claire.send_command("/message", "999999999", "Bonjour", chat=admin_group)
     assert "Aucune famille n’a le numéro 999999999" in (await admin_group.next_message()).text
     await claire.send_command("/message", MARTIN, "Votre dossier est complet.", chat=admin_group)
-    assert "le message l’attend dans sa boîte de réception" in (await admin_group.next_message()).text
+    assert (
+        "le message l’attend dans sa boîte de réception" in (await admin_group.next_message()).text
+    )
     assert len(await _messages(runtime, MARTIN)) == 1

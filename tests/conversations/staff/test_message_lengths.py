@@ -22,7 +22,11 @@ async def _write(parent: FakeUser, text: str) -> str:
 
 
 async def test_a_long_staff_answer_reaches_the_family_whole_and_staff_are_told_it_was_sent(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -36,13 +40,20 @@ async def test_a_long_staff_answer_reaches_the_family_whole_and_staff_are_told_i
     assert all(utf16_len(m.text) <= 4096 for m in received)
     whole = " ".join(" ".join(m.text for m in received).split())
     assert whole.count("Réponse & détails 😀") == 190  # nothing cut, not even a word
-    assert len(received) == 2 and "Réponse de" in received[0].text and "Réponse & détails" in received[0].text
+    assert (
+        len(received) == 2
+        and "Réponse de" in received[0].text
+        and "Réponse & détails" in received[0].text
+    )
     confirmation = plain((await admin_group.next_message()).text)
     assert "Envoyé à la famille" in confirmation and "aucun compte" not in confirmation
 
 
 async def test_a_parent_message_too_long_to_show_whole_is_refused_and_can_be_sent_shorter(
-    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)

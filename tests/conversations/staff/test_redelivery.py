@@ -37,16 +37,24 @@ def delivered_twice(botapi: BotApiStub) -> Iterator[None]:
 async def _structure_messages(runtime: Runtime) -> int:
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        return len(await uow.repos.messages.of_family(family.id, direction=None, deleted=False, limit=50))
+        return len(
+            await uow.repos.messages.of_family(family.id, direction=None, deleted=False, limit=50)
+        )
 
 
 async def test_a_staff_reply_delivered_twice_reaches_the_family_once(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
     with delivered_twice(botapi):
-        await claire.send_command("/message", DUPONT, "Votre dossier est complet.", chat=admin_group)
+        await claire.send_command(
+            "/message", DUPONT, "Votre dossier est complet.", chat=admin_group
+        )
         await botapi.wait_for_delivery()
     assert "Envoyé" in (await admin_group.next_message()).text
     assert "dossier est complet" in (await jean.next_message()).text
@@ -64,14 +72,22 @@ async def _no_pending(runtime: Runtime) -> bool:
 
 
 async def test_editing_a_message_to_a_family_sends_nothing_again(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
     sent = await claire.send_command("/message", DUPONT, "Réunion jeudi.", chat=admin_group)
     assert "Envoyé" in (await admin_group.next_message()).text
     assert "Réunion jeudi" in (await jean.next_message()).text
-    edited = {**sent.data, "text": f"/message {DUPONT} Réunion vendredi.", "edit_date": sent.data["date"] + 30}
+    edited = {
+        **sent.data,
+        "text": f"/message {DUPONT} Réunion vendredi.",
+        "edit_date": sent.data["date"] + 30,
+    }
     botapi.enqueue_update({"edited_message": edited})  # the decision: an edit does nothing
     await botapi.wait_for_delivery()
     await jean.expect_silence(0.8)
@@ -80,7 +96,11 @@ async def test_editing_a_message_to_a_family_sends_nothing_again(
 
 
 async def test_a_message_of_2000_emoji_reaches_the_family_whole_within_telegrams_limits(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -94,7 +114,10 @@ async def test_a_message_of_2000_emoji_reaches_the_family_whole_within_telegrams
 
 
 async def test_a_parents_message_of_1700_emoji_reaches_the_staff_whole_within_telegrams_limits(
-    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    runtime: Runtime,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)

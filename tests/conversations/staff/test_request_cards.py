@@ -34,7 +34,13 @@ async def _status(runtime: Runtime, request_id: int) -> RequestStatus:
 
 
 async def test_a_card_shows_the_request_and_accepting_applies_it_and_tells_every_parent(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean, jeanne = await _linked_parents(botapi, link)
     request_id = await submit()
@@ -64,7 +70,13 @@ async def test_a_card_shows_the_request_and_accepting_applies_it_and_tells_every
 
 
 async def test_refusing_asks_the_reason_then_tells_the_family_with_it(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -73,7 +85,9 @@ async def test_refusing_asks_the_reason_then_tells_the_family_with_it(
 
     await claire.tap(card, "❌ Refuser")
     prompt = await admin_group.next_message()
-    assert f"demande n° {request_id}" in prompt.text and prompt.reply_to_message_id == card.message_id
+    assert (
+        f"demande n° {request_id}" in prompt.text and prompt.reply_to_message_id == card.message_id
+    )
     assert "Justificatif manquant ou illisible" in prompt.button_labels
     await claire.reply_to(prompt, "L'attestation CAF est illisible, merci de la renvoyer.")
 
@@ -81,9 +95,14 @@ async def test_refusing_asks_the_reason_then_tells_the_family_with_it(
     assert edited.message_id == card.message_id and edited.buttons == []
     assert "Refusée par Claire Morel" in plain(edited.text)
     assert "Motif : L'attestation CAF est illisible" in plain(edited.text)
-    assert all(m.message_id != prompt.message_id for m in admin_group.messages())  # question removed
+    assert all(
+        m.message_id != prompt.message_id for m in admin_group.messages()
+    )  # question removed
     told = await jean.next_message()
-    assert "Votre demande a été refusée" in told.text and "L'attestation CAF est illisible" in told.text
+    assert (
+        "Votre demande a été refusée" in told.text
+        and "L'attestation CAF est illisible" in told.text
+    )
     assert caf_type.calls == [("refuse", request_id)]
     async with runtime.database.unit_of_work() as uow:
         request = await uow.repos.requests.get(request_id)
@@ -92,7 +111,13 @@ async def test_refusing_asks_the_reason_then_tells_the_family_with_it(
 
 
 async def test_a_one_tap_reason_or_changing_ones_mind(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -110,13 +135,22 @@ async def test_a_one_tap_reason_or_changing_ones_mind(
     prompt = await admin_group.next_message()
     await claire.tap(prompt, "Délai dépassé")
     edited = await admin_group.next_message()
-    assert edited.message_id == card_two.message_id and "Motif : Délai dépassé" in plain(edited.text)
+    assert edited.message_id == card_two.message_id and "Motif : Délai dépassé" in plain(
+        edited.text
+    )
     assert "Délai dépassé" in (await jean.next_message()).text
     assert await _status(runtime, second) == RequestStatus.REFUSED
 
 
 async def test_two_staff_deciding_at_once_decide_once(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, paul: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    paul: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -138,7 +172,13 @@ async def test_two_staff_deciding_at_once_decide_once(
 
 
 async def test_someone_outside_the_staff_is_refused_and_audited(
-    botapi: BotApiStub, admin_group: FakeGroup, eve: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    eve: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -182,22 +222,42 @@ async def test_in_another_group_even_staff_commands_get_no_answer_and_the_bot_le
 
 
 async def test_an_attached_proof_comes_with_its_card(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
-    proof = botapi.store_file(b"%PDF-1.4 attestation", kind="document", file_name="attestation.pdf", mime_type="application/pdf")
+    proof = botapi.store_file(
+        b"%PDF-1.4 attestation",
+        kind="document",
+        file_name="attestation.pdf",
+        mime_type="application/pdf",
+    )
     await submit(attachment=(proof.file_id, "document"))
     card = await admin_group.next_message()
     assert card.document is not None and card.document["file_id"] == proof.file_id
     assert "Justificatif joint" in card.text and card.button_labels == ["✅ Accepter", "❌ Refuser"]
     await claire.tap(card, "✅ Accepter")
     edited = await admin_group.next_message()
-    assert edited.message_id == card.message_id and "Acceptée par Claire" in edited.caption and edited.buttons == []
+    assert (
+        edited.message_id == card.message_id
+        and "Acceptée par Claire" in edited.caption
+        and edited.buttons == []
+    )
 
 
 async def test_pending_requests_are_listed_oldest_first_and_open_as_cards(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, clock, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    clock,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     older = await submit(caf_number="1000001")
     clock.now = clock.now.replace(hour=9)
@@ -220,7 +280,12 @@ async def test_pending_requests_are_listed_oldest_first_and_open_as_cards(
 
 
 async def test_a_burst_of_requests_is_grouped_under_the_group_limit_and_nothing_is_dropped(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     botapi.set_rate_limits(global_per_second=30, group_per_minute=20)  # Telegram's limits
     ids = [await submit(caf_number=f"{9000000 + i}", wait=False) for i in range(45)]
@@ -239,7 +304,9 @@ async def test_a_burst_of_requests_is_grouped_under_the_group_limit_and_nothing_
     assert len(digest.buttons) >= 1
 
     opened_id = ids[-1]
-    await claire.tap(next(m for m in posted if f"📄 n° {opened_id}" in m.button_labels), f"📄 n° {opened_id}")
+    await claire.tap(
+        next(m for m in posted if f"📄 n° {opened_id}" in m.button_labels), f"📄 n° {opened_id}"
+    )
     card = await _next_card(admin_group, opened_id)
     await claire.tap(card, "✅ Accepter")
     await asyncio.sleep(0)
@@ -249,7 +316,10 @@ async def test_a_burst_of_requests_is_grouped_under_the_group_limit_and_nothing_
 async def _next_card(group: FakeGroup, request_id: int):  # type: ignore[no-untyped-def]
     while True:
         message = await group.next_message()
-        if f"Demande n° {request_id} " in message.text and message.button_labels == ["✅ Accepter", "❌ Refuser"]:
+        if f"Demande n° {request_id} " in message.text and message.button_labels == [
+            "✅ Accepter",
+            "❌ Refuser",
+        ]:
             return message
 
 
@@ -259,7 +329,15 @@ async def _is(runtime: Runtime, request_id: int, status: RequestStatus) -> bool:
 
 @pytest.mark.parametrize("accept", [True, False])
 async def test_reopening_a_card_leaves_one_live_card_and_it_is_decided_once(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, paul: FakeUser, runtime: Runtime, link, submit, caf_type: CafChangeType, accept: bool  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    paul: FakeUser,
+    runtime: Runtime,
+    link,
+    submit,
+    caf_type: CafChangeType,
+    accept: bool,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -285,7 +363,13 @@ async def test_reopening_a_card_leaves_one_live_card_and_it_is_decided_once(
 
 
 async def test_a_request_that_cannot_be_applied_stays_pending(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, runtime: Runtime, submit, caf_type: CafChangeType, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    submit,
+    caf_type: CafChangeType,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     async def impossible(uow, request, now):  # type: ignore[no-untyped-def]
         raise RuntimeError("the record changed meanwhile")
@@ -300,7 +384,12 @@ async def test_a_request_that_cannot_be_applied_stays_pending(
 
 
 async def test_a_new_member_of_the_group_is_staff_at_once(
-    botapi: BotApiStub, admin_group: FakeGroup, eve: FakeUser, runtime: Runtime, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    eve: FakeUser,
+    runtime: Runtime,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     request_id = await submit()
     card = await admin_group.next_message()
@@ -326,7 +415,12 @@ async def test_a_new_member_of_the_group_is_staff_at_once(
 
 
 async def test_requests_wait_while_the_bot_cannot_post_in_the_group(
-    botapi: BotApiStub, admin_group: FakeGroup, runtime: Runtime, clock, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    runtime: Runtime,
+    clock,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     admin_group.kick_bot()
     first = await submit()

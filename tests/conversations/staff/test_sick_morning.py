@@ -22,18 +22,26 @@ TUESDAY = dt.date(2026, 11, 24)
 async def book_cantine(runtime: Runtime) -> None:
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS"
+        )
         cantine = await uow.repos.structure.service_by_code("cantine")
         planning = await bookings.load_planning(uow, runtime.structure, PARIS, TUESDAY, TUESDAY)
         before = dt.datetime(2026, 11, 16, 9, 0, tzinfo=PARIS)
-        assert (await bookings.book(uow, planning, family.id, lucas, cantine.id, TUESDAY, before, actor=101)).outcome == bookings.BookingOutcome.BOOKED
+        assert (
+            await bookings.book(
+                uow, planning, family.id, lucas, cantine.id, TUESDAY, before, actor=101
+            )
+        ).outcome == bookings.BookingOutcome.BOOKED
         await uow.commit()
 
 
 async def status(runtime: Runtime) -> DayStatus | None:
     async with runtime.database.unit_of_work() as uow:
         family = await uow.repos.families.get_by_number(DUPONT)
-        lucas = next(c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS")
+        lucas = next(
+            c for c in await uow.repos.families.children(family.id) if c.first_name == "LUCAS"
+        )
         cantine = await uow.repos.structure.service_by_code("cantine")
         entry = await uow.repos.planning.entry(lucas.id, cantine.id, TUESDAY)
         return entry.status if entry else None
@@ -48,7 +56,10 @@ async def declare_sick_at_0730(jean: FakeUser, clock: Clock):  # type: ignore[no
     await jean.tap(day, "🤒 Déclarer une absence\u00a0: Restauration scolaire")
     await jean.tap(await jean.next_message(), "🤒 Maladie")
     warning = await jean.next_message()
-    assert "date limite est dépassée" in warning.text and "vendredi 20 novembre 2026 à 12:00" in warning.text
+    assert (
+        "date limite est dépassée" in warning.text
+        and "vendredi 20 novembre 2026 à 12:00" in warning.text
+    )
     await jean.tap(warning, "Confirmer")
     sent = await jean.next_message()
     assert "Absence transmise" in sent.text
@@ -56,7 +67,13 @@ async def declare_sick_at_0730(jean: FakeUser, clock: Clock):  # type: ignore[no
 
 
 async def test_with_a_certificate_staff_excuse_it_in_one_tap(
-    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup, claire: FakeUser  # type: ignore[no-untyped-def,type-arg]
+    botapi: BotApiStub,
+    bot: Application,
+    runtime: Runtime,
+    clock: Clock,
+    link,
+    admin_group: FakeGroup,
+    claire: FakeUser,  # type: ignore[no-untyped-def,type-arg]
 ) -> None:
     await book_cantine(runtime)
     jean = botapi.user(101, "Jean")
@@ -81,13 +98,20 @@ async def test_with_a_certificate_staff_excuse_it_in_one_tap(
 
 
 async def test_without_a_certificate_by_the_deadline_the_day_is_billed(
-    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup  # type: ignore[no-untyped-def,type-arg]
+    botapi: BotApiStub,
+    bot: Application,
+    runtime: Runtime,
+    clock: Clock,
+    link,
+    admin_group: FakeGroup,  # type: ignore[no-untyped-def,type-arg]
 ) -> None:
     await book_cantine(runtime)
     jean = botapi.user(101, "Jean")
     await link(jean)
     await declare_sick_at_0730(jean, clock)
-    clock.now = dt.datetime(2026, 11, 26, 7, 29, tzinfo=PARIS)  # 2 days minus a minute: still waiting
+    clock.now = dt.datetime(
+        2026, 11, 26, 7, 29, tzinfo=PARIS
+    )  # 2 days minus a minute: still waiting
     assert await settle(runtime) == 0
     clock.now = dt.datetime(2026, 11, 26, 7, 31, tzinfo=PARIS)
     assert await settle(runtime) == 1
@@ -98,7 +122,12 @@ async def test_without_a_certificate_by_the_deadline_the_day_is_billed(
 
 
 async def test_waiting_for_the_certificate_ends_with_any_other_command(
-    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup  # type: ignore[no-untyped-def,type-arg]
+    botapi: BotApiStub,
+    bot: Application,
+    runtime: Runtime,
+    clock: Clock,
+    link,
+    admin_group: FakeGroup,  # type: ignore[no-untyped-def,type-arg]
 ) -> None:
     await book_cantine(runtime)
     jean = botapi.user(101, "Jean")
@@ -118,12 +147,20 @@ async def test_waiting_for_the_certificate_ends_with_any_other_command(
 
         from storage.models import Request
 
-        request = (await uow.session.execute(select(Request).where(Request.kind == "absence"))).scalar_one()
+        request = (
+            await uow.session.execute(select(Request).where(Request.kind == "absence"))
+        ).scalar_one()
     assert request.attachment_file_id is None
 
 
 async def test_staff_see_the_history_of_the_day(
-    botapi: BotApiStub, bot: Application, runtime: Runtime, clock: Clock, link, admin_group: FakeGroup, claire: FakeUser  # type: ignore[no-untyped-def,type-arg]
+    botapi: BotApiStub,
+    bot: Application,
+    runtime: Runtime,
+    clock: Clock,
+    link,
+    admin_group: FakeGroup,
+    claire: FakeUser,  # type: ignore[no-untyped-def,type-arg]
 ) -> None:
     await book_cantine(runtime)
     jean = botapi.user(101, "Jean")

@@ -25,11 +25,21 @@ OTHER_DUPONT = "1001001818399"
 
 
 def _data(message: ChatMessage, prefix: str) -> list[str]:
-    return [b["callback_data"] for row in message.buttons for b in row if b.get("callback_data", "").startswith(prefix)]
+    return [
+        b["callback_data"]
+        for row in message.buttons
+        for b in row
+        if b.get("callback_data", "").startswith(prefix)
+    ]
 
 
 async def test_a_late_callback_answer_does_not_stop_asking_why_a_request_is_refused(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, link, submit, caf_type: CafChangeType  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    link,
+    submit,
+    caf_type: CafChangeType,  # type: ignore[no-untyped-def]
 ) -> None:
     await link(botapi.user(101, "Jean"))
     request_id = await submit()
@@ -46,7 +56,17 @@ async def test_aide_lists_the_staff_commands_in_the_group_and_in_a_private_chat(
 ) -> None:
     await claire.send_command("/aide", chat=admin_group)
     text = plain((await admin_group.next_message()).text)
-    for command in ("/demandes", "/famille", "/message", "/fermeture", "/effectifs", "/historique", "/facturer", "/paiement", "/aide"):
+    for command in (
+        "/demandes",
+        "/famille",
+        "/message",
+        "/fermeture",
+        "/effectifs",
+        "/historique",
+        "/facturer",
+        "/paiement",
+        "/aide",
+    ):
         assert command in text, command
     assert "/famille DUPONT" in text and "Usage" not in text  # in French
     await claire.send_command("/aide")  # her private chat, where /start is the parents' linking
@@ -65,7 +85,9 @@ def test_the_group_menu_offers_every_staff_command() -> None:
 async def _another_dupont(runtime: Runtime) -> None:
     async with runtime.database.unit_of_work() as uow:
         family = Family(number=OTHER_DUPONT)
-        family.guardians.append(Guardian(role=GuardianRole.RESPONSABLE, last_name="DUPONT", first_name="ÉMILE"))
+        family.guardians.append(
+            Guardian(role=GuardianRole.RESPONSABLE, last_name="DUPONT", first_name="ÉMILE")
+        )
         uow.session.add(family)
         await uow.commit()
 
@@ -101,16 +123,23 @@ async def test_dates_and_months_in_words_and_errors_that_say_what_is_wrong(
     await admin_group.next_message()  # its CSV
     await claire.send_command("/facturer", "bitcoin", chat=admin_group)
     assert "«\xa0bitcoin\xa0» n’est pas un mois" in (await admin_group.next_message()).text
-    await claire.send_command("/historique", "DUPONT", "mardi", chat=admin_group)  # a name, a weekday
+    await claire.send_command(
+        "/historique", "DUPONT", "mardi", chat=admin_group
+    )  # a name, a weekday
     assert "Historique du mardi 24 novembre 2026" in plain((await admin_group.next_message()).text)
 
 
 async def test_a_long_announcement_is_previewed_whole_and_sent(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
-    body = "\n".join(f"Ligne {i} du programme de la semaine 🎉 — sortie au musée" for i in range(70))
+    body = "\n".join(
+        f"Ligne {i} du programme de la semaine 🎉 — sortie au musée" for i in range(70)
+    )
     assert utf16_len("/annonce " + body) <= 4096
     await claire.send_command("/annonce", body, chat=admin_group)
     first, last = await admin_group.next_message(), await admin_group.next_message()
@@ -135,7 +164,10 @@ async def test_a_closure_reason_too_long_is_refused_before_anything_is_closed(
 
 
 async def test_a_long_message_to_a_family_arrives_whole(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, link  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    link,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -147,7 +179,11 @@ async def test_a_long_message_to_a_family_arrives_whole(
 
 
 async def test_demandes_shows_day_and_service_and_accepts_a_familys_bookings_together(
-    botapi: BotApiStub, admin_group: FakeGroup, claire: FakeUser, link, runtime: Runtime  # type: ignore[no-untyped-def]
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    link,
+    runtime: Runtime,  # type: ignore[no-untyped-def]
 ) -> None:
     jean = botapi.user(101, "Jean")
     await link(jean)
@@ -155,11 +191,22 @@ async def test_demandes_shows_day_and_service_and_accepts_a_familys_bookings_tog
     for first_name in ("EMMA", "LUCAS"):
         async with runtime.database.unit_of_work() as uow:
             family = await uow.repos.families.get_by_number(DUPONT)
-            child = next(c for c in await uow.repos.families.children(family.id) if c.first_name == first_name)
+            child = next(
+                c
+                for c in await uow.repos.families.children(family.id)
+                if c.first_name == first_name
+            )
             alsh = await uow.repos.structure.service_by_code("alsh_mercredi")
         done = await bookings.act_on_day(
-            runtime.database, 101, DayAction.BOOK, child.id, alsh.id, dt.date(2026, 11, 25),
-            structure=runtime.structure, tz=runtime.settings.tz, now=runtime.now(),
+            runtime.database,
+            101,
+            DayAction.BOOK,
+            child.id,
+            alsh.id,
+            dt.date(2026, 11, 25),
+            structure=runtime.structure,
+            tz=runtime.settings.tz,
+            now=runtime.now(),
         )
         assert done.result.outcome == BookingOutcome.PENDING
         request_ids.append(done.result.request_id)

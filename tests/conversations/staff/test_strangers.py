@@ -30,7 +30,9 @@ async def test_in_a_strangers_group_the_bot_answers_nothing_and_leaves(
     theirs = botapi.group(-100555, "Le groupe d'Eve")
     for _ in range(45):
         await eve.send_command("/effectifs", chat=theirs)
-    await claire.send_command("/famille", "1001001818331", chat=theirs)  # even staff get nothing there
+    await claire.send_command(
+        "/famille", "1001001818331", chat=theirs
+    )  # even staff get nothing there
     await botapi.wait_for_delivery()
     await theirs.expect_silence(0.5)
     assert left == [theirs.id]  # left once, not once per update
