@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ class Counters:
         self.updates = 0
         self.statements = 0
         self.kinds: dict[str, int] = {}
+        trace = os.environ.get("PF_SQL_TRACE")
+        self.trace = open(trace, "a") if trace else None  # noqa: SIM115 - open for the process's life
+        """Every statement, one a line, when PF_SQL_TRACE names a file (bench/journey_steps.py)."""
 
 
 async def _count_update(update: object, context: Any, counters: Counters) -> None:
@@ -65,6 +69,9 @@ def build_portail(counters: Counters) -> Any:
 
 def _add_statement(counters: Counters, statement: str) -> None:
     counters.statements += 1
+    if counters.trace is not None:
+        counters.trace.write(statement.replace("\n", " ")[:160] + "\n")
+        counters.trace.flush()
     words = statement.split()
     table = next(
         (
@@ -80,7 +87,6 @@ def _add_statement(counters: Counters, statement: str) -> None:
 
 def build_bare(counters: Counters) -> Any:
     """One handler answering each update with one call (the floor to compare with)."""
-    import os
 
     from telegram import Update
     from telegram.ext import ApplicationBuilder, TypeHandler
@@ -103,20 +109,44 @@ def build_bare(counters: Counters) -> Any:
     return application
 
 
+def _time_garbage_collection() -> list[float]:
+    """CPU seconds spent collecting garbage (gc.callbacks), as a one-item list kept up to date."""
+    import gc
+    import time
+
+    spent, started = [0.0], [0.0]
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.thread_time()
+        else:
+            spent[0] += time.thread_time() - started[0]
+
+    gc.callbacks.append(note)
+    return spent
+
+
 def main() -> None:
     """Run until SIGTERM, then write the counters (and a cProfile dump when PF_PROFILE names a file)."""
-    import os
 
     kind, stats_file = sys.argv[1], Path(sys.argv[2])
     counters = Counters()
     application = build_portail(counters) if kind == "portail" else build_bare(counters)
+    gc_seconds = _time_garbage_collection()
     profile_to = os.environ.get("PF_PROFILE")
     profiler = None
     if profile_to:
         import cProfile
+        import time
 
-        profiler = cProfile.Profile()
-        profiler.enable()
+        profiler = cProfile.Profile(
+            time.thread_time
+        )  # CPU of the event loop's thread, not wall time
+        if os.environ.get("PF_PROFILE_ON_SIGNAL"):  # SIGUSR1 starts it, SIGUSR2 stops it
+            signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
+            signal.signal(signal.SIGUSR2, lambda *_: profiler.disable())
+        else:
+            profiler.enable()
     try:
         application.run_polling(
             allowed_updates=["message", "callback_query"],
@@ -133,6 +163,7 @@ def main() -> None:
                     "updates": counters.updates,
                     "statements": counters.statements,
                     "kinds": counters.kinds,
+                    "gc_seconds": gc_seconds[0],
                 }
             )
         )

@@ -1,15 +1,16 @@
 """Benchmark: opening day — thousands of parents each walking a 10-step journey at once.
 
     .venv/bin/python bench/opening_day.py [--families 5000] [--parents 5000] [--rate 170]
-                                          [--broadcast 0] [--bare/--no-bare]
+                                          [--broadcast] [--bare/--no-bare]
 
 N linked families (one child enrolled in the cantine and the garderie) are put in an SQLite
 database. The bot runs as its own process (`bench/_bot_process.py`), polling the local Bot API
 stand-in in this process over real HTTP. Parents start at `rate / 10` a second; each one walks
 the journey as fast as the bot answers, one second of thinking between taps: /accueil, Planning,
 next month, a day, Réserver, back to the month, home, Relevé de compte, Mes factures, home.
-With `--broadcast N`, an announcement to N families is queued in the outbox as the parents
-start, to see whether it slows their answers.
+With `--broadcast`, a second run publishes an announcement to every family (the staff's use
+case: an inbox copy and an outbox row each) as the parents start, to see whether it slows their
+answers.
 
 Printed for the bot and for a bare python-telegram-bot handler answering every update with one
 call on the same stand-in and load: updates offered, answered, lost (no answer within 30 s);
@@ -159,7 +160,7 @@ class Figures:
         if not self.latencies:
             return float("nan")
         ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 class Journey:
@@ -168,6 +169,7 @@ class Journey:
     def __init__(self, stub: Any, user: Any, figures: Figures, bare: bool) -> None:
         self.stub, self.user, self.figures, self.bare = stub, user, figures, bare
         self.screen: Any = None
+        self.think_seconds = THINK_SECONDS
 
     async def run(self) -> None:
         plan = [
@@ -185,7 +187,7 @@ class Journey:
         for kind, target in plan:
             if not await self.step(kind, target):
                 return
-            await asyncio.sleep(THINK_SECONDS)
+            await asyncio.sleep(self.think_seconds)
 
     async def step(self, kind: str, target: str) -> bool:
         chat = self.stub.chat(self.user.id)
@@ -252,31 +254,40 @@ def process_figures(pid: int) -> tuple[float, float]:
     return cpu, peak
 
 
-async def queue_broadcast(url: str, families: int) -> None:
-    """An announcement to N families, written as staff would have confirmed it."""
-    from bot.services.outbox import Priority, tell_account
+async def queue_broadcast(url: str) -> None:
+    """An announcement to every linked family, published as staff confirm one (the real use case)."""
+    from bot.services.announcements import publish_announcement
     from storage.db import Database
 
     database = Database(url)
-    now = dt.datetime.now(dt.UTC)
-    async with database.transaction() as uow:
-        for i in range(1, families + 1):
-            await tell_account(
-                uow,
-                FIRST_ACCOUNT + i,
-                ANNOUNCEMENT_TEMPLATE,
-                {"text": "Réunion d’information jeudi 18 h."},
-                now=now,
-                priority=Priority.BROADCAST,
-            )
+    await publish_announcement(
+        database,
+        body="Réunion d’information jeudi 18 h.",
+        staff_id=FIRST_ACCOUNT,
+        staff_name="Bench",
+        now=dt.datetime.now(dt.UTC),
+    )
     await database.dispose()
 
 
-ANNOUNCEMENT_TEMPLATE = "announcements.announcement"
+def bot_environment(stub: Any, url: str, **extra: str) -> dict[str, str]:
+    """The settings of the bot process: the stand-in, the database, no reminder ticks."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BOT_USERNAME": "portail_bench_bot",
+        "TELEGRAM_API_BASE_URL": stub.base_url,
+        "TELEGRAM_API_BASE_FILE_URL": stub.base_file_url,
+        "DATABASE_URL": url,
+        "REMINDER_INTERVAL_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 async def run(
-    kind: str, url: str, families: int, parents: int, rate: float, broadcast: int
+    kind: str, url: str, families: int, parents: int, rate: float, broadcast: bool = False
 ) -> Figures:
     """One run against a fresh copy of the database."""
     from tests.support.botapi import BotApiStub, RateLimits
@@ -289,26 +300,19 @@ async def run(
         users = [stub.user(FIRST_ACCOUNT + i, f"Parent{i}") for i in range(1, parents + 1)]
         for i in range(parents + 1, families + 1):
             stub.user(FIRST_ACCOUNT + i, f"Parent{i}")
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_BOT_USERNAME": "portail_bench_bot",
-            "TELEGRAM_API_BASE_URL": stub.base_url,
-            "TELEGRAM_API_BASE_FILE_URL": stub.base_file_url,
-            "DATABASE_URL": url,
-            "REMINDER_INTERVAL_SECONDS": "0",
-            "LOG_LEVEL": "WARNING",
-        }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bench" / "_bot_process.py"), kind, str(stats), env=env
+            sys.executable,
+            str(ROOT / "bench" / "_bot_process.py"),
+            kind,
+            str(stats),
+            env=bot_environment(stub, url),
         )
         while not stub.calls("getUpdates"):
             await asyncio.sleep(0.1)
         await asyncio.sleep(1.0)
         cpu_before, _ = process_figures(process.pid)
         if broadcast:
-            await queue_broadcast(url, broadcast)
+            await queue_broadcast(url)
         started = time.monotonic()
         journeys = []
         for user in users:
@@ -386,7 +390,7 @@ async def bench(args: argparse.Namespace) -> None:
         copy = folder / f"{kind}.db"
         copy.write_bytes(template.read_bytes())
         results[kind] = await run(
-            kind, url.replace(str(template), str(copy)), args.families, parents, args.rate, 0
+            kind, url.replace(str(template), str(copy)), args.families, parents, args.rate
         )
         report(
             "bare python-telegram-bot handler" if kind == "bare" else "Portail Famille",
@@ -403,10 +407,10 @@ async def bench(args: argparse.Namespace) -> None:
             args.families,
             parents,
             args.rate,
-            args.broadcast,
+            broadcast=True,
         )
         report(
-            f"Portail Famille with an announcement to {args.broadcast} families going out", loaded
+            f"Portail Famille with an announcement to {args.families} families going out", loaded
         )
         base = results["portail"].percentile(95)
         print(
@@ -428,9 +432,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--broadcast",
-        type=int,
-        default=0,
-        help="also run with an announcement to this many families going out",
+        action="store_true",
+        help="also run with an announcement to every family going out",
     )
     parser.add_argument(
         "--bare",

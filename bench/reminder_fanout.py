@@ -192,7 +192,7 @@ async def run_sender(
 
 def worker_line(output: str) -> dict[str, str]:
     """The WORKER line's key=value pairs."""
-    line = next((l for l in output.splitlines() if l.startswith("WORKER")), "WORKER")
+    line = next((text for text in output.splitlines() if text.startswith("WORKER")), "WORKER")
     return dict(part.split("=", 1) for part in line.split()[1:])
 
 

@@ -14,7 +14,9 @@ import traceback
 from typing import Any
 
 from telegram import Update
-from telegram.request import HTTPXRequest
+from telegram._utils.types import JSONDict
+
+from bot.telegram_http import AiohttpRequest
 
 logger = logging.getLogger("portail_famille.updates")
 
@@ -46,12 +48,13 @@ def tolerate_undecodable(result: Any) -> Any:
     return checked
 
 
-class TolerantUpdatesRequest(HTTPXRequest):
+class TolerantUpdatesRequest(AiohttpRequest):
     """The `getUpdates` connection: skips what cannot be decoded (see the module)."""
 
-    async def post(self, url: str, *args: Any, **kwargs: Any) -> Any:
-        """The call's result; a getUpdates batch is checked update by update."""
-        result = await super().post(url, *args, **kwargs)
-        if url.rstrip("/").endswith("getUpdates"):
-            return tolerate_undecodable(result)
-        return result
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> JSONDict:
+        """The decoded batch, checked update by update."""
+        decoded = AiohttpRequest.parse_json_payload(payload)
+        if "result" in decoded:
+            decoded["result"] = tolerate_undecodable(decoded["result"])
+        return decoded

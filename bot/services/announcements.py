@@ -158,7 +158,7 @@ async def cancel_announcement(db: Database, *, staff_id: int, now: dt.datetime) 
 
 async def announcement_text(db: Database, message_id: int) -> str | None:
     """The body of a family's copy of an announcement (for rendering its message)."""
-    async with use_case(db) as uow:
+    async with use_case(db, read_only=True) as uow:
         message = await uow.repos.messages.get(message_id)
         return message.body if message is not None else None
 

@@ -100,7 +100,7 @@ async def home_summary(db: Database, user_id: int) -> HomeSummary:
 async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
     """Greeting, unread messages, balance and unpaid invoices of a family."""
     record = await family_record(uow, family_id)
-    unpaid = await uow.repos.accounts.unpaid_invoices(family_id)
+    account = await uow.repos.accounts.position(family_id)
     guardians = tuple(
         (guardian.first_name, display_name(guardian))
         for guardian in (record.responsable, record.conjoint)
@@ -110,7 +110,7 @@ async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
         family_number=record.family.number,
         greeting_name=display_name(record.responsable),
         unread_messages=await uow.repos.messages.unread_count(family_id),
-        balance=await uow.repos.accounts.balance(family_id),
+        balance=account.balance,
         unpaid_invoices=tuple(
             InvoiceDue(
                 item.invoice.number,
@@ -119,7 +119,7 @@ async def summary_of_family(uow: UnitOfWork, family_id: int) -> HomeSummary:
                 item.due,
                 item.invoice.id,
             )
-            for item in unpaid
+            for item in account.unpaid
         ),
         guardians=guardians,
     )
