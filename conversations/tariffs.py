@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.domain.model import Regime
 from bot.domain.tariffs import Unit
 from bot.i18n import N_, _, format_money
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.billing import FamilyTariffs
 from bot.services.statement import current_tariffs
@@ -30,6 +31,7 @@ _PER_UNIT: dict[Unit, str] = {
     Unit.MEAL: N_("{price} per meal"),
     Unit.SNACK: N_("{price} per snack"),
     Unit.SESSION: N_("{price} per session"),
+    Unit.QUARTER_HOUR: N_("{price} per quarter-hour"),
 }
 _REGIMES: dict[Regime, str] = {
     Regime.CAF: "CAF",
@@ -68,7 +70,7 @@ async def show_tariffs(update: Update, context: Context) -> None:
     await show(update, render_tariffs(tariffs), back_to_home_keyboard())
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/tarifs and its button."""
     return [
         CommandHandler("tarifs", show_tariffs, filters=filters.ChatType.PRIVATE),

@@ -429,6 +429,45 @@ class DayEntryEvent(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
+class AttendanceSession(Base):
+    """One service's session on one day, as staff take attendance (pointage) and close it."""
+
+    __tablename__ = "attendance_sessions"
+    __table_args__ = (UniqueConstraint("service_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    list_messages: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    """The pointage lists shown for this session, [[chat_id, message_id], ...]: each mark edits
+    them all, so two staff ticking at once see each other's ticks."""
+
+
+class AttendanceMark(Base):
+    """A child ticked (or unticked) at a session: who, when, arrival and departure."""
+
+    __tablename__ = "attendance_marks"
+    __table_args__ = (
+        UniqueConstraint("child_id", "service_id", "day"),
+        Index("ix_attendance_marks_service_day", "service_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    present: Mapped[bool] = mapped_column(Boolean, default=False)
+    planned: Mapped[DayStatus | None] = mapped_column(enum_column(DayStatus))
+    """The day's status before attendance (None: no booking): what an untick goes back to."""
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    marked_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class WaitingListEntry(Base):
     """A child waiting for a place on a full day; the first in line gets a freed place."""
 

@@ -10,6 +10,14 @@ decided by staff, a public holiday, outside its periods). Each child and service
 number of billed days at the family's unit price (see :mod:`bot.domain.tariffs`). Lines go to
 the invoice of the service's régie.
 
+What is counted follows the tariff's ``counts`` and the service's attendance policy
+(:mod:`bot.domain.attendance`): ``booked`` bills the days above; ``present`` bills the days
+present and the billed absences, not a booked day whose session was never closed;
+``quarter_hours`` bills the started quarter-hours of each presence, and the whole session for a
+billed absence. A day "absent excusé" is billed when the policy says an excused absence still
+counts. A present child without a booking ("hors contrat") gets a line of its own, at the
+tariff's ``hors_contrat`` price when it sets one.
+
 Amounts are exact decimals rounded to the cent (half up), never floats. The module is pure.
 """
 
@@ -19,14 +27,15 @@ import calendar as _calendar
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
+from bot.domain.attendance import AttendancePolicy, quarter_hours, session_quarter_hours
 from bot.domain.calendar import Calendar, SchoolCalendarUnavailableError, ServiceSchedule
 from bot.domain.model import DayStatus, Regime
-from bot.domain.tariffs import Tariff, Unit
+from bot.domain.tariffs import Basis, Tariff, Unit
 
 __all__ = [
     "BILLED_STATUSES",
@@ -36,6 +45,7 @@ __all__ = [
     "InvoiceDraft",
     "LineDraft",
     "MissingTariffError",
+    "billed_units",
     "compute_invoices",
     "is_billed",
     "money",
@@ -110,16 +120,25 @@ class DayConsumption:
     service_code: str
     day: date
     status: DayStatus
+    hors_contrat: bool = False
+    """Present without a booking (see :func:`bot.domain.attendance.is_hors_contrat`)."""
+    arrival: time | None = None
+    departure: time | None = None
+    """When the child came and left (local times), as recorded at pointage."""
 
 
 @dataclass(frozen=True)
 class BillableService:
-    """What billing needs of a service: its name, régie and prices."""
+    """What billing needs of a service: its name, régie, prices and attendance rules."""
 
     code: str
     name: str
     regie: str
     tariff: Tariff | None
+    attendance: AttendancePolicy = field(default_factory=AttendancePolicy)
+    starts: time = time(0, 0)
+    ends: time = time(23, 59)
+    """The session's hours (quarter-hours are counted within them)."""
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,14 @@ class LineDraft:
     """How many of the billed days were "absent facturé"."""
     undecided_absences: int = 0
     """How many were late absences staff had not decided yet (billed unless excused)."""
+    basis: Basis = Basis.BOOKED
+    """What the quantity counts (booked days, days present, quarter-hours)."""
+    days: int = 0
+    """How many days the line covers."""
+    present_days: int = 0
+    """How many of them the child was ticked present."""
+    hors_contrat: bool = False
+    """The line of the days present without a booking."""
 
 
 @dataclass(frozen=True)
@@ -197,37 +224,84 @@ def compute_invoices(
     :class:`MissingTariffError` when a billed day's service has no prices, and KeyError for
     an unknown service code.
     """
-    days: dict[tuple[int, str], list[DayConsumption]] = defaultdict(list)
+    days: dict[tuple[int, str, bool], list[tuple[DayConsumption, int]]] = defaultdict(list)
     for entry in consumption:
-        if entry.day in period and is_billed(entry.status) and runs(entry.service_code, entry.day):
-            days[(entry.child_id, entry.service_code)].append(entry)
+        if entry.day not in period or not runs(entry.service_code, entry.day):
+            continue
+        service = services[entry.service_code]
+        units = billed_units(entry, service)
+        if units:
+            if service.tariff is None:
+                raise MissingTariffError(entry.service_code)
+            hors_contrat = entry.hors_contrat and entry.status is DayStatus.PRESENT
+            days[(entry.child_id, entry.service_code, hors_contrat)].append((entry, units))
     service_order = {code: index for index, code in enumerate(services)}
     by_regie: dict[str, list[LineDraft]] = defaultdict(list)
-    for (child_id, code), billed in sorted(
+    for (child_id, code, hors_contrat), billed in sorted(
         days.items(),
-        key=lambda item: (children.get(item[0][0], ""), item[0][0], service_order[item[0][1]]),
+        key=lambda item: (
+            children.get(item[0][0], ""),
+            item[0][0],
+            service_order[item[0][1]],
+            item[0][2],
+        ),
     ):
         service = services[code]
-        if service.tariff is None:
-            raise MissingTariffError(code)
-        price = service.tariff.price_for(quotient, regime).price
-        quantity = Decimal(len({entry.day for entry in billed}))
+        tariff = service.tariff
+        assert tariff is not None  # checked above
+        price = tariff.price_for(quotient, regime).price
+        if hors_contrat and tariff.hors_contrat is not None:
+            price = tariff.hors_contrat
+        by_day: dict[date, tuple[DayConsumption, int]] = {}
+        for entry, units in billed:
+            by_day.setdefault(entry.day, (entry, units))
+        quantity = Decimal(sum(units for _entry, units in by_day.values()))
+        entries = [entry for entry, _units in by_day.values()]
         child_name = children.get(child_id, "")
         by_regie[service.regie].append(
             LineDraft(
                 child_id=child_id,
                 service_code=code,
                 label=f"{service.name} — {child_name}" if child_name else service.name,
-                unit=service.tariff.unit,
+                unit=tariff.unit,
                 quantity=quantity,
                 unit_price=price,
                 amount=money(quantity * price),
-                absent_billed=sum(1 for entry in billed if entry.status is DayStatus.ABSENT_BILLED),
-                undecided_absences=sum(
-                    1 for entry in billed if entry.status is DayStatus.ABSENCE_PROCESSING
+                absent_billed=sum(
+                    1 for entry in entries if entry.status is DayStatus.ABSENT_BILLED
                 ),
+                undecided_absences=sum(
+                    1 for entry in entries if entry.status is DayStatus.ABSENCE_PROCESSING
+                ),
+                basis=tariff.counts,
+                days=len(entries),
+                present_days=sum(1 for entry in entries if entry.status is DayStatus.PRESENT),
+                hors_contrat=hors_contrat,
             )
         )
     return tuple(
         InvoiceDraft(regie, period, tuple(lines)) for regie, lines in sorted(by_regie.items())
     )
+
+
+def billed_units(entry: DayConsumption, service: BillableService) -> int:
+    """How many units of ``service`` one day of a child is billed (0: not billed).
+
+    A day counts once (1 unit) per booked or present day, or its started quarter-hours for a
+    tariff counting them (see the module's docstring).
+    """
+    basis = service.tariff.counts if service.tariff is not None else Basis.BOOKED
+    status = entry.status
+    policy = service.attendance
+    absence_billed = status in (DayStatus.ABSENT_BILLED, DayStatus.ABSENCE_PROCESSING) or (
+        status is DayStatus.ABSENT_EXCUSED and policy.excused_billed
+    )
+    if basis is Basis.BOOKED:
+        return 1 if is_billed(status) or absence_billed else 0
+    if basis is Basis.PRESENT:
+        return 1 if status is DayStatus.PRESENT or absence_billed else 0
+    if status is DayStatus.PRESENT:
+        return quarter_hours(entry.arrival, entry.departure, service.starts, service.ends)
+    if absence_billed:
+        return session_quarter_hours(service.starts, service.ends)
+    return 0

@@ -12,11 +12,16 @@ Each service of the structure YAML may state its prices under ``tariffs:``::
       by_regime:                 # optional: other brackets for a régime (caf, msa, other)
         other:
           - {price: "2.50"}
+      counts: booked             # what is billed: booked (each booked day, the default) |
+                                 # present (each day present) | quarter_hours (each started
+                                 # quarter-hour of presence; the prices are per quarter-hour)
+      hors_contrat: "2.00"       # optional: the price of a present child without a booking
 
 The last bracket has no ``qf_up_to``: every family gets a price, and a family whose quotient
 familial is not known pays the last (highest) bracket, as communes do without an attestation.
 A family of a régime listed under ``by_regime`` pays from that list; any other family from
-``prices``. Prices are exact decimals (write them quoted), never floats.
+``prices``. A present child without a booking ("hors contrat") pays ``hors_contrat`` when it is
+set, else the family's price. Prices are exact decimals (write them quoted), never floats.
 
 Also here: the ``billing:`` block of the structure file (when invoices fall due).
 
@@ -37,6 +42,7 @@ from bot.domain.rules import StructureConfigError
 
 __all__ = [
     "DEFAULT_DUE_DAYS",
+    "Basis",
     "BillingConfig",
     "Bracket",
     "FamilyPrice",
@@ -49,7 +55,9 @@ __all__ = [
 
 CENT: Final = Decimal("0.01")
 DEFAULT_DUE_DAYS: Final = 25
-_TARIFF_KEYS: Final = frozenset({"unit", "childcare", "prices", "by_regime"})
+_TARIFF_KEYS: Final = frozenset(
+    {"unit", "childcare", "prices", "by_regime", "counts", "hors_contrat"}
+)
 _BRACKET_KEYS: Final = frozenset({"qf_up_to", "price"})
 _BILLING_KEYS: Final = frozenset({"due_days"})
 
@@ -61,6 +69,15 @@ class Unit(StrEnum):
     MEAL = "meal"
     SNACK = "snack"
     SESSION = "session"
+    QUARTER_HOUR = "quarter_hour"
+
+
+class Basis(StrEnum):
+    """What a tariff counts: booked days, days present, or started quarter-hours of presence."""
+
+    BOOKED = "booked"
+    PRESENT = "present"
+    QUARTER_HOURS = "quarter_hours"
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,10 @@ class Tariff:
     unit: Unit = Unit.DAY
     childcare: bool = True
     by_regime: Mapping[Regime, tuple[Bracket, ...]] = field(default_factory=dict)
+    counts: Basis = Basis.BOOKED
+    """What one quantity is billed for (see :class:`Basis`)."""
+    hors_contrat: Decimal | None = None
+    """The unit price of a present child without a booking; None: the family's price."""
 
     def brackets_for(self, regime: Regime | None) -> tuple[Bracket, ...]:
         """The brackets that apply to a family of this régime."""
@@ -148,11 +169,28 @@ def parse_tariff(raw: Any, where: str) -> Tariff:
                     f"{where}.by_regime.{key}: not a régime ({choices})"
                 ) from None
             by_regime[regime] = _brackets(brackets, f"{where}.by_regime.{key}")
+    counts_raw = item.get("counts", Basis.BOOKED.value)
+    try:
+        counts = Basis(str(counts_raw))
+    except ValueError:
+        choices = ", ".join(b.value for b in Basis)
+        raise StructureConfigError(
+            f"{where}.counts: {counts_raw!r} is not one of {choices}"
+        ) from None
+    if counts is Basis.QUARTER_HOURS and "unit" not in item:
+        unit = Unit.QUARTER_HOUR
+    hors_contrat = (
+        parse_money(item["hors_contrat"], f"{where}.hors_contrat")
+        if item.get("hors_contrat") is not None
+        else None
+    )
     return Tariff(
         brackets=_brackets(item["prices"], f"{where}.prices"),
         unit=unit,
         childcare=childcare,
         by_regime=by_regime,
+        counts=counts,
+        hors_contrat=hors_contrat,
     )
 
 

@@ -19,18 +19,21 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.domain.account import amounts_due
+from bot.domain.attendance import is_hors_contrat
 from bot.domain.billing import (
     BillableService,
     BillingPeriod,
     DayConsumption,
     InvoiceDraft,
+    LineDraft,
     MissingTariffError,
     compute_invoices,
     runs_for_billing,
 )
-from bot.domain.calendar import Calendar, Closure
+from bot.domain.calendar import PARIS, Calendar, Closure
 from bot.domain.model import GuardianRole, Regime
-from bot.domain.tariffs import Unit
+from bot.domain.tariffs import Basis, Unit
+from bot.i18n import DEFAULT_LANGUAGE, _, ngettext, use_language
 from bot.services.outbox import ACCOUNT, Priority, queue_many
 from bot.services.staff_audit import audit_staff
 from bot.services.use_case import use_case
@@ -136,7 +139,10 @@ async def issue_invoices(
             await uow.commit()
             raise
         if result.outcome is IssueOutcome.ISSUED:
-            details = {"issued": len(result.issued), "already_issued": result.already_issued}
+            details: dict[str, object] = {
+                "issued": len(result.issued),
+                "already_issued": result.already_issued,
+            }
             _audit_issue(uow, actor_telegram_id, actor_kind, period, now, "ok", details)
         else:
             _audit_issue(
@@ -202,7 +208,15 @@ async def _billing_inputs(
     service_codes = {service.id: service.code for service in await uow.repos.structure.services()}
     configured = {service.code: service for service in structure.services}
     billable = {
-        code: BillableService(code, service.name, service.regie, service.tariff)
+        code: BillableService(
+            code,
+            service.name,
+            service.regie,
+            service.tariff,
+            service.attendance,
+            service.rules.starts,
+            service.rules.ends,
+        )
         for code, service in configured.items()
     }
     closures = [
@@ -213,17 +227,72 @@ async def _billing_inputs(
     runs = runs_for_billing(
         calendar, {code: service.rules.schedule for code, service in configured.items()}
     )
+    marks = {
+        (mark.child_id, mark.service_id, mark.day): mark
+        for mark in await uow.repos.attendance.marks_between(period.start, period.end)
+    }
     by_family: dict[int, list[DayConsumption]] = defaultdict(list)
     for entry in await repo.day_entries_between(period.start, period.end):
         code = service_codes.get(entry.service_id)
         if code in billable:
+            mark = marks.get((entry.child_id, entry.service_id, entry.day))
             by_family[entry.family_id].append(
-                DayConsumption(entry.child_id, code, entry.day, entry.status)
+                DayConsumption(
+                    entry.child_id,
+                    code,
+                    entry.day,
+                    entry.status,
+                    hors_contrat=mark is not None
+                    and mark.present
+                    and is_hors_contrat(mark.planned),
+                    arrival=_local_time(mark.arrived_at if mark else None, entry.day),
+                    departure=_local_time(mark.left_at if mark else None, entry.day),
+                )
             )
     child_ids = sorted({c.child_id for entries in by_family.values() for c in entries})
     names = {child.id: child.first_name for child in await repo.children_by_ids(child_ids)}
     service_ids = {code: service_id for service_id, code in service_codes.items()}
     return _BillingInputs(regies, service_ids, billable, runs, by_family, names)
+
+
+def line_label(line: LineDraft) -> str:
+    """An invoice line's label, saying what was counted when it is not simply booked days.
+
+    Written in the invoice's language (French), as stored on the invoice.
+    """
+    with use_language(DEFAULT_LANGUAGE):
+        parts: list[str] = []
+        if line.hors_contrat:
+            parts.append(_("without a booking (hors contrat)"))
+        if line.basis is Basis.PRESENT or (line.hors_contrat and line.basis is Basis.BOOKED):
+            parts.append(
+                ngettext("{count} day present", "{count} days present", line.present_days).format(
+                    count=line.present_days
+                )
+            )
+        elif line.basis is Basis.QUARTER_HOURS:
+            parts.append(
+                ngettext(
+                    "{quarters} quarter-hour over {count} day",
+                    "{quarters} quarter-hours over {count} days",
+                    line.days,
+                ).format(quarters=line.quantity, count=line.days)
+            )
+        if line.basis is not Basis.BOOKED and line.absent_billed:
+            parts.append(
+                ngettext(
+                    "{count} billed absence", "{count} billed absences", line.absent_billed
+                ).format(count=line.absent_billed)
+            )
+    return f"{line.label} ({', '.join(parts)})" if parts else line.label
+
+
+def _local_time(moment: dt.datetime | None, day: dt.date) -> dt.time | None:
+    """The wall-clock time of a mark on its day (None: not that day, e.g. ticked afterwards)."""
+    if moment is None:
+        return None
+    local = moment.astimezone(PARIS)
+    return local.time().replace(second=0, microsecond=0) if local.date() == day else None
 
 
 async def issue_for_families(
@@ -315,7 +384,7 @@ async def _add_invoice(
             InvoiceLine(
                 child_id=line.child_id,
                 service_id=service_ids.get(line.service_code),
-                label=line.label[:200],
+                label=line_label(line)[:200],
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 amount=line.amount,
