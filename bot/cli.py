@@ -25,7 +25,7 @@ from bot.services.structure_sync import sync_structure
 from bot.settings import Settings, SettingsError, load_settings
 from bot.structure import Structure, load_structure
 from storage.db import Database
-from storage.migrate import upgrade_async
+from storage.migrate import schema_status, upgrade_async
 
 EXIT_CONFIG = 2
 NO_TOKEN_MESSAGE = """TELEGRAM_BOT_TOKEN is not set.
@@ -37,6 +37,12 @@ Put it in the file .env at the project root (copy .env.example to .env first):
     TELEGRAM_BOT_TOKEN=123456789:AAE...
 
 then run `make run` again."""
+NO_WEBHOOK_MESSAGE = """run --webhook needs WEBHOOK_URL and WEBHOOK_SECRET.
+
+WEBHOOK_URL is the public https:// address Telegram posts the updates to (its path is the route
+served, /telegram when it has none), e.g. https://bot.example.org/telegram; WEBHOOK_SECRET is a
+random string of 1 to 256 characters among A-Z, a-z, 0-9, _ and - (for instance the output of
+`openssl rand -hex 32`) that Telegram sends back with every update."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="portail-famille", description="Portail Famille Telegram bot"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser(
+    run_parser = sub.add_parser(
         "run",
-        help="migrate, load the demo into the default embedded database when it is empty, start the bot",
+        help="start the bot (a new SQLite database is created, and the default embedded one gets "
+        "the demo); refuses a database whose schema is behind: run `db upgrade` first",
+    )
+    run_parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive the updates on WEBHOOK_URL (served on LISTEN_ADDRESS:PORT with /healthz "
+        "and /metrics) instead of long polling",
     )
     db = sub.add_parser("db", help="database commands")
-    db.add_argument("action", choices=["upgrade"], help="apply the migrations")
+    db.add_argument(
+        "action", choices=["upgrade"], help="apply the migrations (a release step, before `run`)"
+    )
     sub.add_parser("demo", help="load the demo structure and families (idempotent)")
     invite = sub.add_parser("invite", help="print a one-time invitation link for a family")
     invite.add_argument("family_number", help="the N° famille")
@@ -72,12 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, StructureConfigError) as exc:
         print(f"portail-famille: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "run":
-        return run(settings, structure)
+        return run(settings, structure, webhook=args.webhook)
     if args.command == "db":
         asyncio.run(upgrade_async(settings.database_url))
-        print("database is up to date")
+        status = asyncio.run(schema_status(settings.database_url))
+        print(f"database is up to date (schema revision {status.current})")
         return 0
     if args.command == "invoices":
         return asyncio.run(invoicing_cli.issue_month(settings, structure, args.month))
@@ -96,22 +112,80 @@ def main(argv: Sequence[str] | None = None) -> int:
     return asyncio.run(_invite(settings, structure, args.family_number, args.qr))
 
 
-def run(settings: Settings, structure: Structure) -> int:
-    """Prepare the database then poll Telegram until stopped."""
+def run(settings: Settings, structure: Structure, *, webhook: bool = False) -> int:
+    """Check the database's schema, prepare it, then serve Telegram until stopped: long polling,
+    or the webhook with `/healthz` and `/metrics` (bot/webhook.py)."""
     if not settings.telegram_bot_token:
         print(NO_TOKEN_MESSAGE, file=sys.stderr)
         return EXIT_CONFIG
-    created = asyncio.run(_prepare(settings, structure, demo="when_empty"))
+    if webhook and not (settings.webhook_url and settings.webhook_secret):
+        print(f"portail-famille: {NO_WEBHOOK_MESSAGE}", file=sys.stderr)
+        return EXIT_CONFIG
+    refusal = asyncio.run(check_schema(settings))
+    if refusal is not None:
+        print(f"portail-famille: {refusal}", file=sys.stderr)
+        return EXIT_CONFIG
+    created = asyncio.run(_prepare(settings, structure, demo="when_empty", migrate=False))
     if created:
         print(f"empty database: demo structure loaded ({created} families)")
-    from bot.app import ALLOWED_UPDATES, build_application  # imported late: heavy, only for run
+    from bot.app import (  # imported late: heavy, only for run
+        ALLOWED_UPDATES,
+        HANDLED_UPDATES,
+        build_application,
+    )
 
     runtime = Runtime(
         settings=settings, database=Database(settings.database_url), structure=structure
     )
     application = build_application(runtime)
-    application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    if not webhook:
+        if "port" in settings.model_fields_set:  # PORT set: /healthz and /metrics beside polling
+            from bot.webhook import serve_operations_beside_polling
+
+            serve_operations_beside_polling(application, runtime)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        return 0
+    from bot.webhook import ListenError, serve_webhook
+
+    try:
+        asyncio.run(serve_webhook(application, runtime, allowed_updates=HANDLED_UPDATES))
+    except ListenError as exc:
+        print(f"portail-famille: {exc} (LISTEN_ADDRESS, PORT)", file=sys.stderr)
+        return 1
     return 0
+
+
+async def check_schema(settings: Settings) -> str | None:
+    """None when `run` may start on the database, else why not (the command to run).
+
+    Migrating is a release step (`portail-famille db upgrade`): `run` never changes an existing
+    schema, so that workers of the old and the new version never race to migrate it. The one
+    exception is a brand-new SQLite database (the newcomer's `make run`, a single machine):
+    nothing to lose and nobody else to race, so it is created here.
+    """
+    try:
+        status = await schema_status(settings.database_url)
+    except Exception as exc:
+        return f"cannot reach the database ({type(exc).__name__}); check DATABASE_URL"
+    if status.new and settings.database_url.startswith("sqlite"):
+        await upgrade_async(settings.database_url)
+        return None
+    if status.new:
+        return (
+            "the database has no schema yet: run `portail-famille db upgrade` first, "
+            "then start the bot again"
+        )
+    if not status.known:
+        return (
+            f"the database schema is at revision {status.current}, newer than this version of "
+            f"portail-famille knows (its latest is {status.head}): run the newer version"
+        )
+    if status.behind:
+        return (
+            f"the database schema is behind (revision {status.current}, this version needs "
+            f"{status.head}): run `portail-famille db upgrade`, then start the bot again"
+        )
+    return None
 
 
 def demo_welcome(settings: Settings) -> bool:
@@ -120,13 +194,17 @@ def demo_welcome(settings: Settings) -> bool:
     return "database_url" not in settings.model_fields_set
 
 
-async def _prepare(settings: Settings, structure: Structure, *, demo: str) -> int:
-    """Migrate, mirror the structure, and load the demo families; return how many were created.
+async def _prepare(
+    settings: Settings, structure: Structure, *, demo: str, migrate: bool = True
+) -> int:
+    """Migrate (unless `migrate=False`: `run` checked the schema instead), mirror the
+    structure, and load the demo families; return how many were created.
 
     `demo="always"` is `portail-famille demo`, said on purpose. `demo="when_empty"` loads them
     only into the default embedded database, and never into one that was ever imported into.
     """
-    await upgrade_async(settings.database_url)
+    if migrate:
+        await upgrade_async(settings.database_url)
     database = Database(settings.database_url)
     try:
         async with database.unit_of_work() as uow:

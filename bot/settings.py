@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
@@ -17,6 +18,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_STRUCTURE_FILE = Path(__file__).resolve().parent / "demo" / "structure.yaml"
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'portail-famille.db'}"
 _TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+DEFAULT_WEBHOOK_PATH = "/telegram"
+OPERATIONS_PATHS = frozenset({"/healthz", "/metrics"})
 
 
 class SettingsError(Exception):
@@ -49,6 +53,15 @@ class Settings(BaseSettings):
     """Messages of the outbox being sent at the same time."""
     payment_provider_token: str = Field(default="", repr=False)
     """Telegram Payments provider token (@BotFather > Payments); online payment needs it."""
+    webhook_url: str = Field(default="")
+    """The public HTTPS address Telegram posts updates to (`run --webhook`); its path is the
+    route served (`/telegram` when it has none)."""
+    webhook_secret: str = Field(default="", repr=False)
+    """Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; required for webhooks."""
+    listen_address: str = Field(default="0.0.0.0")
+    port: int = Field(default=8080, ge=1, le=65535)
+    """The HTTP port of the webhook, `/healthz` and `/metrics`."""
+    log_format: Literal["text", "json"] = Field(default="text")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -64,6 +77,34 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected the public https:// address Telegram posts updates to")
+        if parts.query or parts.fragment:
+            raise ValueError("expected an address without ?query or #fragment")
+        if (parts.path.rstrip("/") or DEFAULT_WEBHOOK_PATH) in OPERATIONS_PATHS:
+            raise ValueError("/healthz and /metrics are taken: choose another path, e.g. /telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _WEBHOOK_SECRET_PATTERN.match(value):
+            raise ValueError("expected 1 to 256 characters among A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _check_log_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -111,6 +152,17 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The structure's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to: WEBHOOK_URL's, or `/telegram` when it has none."""
+        return urlsplit(self.webhook_url).path.rstrip("/") or DEFAULT_WEBHOOK_PATH
+
+    @property
+    def webhook_address(self) -> str:
+        """The full address given to `setWebhook` (WEBHOOK_URL, with `/telegram` if no path)."""
+        parts = urlsplit(self.webhook_url)
+        return parts._replace(path=self.webhook_path).geturl()
 
     @property
     def staff_ids(self) -> frozenset[int]:

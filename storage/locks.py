@@ -7,6 +7,7 @@ connection or the file closes and the lock is free for another process.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from typing import Any
@@ -47,6 +48,21 @@ class AdvisoryLock:
             return True
         await connection.close()
         return False
+
+    async def still_held(self) -> bool:
+        """Whether the lock's connection still answers: when PostgreSQL dropped it (restart,
+        network), the lock is gone and may be another process's now; False then."""
+        if self._connection is None:
+            return self._file is not None
+        try:
+            await self._connection.execute(text("SELECT 1"))
+            await self._connection.commit()
+            return True
+        except Exception:
+            connection, self._connection = self._connection, None
+            with contextlib.suppress(Exception):  # already broken
+                await connection.close()
+            return False
 
     def _try_file_lock(self) -> bool:
         database = make_url(self.database.url).database

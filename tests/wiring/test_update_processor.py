@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import Chat, Message, Update, User
 
@@ -16,9 +18,7 @@ def message_update(update_id: int, chat_id: int) -> Update:
 
     return Update(
         update_id,
-        message=Message(
-            update_id, dt.datetime.now(dt.UTC), chat, from_user=user, text="hi"
-        ),
+        message=Message(update_id, dt.datetime.now(dt.UTC), chat, from_user=user, text="hi"),
     )
 
 
@@ -95,3 +95,24 @@ async def test_no_more_than_the_bound_run_at_once() -> None:
 def test_updates_are_keyed_by_chat_then_by_user() -> None:
     assert update_key(message_update(1, 42)) == 42
     assert update_key(Update(3)) != update_key(Update(4))
+
+
+async def test_an_update_whose_state_cannot_be_read_is_dropped_and_the_chat_goes_on() -> None:
+    @asynccontextmanager
+    async def scope(update: object) -> AsyncIterator[None]:
+        if isinstance(update, Update) and update.update_id == 1:
+            raise ConnectionError("the database is gone")
+        yield
+
+    processor = ChatOrderedUpdateProcessor(4, scope=scope)
+    handled: list[int] = []
+
+    async def handle(update_id: int) -> None:
+        handled.append(update_id)
+
+    tasks = await run_all(
+        processor,
+        [(message_update(1, 101), handle(1)), (message_update(2, 101), handle(2))],
+    )
+    await asyncio.gather(*tasks)  # nothing escapes
+    assert handled == [2]
