@@ -3,15 +3,19 @@ delivery of the same update id changes nothing (the id is recorded with the upda
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+from telegram.ext import Application
 
 from bot.runtime import Runtime
 from bot.services.inbox import STRUCTURE_MESSAGE_TEMPLATE
-from tests.conversations.conftest import DUPONT
-from tests.conversations.staff.conftest import wait_until
+from tests.conversations.conftest import DUPONT, start_application, stop_application
+from tests.conversations.staff.conftest import CafChangeType, plain, wait_until
+from tests.conversations.test_redelivered_taps import effects
 from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
 
 pytestmark = pytest.mark.usefixtures("bot")
@@ -134,3 +138,49 @@ async def test_a_parents_message_of_1700_emoji_reaches_the_staff_whole_within_te
     relayed = "".join(m.text for m in admin_group.messages())
     assert relayed.count("🎉") == 1700
     assert [r for r in botapi.rejections if "too long" in r.description] == []
+
+
+async def test_accepting_a_card_delivered_again_after_a_restart_tells_the_family_once(
+    botapi: BotApiStub,
+    admin_group: FakeGroup,
+    claire: FakeUser,
+    runtime: Runtime,
+    bot: Application,  # type: ignore[type-arg]
+    link: Callable[[FakeUser], Awaitable[None]],
+    submit: Callable[[], Awaitable[int]],
+    caf_type: CafChangeType,
+) -> None:
+    jean = botapi.user(101, "Jean")
+    await link(jean)
+    await submit()
+    card = await admin_group.next_message()
+    taps: list[dict[str, Any]] = []
+    enqueue = botapi.enqueue_update
+
+    def remember(payload):  # type: ignore[no-untyped-def]
+        update_id = enqueue(payload)
+        taps.append({"update_id": update_id, **copy.deepcopy(payload)})
+        return update_id
+
+    botapi.enqueue_update = remember  # type: ignore[method-assign]
+    try:
+        await claire.tap(card, "✅ Accepter")
+    finally:
+        botapi.enqueue_update = enqueue  # type: ignore[method-assign]
+    assert "Acceptée par" in plain((await admin_group.next_message()).text)  # the card, stale now
+    assert "Votre demande a été acceptée" in (await jean.next_message()).text
+    await jean.expect_silence(0.3)
+    before, seen = await effects(runtime), len(admin_group.messages())
+
+    await stop_application(bot)
+    botapi.redeliver(taps[0])  # Telegram never heard the tap was handled
+    restarted = await start_application(runtime)
+    try:
+        await botapi.wait_for_delivery()
+        await admin_group.expect_silence(1.0)
+        await jean.expect_silence(0.2)
+    finally:
+        await stop_application(restarted)
+    assert len(admin_group.messages()) == seen and len(caf_type.calls) == 1
+    assert not [m for m in admin_group.messages() if "Désolé" in (m.text or "")]
+    assert await effects(runtime) == before
