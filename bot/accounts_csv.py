@@ -92,8 +92,8 @@ def invoices_csv(export: MonthExport) -> bytes:
         ]
         for index, line in enumerate(invoice.lines, start=1):
             rows.append(
-                head
-                + [
+                [
+                    *head,
                     index,
                     line.label,
                     line.service_code,

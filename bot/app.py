@@ -6,15 +6,21 @@ import logging
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults
 
 from bot.absence_job import schedule_absence_job
+from bot.domain.calendar import preload as preload_calendar
 from bot.errors import handle_error
 from bot.i18n import _, use_language
+from bot.i18n import preload as preload_languages
+from bot.ptb_types import BotApplication
 from bot.ratelimit import TelegramRateLimiter
+from bot.regular_days_job import schedule_regular_days_job
 from bot.reminder_job import schedule_reminders
 from bot.runtime import RUNTIME_KEY, Runtime
+from bot.scheduling import get_lease
 from bot.sender import OutboxSender
+from bot.telegram_http import AiohttpRequest
 from bot.update_guard import GUARD_GROUP, build_guard
 from bot.update_processor import ChatOrderedUpdateProcessor
 from bot.updates_request import TolerantUpdatesRequest
@@ -28,7 +34,6 @@ from conversations import (
     invoices,
     language,
     linking,
-    money_staff,
     planning,
     planning_family,
     reminders,
@@ -43,26 +48,36 @@ from conversations.staff import windows as staff_windows
 from storage.persistence import DatabasePersistence
 
 LANGUAGE_GROUP = -10
-FAMILY_GROUP = (
-    -5
-)  # Mon compte, Mes enfants, forms, demandes, documents (see conversations/family.py)
+# Mon compte, Mes enfants, forms, demandes, documents (see conversations/family.py)
+FAMILY_GROUP = -5
 MAIN_GROUP = 0
 
 
-def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) -> Application:  # type: ignore[type-arg]
+def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) -> BotApplication:
     """The bot, wired to the runtime's settings and database, with every handler registered."""
     settings = runtime.settings
+    persistence = DatabasePersistence(
+        runtime.database,
+        update_interval=persistence_interval,
+        per_update=True,  # several workers may serve the bot: see storage/persistence.py
+        state_connections=settings.max_concurrent_updates,
+    )
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_base_file_url)
+        .request(AiohttpRequest())
         .get_updates_request(
             TolerantUpdatesRequest(connection_pool_size=1)
         )  # one bad update never stops polling
-        .persistence(DatabasePersistence(runtime.database, update_interval=persistence_interval))
+        .persistence(persistence)
         .rate_limiter(TelegramRateLimiter(overall_per_second=settings.send_rate_per_second))
-        .concurrent_updates(ChatOrderedUpdateProcessor(settings.max_concurrent_updates))
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(
+                settings.max_concurrent_updates, scope=persistence.update_scope
+            )
+        )
         .defaults(Defaults(tzinfo=settings.tz, parse_mode=ParseMode.HTML))
         .post_init(_post_init)
         .post_stop(_stop_sender)
@@ -70,14 +85,16 @@ def build_application(runtime: Runtime, *, persistence_interval: float = 1.0) ->
         .build()
     )
     application.bot_data[RUNTIME_KEY] = runtime
+    persistence.attach(application)
     register_handlers(application)
     schedule_reminders(application, runtime)
     schedule_absence_job(application, runtime)
+    schedule_regular_days_job(application, runtime)
     staff.install(application)  # the admin group's outbox and command menu
     return application
 
 
-def register_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(application: BotApplication) -> None:
     """Every handler, in order: language first, dialogues, then the catch-all fallbacks.
 
     Within the main group the first matching handler wins: a feature's own `menu:<tab>`
@@ -108,7 +125,6 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     application.add_handlers(statement.build_handlers(), group=MAIN_GROUP)  # menu:statement
     application.add_handlers(invoices.build_handlers(), group=MAIN_GROUP)
     application.add_handlers(tariffs.build_handlers(), group=MAIN_GROUP)
-    application.add_handlers(money_staff.build_handlers(), group=MAIN_GROUP)
     application.add_handler(absence_proof.build_handler(), group=absence_proof.PROOF_GROUP)
     application.add_handler(
         absence_proof.build_reason_handler(), group=absence_proof.REASON_GROUP
@@ -126,16 +142,18 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
 SENDER_KEY = "outbox_sender"
 
 
-def get_sender(application: Application) -> OutboxSender | None:  # type: ignore[type-arg]
+def get_sender(application: BotApplication) -> OutboxSender | None:
     """The application's outbox sender, once started."""
     sender: OutboxSender | None = application.bot_data.get(SENDER_KEY)
     return sender
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
-    """Publish the command menu and start the outbox sender."""
+async def _post_init(application: BotApplication) -> None:
+    """Publish the command menu, read the holiday data, start the outbox sender."""
     await _publish_commands(application)
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
+    preload_calendar(runtime.structure.school_holiday_zone, None, runtime.today().year)
+    preload_languages()
     limiter = application.bot.rate_limiter
     sender = OutboxSender(
         runtime,
@@ -147,19 +165,22 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await sender.start()
 
 
-async def _stop_sender(application: Application) -> None:  # type: ignore[type-arg]
-    """Let the sends in flight finish, then stop the sender."""
+async def _stop_sender(application: BotApplication) -> None:
+    """Let the sends in flight finish, then stop the sender; give the scheduler lock back."""
     sender = get_sender(application)
     if sender is not None:
         await sender.stop()
+    lease = get_lease(application.bot_data[RUNTIME_KEY])
+    if lease is not None:
+        await lease.release()  # the job queue stopped before post_stop
 
 
-async def _close_database(application: Application) -> None:  # type: ignore[type-arg]
+async def _close_database(application: BotApplication) -> None:
     """Close the pool: aiosqlite's connection threads would otherwise keep the process alive."""
     await application.bot_data[RUNTIME_KEY].database.dispose()
 
 
-async def _publish_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def _publish_commands(application: BotApplication) -> None:
     """The command menu of Telegram's app, in French by default and in English."""
     for language_code in ("fr", "en"):
         with use_language(language_code):
@@ -179,3 +200,14 @@ async def _publish_commands(application: Application) -> None:  # type: ignore[t
 
 
 ALLOWED_UPDATES = Update.ALL_TYPES
+"""What polling asks for (every kind: one the library cannot decode is skipped, see
+bot/updates_request.py)."""
+HANDLED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # answered by nothing on purpose (bot/update_guard.py)
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,  # the bot added to or removed from the admin group
+    Update.CHAT_MEMBER,  # staff joining or leaving the admin group
+    Update.PRE_CHECKOUT_QUERY,  # Telegram Payments
+]
+"""The kinds of update some handler takes: what `setWebhook` asks Telegram for."""

@@ -166,6 +166,26 @@ ACTIONS[STAFF_PAYMENT] = 2
 STAFF_CLOSURE = "sc"
 ACTIONS[STAFF_CLOSURE] = 2
 
+# Attendance (issue 14): a child's tap (session, child, page, mode "t" tick / "d" departure), a
+# page or mode of the list (session, page, mode), "Tous présents" (session, page), the children
+# to add (session, page), one added (session, child), closing ("ask"/"yes").
+ATTENDANCE_TAP = "at"
+ATTENDANCE_PAGE = "ap"
+ATTENDANCE_ALL = "aa"
+ATTENDANCE_ADD = "ad"
+ATTENDANCE_ADD_CHILD = "ac"
+ATTENDANCE_CLOSE = "ax"
+ACTIONS.update(
+    {
+        ATTENDANCE_TAP: 4,
+        ATTENDANCE_PAGE: 3,
+        ATTENDANCE_ALL: 2,
+        ATTENDANCE_ADD: 2,
+        ATTENDANCE_ADD_CHILD: 2,
+        ATTENDANCE_CLOSE: 2,
+    }
+)
+
 
 @dataclass(frozen=True)
 class Callback:

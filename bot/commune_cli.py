@@ -26,7 +26,7 @@ from storage.db import Database
 EXIT_CONFIG = 2
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `letters` and `export invoices` to the command line."""
     letters = sub.add_parser(
         "letters", help="the invitation letters as one PDF, one A4 page per family"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 
@@ -9,6 +10,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.i18n import _
 from bot.runtime import get_runtime
 from bot.services.notifications import note_unreachable_chat
@@ -38,6 +40,7 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     error = context.error
     if error is None:
         return
+    metrics.ERRORS.labels("update", type(error).__name__).inc()
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, AlreadyHandled):
         logger.info("update %s delivered again: already handled", update_id)
@@ -57,10 +60,8 @@ async def handle_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> No
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.callback_query is not None:
-        try:
+        with contextlib.suppress(Exception):
             await update.callback_query.answer()
-        except Exception:
-            pass
     if update.effective_chat.type != "private":
         return
     try:

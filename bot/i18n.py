@@ -24,6 +24,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from bot.domain.french import of_name, without_article
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 SUPPORTED_LANGUAGES = ("fr", "en")
@@ -97,6 +99,15 @@ def N_(message: str) -> str:
     return message
 
 
+def preload() -> None:
+    """Read every catalog and babel's locale data now, not during someone's first tap."""
+    for language in SUPPORTED_LANGUAGES:
+        translations(language)
+        locale = _BABEL_LOCALES[language]
+        format_datetime(dt.datetime(2026, 1, 1), "full", locale=locale)
+        format_currency(Decimal(1), "EUR", locale=locale)
+
+
 def babel_locale() -> str:
     """The babel locale of the current language (fr_FR, en_GB)."""
     return _BABEL_LOCALES[current_language()]
@@ -156,3 +167,13 @@ def by_sex(sex: str | None, *, female: str, male: str, unknown: str) -> str:
 
     Call it with `pgettext("female", msg)`, `pgettext("male", msg)` and `_(msg)` so that babel extracts the three."""
     return {"F": female, "M": male}.get(sex or "", unknown)
+
+
+def from_sender(name: str) -> str:
+    """Who a message is from, after "Message", "Réponse", "Annonce": in French "de" elided or
+    contracted with the name's article (`bot.domain.french.of_name`: "du Service Enfance
+    Jeunesse", "de l’Accueil périscolaire"); in other languages "from {sender}", without the
+    French article the structure file may give the name."""
+    if current_language() == "fr":
+        return of_name(name)
+    return _("from {sender}").format(sender=without_article(name))

@@ -27,7 +27,7 @@ EXIT_ERRORS = 1
 EXIT_USAGE = 2
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `import families` and `import template` to the command line."""
     parser = sub.add_parser("import", help="import the commune's families from a CSV or .xlsx file")
     actions = parser.add_subparsers(dest="import_action", required=True)
@@ -89,17 +89,32 @@ async def import_families(
     try:
         async with use_case(database) as uow:
             await sync_structure(uow, structure)  # the services the file names must have rows
-        arguments = dict(
-            today=runtime.today(), now=runtime.now(), actor_id=None, actor_kind="system"
-        )
+        today, now = runtime.today(), runtime.now()
         if args.apply:
             report = await apply_import(
-                database, structure, content, path.name, options, tell_group=True, **arguments
-            )  # type: ignore[arg-type]
+                database,
+                structure,
+                content,
+                path.name,
+                options,
+                today=today,
+                now=now,
+                actor_id=None,
+                actor_kind="system",
+                tell_group=True,
+            )
         else:
             report = await preview_import(
-                database, structure, content, path.name, options, **arguments
-            )  # type: ignore[arg-type]
+                database,
+                structure,
+                content,
+                path.name,
+                options,
+                today=today,
+                now=now,
+                actor_id=None,
+                actor_kind="system",
+            )
     finally:
         await database.dispose()
     with use_language(DEFAULT_LANGUAGE):

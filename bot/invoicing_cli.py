@@ -22,7 +22,7 @@ from storage.db import Database
 EXIT_CONFIG = 2
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `invoices issue --month YYYY-MM` to the command line."""
     invoices = sub.add_parser("invoices", help="invoices: issue a month's invoices")
     invoices.add_argument(

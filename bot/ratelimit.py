@@ -34,6 +34,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot import metrics
+
 logger = logging.getLogger(__name__)
 
 BACKGROUND = "background"
@@ -133,10 +135,11 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
             if chat_id is not None:
                 await self._take_slot(chat_id, background)
             try:
-                return await callback(*args, **kwargs)
+                result = await callback(*args, **kwargs)
             except RetryAfter as exc:
                 delay = retry_after_seconds(exc)
                 self.retries_after_429 += 1
+                metrics.TOO_MANY_REQUESTS.inc()
                 if chat_id is not None and chat_id < 0:
                     # A group's 429 is that group's limit: only its messages wait, the other chats go on.
                     self._chat_paused_until[chat_id] = max(
@@ -150,6 +153,10 @@ class TelegramRateLimiter(BaseRateLimiter[str]):
                     logger.warning("Telegram asked to wait %.0fs (429); requests paused", delay)
                 if attempt == self.max_retries:
                     raise
+            else:
+                if counts_as_message(endpoint):
+                    metrics.MESSAGES_SENT.labels("outbox" if background else "answer").inc()
+                return result
         raise AssertionError("unreachable")
 
     async def _wait_for_pause(self, chat_id: int | None = None) -> None:

@@ -11,8 +11,10 @@ recipient's language, when it is sent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+from bot import metrics
 from bot.domain.reminders import ReminderKind
 from bot.outgoing import Outgoing, template
 from bot.runtime import Runtime, get_runtime
@@ -48,7 +50,7 @@ async def queue_reminders(
     runtime: Runtime, settings: ReminderSettings = ReminderSettings()
 ) -> QueuedReminders:
     """Queue every reminder due now (each once, whatever the number of processes ticking)."""
-    return await queue_due_reminders(
+    queued = await queue_due_reminders(
         runtime.database,
         runtime.structure,
         runtime.settings.tz,
@@ -56,9 +58,18 @@ async def queue_reminders(
         admin_chat_id=runtime.settings.admin_chat_id,
         settings=settings,
     )
+    metrics.REMINDERS_DUE.inc(queued.due)
+    metrics.REMINDERS_QUEUED.inc(len(queued.keys))
+    return queued
 
 
-@template(REMINDER_TEMPLATE, on_sent=mark_reminder_sent)
+async def _reminder_sent(uow: Any, params: dict[str, Any], message_ids: Sequence[int]) -> None:
+    """Telegram took the reminder: log it as sent, and count it."""
+    await mark_reminder_sent(uow, params, message_ids)
+    metrics.REMINDERS_SENT.inc()
+
+
+@template(REMINDER_TEMPLATE, on_sent=_reminder_sent)
 async def _render(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     reminder = reminder_from(params)
     headcounts = (

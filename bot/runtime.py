@@ -27,7 +27,8 @@ class Runtime:
     database: Database
     structure: Structure
     clock: Callable[[], dt.datetime] = utcnow
-    languages: dict[int, str] = field(default_factory=dict)
+    languages: dict[int, tuple[str, float]] = field(default_factory=dict)
+    """Each account's /langue choice ("" for none) and when it was read (conversations/language.py)."""
     extensions: dict[str, Any] = field(default_factory=dict)
     """Per-runtime objects a feature keeps between updates (e.g. the admin group's outbox)."""
 

@@ -26,6 +26,7 @@ arrived, and a lost decision or request card costs more than a repeated one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from typing import Any
 
 from telegram.error import RetryAfter, TelegramError
 
+from bot import metrics
 from bot.domain.reminders import deferred_until
 from bot.errors import describe_error
 from bot.i18n import DEFAULT_LANGUAGE, normalize_language, use_language
@@ -144,16 +146,23 @@ class OutboxSender:
             self._loop.call_soon_threadsafe(self._event.set)
 
     async def _run(self) -> None:
+        checked_at = 0.0
         while not self._stopping:
-            if not await self._lock.try_acquire():
-                await self._pause(self.lock_retry_seconds)
-                continue
-            if not self._claims_released:
-                await self._release_claims()
             try:
+                now = asyncio.get_running_loop().time()
+                if self._lock.held and now - checked_at >= self.lock_retry_seconds:
+                    checked_at = now  # a lock whose connection died may be another process's now
+                    if not await self._lock.still_held():
+                        logger.warning("outbox sender: the lock was lost with its connection")
+                if not await self._lock.try_acquire():
+                    await self._pause(self.lock_retry_seconds)
+                    continue
+                if not self._claims_released:
+                    await self._release_claims()
                 handled = await self.drain_once()
-            except Exception as exc:
+            except Exception as exc:  # the database away a moment: try again, never stop sending
                 logger.error("outbox sender: %s", describe_error(exc))
+                metrics.ERRORS.labels("outbox", type(exc).__name__).inc()
                 handled = 0
                 await self._pause(self.poll_seconds)
             if not handled:
@@ -161,10 +170,8 @@ class OutboxSender:
 
     async def _pause(self, seconds: float) -> None:
         assert self._event is not None
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
         self._event.clear()
 
     async def _release_claims(self) -> None:
@@ -300,6 +307,7 @@ class OutboxSender:
             logger.error(
                 "outbox row %s (%s) not rendered: %s", row.id, row.template, describe_error(exc)
             )
+            metrics.ERRORS.labels("outbox", type(exc).__name__).inc()
             await self._finish(row, FAILED, type(exc).__name__)
             return
         if outgoing is None:
@@ -339,6 +347,7 @@ class OutboxSender:
             )
         self.figures.digests += 1
         self.figures.sent += len(rows)
+        metrics.OUTBOX_FINISHED.labels(SENT if message_ids else SKIPPED).inc(len(rows))
 
     async def _sent(
         self, row: OutboxMessage, entry: Template, chat_id: int, message_ids: list[int]
@@ -357,6 +366,7 @@ class OutboxSender:
             if row.audience == ACCOUNT:
                 await uow.repos.telegram.mark_reachable([chat_id])
         self.figures.sent += 1
+        metrics.OUTBOX_FINISHED.labels(SENT).inc()
 
     async def _failed(self, row: OutboxMessage, chat_id: int, error: TelegramError) -> None:
         verdict = classify(error)
@@ -370,6 +380,7 @@ class OutboxSender:
                 await uow.repos.outbox.finish([row.id], UNREACHABLE, self.runtime.now(), error=name)
                 await uow.repos.telegram.mark_unreachable([chat_id], self.runtime.now())
             self.figures.unreachable += 1
+            metrics.OUTBOX_FINISHED.labels(UNREACHABLE).inc()
         elif verdict is Verdict.UNREACHABLE:
             logger.error(
                 "the bot cannot post in the admin group (ADMIN_CHAT_ID wrong, bot removed?); messages wait"
@@ -401,6 +412,7 @@ class OutboxSender:
     async def _finish(self, row: OutboxMessage, status: str, error: str | None) -> None:
         async with self.runtime.database.transaction() as uow:
             await uow.repos.outbox.finish([row.id], status, self.runtime.now(), error=error)
+        metrics.OUTBOX_FINISHED.labels(status).inc()
         counter = {
             SENT: "sent",
             SKIPPED: "skipped",

@@ -184,9 +184,10 @@ def write_xlsx(
     from openpyxl import Workbook
 
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]  # the one sheet a new workbook has
     sheet.title = title
-    for row in [list(headers), *[list(r) for r in rows]]:
+    table: list[Sequence[object]] = [headers, *rows]
+    for row in table:
         sheet.append([safe_cell(cell) for cell in row])
     for cells in sheet.iter_rows():
         for cell in cells:

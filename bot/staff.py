@@ -1,6 +1,9 @@
 """Who is staff: members and administrators of the admin group, or listed in STAFF_USER_IDS.
 
-Membership is asked to the Bot API (getChatMember) and cached for a short time. Handlers of
+Membership is asked to the Bot API (getChatMember) and cached for a short time: two minutes
+in one process (a member joining or leaving the group is forgotten at once, by the
+`chat_member` update), ten seconds on PostgreSQL, where several workers may serve the bot and
+that update reaches only one of them. Handlers of
 staff commands and buttons are wrapped with `staff_only`, which refuses anyone else and writes
 the attempt to the audit log (`record_refusal`, a use case of its own: one transaction).
 """
@@ -11,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -27,10 +30,12 @@ from storage.db import Database
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 120.0
+SHARED_CACHE_SECONDS = 10.0
+"""The cache's life when other workers may have seen the membership change (PostgreSQL)."""
 ACTION_STAFF_REFUSED = "staff.refused"
 _STAFF_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Any]]
 
 
 class StaffDirectory:
@@ -48,7 +53,8 @@ class StaffDirectory:
         if admin_chat_id is None:
             return False
         cached = self._cache.get(user_id)
-        if cached is not None and self._clock() - cached[1] < CACHE_SECONDS:
+        ttl = SHARED_CACHE_SECONDS if runtime.database.backend == "postgresql" else CACHE_SECONDS
+        if cached is not None and self._clock() - cached[1] < ttl:
             return cached[0]
         try:
             member = await bot.get_chat_member(admin_chat_id, user_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.domain.attendance import AttendancePolicy, parse_attendance
 from bot.domain.reminders import DEFAULT_OFFSETS_HOURS, Daytime
 from bot.domain.rules import (
     ServiceRules,
@@ -48,6 +49,8 @@ class ServiceConfig:
     """Its prices (``tariffs:``); None when the service is not billed."""
     reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS_HOURS
     """Hours before each booking cutoff at which parents are reminded (``reminders_hours:``)."""
+    attendance: AttendancePolicy = AttendancePolicy()
+    """What a no-show and an excused absence cost (``attendance:``)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,13 @@ class Structure:
     """Days a parent has to send the doctor's certificate of a late absence for illness."""
     daytime: Daytime = Daytime()
     """When messages that are not urgent may go out (``notifications.daytime``)."""
+    sender: str = ""
+    """How parents' messages name the structure, with its article ("le Service Enfance
+    Jeunesse", "l’Accueil périscolaire"); `service_name`, then `name`, when not set."""
+
+    def sender_name(self) -> str:
+        """Who signs the structure's messages, with its article when the file gives it."""
+        return self.sender or self.service_name or self.name
 
     def service(self, code: str) -> ServiceConfig:
         """The service with this code; KeyError when unknown."""
@@ -113,6 +123,7 @@ def parse_structure(raw: Any) -> Structure:
     return Structure(
         name=_text(info, "name", "structure"),
         service_name=_text(info, "service_name", "structure", default=""),
+        sender=_text(info, "sender", "structure", default=""),
         address=_text(info, "address", "structure", default=""),
         phone=_text(info, "phone", "structure", default=""),
         email=_text(info, "email", "structure", default=""),
@@ -150,6 +161,7 @@ def _parse_service(raw: Any, where: str) -> ServiceConfig:
         if item.get("tariffs") is not None
         else None,
         reminder_offsets=_reminder_offsets(item.get("reminders_hours"), f"{where}.reminders_hours"),
+        attendance=parse_attendance(item.get("attendance"), f"{where}.attendance"),
     )
 
 
@@ -224,8 +236,7 @@ def _text(item: Mapping[str, Any], key: str, where: str, default: str | None = N
     if (
         value is None
         or not isinstance(value, (str, int))
-        or (str(value).strip() == ""
-        and default is None)
+        or (str(value).strip() == "" and default is None)
     ):
         raise StructureConfigError(f"{where}.{key}: required text is missing")
     return str(value).strip()

@@ -161,6 +161,6 @@ async def _too_fast(update: Update) -> None:
         pass
 
 
-def build_guard() -> TypeHandler:  # type: ignore[type-arg]
+def build_guard() -> TypeHandler[Update, Context, None]:
     """The guard, for `GUARD_GROUP`."""
     return TypeHandler(Update, guard)

@@ -16,7 +16,6 @@ import warnings
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -28,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 from bot import callbacks
 from bot.i18n import _
 from bot.outgoing import Attachment, Outgoing, Params, template
+from bot.ptb_types import AnyHandler, Conversation
 from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import ProofOutcome
@@ -41,6 +41,7 @@ from conversations.common import (
     show,
     stale_button,
     tell_how_to_link,
+    user_id_of,
 )
 
 AWAIT_PROOF = "await_proof"
@@ -111,11 +112,12 @@ async def receive_proof(update: Update, context: Context) -> int:
     request_id = context.user_data.pop(REQUEST_KEY, None)
     if request_id is None:
         return ConversationHandler.END
-    file_id, kind = (
-        (message.photo[-1].file_id, "photo")
-        if message.photo
-        else (message.document.file_id, "document")
-    )  # type: ignore[union-attr]
+    if message.photo:
+        file_id, kind = message.photo[-1].file_id, "photo"
+    elif message.document is not None:
+        file_id, kind = message.document.file_id, "document"
+    else:  # the handler's filter lets only photos and documents through
+        raise ValueError("a proof without a photo or a document")
     runtime = get_runtime(context)
     try:
         result = await bookings.attach_proof(
@@ -177,7 +179,7 @@ async def render_certificate(runtime: Runtime, params: Params) -> Outgoing | Non
     return Outgoing(caption, attachment=Attachment(certificate.file_id, certificate.kind))
 
 
-def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
+def build_handler() -> Conversation:
     """The persistent certificate dialogue, entered by a button and continued by messages
     (so tracked per chat, not per message: PTB's warning about that is expected)."""
     with warnings.catch_warnings():
@@ -185,7 +187,7 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
         return _conversation()
 
 
-def _conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def _conversation() -> Conversation:
     return ConversationHandler(
         entry_points=[
             CallbackQueryHandler(ask_for_proof, pattern=callbacks.pattern(callbacks.PROOF))
@@ -235,6 +237,17 @@ async def ask_reason(update: Update, context: Context) -> str | int:
     )
     if child_id is None or service_id is None:
         return ConversationHandler.END
+    runtime = get_runtime(context)
+    try:  # an old button after /deconnexion, or another family's child: nothing is asked
+        await bookings.check_family_child(
+            runtime.database, user_id_of(update), child_id, now=runtime.now()
+        )
+    except NotLinked:
+        await tell_how_to_link(update, answered=True)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    except NotAllowed:
+        await stale_button(update)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
     context.user_data[REASON_KEY] = {
         "late": late,
         "child": child_id,
@@ -320,7 +333,7 @@ async def leave_reason(update: Update, context: Context) -> int:
     return ConversationHandler.END
 
 
-def build_reason_handler() -> ConversationHandler:  # type: ignore[type-arg]
+def build_reason_handler() -> Conversation:
     """The persistent "✏️ Autre" dialogue (entered by a button, continued by a message)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -349,6 +362,6 @@ async def _answered(update: Update, context: Context) -> None:
     """The certificate button was handled in PROOF_GROUP; nothing more to do in the main group."""
 
 
-def build_absorber() -> BaseHandler:  # type: ignore[type-arg]
+def build_absorber() -> AnyHandler:
     """For the main group: keeps the fallbacks from calling the certificate button stale."""
     return CallbackQueryHandler(_answered, pattern=callbacks.pattern(callbacks.PROOF))

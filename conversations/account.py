@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain import forms
@@ -18,6 +18,7 @@ from bot.domain.forms import Form
 from bot.domain.validators import mask_iban
 from bot.family_texts import display_value, yes_no
 from bot.i18n import _, ngettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services import family_requests
 from bot.services.family_requests import AccountBlock
@@ -57,7 +58,7 @@ def render_account(record: FamilyRecord) -> str:
     family = record.family
     lines = [_("👤 <b>My account</b> — family number {number}").format(number=family.number), ""]
     lines += _guardian_summary(_("Responsable"), record.responsable)
-    lines += [""] + _guardian_summary(_("Spouse / partner"), record.conjoint)
+    lines += ["", *_guardian_summary(_("Spouse / partner"), record.conjoint)]
     fiscal = forms.current_values(forms.FISCAL, family)
     caf = forms.current_values(forms.CAF, family)
     lines += [
@@ -179,8 +180,8 @@ def render_block(code: str, block: AccountBlock, tz: dt.tzinfo) -> str:
             )
     if block.pending:
         lines += ["", _("<b>Changes asked, not yet processed</b>")]
-        for index, item in enumerate(block.pending):
-            line = render_request_line(item, tz, with_decision=False)
+        for index, pending in enumerate(block.pending):
+            line = render_request_line(pending, tz, with_decision=False)
             if not fits("\n".join([*lines, line]), MAX_BLOCK_TEXT):
                 # The others are in the Liste des demandes (paged), one tap away on this screen.
                 left = len(block.pending) - index
@@ -218,7 +219,7 @@ def block_keyboard(code: str, block: AccountBlock) -> InlineKeyboardMarkup:
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The tab and its buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(show_account), pattern=rf"^{callbacks.MENU}:{TAB_ACCOUNT}$"),

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain import forms
 from bot.domain.model import HealthItemKind, RequestKind
 from bot.family_texts import HEALTH_ITEM_LABELS, NOTHING, yes_no
 from bot.i18n import N_, _, by_sex, format_day, format_short_date, ngettext, pgettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services import family_requests
 from bot.services.children import (
@@ -533,7 +534,7 @@ async def start_enrolment(update: Update, context: Context) -> State | None:
     return await begin_draft(update, context, opened)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The tab and its buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(show_children), pattern=rf"^{callbacks.MENU}:{TAB_CHILDREN}$"),

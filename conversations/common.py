@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar, overload
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest, TelegramError
@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 from bot import callbacks
 from bot.i18n import _
 from bot.services.use_case import AlreadyHandled, NotAllowed, NotLinked
+from bot.telegram_http import plain_keyboard
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ def back_to_home_keyboard() -> InlineKeyboardMarkup:
 
 async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message of the tapped button, or send a new message otherwise."""
+    keyboard = plain_keyboard(keyboard)
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
@@ -85,7 +87,9 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None 
         await chat.send_message(text, reply_markup=keyboard)
 
 
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[Any]])
+Result = TypeVar("Result")
+Handler = Callable[[Update, Context], Coroutine[Any, Any, Result]]
+"""A handler callback as python-telegram-bot calls it, answering a `Result`."""
 
 
 async def answer_query(
@@ -101,15 +105,30 @@ async def answer_query(
         logger.info("callback query not answered: %s", type(exc).__name__)
 
 
-def parent_handler(handler: Handler | None = None, *, answers_itself: bool = False) -> Any:
+@overload
+def parent_handler(
+    handler: Handler[Result], *, answers_itself: bool = False
+) -> Handler[Result | None]: ...
+
+
+@overload
+def parent_handler(
+    handler: None = None, *, answers_itself: bool = False
+) -> Callable[[Handler[Result]], Handler[Result | None]]: ...
+
+
+def parent_handler(
+    handler: Handler[Result] | None = None, *, answers_itself: bool = False
+) -> Handler[Result | None] | Callable[[Handler[Result]], Handler[Result | None]]:
     """Wrap a parent's handler: answer the query first, turn service refusals into answers.
 
     `answers_itself=True` for a handler that answers its query with a text of its own.
+    A refusal answers None (the conversation, if any, keeps its state).
     """
 
-    def decorate(inner: Handler) -> Handler:
+    def decorate(inner: Handler[Result]) -> Handler[Result | None]:
         @functools.wraps(inner)
-        async def wrapped(update: Update, context: Context) -> Any:
+        async def wrapped(update: Update, context: Context) -> Result | None:
             if not answers_itself:
                 await answer_query(update)
             try:
@@ -122,7 +141,7 @@ def parent_handler(handler: Handler | None = None, *, answers_itself: bool = Fal
                 await stale_button(update)
             return None
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorate(handler) if handler is not None else decorate
 

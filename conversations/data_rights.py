@@ -11,10 +11,11 @@ import logging
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.i18n import N_, _, format_timestamp
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.data_export import FamilyExport, export_family_data
 from conversations.common import Context, parent_handler, user_id_of
@@ -247,7 +248,7 @@ async def send_my_data(update: Update, context: Context) -> State | None:
     return None
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/mesdonnees and its button (steps of the family conversation)."""
     return [
         CommandHandler("mesdonnees", step(send_my_data), filters=filters.ChatType.PRIVATE),

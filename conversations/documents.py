@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.i18n import DEFAULT_LANGUAGE, _, elide, format_short_date, use_language
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services import documents as documents_service
 from bot.services.documents import DocumentsTab, PublishedFile
@@ -160,7 +161,7 @@ async def send_registration_form(update: Update, context: Context) -> State | No
     return None
 
 
-def build_parent_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_parent_handlers() -> list[AnyHandler]:
     """The tab and its buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(show_documents), pattern=rf"^{callbacks.MENU}:{TAB_DOCUMENTS}$"),
@@ -292,7 +293,7 @@ async def withdraw(update: Update, context: Context) -> None:
         await show(update, _("🗑 Withdrawn: <b>{title}</b>.").format(title=escape(document.title)))
 
 
-def build_staff_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_staff_handlers() -> list[AnyHandler]:
     """Publishing and withdrawing documents (staff only)."""
     return [
         MessageHandler(_CAPTION_COMMAND & (filters.Document.ALL | filters.PHOTO), publish),

@@ -6,9 +6,10 @@ Every such update gets a short French answer and the way back to the menu, never
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.i18n import _
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.home import is_linked
 from conversations.common import Context, answer_query, back_to_home_keyboard, how_to_link_text
@@ -40,7 +41,7 @@ async def _point_to_menu(update: Update, context: Context, text: str) -> None:
         await chat.send_message(how_to_link_text())
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Catch-all handlers; register them after every other handler of the group."""
     return [
         CallbackQueryHandler(stale_button),

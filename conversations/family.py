@@ -21,7 +21,6 @@ import warnings
 
 from telegram import Update
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -31,6 +30,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
+from bot.ptb_types import AnyHandler, Conversation
 from conversations import account, children, data_rights, documents, forms, requests_list
 from conversations.common import TAB_ACCOUNT, TAB_CHILDREN, TAB_DOCUMENTS, TAB_REQUESTS, Context
 from conversations.forms import END, State, final_step
@@ -55,6 +55,7 @@ ACTIONS = (
     callbacks.CHILD_HEALTH,
     callbacks.CHILD_ENROL,
     callbacks.REQUEST_LIST,
+    callbacks.REQUEST_PAGE,
     callbacks.DOCUMENT,
     callbacks.REGISTRATION_FORM,
     callbacks.MY_DATA,
@@ -75,7 +76,7 @@ async def _absorb(update: Update, context: Context) -> None:
     """Already handled by the family conversation (in its earlier group)."""
 
 
-def parent_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def parent_handlers() -> list[AnyHandler]:
     """Every button and command of the family tabs."""
     return [
         *account.build_handlers(),
@@ -87,7 +88,7 @@ def parent_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     ]
 
 
-def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
+def build_handler() -> Conversation:
     """The family conversation (register it in its own group, before the main group)."""
     steps = parent_handlers()
     with warnings.catch_warnings():
@@ -130,7 +131,7 @@ def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
         )
 
 
-def build_absorbers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_absorbers() -> list[AnyHandler]:
     """For the main group, before home and the fallbacks: the family conversation's updates."""
     return [
         CallbackQueryHandler(_absorb, pattern=OWN_BUTTONS),

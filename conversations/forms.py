@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
-    BaseHandler,
     CallbackQueryHandler,
     ConversationHandler,
 )
@@ -36,8 +35,9 @@ from bot.domain.forms import Field, FieldKind, Form, FormMode
 from bot.domain.validators import Problem, ValidationError
 from bot.family_texts import display_value
 from bot.i18n import N_, _
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
-from bot.services import family_requests
+from bot.services import family_requests, linking
 from bot.services.children import ChildNotInFamily, PersonNotListed
 from bot.services.family_requests import Attachment, OpenedForm, ServiceNotOffered, SubmitOutcome
 from bot.services.use_case import NotAllowed
@@ -66,7 +66,7 @@ State = str | int
 Callback = Callable[[Update, Context], Awaitable[State | None]]
 
 
-def step(callback: Callback) -> Callable[[Update, Context], Awaitable[State]]:
+def step(callback: Callback) -> Callable[[Update, Context], Coroutine[Any, Any, State]]:
     """Make a callback a step of the family conversation (None means END).
 
     The update goes on to the later handler groups, so another feature's pending dialogue
@@ -82,7 +82,7 @@ def step(callback: Callback) -> Callable[[Update, Context], Awaitable[State]]:
     return run
 
 
-def final_step(callback: Callback) -> Callable[[Update, Context], Awaitable[State]]:
+def final_step(callback: Callback) -> Callable[[Update, Context], Coroutine[Any, Any, State]]:
     """A step that consumes its update: a typed value, a proof, /annuler (no later group sees it)."""
 
     @functools.wraps(callback)
@@ -117,10 +117,17 @@ def family_tap(callback: Callback) -> Callback:
         try:
             return await callback(update, context)
         except NotAllowed as refusal:
+            if isinstance(refusal, FormClosed):
+                await _unless_unlinked(update, context)  # logged out: say that, not "closed"
             await tell_refusal(update, refusal_text(refusal))
             return None
 
-    return run  # type: ignore[no-any-return]
+    return run
+
+
+async def _unless_unlinked(update: Update, context: Context) -> None:
+    """`NotLinked` when the account is no longer linked (a form of before /deconnexion)."""
+    await linking.require_link(get_runtime(context).database, user_id_of(update))
 
 
 def refusal_text(refusal: NotAllowed) -> str:
@@ -699,6 +706,8 @@ async def cancel_form(update: Update, context: Context) -> State | None:
     back = draft["back"] if draft else callbacks.build(callbacks.HOME)
     if draft is not None:
         _forget_draft(context)
+    else:
+        await _unless_unlinked(update, context)
     await show(
         update,
         _("Cancelled: nothing was sent."),
@@ -723,7 +732,7 @@ async def cancel_command(update: Update, context: Context) -> State | None:
     return END
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The form's buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(start_form), pattern=callbacks.pattern(callbacks.FORM_START)),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.i18n import _, format_day, format_money, format_short_date, ngettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import linking
 from bot.services.home import HomeSummary, account_family, home_summary
@@ -177,7 +178,7 @@ async def confirm_logout(update: Update, context: Context) -> None:
     await show(update, text)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Handlers of the home screen and the main menu."""
     return [
         CommandHandler(["accueil", "menu", "home"], show_home, filters=PRIVATE),

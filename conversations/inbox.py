@@ -18,7 +18,6 @@ import warnings
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     ApplicationHandlerStop,
-    BaseHandler,
     CallbackQueryHandler,
     ConversationHandler,
     MessageHandler,
@@ -28,8 +27,9 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks
 from bot.domain.model import MessageDirection
-from bot.i18n import _, format_timestamp, ngettext
+from bot.i18n import _, format_timestamp, from_sender, ngettext
 from bot.outgoing import Attachment, Outgoing, Params, template
+from bot.ptb_types import AnyHandler, Conversation
 from bot.runtime import Runtime, get_runtime
 from bot.services import inbox as inbox_service
 from bot.services.announcements import SUBJECT as ANNOUNCEMENT_SUBJECT
@@ -231,17 +231,18 @@ def _sender(message: Message, structure_name: str) -> str:
 def thread_text(thread: Thread, runtime: Runtime) -> str:
     """A message, what it answers, and the answers to it."""
     structure, tz = runtime.structure, runtime.settings.tz
-    name = escape(structure.service_name or structure.name)
+    name = structure.service_name or structure.name
+    sender = escape(from_sender(structure.sender_name()))
     message = thread.message
     if message.direction == MessageDirection.FROM_FAMILY:
         heading = _("📤 <b>Your message</b> of {moment}")
     elif message.subject == ANNOUNCEMENT_SUBJECT:
-        heading = _("📢 <b>Announcement from {sender}</b>, {moment}")
+        heading = _("📢 <b>Announcement {from_sender}</b>, {moment}")
     elif message.subject == CLOSURE_SUBJECT:
-        heading = _("🚫 <b>Closure notice from {sender}</b>, {moment}")
+        heading = _("🚫 <b>Closure notice {from_sender}</b>, {moment}")
     else:
-        heading = _("📥 <b>Message from {sender}</b>, {moment}")
-    lines = [heading.format(sender=name, moment=format_timestamp(message.created_at, tz))]
+        heading = _("📥 <b>Message {from_sender}</b>, {moment}")
+    lines = [heading.format(from_sender=sender, moment=format_timestamp(message.created_at, tz))]
     if thread.replied_to is not None:
         lines.append(
             _("↪️ In reply to the message of {moment}: “{quote}”").format(
@@ -318,17 +319,17 @@ async def _structure_message(runtime: Runtime, params: Params) -> Outgoing | Non
 
 def structure_message_text(runtime: Runtime, message: Message, replied_to: Message | None) -> str:
     """What a parent reads of a staff answer or message."""
-    sender = escape(runtime.structure.service_name or runtime.structure.name)
+    sender = escape(from_sender(runtime.structure.sender_name()))
     if replied_to is not None:
         lines = [
-            _("✉️ <b>Answer from {sender}</b>").format(sender=sender),
+            _("✉️ <b>Answer {from_sender}</b>").format(from_sender=sender),
             _("To your message of {moment}: “{quote}”").format(
                 moment=format_timestamp(replied_to.created_at, runtime.settings.tz),
                 quote=escape(_short(" ".join(replied_to.body.split()), 80)),
             ),
         ]
     else:
-        lines = [_("✉️ <b>Message from {sender}</b>").format(sender=sender)]
+        lines = [_("✉️ <b>Message {from_sender}</b>").format(from_sender=sender)]
     return "\n".join(lines) + "\n\n" + escape(message.body)
 
 
@@ -482,7 +483,7 @@ _WRITE_PATTERN = rf"^{callbacks.INBOX}:(write|reply):\d+$"
 _CANCEL_PATTERN = rf"^{callbacks.INBOX}:cancel:\d+$"
 
 
-def build_compose_handler() -> ConversationHandler:  # type: ignore[type-arg]
+def build_compose_handler() -> Conversation:
     """The persistent writing dialogue (register it in `COMPOSE_GROUP`)."""
     content = PRIVATE & ((filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.PDF)
     with warnings.catch_warnings():
@@ -492,7 +493,7 @@ def build_compose_handler() -> ConversationHandler:  # type: ignore[type-arg]
         return _compose_handler(content)
 
 
-def _compose_handler(content: filters.BaseFilter) -> ConversationHandler:  # type: ignore[type-arg]
+def _compose_handler(content: filters.BaseFilter) -> Conversation:
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(start_writing, pattern=_WRITE_PATTERN)],
         states={
@@ -515,7 +516,7 @@ def _compose_handler(content: filters.BaseFilter) -> ConversationHandler:  # typ
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The inbox tab and its buttons (main group, before home)."""
     return [
         CallbackQueryHandler(show_inbox, pattern=rf"^{callbacks.MENU}:{TAB_INBOX}$"),

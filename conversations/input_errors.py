@@ -1,7 +1,7 @@
 """What is wrong with what a staff member typed, in words: "31/02/2027 n'existe pas".
 
 The parsing is pure (`bot.domain.staff_input`); this module words its problems in the current
-language. Outside `conversations.staff` so that `conversations.money_staff` may use it too.
+language.
 """
 
 from __future__ import annotations

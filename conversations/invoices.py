@@ -15,7 +15,6 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, Update
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
@@ -27,6 +26,7 @@ from bot.domain.model import PaymentMethod
 from bot.i18n import N_, _, format_money, format_short_date
 from bot.outgoing import Outgoing, Params, template
 from bot.pdfs import build_invoice_pdf, invoice_filename
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.billing import TEMPLATE_INVOICE_ISSUED
 from bot.services.payments import CURRENCY, OnlineOutcome, cents_to_amount, payload_for, to_cents
@@ -38,9 +38,14 @@ from bot.services.statement import (
     pre_checkout_check,
     record_telegram_payment,
 )
+from bot.telegram_text import cut
 from conversations.common import Context, answer_query, escape, parent_handler, user_id_of
 
 logger = logging.getLogger(__name__)
+
+INVOICE_TITLE_LIMIT = 32
+INVOICE_DESCRIPTION_LIMIT = 255
+"""What sendInvoice accepts, measured as Telegram counts (UTF-16 units)."""
 
 METHOD_LABELS: dict[PaymentMethod, str] = {
     PaymentMethod.CHEQUE: N_("Cheque"),
@@ -131,12 +136,12 @@ async def start_online_payment(update: Update, context: Context) -> None:
         await answer_query(update, _("This button is no longer valid."))
         return
     runtime = get_runtime(context)
+    check = await online_payment_check(
+        runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now()
+    )  # first: an account no longer linked is told so, whatever the structure offers
     if not online_payment_enabled(runtime):
         await answer_query(update, _("Online payment is not available."), show_alert=True)
         return
-    check = await online_payment_check(
-        runtime.database, user_id_of(update), parsed.int_arg(0) or 0, now=runtime.now()
-    )
     if check.outcome is OnlineOutcome.NOT_YOURS:
         await answer_query(update, _("This invoice is not available."), show_alert=True)
         return
@@ -153,12 +158,15 @@ async def start_online_payment(update: Update, context: Context) -> None:
     title = _("Invoice {number}").format(number=check.number)
     await context.bot.send_invoice(
         chat_id=chat.id,
-        title=title[:32],
-        description=_("{structure} — services from {start} to {end}").format(
-            structure=runtime.structure.name,
-            start=format_short_date(check.period_start),
-            end=format_short_date(check.period_end),
-        )[:255],
+        title=cut(title, INVOICE_TITLE_LIMIT),
+        description=cut(
+            _("{structure} — services from {start} to {end}").format(
+                structure=runtime.structure.name,
+                start=format_short_date(check.period_start),
+                end=format_short_date(check.period_end),
+            ),
+            INVOICE_DESCRIPTION_LIMIT,
+        ),
         payload=payload_for(check.invoice_id),
         provider_token=runtime.settings.payment_provider_token,
         currency=CURRENCY,
@@ -272,7 +280,7 @@ async def _invoice_issued(runtime: Runtime, params: Params) -> Outgoing | None:
     return Outgoing(new_invoice_text(invoice), InlineKeyboardMarkup([buttons]))
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The invoice buttons and Telegram Payments' updates."""
     return [
         CallbackQueryHandler(send_invoice_pdf, pattern=callbacks.pattern(callbacks.INVOICE_PDF)),

@@ -13,6 +13,7 @@ from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, U
 from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.i18n import _
+from bot.ptb_types import Conversation
 from bot.runtime import get_runtime
 from bot.services import linking
 from bot.services.home import home_summary
@@ -194,7 +195,7 @@ def _refusal_text(outcome: LinkOutcome) -> str:
     return texts.get(outcome, how_to_link_text())
 
 
-def build_handler() -> ConversationHandler:  # type: ignore[type-arg]
+def build_handler() -> Conversation:
     """The persistent linking dialogue."""
     return ConversationHandler(
         entry_points=[CommandHandler("start", start, filters=PRIVATE)],

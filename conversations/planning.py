@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.model import AbsenceReason, DayStatus
@@ -20,6 +20,7 @@ from bot.domain.planning import Mark, Month, day_code, day_mark, parse_day, stat
 from bot.domain.rules import Consequence, Reason
 from bot.i18n import N_, _, babel_locale, elide, format_day, format_moment, ngettext
 from bot.outgoing import Outgoing, Params, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import (
     booking_requests,  # noqa: F401 - registers booking and absence requests
@@ -180,6 +181,10 @@ async def on_action(update: Update, context: Context) -> None:
     ):
         raise NotAllowed()
     if code == ABSENCE:
+        runtime = get_runtime(context)
+        await bookings.check_family_child(
+            runtime.database, user_id_of(update), child_id, now=runtime.now()
+        )  # an old button after /deconnexion, or another family's child: no question asked
         await show(
             update, _("Why will your child be absent?"), reason_keyboard(child_id, service_id, day)
         )
@@ -566,27 +571,27 @@ def day_rows(
     child_id: int, day: dt.date, services: list[ServiceDay], prefix: str = ""
 ) -> list[list[InlineKeyboardButton]]:
     """One row per action possible now on each service of a child's day."""
+
+    def button(item: ServiceDay, label: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            prefix + label.format(service=item.name),
+            callback_data=callbacks.build(
+                callbacks.PLANNING_ACTION, action, child_id, item.service_id, day_code(day)
+            ),
+        )
+
     rows = []
     for item in services:
-
-        def button(label: str, action: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(
-                prefix + label.format(service=item.name),
-                callback_data=callbacks.build(
-                    callbacks.PLANNING_ACTION, action, child_id, item.service_id, day_code(day)
-                ),
-            )
-
         if item.book is not None and item.book.allowed:
-            rows.append([button(_("✅ Book: {service}"), BOOK)])
+            rows.append([button(item, _("✅ Book: {service}"), BOOK)])
         elif item.book is not None and item.book.reason == Reason.FULL:
-            rows.append([button(_("🕒 Join the waiting list: {service}"), WAIT)])
+            rows.append([button(item, _("🕒 Join the waiting list: {service}"), WAIT)])
         if item.status == DayStatus.BOOKING_PROCESSING:
-            rows.append([button(_("↩️ Withdraw the request: {service}"), CANCEL)])
+            rows.append([button(item, _("↩️ Withdraw the request: {service}"), CANCEL)])
         if item.cancel is not None and item.cancel.allowed:
-            rows.append([button(_("❎ Cancel: {service}"), CANCEL)])
+            rows.append([button(item, _("❎ Cancel: {service}"), CANCEL)])
         if item.absence is not None and item.absence.allowed:
-            rows.append([button(_("🤒 Declare an absence: {service}"), ABSENCE)])
+            rows.append([button(item, _("🤒 Declare an absence: {service}"), ABSENCE)])
         if item.proof_request_id is not None:
             rows.append(
                 [
@@ -700,7 +705,7 @@ async def ignore(update: Update, context: Context) -> None:
     await answer_query(update)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The planning's handlers (register before home's)."""
     from conversations.planning_pattern import build_handlers as pattern_handlers
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.model import AbsenceReason
 from bot.domain.planning import day_code, parse_day
 from bot.i18n import _, format_day, format_moment
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import (
@@ -90,22 +91,22 @@ def group_rows(
     for _child, services in per_child:
         for item in services:
             by_service.setdefault(item.service_id, []).append(item)
-    for service_id, items in by_service.items():
-        name = items[0].name
 
-        def button(label: str, code: str) -> InlineKeyboardButton:
-            return InlineKeyboardButton(
-                label.format(service=name),
-                callback_data=callbacks.build(
-                    callbacks.PLANNING_GROUP, code, service_id, day_code(day), 0
-                ),
-            )
+    def button(service: ServiceDay, label: str, code: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            label.format(service=service.name),
+            callback_data=callbacks.build(
+                callbacks.PLANNING_GROUP, code, service.service_id, day_code(day), 0
+            ),
+        )
 
+    for items in by_service.values():
+        first = items[0]
         if sum(1 for i in items if i.book is not None and i.book.allowed) >= 2:
-            rows.append([button(_("👨‍👩‍👧 Book for all: {service}"), "b")])
+            rows.append([button(first, _("👨‍👩‍👧 Book for all: {service}"), "b")])
         if sum(1 for i in items if i.cancel is not None and i.cancel.allowed) >= 2:
-            rows.append([button(_("👨‍👩‍👧 Cancel for all: {service}"), "c")])
-            rows.append([button(_("👨‍👩‍👧 All ill: {service}"), "i")])
+            rows.append([button(first, _("👨‍👩‍👧 Cancel for all: {service}"), "c")])
+            rows.append([button(first, _("👨‍👩‍👧 All ill: {service}"), "i")])
     return rows
 
 
@@ -202,7 +203,7 @@ async def _ask_consent(
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Register before the planning's own day handler."""
     return [
         CallbackQueryHandler(on_family_day, pattern=rf"^{callbacks.PLANNING_DAY}:{ALL_CHILDREN}:"),

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.i18n import N_, _, format_day, ngettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import bookings
 from bot.services.bookings import BookingOutcome, PatternDay
@@ -267,7 +268,7 @@ def _selection(update: Update) -> Selection:
     return child_ids, weekdays, service_ids
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The weekly pattern's handlers."""
     return [
         CallbackQueryHandler(on_pattern, pattern=callbacks.pattern(callbacks.PLANNING_PATTERN)),

@@ -7,12 +7,13 @@ import datetime as dt
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot import callbacks
 from bot.domain.planning import Month, day_code
 from bot.domain.reminders import PARENT_KINDS, ReminderKind
 from bot.i18n import N_, _, format_day, format_moment, format_money, ngettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.preferences import (
     choose_reminder,
@@ -266,7 +267,7 @@ async def _show_choices(update: Update, choices: ReminderChoices) -> None:
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/rappels and its buttons."""
     return [
         CommandHandler("rappels", show_preferences, filters=filters.ChatType.PRIVATE),

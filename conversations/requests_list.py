@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.model import RequestKind, RequestStatus
 from bot.i18n import N_, _, elide, format_short_date, ngettext
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.family_requests import request_list
 from bot.services.request_history import HistoryItem, by_status
@@ -79,7 +80,7 @@ def request_details(item: HistoryItem, limit: int = MAX_DETAILS) -> str:
         else:
             parts.append(_("{label}: {requested}").format(label=label, requested=escape(requested)))
         if not fits("; ".join(parts), limit):
-            return "; ".join(parts[:-1] + ["…"]) if len(parts) > 1 else cut(parts[0], limit)
+            return "; ".join([*parts[:-1], "…"]) if len(parts) > 1 else cut(parts[0], limit)
     return "; ".join(parts)
 
 
@@ -229,7 +230,7 @@ async def show_requests(update: Update, context: Context) -> State | None:
     return None
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The tab and its buttons (steps of the family conversation)."""
     return [
         CallbackQueryHandler(step(show_requests), pattern=rf"^{callbacks.MENU}:{TAB_REQUESTS}$"),

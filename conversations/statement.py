@@ -8,15 +8,18 @@ online payment is not offered, the statement says how to pay, as the seeds do.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.account import Operation, OperationKind, SchoolYear
+from bot.domain.model import PaymentMethod
 from bot.i18n import _, format_money, format_short_date
 from bot.pdfs import attestation_filename, build_attestation_pdf
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.statement import (
     StatementView,
@@ -107,17 +110,34 @@ def render_statement(view: StatementView, runtime: Runtime) -> str:
     return "\n".join(lines)
 
 
+def _invoice_facts(operation: Operation) -> tuple[dt.date, dt.date, Decimal]:
+    """An invoice's period and amount (always there on an invoice's operation)."""
+    start, end, debit = operation.period_start, operation.period_end, operation.debit
+    if start is None or end is None or debit is None:
+        raise ValueError(f"invoice operation {operation.id} without its period or amount")
+    return start, end, debit
+
+
+def _payment_facts(operation: Operation) -> tuple[PaymentMethod, Decimal]:
+    """A payment's method and amount (always there on a payment's operation)."""
+    method, credit = operation.method, operation.credit
+    if method is None or credit is None:
+        raise ValueError(f"payment operation {operation.id} without its method or amount")
+    return method, credit
+
+
 def _render_operation(operation: Operation) -> str:
     if operation.kind is OperationKind.INVOICE:
+        start, end, debit = _invoice_facts(operation)
         description = _("Invoice: {start} - {end}").format(
-            start=format_short_date(operation.period_start),  # type: ignore[arg-type]
-            end=format_short_date(operation.period_end),  # type: ignore[arg-type]
+            start=format_short_date(start), end=format_short_date(end)
         )
-        amount = _("debit <b>{amount}</b>").format(amount=format_money(operation.debit))  # type: ignore[arg-type]
+        amount = _("debit <b>{amount}</b>").format(amount=format_money(debit))
         icon = "📄"
     else:
-        description = _("Payment: {method}").format(method=method_label(operation.method))  # type: ignore[arg-type]
-        amount = _("credit <b>{amount}</b>").format(amount=format_money(operation.credit))  # type: ignore[arg-type]
+        method, credit = _payment_facts(operation)
+        description = _("Payment: {method}").format(method=method_label(method))
+        amount = _("credit <b>{amount}</b>").format(amount=format_money(credit))
         icon = "💶"
     return "\n".join(
         [
@@ -213,14 +233,15 @@ async def show_invoices(update: Update, context: Context) -> None:
     if not invoices:
         lines.append(_("No invoice in this school year."))
     for invoice in invoices:
-        due = view.due(invoice.id, invoice.debit)  # type: ignore[arg-type]
+        start, end, debit = _invoice_facts(invoice)
+        due = view.due(invoice.id, debit)
         lines.append(
             _("• <b>{number}</b> of {date}, for {start} - {end}: {amount}").format(
                 number=escape(invoice.number),
                 date=format_short_date(invoice.day),
-                start=format_short_date(invoice.period_start),  # type: ignore[arg-type]
-                end=format_short_date(invoice.period_end),  # type: ignore[arg-type]
-                amount=format_money(invoice.debit),  # type: ignore[arg-type]
+                start=format_short_date(start),
+                end=format_short_date(end),
+                amount=format_money(debit),
             )
         )
         lines.append(
@@ -253,12 +274,13 @@ async def show_payments(update: Update, context: Context) -> None:
     if not payments:
         lines.append(_("No payment in this school year."))
     for payment in payments:
+        method, credit = _payment_facts(payment)
         lines.append(
             _("• <b>{number}</b> of {date}: {method}, {amount}").format(
                 number=escape(payment.number),
                 date=format_short_date(payment.day),
-                method=method_label(payment.method),  # type: ignore[arg-type]
-                amount=format_money(payment.credit),  # type: ignore[arg-type]
+                method=method_label(method),
+                amount=format_money(credit),
             )
         )
     if view.has_titre_payments:
@@ -335,7 +357,7 @@ async def _stale(update: Update) -> None:
     await answer_query(update, _("This button is no longer valid."))
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The Relevé de compte tab and its buttons (register before home's menu handler)."""
     return [
         CallbackQueryHandler(open_statement, pattern=rf"^{callbacks.MENU}:{TAB_STATEMENT}$"),

@@ -4,7 +4,6 @@ Every msgid is marked with `N_()` where it is defined, so babel extracts it and 
 admin group reads French; `usage(command)` translates it in the current language. A usage
 kept in a constant and passed later to `_()` is never extracted: add it here instead.
 (tests/conversations/staff/test_usages.py renders every staff command's usage in French.)
-Lives outside `conversations.staff` so that `conversations.money_staff` may use it too.
 """
 
 from __future__ import annotations
@@ -52,6 +51,14 @@ USAGES: dict[str, str] = {
     ),
     "annuler_paiement": N_(
         "Usage: /annuler_paiement PAYMENT_NUMBER\nExample: /annuler_paiement AL-12"
+    ),
+    "pointage": N_(
+        "Usage: /pointage [service] [DATE]\n"
+        "Example: /pointage garderie_soir 26/11/2026 (by default: the service running now, today)"
+    ),
+    "contrat": N_(
+        "Usage: /contrat FAMILY_NUMBER FIRST_NAME SERVICE DAYS\n"
+        "Example: /contrat 1001001818331 LUCAS garderie_matin lun,mar,jeu (aucun: no contract)"
     ),
 }
 

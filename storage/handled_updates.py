@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import HandledUpdate
+from storage.results import rows_changed
 
 KEEP = dt.timedelta(days=3)
 """How long an id is remembered."""
@@ -42,4 +43,4 @@ class HandledUpdateRepository:
             await self.session.execute(
                 delete(HandledUpdate).where(HandledUpdate.handled_at < now - KEEP)
             )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rows_changed(result) > 0

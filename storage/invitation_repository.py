@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Family, Invite, TelegramLink
+from storage.results import rows_changed
 
 
 class InvitationRepository:
@@ -43,7 +44,7 @@ class InvitationRepository:
             )
             .values(expires_at=now)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rows_changed(result)
 
     def add(self, invite: Invite) -> None:
         """Stage a new invitation."""

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage
+from storage.models import Base, OutboxMessage
+from storage.results import rows_changed
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
 SKIPPED, UNREACHABLE, FAILED, EXPIRED = "skipped", "unreachable", "failed", "expired"
@@ -75,7 +76,9 @@ class OutboxRepository:
             for m in messages
         ]
         if all(m.dedupe_key is None for m in messages):
-            await self.session.execute(OutboxMessage.__table__.insert(), rows)
+            # Core's executemany, not the ORM's bulk insert: the metadata's Table, typed as one.
+            outbox = Base.metadata.tables[OutboxMessage.__tablename__]
+            await self.session.execute(insert(outbox), rows)
             return len(rows)
         statement = _dialect_insert(self.session)(OutboxMessage).on_conflict_do_nothing()
         result = await self.session.execute(statement.returning(OutboxMessage.id), rows)
@@ -200,7 +203,7 @@ class OutboxRepository:
         result = await self.session.execute(
             update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rows_changed(result)
 
     async def backlog(self, now: dt.datetime) -> Backlog:
         """How many rows wait (due or not) and since when the oldest due one waits."""

@@ -7,16 +7,19 @@ unit of work's session and never commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import and_, delete, false, func, or_, select, true, update
+from sqlalchemy import Select, and_, delete, false, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import Label
 
-from bot.domain.account import InvoiceFacts, PaymentFacts, amounts_due
+from bot.domain.account import InvoiceFacts, PaymentFacts, amounts_due, balance
 from bot.domain.model import (
     Custody,
     DayStatus,
@@ -26,6 +29,7 @@ from bot.domain.model import (
     RequestStatus,
 )
 from storage.accounting_repository import AccountingRepository
+from storage.attendance_repository import AttendanceRepository
 from storage.import_repository import ImportRepository
 from storage.invitation_repository import InvitationRepository
 from storage.models import (
@@ -61,6 +65,7 @@ from storage.models import (
     utcnow,
 )
 from storage.outbox_repository import OutboxRepository
+from storage.results import rows_changed
 
 
 class FamilyRepository:
@@ -142,8 +147,7 @@ class TelegramRepository:
             .where(TelegramLink.telegram_user_id == user_id, TelegramLink.revoked_at.is_(None))
             .values(revoked_at=at)
         )
-        result = await self.session.execute(stmt)
-        return result.rowcount or 0
+        return rows_changed(await self.session.execute(stmt))
 
     async def recipients_of_family(self, family_id: int) -> Sequence[tuple[int, str | None]]:
         """(account id, stored language) of every account currently linked to a family."""
@@ -253,6 +257,14 @@ class UnpaidInvoice:
         return self.invoice.total - self.paid
 
 
+@dataclass(frozen=True)
+class AccountPosition:
+    """Where a family's account stands: its balance and the invoices still to pay."""
+
+    balance: Decimal
+    unpaid: tuple[UnpaidInvoice, ...]
+
+
 def invoice_facts(invoice: Invoice) -> InvoiceFacts:
     """An invoice as `bot.domain.account` sees it (its régie loaded)."""
     return InvoiceFacts(
@@ -288,33 +300,31 @@ class AccountRepository:
 
     async def balance(self, family_id: int) -> Decimal:
         """What the family owes: invoiced minus paid (negative when in credit)."""
-        invoiced = select(func.coalesce(func.sum(Invoice.total), 0)).where(
-            Invoice.family_id == family_id
-        )
-        paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.family_id == family_id
-        )
-        total_invoiced = Decimal((await self.session.execute(invoiced)).scalar_one())
-        total_paid = Decimal((await self.session.execute(paid)).scalar_one())
-        return (total_invoiced - total_paid).quantize(Decimal("0.01"))
+        return (await self.position(family_id)).balance
 
     async def unpaid_invoices(self, family_id: int) -> list[UnpaidInvoice]:
-        """Invoices not fully paid, oldest due date first.
+        """Invoices not fully paid, oldest due date first (see `position`)."""
+        return list((await self.position(family_id)).unpaid)
+
+    async def position(self, family_id: int) -> AccountPosition:
+        """The balance and the invoices not fully paid, from one read of the account.
 
         What each payment paid follows `bot.domain.account.allocate_payments`: a payment for
         no invoice, or beyond what its invoice asked, pays the oldest unpaid invoices.
         """
         invoices = await self.invoices_of_family(family_id)
-        due = amounts_due(
-            [invoice_facts(i) for i in invoices],
-            [payment_facts(p) for p in await self.payments_of_family(family_id)],
-        )
-        result = [
+        invoiced = [invoice_facts(i) for i in invoices]
+        payments = [payment_facts(p) for p in await self.payments_of_family(family_id)]
+        due = amounts_due(invoiced, payments)
+        unpaid = [
             UnpaidInvoice(invoice, invoice.total - due[invoice.id])
             for invoice in invoices
             if due[invoice.id] > 0
         ]
-        return sorted(result, key=lambda item: (item.invoice.due_on, item.invoice.id))
+        return AccountPosition(
+            balance=balance(invoiced, payments),
+            unpaid=tuple(sorted(unpaid, key=lambda item: (item.invoice.due_on, item.invoice.id))),
+        )
 
     def add(self, row: Invoice | Payment) -> None:
         """Stage an invoice or a payment."""
@@ -625,7 +635,7 @@ class BotStateRepository:
     async def load(self, kind: str) -> dict[str, Any]:
         """Every key of a kind with its data."""
         stmt = select(BotState.key, BotState.data).where(BotState.kind == kind)
-        return {key: data for key, data in (await self.session.execute(stmt)).all()}
+        return dict((await self.session.execute(stmt)).tuples().all())
 
     async def save(self, kind: str, key: str, data: Any) -> None:
         """Insert or replace one key."""
@@ -641,6 +651,40 @@ class BotStateRepository:
         await self.session.execute(
             delete(BotState).where(BotState.kind == kind, BotState.key == key)
         )
+
+    async def load_keys(
+        self, kinds: Sequence[str], keys: Sequence[str]
+    ) -> dict[tuple[str, str], Any]:
+        """The rows of these kinds with one of these keys, in one SELECT (the primary key's
+        index answers it); the caller picks the (kind, key) pairs it asked for."""
+        stmt = select(BotState.kind, BotState.key, BotState.data).where(
+            BotState.kind.in_(kinds), BotState.key.in_(keys)
+        )
+        return {(kind, key): data for kind, key, data in (await self.session.execute(stmt)).all()}
+
+    async def write_keys(
+        self, rows: Sequence[tuple[str, str, Any]], removed: Sequence[tuple[str, str]]
+    ) -> None:
+        """Upsert `rows` (kind, key, data) in one statement and delete `removed` in another."""
+        if rows:
+            dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            now = utcnow()
+            stmt = insert(BotState).values(
+                [{"kind": k, "key": key, "data": data, "updated_at": now} for k, key, data in rows]
+            )
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[BotState.kind, BotState.key],
+                    set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
+                )
+            )
+        if removed:
+            await self.session.execute(
+                delete(BotState).where(
+                    or_(*(and_(BotState.kind == k, BotState.key == key) for k, key in removed))
+                )
+            )
 
 
 class RequestRepository:
@@ -1004,7 +1048,7 @@ class ExportRepository:
     linked to the family give their Telegram rows. So a new table is exported without code.
     """
 
-    REDACTED_COLUMNS = {"invites": {"code_hash"}}
+    REDACTED_COLUMNS: ClassVar[Mapping[str, frozenset[str]]] = {"invites": frozenset({"code_hash"})}
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -1082,7 +1126,7 @@ class ExportRepository:
         for table in tables:
             if table.name not in selected:
                 continue
-            hidden = self.REDACTED_COLUMNS.get(table.name, set())
+            hidden = self.REDACTED_COLUMNS.get(table.name, frozenset())
             stmt = select(table).where(selected[table.name]).order_by(*table.primary_key.columns)
             rows = (await self.session.execute(stmt)).mappings().all()
             result[table.name] = [
@@ -1141,7 +1185,7 @@ class StaffDayRepository:
         return (await self.session.execute(stmt)).scalars().all()
 
 
-def _language_of_user():  # type: ignore[no-untyped-def]
+def _language_of_user() -> Label[str | None]:
     """The language to write to an account in: its /langue choice, else its app's language."""
     return func.coalesce(TelegramUser.language, TelegramUser.app_language).label("language")
 
@@ -1166,12 +1210,10 @@ class ReminderRepository:
             {"kind": kind, "recipient": recipient, "subject": subject, "created_at": now}
             for kind, recipient, subject in keys
         ]
-        if self.session.bind.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
-            dialect_insert(ReminderLog)
+            insert(ReminderLog)
             .values(rows)
             .on_conflict_do_nothing()
             .returning(ReminderLog.id, ReminderLog.kind, ReminderLog.recipient, ReminderLog.subject)
@@ -1198,7 +1240,7 @@ class ReminderRepository:
             (recipient, subject) for recipient, subject in (await self.session.execute(stmt)).all()
         }
 
-    def _linked_accounts(self, kind: str):  # type: ignore[no-untyped-def]
+    def _linked_accounts(self, kind: str) -> Select[tuple[int, int, str | None]]:
         """Active links of reachable accounts that did not turn this kind of reminder off."""
         opted_out = (
             select(ReminderPreference.telegram_user_id)
@@ -1262,7 +1304,7 @@ class ReminderRepository:
             )
             .order_by(links.c.telegram_user_id, Child.first_name)
         )
-        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
     async def enrolled_accounts(
         self, kind: str, service_id: int, first: dt.date, last: dt.date
@@ -1279,7 +1321,7 @@ class ReminderRepository:
             )
             .distinct()
         )
-        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
     async def accounts_of_families(
         self, kind: str, family_ids: Sequence[int]
@@ -1330,14 +1372,14 @@ class ReminderRepository:
             .join(FamilyChild, FamilyChild.child_id == Child.id)
             .where(Vaccination.booster_on >= first, Vaccination.booster_on <= last)
         )
-        return [tuple(row) for row in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+        return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
     async def preferences(self, user_id: int) -> dict[str, bool]:
         """The user's stored choices (kinds not listed are on)."""
         stmt = select(ReminderPreference.kind, ReminderPreference.enabled).where(
             ReminderPreference.telegram_user_id == user_id
         )
-        return {kind: enabled for kind, enabled in (await self.session.execute(stmt)).all()}
+        return dict((await self.session.execute(stmt)).tuples().all())
 
     async def opted_out(self, kind: str) -> set[int]:
         """The accounts that turned this kind of reminder off (e.g. one service's, "booking:cantine")."""
@@ -1380,3 +1422,4 @@ class Repositories:
         self.imports = ImportRepository(session)
         self.invitations = InvitationRepository(session)
         self.accounting = AccountingRepository(session)
+        self.attendance = AttendanceRepository(session)

@@ -25,7 +25,7 @@ from bot import callbacks
 from bot.domain.model import DayStatus, GuardianRole, RequestKind
 from bot.domain.planning import day_code
 from bot.services.requests import submit_request
-from bot.settings import DEMO_STRUCTURE_FILE
+from bot.settings import DEMO_STRUCTURE_FILE, Settings
 from storage.db import Database
 from storage.models import DayEntry, Family, Guardian, TelegramLink, WaitingListEntry
 from tests.support.botapi import DEFAULT_TOKEN, BotApiStub, ChatMessage, FakeGroup
@@ -223,7 +223,7 @@ async def test_a_freed_place_reaches_the_waiting_family_after_a_kill(
     assert len(stub.messages(JEAN)) == 1
 
 
-async def test_an_announcement_killed_half_way_reaches_every_family_once(
+async def test_an_announcement_killed_half_way_reaches_every_family_and_repeats_only_those_in_flight(
     story: tuple[BotApiStub, BotProcess, Database],
 ) -> None:
     stub, bot, database = story
@@ -254,7 +254,11 @@ async def test_an_announcement_killed_half_way_reaches_every_family_once(
     assert set(counts) == set(accounts), (
         f"{len(accounts) - len(counts)} families never got the announcement"
     )
-    assert set(counts.values()) == {1}
+    # At least once (README, "After kill -9"): a message sent but not yet marked sent when the
+    # process died is sent again; there are at most as many as the sender sends at once.
+    repeated = [account for account, times in counts.items() if times > 1]
+    assert max(counts.values()) <= 2
+    assert len(repeated) <= Settings.model_fields["outbox_concurrency"].default
 
 
 def _announcements(stub: BotApiStub, accounts: list[int]) -> Counter[int]:

@@ -18,6 +18,7 @@ from bot.i18n import (
     format_moment,
     format_money,
     format_short_date,
+    from_sender,
     ngettext,
     use_language,
 )
@@ -135,3 +136,19 @@ def test_french_strings_put_a_non_breaking_space_before_colons_and_other_high_pu
         if string[found.start() - 1 : found.start()] not in ("\u00a0", "\u202f")
     ]
     assert wrong == [], "put U+00A0 (or U+202F) before « : ; ! ? »: " + repr(wrong[:5])
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "expected"),
+    [
+        ("fr", "le Service Enfance Jeunesse", "✉️ <b>Message du Service Enfance Jeunesse</b>"),
+        ("fr", "l’Accueil périscolaire", "✉️ <b>Message de l’Accueil périscolaire</b>"),
+        ("fr", "Mairie de Saint-Jean", "✉️ <b>Message de Mairie de Saint-Jean</b>"),
+        ("en", "le Service Enfance Jeunesse", "✉️ <b>Message from Service Enfance Jeunesse</b>"),
+    ],
+)
+def test_who_a_message_is_from_reads_as_each_language_writes_it(
+    language: str, name: str, expected: str
+) -> None:
+    with use_language(language):
+        assert _("✉️ <b>Message {from_sender}</b>").format(from_sender=from_sender(name)) == expected

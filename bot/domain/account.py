@@ -150,6 +150,13 @@ def amounts_due(
     }
 
 
+def balance(invoices: Iterable[InvoiceFacts], payments: Iterable[PaymentFacts]) -> Decimal:
+    """What the family owes: invoiced minus paid (negative when in credit)."""
+    invoiced = sum((invoice.total for invoice in invoices), ZERO)
+    paid = sum((payment.amount for payment in payments), ZERO)
+    return (invoiced - paid).quantize(Decimal("0.01"))
+
+
 # --- relevé de compte ----------------------------------------------------------------------
 
 
@@ -356,6 +363,17 @@ _METHOD_WORDS: Final[Mapping[str, PaymentMethod]] = {
     "titre emis": PaymentMethod.TITRE,
     "titreemis": PaymentMethod.TITRE,
 }
+
+
+PAYMENT_METHOD_WORDS: Final[tuple[str, ...]] = (
+    "chèque",
+    "espèces",
+    "CESU",
+    "prélèvement",
+    "carte",
+    "titre émis",
+)
+"""How staff write each method in /paiement (French words, whatever the language)."""
 
 
 def _plain(word: str) -> str:

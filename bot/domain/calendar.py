@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from functools import cache
 from types import MappingProxyType
@@ -158,7 +158,7 @@ class _SchoolHolidayTable:
     last_year: int
 
 
-def local_instant(day: date, at: time, tz: ZoneInfo = PARIS) -> datetime:
+def local_instant(day: date, at: time, tz: tzinfo = PARIS) -> datetime:
     """The aware instant at which the wall clock of ``tz`` first shows ``at`` on ``day``.
 
     An ambiguous time (the repeated hour in October) gives its first occurrence; a time that
@@ -171,11 +171,11 @@ def local_instant(day: date, at: time, tz: ZoneInfo = PARIS) -> datetime:
     return _clock_jump(naive, tz)
 
 
-def _wall(instant: datetime, tz: ZoneInfo) -> datetime:
+def _wall(instant: datetime, tz: tzinfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
-def _clock_jump(naive: datetime, tz: ZoneInfo) -> datetime:
+def _clock_jump(naive: datetime, tz: tzinfo) -> datetime:
     """The first instant whose wall time in ``tz`` is at or after ``naive`` (a skipped time)."""
     low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)  # wall time still before ``naive``
     high = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)  # wall time already after it
@@ -242,6 +242,13 @@ def _public_holidays(subdiv: str | None, year: int) -> Mapping[date, str]:
     return MappingProxyType(dict(found))
 
 
+def preload(zone: str, subdiv: str | None, year: int) -> None:
+    """Read the shipped holiday data now (about two seconds), not during the first parent's tap."""
+    _school_holiday_table(zone)
+    for around in (year - 1, year, year + 1):
+        _public_holidays(subdiv, around)
+
+
 class Calendar:
     """The calendar of one structure: its school-holiday zone, public holidays and closures."""
 
@@ -254,7 +261,7 @@ class Calendar:
         closures: Iterable[Closure] = (),
         school_weekdays: Iterable[int] = DEFAULT_SCHOOL_WEEKDAYS,
         subdiv: str | None = None,
-        tz: ZoneInfo = PARIS,
+        tz: tzinfo = PARIS,
     ) -> None:
         """Build the calendar of a structure in school zone ``zone`` ("A", "B" or "C").
 

@@ -21,8 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain import forms
+from bot.domain.calendar import WEEKDAY_CODES
 from bot.domain.forms import EMPTY, NO, YES, Field, FieldKind
-from bot.domain.rules import WEEKDAY_CODES
 from bot.domain.validators import ValidationError
 
 MAX_NUMBER_LENGTH = 32
@@ -574,7 +574,9 @@ def parse_rows(
 
 
 def _column_order(header: str | None, headers: Sequence[str]) -> int:
-    return list(headers).index(header) if header in headers else len(headers)
+    if header is None or header not in headers:
+        return len(headers)
+    return list(headers).index(header)
 
 
 def _shown(column: Column, raw: str) -> str:
@@ -619,9 +621,13 @@ def _add_child(
     problems: list[ImportProblem],
 ) -> None:
     for column, header in headers.items():
-        if column.section is Section.CHILD and column.required and not child.values.get(column.key):
-            if not any(p.line == child.line and p.column == header for p in problems):
-                problems.append(ImportProblem(child.line, header, Issue.REQUIRED))
+        if (
+            column.section is Section.CHILD
+            and column.required
+            and not child.values.get(column.key)
+            and not any(p.line == child.line and p.column == header for p in problems)
+        ):
+            problems.append(ImportProblem(child.line, header, Issue.REQUIRED))
     twin = next((c for c in family.children if c.key == child.key), None)
     if twin is not None and all(child.key):
         first = next(
@@ -782,10 +788,8 @@ class ImportPlan:
     @property
     def changes_anything(self) -> bool:
         """Whether applying it would write anything (beyond the snapshots)."""
-        return (
-            any(f.action is not Action.UNCHANGED for f in self.families)
-            or (any(not r.kept for r in self.removals)
-            and self.prune)
+        return any(f.action is not Action.UNCHANGED for f in self.families) or (
+            any(not r.kept for r in self.removals) and self.prune
         )
 
 
@@ -988,19 +992,20 @@ def _compare_children(
             child_plan.action = Action.UPDATE
         plan.children.append(child_plan)
     imported_ids = {int(k) for k in snapshot_children} if current.snapshot is not None else None
-    for child in current.children:
-        if child.child_id in matched:
+    for existing in current.children:
+        if existing.child_id in matched:
             continue
-        label = f"{child.values.get('first_name', '')} {child.values.get('last_name', '')}".strip()
-        added_since = imported_ids is not None and child.child_id not in imported_ids
+        values = existing.values
+        label = f"{values.get('first_name', '')} {values.get('last_name', '')}".strip()
+        added_since = imported_ids is not None and existing.child_id not in imported_ids
         if added_since and prune:
             plan.conflicts.append(
                 Conflict(Section.CHILD, "child", label, "", None, overwrite and prune, label)
             )
         if prune and (overwrite or not added_since):
-            plan.remove_children.append((child.child_id, label))
+            plan.remove_children.append((existing.child_id, label))
         else:
-            plan.kept_children.append((child.child_id, label))
+            plan.kept_children.append((existing.child_id, label))
 
 
 def _is_yes_no(section: Section, key: str) -> bool:

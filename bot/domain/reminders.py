@@ -210,7 +210,7 @@ def fold_companions(
     lines name; what is left of a folded line keeps its own."""
     rank = {code: i for i, code in enumerate(order)}
     result: list[ReminderLine] = []
-    for line in sorted(lines, key=lambda l: rank.get(l.service_code, len(rank))):
+    for line in sorted(lines, key=lambda each: rank.get(each.service_code, len(rank))):
         children = line.children
         for i, kept in enumerate(result):
             if line.service_code in requires.get(kept.service_code, frozenset()) and set(

@@ -55,6 +55,8 @@ async def _week_count(uow: UnitOfWork, request: Request, minimum: dict[str, obje
         monday = dt.date.fromisoformat(str(minimum["week"]))
     except (KeyError, ValueError):
         return f"? / {minimum.get('required', '?')}"
+    if request.child_id is None:  # a booking request always names its child
+        return f"? / {minimum.get('required', '?')}"
     codes = request.payload.get("services", [])[:1]
     ids = {s.id for s in await uow.repos.structure.services() if s.code in codes}
     entries = await uow.repos.planning.entries(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -198,7 +198,7 @@ async def load_planning(
         RulesWindow(code, w.period_starts_on, w.period_ends_on, w.opens_at, w.closes_at)
         for w, code in await uow.repos.planning.booking_windows()
     )
-    calendar = Calendar(structure.school_holiday_zone, closures=closures, tz=tz)  # type: ignore[arg-type]
+    calendar = Calendar(structure.school_holiday_zone, closures=closures, tz=tz)
     return Planning(structure=structure, calendar=calendar, windows=windows)
 
 
@@ -267,14 +267,33 @@ async def day_services(
     now: dt.datetime,
 ) -> list[ServiceDay]:
     """The child's enrolled services on a day, each with its status and possible actions."""
-    result = []
-    for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day):
-        if enrolment.starts_on > day or (enrolment.ends_on is not None and enrolment.ends_on < day):
-            continue
-        result.append(
-            await _service_day(uow, planning, family_id, child, enrolment.service, day, now)
+    enrolments = [
+        enrolment
+        for enrolment in await uow.repos.planning.enrolments(family_id, child.id, day, day)
+        if enrolment.starts_on <= day and (enrolment.ends_on is None or enrolment.ends_on >= day)
+    ]
+    if not enrolments:
+        return []
+    entries = {
+        entry.service_id: entry for entry in await uow.repos.planning.entries(child.id, day, day)
+    }
+    waiting = {
+        place.service_id for place in await uow.repos.planning.waiting_days(child.id, day, day)
+    }
+    return [
+        await _service_day(
+            uow,
+            planning,
+            family_id,
+            child,
+            enrolment.service,
+            day,
+            now,
+            entry=entries.get(enrolment.service_id),
+            waiting=enrolment.service_id in waiting,
         )
-    return result
+        for enrolment in enrolments
+    ]
 
 
 async def _service_day(
@@ -285,38 +304,34 @@ async def _service_day(
     service: Service,
     day: dt.date,
     now: dt.datetime,
+    *,
+    entry: DayEntry | None,
+    waiting: bool,
 ) -> ServiceDay:
+    """One service of the child's day, given its entry and whether the child waits for a place."""
     config = planning.service(service.code)
-    entry = await uow.repos.planning.entry(child.id, service.id, day)
     if entry is not None and entry.family_id != family_id:  # the other foyer's booking: not shown
         return ServiceDay(service.id, service.code, config.name, None, False, other_booked=True)
     status = entry.status if entry else None
-    waiting = await uow.repos.planning.waiting_entry(child.id, service.id, day) is not None
-    base = {
-        "service_id": service.id,
-        "code": service.code,
-        "name": config.name,
-        "status": status,
-        "waiting": waiting,
-    }
+    base = ServiceDay(service.id, service.code, config.name, status, waiting)
     try:
         why = planning.calendar.why_not_running(service.code, config.rules.schedule, day)
     except SchoolCalendarUnavailableError:
-        return ServiceDay(**base, not_running=True)
+        return replace(base, not_running=True)
     if why is not None:
         closure = (
             planning.calendar.closure(day, service.code) if why is NotRunning.CLOSURE else None
         )
-        return ServiceDay(
-            **base,
+        return replace(
+            base,
             not_running=True,
             why_not_running=why,
             closure_reason=closure.reason if closure else None,
         )
     if status in (DayStatus.RESERVED, DayStatus.REGULAR):
         child_days = await _child_days(uow, child.id, service.id, day)
-        return ServiceDay(
-            **base,
+        return replace(
+            base,
             cancel=can_cancel(config, day, now, calendar=planning.calendar, child_days=child_days),
             absence=can_declare_absence(
                 config, day, now, calendar=planning.calendar, child_days=child_days
@@ -333,7 +348,7 @@ async def _service_day(
             and request.status == RequestStatus.PENDING
             and request.attachment_file_id is None
         ):
-            return ServiceDay(**base, proof_request_id=request.id)
+            return replace(base, proof_request_id=request.id)
     if status in (None, DayStatus.CANCELLED, DayStatus.BOOKING_REFUSED) and not waiting:
         taken = await uow.repos.planning.places_taken(service.id, day, PLACE_HOLDING_STATUSES)
         decision = can_book(
@@ -344,8 +359,8 @@ async def _service_day(
             windows=planning.windows,
             booked_count=taken,
         )
-        return ServiceDay(**base, book=decision)
-    return ServiceDay(**base)
+        return replace(base, book=decision)
+    return base
 
 
 async def book(
@@ -816,13 +831,11 @@ async def set_day_status(
 async def _group_services(
     uow: UnitOfWork, planning: Planning, family_id: int, child: Child, service_id: int, day: dt.date
 ) -> list[Service] | None:
-    main = await _enrolled_service(uow, family_id, child, service_id, day)
+    enrolments = await uow.repos.planning.enrolments(family_id, child.id, day, day)
+    main = next((e.service for e in enrolments if e.service_id == service_id), None)
     if main is None:
         return None
-    enrolled = {
-        e.service.code: e.service
-        for e in await uow.repos.planning.enrolments(family_id, child.id, day, day)
-    }
+    enrolled = {e.service.code: e.service for e in enrolments}
     group = []
     for code in planning.group(main.code):
         if code not in enrolled:
@@ -1203,7 +1216,9 @@ async def show_month(
                 await family_month_planning(uow, planning, family_id, children, month),
                 tuple(c.id for c in children),
             )
-        child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
+        child = next((c for c in children if c.id == child_id), None) or await child_of_family(
+            uow, family_id, child_id, actor=telegram_user_id, now=now
+        )  # not one of the family's: refused and audited there
         return MonthView(await month_planning(uow, planning, family_id, child, month), (child.id,))
 
 
@@ -1222,6 +1237,15 @@ async def show_day(
         child = await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
         planning = await load_planning(uow, structure, tz, day, day)
         return await _day_view(uow, planning, family_id, child, day, now)
+
+
+async def check_family_child(
+    db: Database, telegram_user_id: int, child_id: int, *, now: dt.datetime
+) -> None:
+    """Before asking why a child will be absent: `NotLinked` for an account no longer linked,
+    `ChildNotInFamily` (audited) for a child of another family; nothing is written otherwise."""
+    async with family_use_case(db, telegram_user_id, read_only=True) as (uow, family_id):
+        await child_of_family(uow, family_id, child_id, actor=telegram_user_id, now=now)
 
 
 async def act_on_day(

@@ -6,7 +6,9 @@ checks it again, and writes everything in one transaction, or nothing when any l
 (or, from the group, when the file is not the one whose report was confirmed). Every run is
 audited with who, when and the counts; an applied import is also recorded in
 `family_imports`, which keeps the demo out of that database for good, and leaves on each
-family a snapshot of what it set (see `bot.domain.family_import`).
+family a snapshot of what it set (see `bot.domain.family_import`). The regular contracts it
+stores get their "régulier" days in the same transaction, up to the rolling horizon of
+`bot.services.attendance.write_contract_days` (the daily job writes the later ones).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from bot.domain.family_import import (
     typed_values,
 )
 from bot.domain.model import GuardianRole
+from bot.services.attendance import cancel_dropped_days, write_contract_days
 from bot.services.outbox import tell_staff
 from bot.services.staff_audit import audit_staff
 from bot.services.use_case import use_case
@@ -170,7 +173,16 @@ async def apply_import(
                     counts=report.counts,
                 )
             )
-            await _write(uow, report.plan, structure, row.id, today, now)
+            await _write(
+                uow,
+                report.plan,
+                structure,
+                row.id,
+                today,
+                now,
+                actor_id=actor_id,
+                actor_kind=actor_kind,
+            )
             report = ImportReport(
                 ImportOutcome.APPLIED,
                 report.source,
@@ -387,6 +399,9 @@ async def _write(
     import_id: int,
     today: dt.date,
     now: dt.datetime,
+    *,
+    actor_id: int | None = None,
+    actor_kind: str = "staff",
 ) -> None:
     repo = uow.repos.imports
     service_ids = {service.code: service.id for service in await uow.repos.structure.services()}
@@ -416,7 +431,8 @@ async def _write(
             repo.add(family)
             created.append((family_plan, family))
         elif family_plan.action is Action.UPDATE:
-            family = families[family_plan.family_id]  # type: ignore[index]
+            assert family_plan.family_id is not None  # the plan updates a family it found
+            family = families[family_plan.family_id]
             _update_family(family, family_plan)
         for child_plan in family_plan.children:
             if child_plan.action is Action.CREATE:
@@ -424,7 +440,8 @@ async def _write(
                 repo.add(child)
                 new_children.append((family_plan, child_plan, child))
             elif child_plan.action is Action.UPDATE:
-                child = children[child_plan.child_id]  # type: ignore[index]
+                assert child_plan.child_id is not None  # the plan updates a child it found
+                child = children[child_plan.child_id]
                 for change in child_plan.changes:
                     setattr(
                         child,
@@ -435,6 +452,7 @@ async def _write(
 
     family_ids = {id(plan_): family.id for plan_, family in created}
     links, rows = [], []
+    changed: list[Enrolment] = []
     for family_plan, child_plan, child in new_children:
         family_id = family_plan.family_id or family_ids[id(family_plan)]
         links.append(FamilyChild(family_id=family_id, child_id=child.id))
@@ -452,13 +470,11 @@ async def _write(
                 service_ids,
                 max(starts_on, today),
             )
-            current = {
-                code: enrolment
-                for code, enrolment in enrolments.get((family_id, child_plan.child_id), [])
-            }
+            current = dict(enrolments.get((family_id, child_plan.child_id), []))
             for code, days in child_plan.set_weekdays.items():
                 if code in current:
                     current[code].regular_weekdays = days
+                    changed.append(current[code])
             await repo.end_enrolments(
                 family_id,
                 child_plan.child_id,
@@ -469,6 +485,20 @@ async def _write(
             await repo.unlink_child(family_id, child_id, today)
     repo.add_all(links + rows)
     await repo.flush()
+    # The contracts' "régulier" days, up to the rolling horizon (the daily job writes on).
+    for enrolment in changed:
+        await cancel_dropped_days(
+            uow, enrolment, today=today, now=now, actor_id=actor_id, actor_kind=actor_kind
+        )
+    await write_contract_days(
+        uow,
+        structure,
+        await uow.repos.attendance.contracts(today),
+        today=today,
+        now=now,
+        actor_id=actor_id,
+        actor_kind=actor_kind,
+    )
 
     previous = await repo.snapshots()
     snapshots = {}

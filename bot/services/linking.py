@@ -19,7 +19,7 @@ from enum import StrEnum
 import phonenumbers
 
 from bot.services.home import HomeSummary, summary_of_family
-from bot.services.use_case import Refused, use_case
+from bot.services.use_case import Refused, family_use_case, use_case
 from storage.db import Database, UnitOfWork
 from storage.models import Family, Invite, TelegramLink
 
@@ -188,6 +188,13 @@ async def link_by_contact(
         if contact_user_id != user_id:
             return await _refuse(uow, user_id, now, LinkOutcome.NOT_OWN_CONTACT)
         return await _link_by_phone(uow, family_number, phone, user_id, now)
+
+
+async def require_link(db: Database, user_id: int) -> None:
+    """`NotLinked` unless the account is linked to a family (a button that names nothing any
+    more asks it: "not linked" is then the answer, rather than "this form is closed")."""
+    async with family_use_case(db, user_id, read_only=True):
+        return
 
 
 async def unlink(db: Database, user_id: int, now: dt.datetime) -> bool:

@@ -191,7 +191,7 @@ async def _record_payment(
         reference=reference,
         recorded_by=staff_id,
     )
-    due = await invoice_due(uow, family.id, invoice.id) if invoice else None
+    remaining = await invoice_due(uow, family.id, invoice.id) if invoice else None
     return PaymentResult(
         PaymentOutcome.RECORDED,
         number=payment.number,
@@ -200,7 +200,7 @@ async def _record_payment(
         amount=amount,
         method=method,
         invoice_number=invoice.number if invoice else None,
-        invoice_due=due,
+        invoice_due=remaining,
         balance=await uow.repos.accounts.balance(family.id),
         family_id=family.id,
     )

@@ -307,12 +307,12 @@ async def _booking_reminders(
                     "deadline": deadline,
                     "lines": [
                         {
-                            "service": l.service_code,
-                            "along": list(l.along),
-                            "days": list(l.days),
-                            "children": [list(c) for c in l.children],
+                            "service": line.service_code,
+                            "along": list(line.along),
+                            "days": list(line.days),
+                            "children": [list(c) for c in line.children],
                         }
-                        for l in folded
+                        for line in folded
                     ],
                 },
             )

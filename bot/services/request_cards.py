@@ -403,7 +403,9 @@ async def accept_family_requests(
         cards = [
             c for c in await pending_cards(uow) if c.family_id == family_id and c.kind in BULK_KINDS
         ]
-        accepted, failed, already = [], [], []
+        accepted: list[int] = []
+        failed: list[int] = []
+        already: list[int] = []
         for card in cards:
             target = f"request:{card.request_id}"
             try:

@@ -181,23 +181,19 @@ async def attestation_document(
     amounts = childcare_paid(
         year, invoices, payments, lines, {cid: c.birth_date for cid, c in children.items()}
     )
+    attested: list[AttestationChild] = []
+    for cid, amount in sorted(amounts.items(), key=lambda item: children[item[0]].first_name):
+        child = children.get(cid)
+        if child is not None and child.birth_date is not None:  # childcare_paid needs one
+            full_name = f"{child.first_name} {child.last_name}"
+            attested.append(AttestationChild(full_name, child.birth_date, amount))
     name, address = family_heading(family)
     return AttestationDocument(
         year=year,
         family_number=family.number,
         family_name=name,
         address_lines=address,
-        children=tuple(
-            AttestationChild(
-                f"{children[cid].first_name} {children[cid].last_name}",
-                children[cid].birth_date,
-                amount,
-            )  # type: ignore[arg-type]
-            for cid, amount in sorted(
-                amounts.items(), key=lambda item: children[item[0]].first_name
-            )
-            if cid in children
-        ),
+        children=tuple(attested),
         issued_on=today,
     )
 

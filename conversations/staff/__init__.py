@@ -17,12 +17,14 @@ import logging
 
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.ext import Application, BaseHandler, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot.i18n import _
+from bot.ptb_types import AnyHandler, BotApplication
 from bot.runtime import RUNTIME_KEY, Runtime
 from conversations.staff import (
     announcements,
+    attendance,
     cards,
     day,
     decisions,
@@ -30,6 +32,7 @@ from conversations.staff import (
     group_replies,
     help,
     membership,
+    payments,
     relay,
 )
 from conversations.staff.common import staff_language
@@ -37,7 +40,7 @@ from conversations.staff.common import staff_language
 logger = logging.getLogger(__name__)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Every staff handler."""
     return [
         *cards.build_handlers(),
@@ -49,10 +52,12 @@ def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         *membership.build_handlers(),
         *family_pick.build_handlers(),
         *help.build_handlers(),
+        *payments.build_handlers(),  # /facturer, /paiement, /annuler_paiement
+        *attendance.build_handlers(),  # /pointage and its buttons, /contrat
     ]
 
 
-def install(application: Application) -> None:  # type: ignore[type-arg]
+def install(application: BotApplication) -> None:
     """Once started, publish the staff commands in the admin group."""
     if application.job_queue is not None:
         application.job_queue.run_once(_publish_staff_commands, when=0.5, name="staff-commands")
@@ -73,6 +78,8 @@ def staff_commands() -> list[BotCommand]:
                 _("Cancel a payment recorded by mistake: /annuler_paiement N_REGLEMENT"),
             ),
             BotCommand("effectifs", _("Headcount per service (tomorrow by default)")),
+            BotCommand("pointage", _("Take attendance: /pointage [service] [DATE]")),
+            BotCommand("contrat", _("Regular days: /contrat N_FAMILLE FIRST_NAME SERVICE lun,mar")),
             BotCommand("famille", _("A family's record")),
             BotCommand("vacances", _("Holiday booking window: /vacances START END OPENS CLOSES")),
             BotCommand("garde", _("Garde alternée: /garde N_FAMILLE FIRST_NAME MODE")),

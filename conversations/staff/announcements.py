@@ -12,11 +12,12 @@ from __future__ import annotations
 import secrets
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
-from bot.i18n import _, current_language, ngettext
+from bot.i18n import _, current_language, from_sender, ngettext
 from bot.outgoing import Outgoing, Params, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.announcements import (
     TEMPLATE_ANNOUNCEMENT,
@@ -152,8 +153,10 @@ async def _announcement(runtime: Runtime, params: Params) -> Outgoing | None:
     body = await announcement_text(runtime.database, int(params["message_id"]))
     if body is None:
         return None
-    sender = escape(runtime.structure.service_name or runtime.structure.name)
-    text = _("📢 <b>Announcement from {sender}</b>").format(sender=sender) + f"\n\n{escape(body)}"
+    sender = escape(from_sender(runtime.structure.sender_name()))
+    text = (
+        _("📢 <b>Announcement {from_sender}</b>").format(from_sender=sender) + f"\n\n{escape(body)}"
+    )
     return Outgoing(text, keyboard=_parent_keyboard())
 
 
@@ -207,10 +210,11 @@ def _parent_keyboard() -> InlineKeyboardMarkup:
 
 def _drafts(context: Context) -> dict[str, str]:
     chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.setdefault(DRAFTS_KEY, {})
+    drafts: dict[str, str] = chat_data.setdefault(DRAFTS_KEY, {})  # chat_data holds Any
+    return drafts
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/annonce and its confirmation buttons."""
     return [
         CommandHandler("annonce", announce),

@@ -19,11 +19,12 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.i18n import _
 from bot.outgoing import Attachment, Outgoing, Params, deliver_or_fall_back, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import request_cards
 from bot.services.request_cards import (
@@ -283,7 +284,7 @@ async def accept_family(update: Update, context: Context) -> None:
         await query.message.reply_text(text)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/demandes and the open-card button."""
     return [
         CommandHandler("demandes", list_pending),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Chat, Update, User
@@ -25,7 +25,7 @@ from bot.staff import record_refusal, staff_only
 from conversations.common import answer_query
 
 Context = ContextTypes.DEFAULT_TYPE
-Handler = Callable[[Update, Context], Awaitable[Any]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, Any]]
 
 STAFF_LANGUAGE = DEFAULT_LANGUAGE
 ACTION_WRONG_CHAT = "staff.wrong_chat"

@@ -7,12 +7,13 @@ foyer has that week and every other week from it.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.domain.custody import monday_of
 from bot.domain.model import Custody
 from bot.domain.staff_input import parse_day_words
 from bot.i18n import _, format_day
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.custody import CustodyOutcome, set_custody
 from conversations.common import escape, user_id_of
@@ -108,6 +109,6 @@ async def set_child_custody(update: Update, context: Context, number: str, rest:
 register_pick("garde", set_child_custody)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/garde."""
     return [CommandHandler("garde", custody)]

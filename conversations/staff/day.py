@@ -14,7 +14,7 @@ import secrets
 
 import segno
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import callbacks
 from bot.csv_safe import safe_writer
@@ -26,8 +26,19 @@ from bot.domain.staff_input import (
     parse_day_words,
     split_service_and_reason,
 )
-from bot.i18n import N_, _, format_day, format_money, format_short_date, format_timestamp, ngettext
+from bot.i18n import (
+    N_,
+    _,
+    by_sex,
+    format_day,
+    format_money,
+    format_short_date,
+    format_timestamp,
+    ngettext,
+    pgettext,
+)
 from bot.outgoing import Outgoing, Params, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.linking import UnknownFamily, invite_link, issue_invite
 from bot.services.staff_day import (
@@ -608,7 +619,12 @@ def family_text(sheet: FamilySheet, runtime: Runtime, names: dict[int, str] | No
     for item in sheet.children:
         child = item.child
         born = format_short_date(child.birth_date) if child.birth_date else "—"
-        line = _("• {first} {last}, born {born} — {class_name}, {school}").format(
+        line = by_sex(
+            child.sex,
+            female=pgettext("female", "• {first} {last}, born {born} — {class_name}, {school}"),
+            male=pgettext("male", "• {first} {last}, born {born} — {class_name}, {school}"),
+            unknown=_("• {first} {last}, born {born} — {class_name}, {school}"),
+        ).format(
             first=escape(child.first_name),
             last=escape(child.last_name),
             born=born,
@@ -739,7 +755,7 @@ register_pick("famille", show_family)
 register_pick("invite", send_invite)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The staff's day commands."""
     return [
         CommandHandler("invite", invite),

@@ -15,12 +15,13 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.domain.model import RequestStatus
 from bot.i18n import _
 from bot.outgoing import Outgoing, Params, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import request_cards
 from bot.services.request_cards import ACTION_ACCEPT, ACTION_REFUSE, DecisionFailed, RequestCard
@@ -272,10 +273,11 @@ async def _delete(message: Message) -> None:
 
 def _prompts(context: Context) -> dict[str, list[int]]:
     chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.setdefault(REFUSALS_KEY, {})
+    prompts: dict[str, list[int]] = chat_data.setdefault(REFUSALS_KEY, {})  # chat_data holds Any
+    return prompts
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The card buttons (typed reasons come through `conversations.staff.group_replies`)."""
     return [
         CallbackQueryHandler(accept, pattern=callbacks.pattern(callbacks.STAFF_ACCEPT)),

@@ -21,10 +21,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot import callbacks
 from bot.i18n import _
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.family_lookup import FamilyLookup, find_family
 from conversations.common import answer_query, escape
@@ -104,9 +105,10 @@ async def picked(update: Update, context: Context) -> None:
 
 def _picks(context: Context) -> dict[str, list[str]]:
     chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.setdefault(PICKS_KEY, {})
+    picks: dict[str, list[str]] = chat_data.setdefault(PICKS_KEY, {})  # chat_data holds Any
+    return picks
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """The choice buttons."""
     return [CallbackQueryHandler(picked, pattern=callbacks.pattern(callbacks.STAFF_PICK_FAMILY))]

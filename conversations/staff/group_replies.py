@@ -7,8 +7,9 @@ a family's message does something, and only for staff.
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from conversations.staff import decisions, relay
 from conversations.staff.common import Context, in_admin_chat
@@ -29,7 +30,7 @@ async def on_reply(update: Update, context: Context) -> None:
         await relay.answer_family(update, context)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Replies (text, photo or document) in groups; other groups are ignored in the handler."""
     return [
         MessageHandler(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import N_, _
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.staff import get_staff_directory
 from bot.telegram_text import split
@@ -75,6 +76,6 @@ async def show_help(update: Update, context: Context) -> None:
         await message.reply_text(piece)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/aide."""
     return [CommandHandler(COMMAND, show_help)]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.domain.staff_input import split_trailing_day
 from bot.i18n import _, format_day, format_timestamp
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.services.bookings import DayHistory
 from bot.services.staff_day import staff_day_history
@@ -73,8 +74,12 @@ async def show_day_history(update: Update, context: Context, number: str, day_te
 
 
 def render_history(
-    number: str, day, history: list[DayHistory], tz, names: dict[int, str] | None = None
-) -> str:  # type: ignore[no-untyped-def]
+    number: str,
+    day: dt.date,
+    history: list[DayHistory],
+    tz: dt.tzinfo,
+    names: dict[int, str] | None = None,
+) -> str:
     """The day, service by service, each change on its own line."""
     lines = [
         _("<b>History of {day}</b> — family {number}").format(
@@ -113,6 +118,6 @@ def render_history(
 register_pick("historique", show_day_history)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/historique."""
     return [CommandHandler("historique", show_history)]

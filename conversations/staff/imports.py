@@ -19,7 +19,7 @@ import secrets
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import callbacks
 from bot.accounts_csv import invoices_csv, invoices_filename, payments_csv, payments_filename
@@ -28,6 +28,7 @@ from bot.i18n import _, format_money, format_short_date, ngettext
 from bot.import_texts import errors_csv, render_report, report_lines, summary_lines
 from bot.letters import build_letters_pdf, letters_filename
 from bot.outgoing import Outgoing, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.accounts_export import month_export
 from bot.services.family_import import (
@@ -39,6 +40,7 @@ from bot.services.family_import import (
     preview_import,
 )
 from bot.services.invitation_letters import TEMPLATE_ISSUED, Selection, issue_letters
+from bot.telegram_text import fits
 from conversations.common import escape
 from conversations.staff.common import Context, command_text, staff_action
 
@@ -49,7 +51,7 @@ DRAFTS_KEY = "import_drafts"
 """chat_data key: {token: the file's id, name, digest and options} of reports awaiting confirmation."""
 MAX_DRAFTS = 3
 MESSAGE_BUDGET = 3500
-"""Characters of the report shown in the message; the whole report goes in a file beyond."""
+"""UTF-16 units (as Telegram counts) of the report shown in the message; the whole report goes in a file beyond."""
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _CAPTION = filters.CaptionRegex(rf"^/{IMPORT_COMMAND}(?:@\w+)?(?:\s|$)")
 _PRUNE_WORDS = {"--prune", "prune", "supprimer"}
@@ -145,10 +147,10 @@ def report_message(report: ImportReport, *, confirm: bool) -> str:
     """The report as a message: all of it when short, else its beginning and where the rest is."""
     lines = report_lines(report)
     text = "\n".join(lines)
-    if len(text) > MESSAGE_BUDGET:
+    if not fits(text, MESSAGE_BUDGET):
         shown: list[str] = []
         for line in lines:
-            if len("\n".join(shown + [line])) > MESSAGE_BUDGET:
+            if not fits("\n".join([*shown, line]), MESSAGE_BUDGET):
                 break
             shown.append(line)
         text = "\n".join(shown) + "\n…\n" + _("The whole report is in the file below.")
@@ -162,7 +164,7 @@ def report_message(report: ImportReport, *, confirm: bool) -> str:
 
 async def _send_report_files(message: Message, report: ImportReport) -> None:
     text = render_report(report)
-    if len(text) > MESSAGE_BUDGET:
+    if not fits(text, MESSAGE_BUDGET):
         await message.reply_document(
             InputFile(text.encode("utf-8"), filename="rapport-import.txt"),
             caption=_("The import report."),
@@ -235,7 +237,8 @@ def applied_lines(report: ImportReport) -> list[str]:
 
 def _drafts(context: Context) -> dict[str, dict[str, Any]]:
     chat_data = context.chat_data if context.chat_data is not None else {}
-    return chat_data.setdefault(DRAFTS_KEY, {})
+    drafts: dict[str, dict[str, Any]] = chat_data.setdefault(DRAFTS_KEY, {})  # chat_data holds Any
+    return drafts
 
 
 # --- /lettres --------------------------------------------------------------------------------
@@ -373,7 +376,7 @@ async def _letters_issued(runtime: Runtime, params: dict[str, Any]) -> Outgoing:
     )
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/import (a file with that caption, or the command alone for help), its buttons, /lettres, /export."""
     return [
         MessageHandler(filters.Document.ALL & _CAPTION, import_file),

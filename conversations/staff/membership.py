@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import BaseHandler, ChatMemberHandler
+from telegram.ext import ChatMemberHandler
 
+from bot.ptb_types import AnyHandler
 from bot.runtime import get_runtime
 from bot.staff import get_staff_directory
 from conversations.staff.common import Context, in_admin_chat
@@ -40,7 +41,7 @@ async def bot_membership_changed(update: Update, context: Context) -> None:
     logger.warning("the bot's status in the admin group is now %s", change.new_chat_member.status)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """Member updates of the admin group (the application asks for every update type)."""
     return [
         ChatMemberHandler(member_changed, ChatMemberHandler.CHAT_MEMBER),

@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.i18n import _, ngettext
 from bot.outgoing import Attachment, Outgoing, Params, template
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services import inbox as inbox_service
 from bot.services.inbox import FAMILY_MESSAGE_TEMPLATE, StaffMessage, UnknownFamily
 from conversations.common import escape
 from conversations.staff.common import Context, command_text, staff_action, staff_name
 from conversations.staff.family_pick import family_argument, register_pick
-from conversations.staff.render import family_message_caption, relay_text
+from conversations.staff.render import relay_text
 from conversations.usages import usage
 from storage.db import UnitOfWork
 
@@ -34,15 +35,16 @@ async def _remember_relay(uow: UnitOfWork, params: Params, message_ids: Sequence
 
 @template(FAMILY_MESSAGE_TEMPLATE, on_sent=_remember_relay)
 async def _family_message(runtime: Runtime, params: Params) -> Outgoing | None:
-    """A family's message in the admin group (its photo or PDF with the text as caption)."""
+    """A family's message in the admin group: its photo or PDF with the text as caption when it
+    fits one (1,024 units), else the file then the whole text (`bot.outgoing.deliver`)."""
     view = await inbox_service.family_message_view(runtime.database, int(params["message_id"]))
     if view is None:
         return None
     tz, message = runtime.settings.tz, view.message
+    attachment = None
     if message.attachment_file_id:
         attachment = Attachment(message.attachment_file_id, message.attachment_kind or "document")
-        return Outgoing(family_message_caption(view, tz), attachment=attachment)
-    return Outgoing(relay_text(view, tz))
+    return Outgoing(relay_text(view, tz), attachment=attachment)
 
 
 def delivery_text(sent: StaffMessage) -> str:
@@ -141,6 +143,6 @@ async def send_to_family(update: Update, context: Context, number: str, body: st
 register_pick("message", send_to_family)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/message (replies in the group are routed by `conversations.staff.group_replies`)."""
     return [CommandHandler("message", message_family)]

@@ -17,7 +17,7 @@ from bot.domain.model import RequestKind, RequestStatus
 from bot.i18n import N_, _, babel_locale, elide, format_short_date, format_timestamp, ngettext
 from bot.services.inbox import RelayView
 from bot.services.request_cards import FamilyAcceptance, RequestCard
-from bot.services.requests import RequestDescription, render_value
+from bot.services.requests import FieldValue, RequestDescription, render_value
 from bot.telegram_text import CAPTION_LIMIT, cut, fit_lines, utf16_len
 from conversations.common import escape
 
@@ -166,11 +166,11 @@ def request_line(card: RequestCard, tz: dt.tzinfo) -> str:
     return "• " + " — ".join(parts)
 
 
-def _summary_value(value: object) -> str:
+def _summary_value(value: FieldValue) -> str:
     """A summary's day as "jeu. 03/12/2026" (short, to triage a list), anything else as a card shows it."""
     if isinstance(value, dt.date):
         return f"{format_date(value, 'EEE', locale=babel_locale())} {format_short_date(value)}"
-    return render_value(value)  # type: ignore[arg-type]
+    return render_value(value)
 
 
 def open_buttons(cards: list[RequestCard], per_row: int = 4) -> list[list[InlineKeyboardButton]]:
@@ -354,11 +354,6 @@ def relay_text(view: RelayView, tz: dt.tzinfo, limit: int = TEXT_LIMIT) -> str:
     head, tail = "\n".join(lines) + "\n\n", "\n\n" + footer
     room = max(50, limit - utf16_len(head) - utf16_len(tail))
     return head + escape(_excerpt(view.message.body, room)) + tail
-
-
-def family_message_caption(view: RelayView, tz: dt.tzinfo) -> str:
-    """A family message shown as the caption of its photo or document."""
-    return relay_text(view, tz, CAPTION_LIMIT)  # measured on the HTML: Telegram counts less
 
 
 def _excerpt(text: str, size: int) -> str:

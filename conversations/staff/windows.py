@@ -7,10 +7,11 @@ Parents enrolled in the service are told when a window opens (by the reminder jo
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.domain.staff_input import parse_day
 from bot.i18n import _, format_day, format_moment
+from bot.ptb_types import AnyHandler
 from bot.runtime import Runtime, get_runtime
 from bot.services.booking_windows import WindowOutcome, set_booking_window, upcoming_windows
 from conversations.common import escape, user_id_of
@@ -29,8 +30,9 @@ async def booking_window(update: Update, context: Context) -> None:
     if not words:
         await message.reply_text(await _listing(runtime, user_id_of(update)))
         return
-    days = [parse_day(word, runtime.today()) for word in words[:4]]
-    if len(words) != 4 or any(day is None for day in days):
+    parsed = [parse_day(word, runtime.today()) for word in words[:4]]
+    days = [day for day in parsed if day is not None]
+    if len(words) != 4 or len(days) != 4:
         await message.reply_text(usage("vacances"))
         return
     start, end, opens, closes = days
@@ -40,10 +42,10 @@ async def booking_window(update: Update, context: Context) -> None:
         runtime.settings.tz,
         period_start=start,
         period_end=end,
-        opens_on=opens,  # type: ignore[arg-type]
+        opens_on=opens,
         closes_on=closes,
         staff_id=user_id_of(update),
-        now=runtime.now(),  # type: ignore[arg-type]
+        now=runtime.now(),
     )
     if result.outcome == WindowOutcome.BAD_DATES:
         await message.reply_text(
@@ -57,6 +59,8 @@ async def booking_window(update: Update, context: Context) -> None:
     if result.outcome == WindowOutcome.NO_SERVICE:
         await message.reply_text(_("No service of the structure is booked in a holiday window."))
         return
+    if result.opens_at is None or result.closes_at is None:  # set whenever a window was saved
+        raise RuntimeError(f"booking window {result.outcome} without its moments")
     names = ", ".join(escape(runtime.structure.service(code).name) for code in result.services)
     await message.reply_text(
         _(
@@ -64,9 +68,9 @@ async def booking_window(update: Update, context: Context) -> None:
         ).format(
             services=names,
             start=format_day(start),
-            end=format_day(end),  # type: ignore[arg-type]
+            end=format_day(end),
             opens=format_moment(result.opens_at, runtime.settings.tz),
-            closes=format_moment(result.closes_at, runtime.settings.tz),  # type: ignore[arg-type]
+            closes=format_moment(result.closes_at, runtime.settings.tz),
         )
     )
 
@@ -91,6 +95,6 @@ async def _listing(runtime: Runtime, staff_id: int) -> str:
     return "\n".join(lines)
 
 
-def build_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+def build_handlers() -> list[AnyHandler]:
     """/vacances."""
     return [CommandHandler("vacances", booking_window)]

@@ -284,48 +284,6 @@ async def test_every_screen_two_levels_deep_offers_the_way_home(
     assert "Bienvenue" in (await jean.next_message()).text
 
 
-async def test_after_logging_out_old_buttons_say_the_account_is_no_longer_linked(
-    botapi: BotApiStub, link
-) -> None:  # type: ignore[no-untyped-def]
-    jean = botapi.user(101, "Jean")
-    await link(jean)
-    screens = []
-    await jean.send_command("/accueil")
-    home = await jean.next_message()
-    for label in [label for label in home.button_labels if label]:
-        await jean.send_command("/accueil")
-        fresh = await jean.next_message()
-        if label not in fresh.button_labels:
-            continue
-        await jean.tap(fresh, label)
-        screens.append(await jean.next_message())  # each tab, as it was before logging out
-    await jean.send_command("/deconnexion")
-    await jean.tap(await jean.next_message(), "Oui, me déconnecter")
-    assert "déconnecté" in (await jean.next_message()).text
-    old_buttons, actions = [], set()
-    for screen in [home, *screens]:  # one button of each kind (its action code)
-        for button in [b for row in screen.buttons for b in row if "callback_data" in b]:
-            if button["callback_data"].split(":")[0] not in actions:
-                actions.add(button["callback_data"].split(":")[0])
-                old_buttons.append((screen, button))
-    for old, button in old_buttons:
-        query = await jean.tap_data(old, button["callback_data"])
-        answer = await botapi.wait_callback_answer(query)
-        try:
-            said = await jean.next_message()
-        except AssertionError as missing:
-            raise AssertionError(
-                f"nothing said for {button['callback_data']}: {answer}"
-            ) from missing
-        assert "Désolé" not in said.text and "Désolé" not in (answer.get("text") or ""), button[
-            "callback_data"
-        ]
-        assert "relié" in said.text, (
-            button["callback_data"],
-            said.text,
-        )  # not linked (any more), and how to link
-
-
 async def test_after_refusing_someone_elses_contact_sharing_ones_own_number_links_at_once(
     botapi: BotApiStub, runtime: Runtime
 ) -> None:

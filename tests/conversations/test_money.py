@@ -303,7 +303,7 @@ async def test_staff_issue_the_month_and_families_are_told(
 async def test_someone_outside_the_staff_cannot_issue_invoices(
     botapi: BotApiStub, link, runtime: Runtime
 ) -> None:  # type: ignore[no-untyped-def]
-    group, _ = staff_group(botapi, runtime)
+    _group, _ = staff_group(botapi, runtime)
     jean = botapi.user(101, "Jean")
     await link(jean)
     await jean.send_command("/facturer", "2026-10")

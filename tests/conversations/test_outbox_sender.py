@@ -161,3 +161,25 @@ async def _wait_for(
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{name} never reached {status}: {[(r.status, r.attempts) for r in rows]}")
+
+
+async def test_the_sender_keeps_sending_after_the_database_failed_while_it_took_its_lock(
+    runtime: Runtime, bot, botapi: BotApiStub
+) -> None:  # type: ignore[no-untyped-def]
+    jean = botapi.user(7104, "Jean")
+    sender = get_sender(bot)
+    assert sender is not None
+    lock = sender._lock
+    real_try_acquire = lock.try_acquire
+    failures = [ConnectionError("the database restarts")]
+
+    async def failing_once() -> bool:
+        if failures:
+            raise failures.pop()
+        return await real_try_acquire()
+
+    lock.try_acquire = failing_once  # type: ignore[method-assign]
+    sender.wake()
+    await _write(runtime, jean.id, "Jean")
+    assert (await jean.next_message()).text == "Bonjour Jean"
+    assert not failures

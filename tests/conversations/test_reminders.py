@@ -128,7 +128,7 @@ async def test_exactly_once_across_runs_and_a_restart(
     after = await run_reminders(bot.bot, restarted)
     assert after.sent == 2
     assert (await run_reminders(bot.bot, restarted)).sent == 0
-    sent = [c for c in botapi.calls("sendMessage")]
+    sent = list(botapi.calls("sendMessage"))
     assert len(sent) == 4 and len({(c.params["chat_id"], c.params["text"]) for c in sent}) == 2
 
 
@@ -413,7 +413,7 @@ async def test_a_reminder_that_failed_in_an_outage_is_delivered_once_when_telegr
         attempts = (await outbox_rows(runtime, queued.keys))[0].attempts
         clock.now = FRIDAY_11 + dt.timedelta(minutes=minutes)
 
-        async def tried_again() -> bool:
+        async def tried_again(attempts: int = attempts) -> bool:
             row = (await outbox_rows(runtime, queued.keys))[0]
             return row.attempts > attempts and row.status != "sending"
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.domain.account import (
+    PAYMENT_METHOD_WORDS,
     ChildcareLine,
     InvoiceFacts,
     OperationKind,
@@ -15,6 +16,7 @@ from bot.domain.account import (
     SchoolYear,
     allocate_payments,
     amounts_due,
+    balance,
     build_statement,
     childcare_paid,
     is_under_seven,
@@ -223,6 +225,11 @@ def test_payment_methods_as_staff_type_them(words: str, method: PaymentMethod | 
     assert parse_payment_method(words) is method
 
 
+def test_the_method_words_listed_to_staff_name_every_method_they_may_record() -> None:
+    named = {parse_payment_method(word) for word in PAYMENT_METHOD_WORDS}
+    assert named == set(PaymentMethod) - {PaymentMethod.ONLINE}
+
+
 @pytest.mark.parametrize(
     ("text", "amount"),
     [
@@ -267,3 +274,24 @@ def test_a_payment_on_a_paid_invoice_or_above_what_is_due_is_flagged(
         family_due=Decimal(family_due),
     )
     assert (warning.value if warning else None) == expected
+
+
+DAY = dt.date(2026, 10, 5)
+
+
+@pytest.mark.parametrize(
+    ("totals", "amounts", "owed"),
+    [
+        ((), (), "0.00"),
+        (("243.20",), (), "243.20"),
+        (("243.20", "120.60"), ("243.20",), "120.60"),
+        (("45.50",), ("45.50", "10.00"), "-10.00"),  # paid twice: a credit
+        (("10.10", "20.20", "30.30"), ("0.60", "60.00"), "0.00"),
+    ],
+)
+def test_the_balance_is_what_was_invoiced_minus_what_was_paid(
+    totals: tuple[str, ...], amounts: tuple[str, ...], owed: str
+) -> None:
+    invoices = [invoice(i, f"F-{i}", DAY, total) for i, total in enumerate(totals, 1)]
+    payments = [payment(i, f"R-{i}", DAY, amount) for i, amount in enumerate(amounts, 1)]
+    assert balance(invoices, payments) == D(owed)

@@ -158,12 +158,8 @@ def test_next_daytime(instant: dt.datetime, expected: dt.datetime) -> None:
 
 
 def test_next_daytime_on_dst_days_is_eight_local_time_in_utc_terms() -> None:
-    assert (
-        next_daytime(paris(2027, 3, 28, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 6
-    )  # CEST
-    assert (
-        next_daytime(paris(2027, 10, 31, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 7
-    )  # CET
+    assert next_daytime(paris(2027, 3, 28, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 6  # CEST
+    assert next_daytime(paris(2027, 10, 31, 1, 0), DAY, PARIS).astimezone(dt.UTC).hour == 7  # CET
 
 
 @pytest.mark.parametrize(

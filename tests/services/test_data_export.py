@@ -75,7 +75,7 @@ async def _fill(db: Database) -> tuple[int, int]:
 async def test_the_export_covers_every_table_holding_family_data(
     any_demo_database: Database,
 ) -> None:
-    dupont_id, _martin_id = await _fill(any_demo_database)
+    _dupont_id, _martin_id = await _fill(any_demo_database)
     export = await export_family_data(any_demo_database, 101, now=NOW)
     assert export is not None
     assert family_tables() <= set(export.tables), family_tables() - set(export.tables)

@@ -377,7 +377,7 @@ async def test_online_payment_is_checked_then_recorded_once(any_demo_database: D
         assert len(payments) == 2
         assert await uow.repos.accounts.balance(dupont_id) == D("0.00")
         refused = await uow.repos.audit.entries(action="payment.online")
-        assert [(e.outcome, e.actor_telegram_id) for e in refused][0] == ("refused", 201)
+        assert next((e.outcome, e.actor_telegram_id) for e in refused) == ("refused", 201)
 
 
 async def test_the_attestation_counts_childcare_paid_for_children_under_seven(

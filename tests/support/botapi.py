@@ -30,15 +30,22 @@ like a parent's story::
 
 Nothing ever leaves the loopback: no test reaches Telegram's servers.
 
-Deliberate simplifications (the real server does more): no inline mode, no
-webhooks, no media groups, no automatic detection of URLs or mentions in the
-bot's texts, ``tg://user?id=`` links kept as ``text_link``. A button carrying
+Webhooks: after ``setWebhook`` the stub POSTs each update, one at a time and in
+order, to the URL set (or in turn to each of `webhook_endpoints`, a load
+balancer's stand-in), with the ``X-Telegram-Bot-Api-Secret-Token`` header, and
+re-sends it until an answer is 2xx, as Telegram does; ``getUpdates`` is then
+refused with 409. `webhook` holds what was set, `webhook_deliveries` every try.
+
+Deliberate simplifications (the real server does more): no inline mode, plain
+http webhooks to any address, no media groups, no automatic detection of URLs
+or mentions in the bot's texts, ``tg://user?id=`` links kept as ``text_link``. A button carrying
 more than one action is refused (Telegram would silently keep the first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import inspect
 import itertools
@@ -54,9 +61,10 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 __all__ = [
@@ -74,6 +82,7 @@ __all__ = [
     "RejectedCall",
     "StoredFile",
     "Upload",
+    "WebhookDelivery",
     "bad_request",
     "forbidden",
     "format_text",
@@ -102,6 +111,12 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 CHAT_ACTIONS = frozenset(
     {
@@ -1118,6 +1133,23 @@ class RecordedCall:
 
 
 @dataclass(frozen=True)
+class WebhookDelivery:
+    """One POST of an update to the webhook."""
+
+    update_id: int
+    url: str
+    status: int | None
+    """The webhook's HTTP status; None when the connection failed."""
+    at: float
+    error: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        """A 2xx answer: Telegram forgets the update."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(frozen=True)
 class RejectedCall:
     """A call the stub refused, with the error it answered."""
 
@@ -1427,10 +1459,8 @@ class _Signal:
 
     async def wait(self, timeout: float) -> None:
         event = self._event
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 # --------------------------------------------------------------------------- the server
@@ -1438,6 +1468,7 @@ class _Signal:
 API_METHODS = (
     "getMe",
     "getUpdates",
+    "setWebhook",
     "deleteWebhook",
     "getWebhookInfo",
     "setMyCommands",
@@ -1537,6 +1568,19 @@ class BotApiStub:
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
         self.allowed_updates: list[str] | None = None
+        #: What the last setWebhook set (url, secret_token, allowed_updates,
+        #: drop_pending_updates, max_connections); None without a webhook.
+        self.webhook: dict[str, Any] | None = None
+        #: Every setWebhook call's parameters, oldest first.
+        self.webhook_history: list[dict[str, Any]] = []
+        #: When set, updates go in turn to each of these URLs instead of the webhook's.
+        self.webhook_endpoints: list[str] | None = None
+        #: Every POST of an update to a webhook: (update_id, url, HTTP status or None).
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        #: Seconds before an update refused by the webhook is sent again.
+        self.webhook_retry_seconds = 0.05
+        self._webhook_turn = itertools.count()
+        self._webhook_task: asyncio.Task[None] | None = None
         self.flood = FloodControl(rate_limits or RateLimits())
         self._calls: list[RecordedCall] = []
         self._rejections: list[RejectedCall] = []
@@ -1581,12 +1625,14 @@ class BotApiStub:
         self._released.set()
         self._updates_signal.fire()
         self._activity.fire()
+        await self._stop_webhook_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> BotApiStub:
-        return await self.start()
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
 
     async def __aexit__(
         self,
@@ -1932,6 +1978,8 @@ class BotApiStub:
         offset = p.integer("offset")
         limit = min(max(p.integer("limit") or 100, 1), 100)
         timeout = max(p.number("timeout", 0.0), 0.0)
+        if self.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         allowed = p.get("allowed_updates")
         if isinstance(allowed, list):
             self.allowed_updates = allowed or None
@@ -1950,17 +1998,99 @@ class BotApiStub:
             self._delivered_up_to = max(self._delivered_up_to, batch[-1]["update_id"])
         return copy.deepcopy(batch)
 
+    def _api_set_webhook(self, p: _Params) -> bool:
+        url = p.text("url") or ""
+        secret = p.text("secret_token")
+        if secret is not None and not SECRET_TOKEN_RE.match(secret):
+            raise bad_request("secret token contains unallowed characters")
+        if url and urlsplit(url).scheme not in ("http", "https"):
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+        allowed = p.get("allowed_updates")
+        settings = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": allowed if isinstance(allowed, list) else None,
+            "drop_pending_updates": p.get("drop_pending_updates"),  # None when not sent
+            "max_connections": p.integer("max_connections"),
+        }
+        self.webhook_history.append(settings)
+        if isinstance(allowed, list):
+            self.allowed_updates = allowed or None
+        if p.flag("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = settings if url else None
+        if self.webhook is not None and (self._webhook_task is None or self._webhook_task.done()):
+            self._webhook_task = asyncio.get_running_loop().create_task(
+                self._deliver_to_webhook(), name="stub-webhook-delivery"
+            )
+        self._updates_signal.fire()
+        return True
+
     def _api_delete_webhook(self, p: _Params) -> bool:
+        self.webhook = None
+        self._updates_signal.fire()
         if p.flag("drop_pending_updates"):
             self._updates.clear()
         return True
 
     def _api_get_webhook_info(self, p: _Params) -> dict[str, Any]:
-        return {
-            "url": "",
+        info: dict[str, Any] = {
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook and self.webhook["allowed_updates"] is not None:
+            info["allowed_updates"] = self.webhook["allowed_updates"]
+        failed = [d for d in self.webhook_deliveries if not d.accepted]
+        if failed:
+            info["last_error_date"] = int(failed[-1].at)
+            info["last_error_message"] = failed[-1].error
+        return info
+
+    def _webhook_target(self) -> str:
+        assert self.webhook is not None
+        if self.webhook_endpoints:
+            endpoints = self.webhook_endpoints
+            return endpoints[next(self._webhook_turn) % len(endpoints)]
+        return str(self.webhook["url"])
+
+    async def _deliver_to_webhook(self) -> None:
+        """POSTs the pending updates one at a time, in order, each until it is taken."""
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while not self._closing and self.webhook is not None:
+                pending = self._pending()
+                if not pending:
+                    await self._updates_signal.wait(1.0)
+                    continue
+                update = pending[0]
+                url, secret = self._webhook_target(), self.webhook.get("secret_token")
+                headers = {SECRET_HEADER: secret} if secret else {}
+                status: int | None = None
+                error = ""
+                try:
+                    async with session.post(url, json=update, headers=headers) as response:
+                        status = response.status
+                        error = f"Wrong response from the webhook: {status} {response.reason}"
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    error = f"Connection failed: {type(exc).__name__}"
+                delivery = WebhookDelivery(update["update_id"], url, status, time.time(), error)
+                self.webhook_deliveries.append(delivery)
+                if delivery.accepted:
+                    if update in self._updates:
+                        self._updates.remove(update)
+                    self._delivered_up_to = max(self._delivered_up_to, update["update_id"])
+                    self._activity.fire()
+                    continue
+                self._activity.fire()
+                await asyncio.sleep(self.webhook_retry_seconds)
+
+    async def _stop_webhook_delivery(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _api_close(self, p: _Params) -> bool:
         return True
@@ -2352,6 +2482,12 @@ class BotApiStub:
         self._updates.append({"update_id": update_id, **copy.deepcopy(payload)})
         self._updates_signal.fire()
         return update_id
+
+    def redeliver(self, update: dict[str, Any]) -> None:
+        """Queues ``update`` again under its own update_id, as Telegram does when the bot
+        stopped before confirming it (the next getUpdates without an offset returns it)."""
+        self._updates.append(copy.deepcopy(update))
+        self._updates_signal.fire()
 
     def file_content(self, file_id: str) -> bytes:
         """The bytes stored under ``file_id``."""

@@ -81,6 +81,7 @@ async def test_an_announcement_reaches_every_family_under_the_limits_and_skips_w
     for parent in parents:
         received = [m for m in parent.messages() if "fermé le vendredi 18 décembre" in m.text]
         assert len(received) == (0 if parent is blocked else 1), parent.first_name
+        assert all("Annonce du Service Enfance Jeunesse" in m.text for m in received)
     assert botapi.flood_rejections == 0
     await asyncio.sleep(0.2)
     async with runtime.database.unit_of_work() as uow:

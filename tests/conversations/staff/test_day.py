@@ -315,7 +315,8 @@ async def test_family_fiche_and_unlinking_an_account(
         and "Madame JEANNE DUPONT" in text
     )
     assert "Solde : 120,60 €" in text and "1 facture impayée" in text
-    assert "LUCAS DUPONT, né(e) le 14/03/2017 — CE2" in text and "allergies : arachide" in text
+    assert "LUCAS DUPONT, né le 14/03/2017 — CE2" in text and "allergies : arachide" in text
+    assert "EMMA DUPONT, née le 02/09/2020 — MS" in text  # agreeing with the child's sex
     assert "Réservation — en attente" in text
     assert "compte Jean (101), relié le 23/11/2026 (invitation)" in text  # the person, by name
     assert fiche.button_labels == ["🔗 Délier le compte 101"]
@@ -334,3 +335,19 @@ async def test_family_fiche_and_unlinking_an_account(
         audit = await uow.repos.audit.entries(action="telegram_link.revoke")
     assert [(e.actor_telegram_id, e.outcome) for e in audit] == [(claire.id, "ok")]
     assert "déjà délié" in (await botapi.wait_callback_answer(again))["text"]
+
+
+async def test_the_family_fiche_says_ne_or_nee_and_ne_e_only_when_the_sex_is_unknown(
+    admin_group: FakeGroup, claire: FakeUser, runtime: Runtime
+) -> None:
+    async with runtime.database.unit_of_work() as uow:
+        family = await uow.repos.families.get_by_number(DUPONT)
+        assert family is not None
+        for child in await uow.repos.families.children(family.id):
+            if child.first_name == "LUCAS":
+                child.sex = None  # not given by the commune's file
+        await uow.commit()
+    await claire.send_command("/famille", DUPONT, chat=admin_group)
+    text = plain((await admin_group.next_message()).text)
+    assert "LUCAS DUPONT, né(e) le 14/03/2017" in text
+    assert "EMMA DUPONT, née le 02/09/2020" in text

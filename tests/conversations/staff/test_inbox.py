@@ -60,7 +60,7 @@ async def test_a_parent_message_and_the_staff_answer_make_a_thread_on_both_sides
     )
     for parent in (jean, jeanne):
         answer = await parent.next_message()
-        assert "Réponse de Service Enfance Jeunesse" in answer.text
+        assert "Réponse du Service Enfance Jeunesse" in answer.text
         assert "certificat du médecin" in answer.text and "Lucas aura un PAI" in answer.text
         assert answer.button_labels == ["↩️ Répondre", "✉️ Boîte de réception"]
     confirmation = await admin_group.next_message()
@@ -118,7 +118,7 @@ async def test_a_parent_replies_to_an_answer_with_a_photo_and_a_pdf(
     )
     note = await jean.next_message()
     assert (
-        "Message de Service Enfance Jeunesse" in note.text
+        "Message du Service Enfance Jeunesse" in note.text
         and "attestation d'assurance" in note.text
     )
     assert "Envoyé à la famille" in plain((await admin_group.next_message()).text)

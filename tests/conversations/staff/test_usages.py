@@ -7,7 +7,7 @@ import re
 from telegram.ext import Application, CommandHandler
 
 from bot.i18n import _, use_language
-from conversations import documents, money_staff, staff
+from conversations import documents, staff
 from conversations.staff import custody, history, windows
 from conversations.usages import USAGES, usage
 from tests.support.botapi import BotApiStub, FakeGroup, FakeUser
@@ -21,7 +21,6 @@ def _staff_commands() -> set[str]:
         *history.build_handlers(),
         *windows.build_handlers(),
         *custody.build_handlers(),
-        *money_staff.build_handlers(),
         *documents.build_staff_handlers(),
     ]
     return {
