@@ -35,6 +35,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from bot.domain.attendance import (
     BOOKED_STATUSES,
@@ -301,7 +302,6 @@ async def mark_child(
         if mode is Mode.DEPARTURE:
             if mark is None or not mark.present:
                 _refuse(uow, staff_id, now, session, child_id)
-            assert mark is not None
             mark.left_at, mark.marked_at, mark.marked_by = now, now, staff_id
             what = "departure"
         else:
@@ -792,7 +792,8 @@ async def _session(
 
 def _refuse(
     uow: UnitOfWork, staff_id: int, now: dt.datetime, session: AttendanceSession, child_id: int
-) -> None:
+) -> NoReturn:
+    """Audit a tap naming a child who is not on the session's list, and refuse it."""
     audit_staff(
         uow,
         staff_id,
