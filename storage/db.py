@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.models import DEFAULT_STRUCTURE_ID, STRUCTURE_OPTION
 from storage.repositories import Repositories
+from storage.scoping import ALL_STRUCTURES, STRUCTURE_INFO
 
 SQLITE_BUSY_SECONDS = 30
 """How long a write transaction waits for another one (of this process or another) to end."""
@@ -76,6 +78,10 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     )
 
 
+STATE_ENGINE = "state_engine"
+ALL = "all"
+
+
 class UnitOfWork:
     """One transaction: repositories over one session, committed once by the service."""
 
@@ -122,13 +128,79 @@ class UnitOfWork:
 
 
 class Database:
-    """The application's database: an engine and a factory of units of work."""
+    """The application's database: an engine and a factory of units of work.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    A `Database` acts for one structure (`structure_id`; the `.env` one by default): its units
+    of work see and write only that structure's rows (`storage.scoping`). `for_structure`
+    gives the same database acting for another structure, sharing the engine and its pool;
+    `registry` one acting for none, which may only read and write the `structures` table.
+    """
+
+    def __init__(
+        self, url: str, *, structure_id: int | None = DEFAULT_STRUCTURE_ID, **engine_kwargs: Any
+    ) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.structure_id = structure_id
+        self._sessions = _sessions_for(self.engine, structure_id)
         self._outbox_listeners: list[Callable[[], None]] = []
+        self._views: dict[int | str | None, Database] = {structure_id: self}
+        self.shared: dict[str, Any] = {}
+        """What every structure's view shares: the state engine (storage/persistence.py), the
+        advisory locks (storage/locks.py), the scheduler lease, the outbox watch."""
+
+    def for_structure(self, structure_id: int | None) -> Database:
+        """This database acting for another structure (the same engine; made once each)."""
+        view = self._views.get(structure_id)
+        if view is None:
+            view = self._views[structure_id] = self._view(structure_id)
+        return view
+
+    def _view(self, structure_id: int | None) -> Database:
+        view = object.__new__(Database)
+        view.url = self.url
+        view.engine = self.engine
+        view.structure_id = structure_id
+        view._sessions = _sessions_for(self.engine, structure_id)
+        view._outbox_listeners = []
+        view._views = self._views
+        view.shared = self.shared
+        return view
+
+    def state_sessions(self, connections: int) -> async_sessionmaker[AsyncSession]:
+        """Sessions of this structure on the engine of the dialogue state's locks (PostgreSQL:
+        storage/persistence.py), one engine for every structure, of up to `connections`."""
+        engine: AsyncEngine | None = self.shared.get(STATE_ENGINE)
+        if engine is None:
+            base = min(connections, 4)
+            engine = self.shared[STATE_ENGINE] = create_engine(
+                self.url, pool_size=base, max_overflow=max(connections - base, 0)
+            )
+        return _sessions_for(engine, self.structure_id)
+
+    async def close_state_connections(self) -> None:
+        """Close the state locks' connections (the engine stays, shared: it opens them again
+        when a structure's bot needs one)."""
+        engine: AsyncEngine | None = self.shared.get(STATE_ENGINE)
+        if engine is not None:
+            await engine.dispose()
+
+    def registry(self) -> Database:
+        """This database acting for no structure: the `structures` table only."""
+        return self.for_structure(None)
+
+    def all_structures(self) -> Database:
+        """This database reading every structure's rows (never writing them): for what the
+        process watches across structures (the outbox's due rows, the operations' gauges)."""
+        view = self._views.get(ALL)
+        if view is None:
+            view = self._views[ALL] = self._view(None)
+            view._sessions = async_sessionmaker(
+                self.engine,
+                expire_on_commit=False,
+                info={STRUCTURE_INFO: None, ALL_STRUCTURES: True},
+            )
+        return view
 
     @property
     def backend(self) -> str:
@@ -166,5 +238,20 @@ class Database:
             listener()
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (of every structure's view: they share the engines).
+
+        The engines stay usable: a connection asked for later opens again."""
+        await self.close_state_connections()
         await self.engine.dispose()
+
+
+def _sessions_for(
+    engine: AsyncEngine, structure_id: int | None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions acting for `structure_id` (None: for no structure), see `storage.scoping`."""
+    bind = (
+        engine
+        if structure_id is None
+        else engine.execution_options(**{STRUCTURE_OPTION: structure_id})
+    )
+    return async_sessionmaker(bind, expire_on_commit=False, info={STRUCTURE_INFO: structure_id})

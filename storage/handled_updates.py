@@ -36,7 +36,9 @@ class HandledUpdateRepository:
         statement = (
             insert(HandledUpdate)
             .values(update_id=update_id, handled_at=now)
-            .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+            .on_conflict_do_nothing(
+                index_elements=[HandledUpdate.structure_id, HandledUpdate.update_id]
+            )
         )
         result = await self.session.execute(statement)
         if update_id % PURGE_EVERY == 0:

@@ -29,6 +29,7 @@ from storage.models import (
     Payment,
     Service,
 )
+from storage.scoping import in_structure
 
 
 class ImportRepository:
@@ -87,7 +88,9 @@ class ImportRepository:
         """Whether families were ever imported into this database."""
         return bool(
             (
-                await self.session.execute(select(exists().where(FamilyImport.id.is_not(None))))
+                await self.session.execute(
+                    select(exists().where(in_structure(self.session, FamilyImport)))
+                )
             ).scalar()
         )
 

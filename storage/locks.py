@@ -7,6 +7,7 @@ connection or the file closes and the lock is free for another process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -26,6 +27,7 @@ class AdvisoryLock:
         self.key = key
         self._connection: Any = None
         self._file: int | None = None
+        self._asking = asyncio.Lock()
 
     @property
     def held(self) -> bool:
@@ -34,10 +36,14 @@ class AdvisoryLock:
 
     async def try_acquire(self) -> bool:
         """Take the lock if it is free; True when held."""
-        if self.held:
-            return True
-        if self.database.backend != "postgresql":
-            return self._try_file_lock()
+        async with self._asking:  # several structures' senders share one lock
+            if self.held:
+                return True
+            if self.database.backend != "postgresql":
+                return self._try_file_lock()
+            return await self._try_advisory_lock()
+
+    async def _try_advisory_lock(self) -> bool:
         connection = await self.database.engine.connect()
         got = (
             await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key})
@@ -92,3 +98,13 @@ class AdvisoryLock:
             await connection.commit()
         finally:
             await connection.close()
+
+
+def shared_lock(database: Database, key: int) -> AdvisoryLock:
+    """The process's one lock of `key`, whichever structure's view asks: every structure's
+    sender (or scheduler) of the process holds it together, with one connection."""
+    locks: dict[int, AdvisoryLock] = database.shared.setdefault("advisory_locks", {})
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = AdvisoryLock(database.registry(), key)
+    return lock

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -94,29 +95,91 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# --- Structures ----------------------------------------------------------------------------
+
+STRUCTURE_OPTION = "pf_structure"
+"""Execution option naming the structure a unit of work acts for (see `storage.scoping`)."""
+DEFAULT_STRUCTURE_ID = 1
+"""The structure of `.env` (TELEGRAM_BOT_TOKEN, ADMIN_CHAT_ID, STRUCTURE_FILE), created by the
+first migration: a single-structure deployment is this one."""
+
+
+class UnscopedWriteError(RuntimeError):
+    """A row of a structure's table written by a unit of work that acts for no structure."""
+
+
+def current_structure(context: Any) -> int:
+    """The default of every `structure_id`: the structure of the unit of work writing."""
+    structure_id = context.execution_options.get(STRUCTURE_OPTION)
+    if structure_id is None:
+        raise UnscopedWriteError("a structure's row written outside any structure")
+    return int(structure_id)
+
+
+class StructureRecord(Base):
+    """One structure served by the deployment: its bot, its admin group, its configuration."""
+
+    __tablename__ = "structures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    """Its short name: the command line's and the webhook's (`/tg/<slug>`)."""
+    name: Mapped[str] = mapped_column(String(120), default="")
+    bot_token: Mapped[str | None] = mapped_column(String(120), unique=True)
+    bot_username: Mapped[str | None] = mapped_column(String(64))
+    admin_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_user_ids: Mapped[str] = mapped_column(String(400), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    webhook_secret: Mapped[str | None] = mapped_column(String(256))
+    configuration: Mapped[str | None] = mapped_column(Text)
+    """The structure file (YAML), as given to `structure add`; None for the `.env` structure,
+    whose STRUCTURE_FILE is read at each start."""
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+def _account_of_structure() -> ForeignKeyConstraint:
+    """`telegram_user_id` names the account as the row's structure's bot knows it."""
+    return ForeignKeyConstraint(
+        ["structure_id", "telegram_user_id"], ["telegram_users.structure_id", "telegram_users.id"]
+    )
+
+
+class Scoped:
+    """A row that belongs to one structure. Units of work see and write only their structure's
+    rows (`storage.scoping`); `structure_id` is filled from the unit of work."""
+
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id"), default=current_structure
+    )
+
+
 # --- The structure -------------------------------------------------------------------------
 
 
-class Regie(Base):
+class Regie(Scoped, Base):
     """A régie: who bills, with its own invoice numbering ("AL-36")."""
 
     __tablename__ = "regies"
+    __table_args__ = (UniqueConstraint("structure_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(120))
     invoice_prefix: Mapped[str] = mapped_column(String(16))
     next_invoice_number: Mapped[int] = mapped_column(Integer, default=1)
     next_payment_number: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class Service(Base):
+class Service(Scoped, Base):
     """A prestation (garderie matin, cantine, ALSH…); its rules come from the structure file."""
 
     __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("structure_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     regie_id: Mapped[int] = mapped_column(ForeignKey("regies.id"))
     rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -125,18 +188,19 @@ class Service(Base):
     regie: Mapped[Regie] = relationship()
 
 
-class SchoolYear(Base):
+class SchoolYear(Scoped, Base):
     """A school year ("2025-2026"), the unit of the relevé de compte."""
 
     __tablename__ = "school_years"
+    __table_args__ = (UniqueConstraint("structure_id", "label"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    label: Mapped[str] = mapped_column(String(16), unique=True)
+    label: Mapped[str] = mapped_column(String(16))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
 
 
-class BookingWindow(Base):
+class BookingWindow(Scoped, Base):
     """A holiday period and the window, set by staff, in which it may be booked."""
 
     __tablename__ = "booking_windows"
@@ -150,7 +214,7 @@ class BookingWindow(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Closure(Base):
+class Closure(Scoped, Base):
     """A day the structure (or one service) is closed (fermeture)."""
 
     __tablename__ = "closures"
@@ -159,6 +223,7 @@ class Closure(Base):
         # NULLs are distinct in a unique constraint: one whole-structure closure a day needs its own index.
         Index(
             "uq_closures_whole_day",
+            "structure_id",
             "day",
             unique=True,
             postgresql_where=text("service_id IS NULL"),
@@ -180,13 +245,14 @@ class Closure(Base):
 # --- Families ------------------------------------------------------------------------------
 
 
-class Family(Base):
+class Family(Scoped, Base):
     """A foyer, known by its N° famille, with what the seed "Mon compte" shows."""
 
     __tablename__ = "families"
+    __table_args__ = (UniqueConstraint("structure_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
     regime: Mapped[Regime | None] = mapped_column(enum_column(Regime))
     caf_number: Mapped[str | None] = mapped_column(String(32))
     caf_children_count: Mapped[int | None] = mapped_column(Integer)
@@ -209,7 +275,7 @@ class Family(Base):
         return next((g for g in self.guardians if g.role == role), None)
 
 
-class Guardian(Base):
+class Guardian(Scoped, Base):
     """The responsable or the conjoint of a family (fiche responsable / fiche conjoint)."""
 
     __tablename__ = "guardians"
@@ -240,11 +306,15 @@ class Guardian(Base):
     family: Mapped[Family] = relationship(back_populates="guardians")
 
 
-class TelegramUser(Base):
-    """A Telegram account that has talked to the bot, with its language choice."""
+class TelegramUser(Scoped, Base):
+    """A Telegram account as one structure's bot knows it: its language choice, and whether it
+    blocked that bot. The same person talking to two structures' bots is two rows."""
 
     __tablename__ = "telegram_users"
 
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id"), primary_key=True, default=current_structure
+    )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     language: Mapped[str | None] = mapped_column(String(8))
     """The language chosen with /langue (None: no choice; then `app_language` applies)."""
@@ -254,7 +324,7 @@ class TelegramUser(Base):
     unreachable_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class TelegramLink(Base):
+class TelegramLink(Scoped, Base):
     """A Telegram account linked to a family; several accounts may share one family."""
 
     __tablename__ = "telegram_links"
@@ -263,18 +333,20 @@ class TelegramLink(Base):
         # A Telegram account is linked to one family at a time.
         Index(
             "uq_telegram_links_one_active_per_user",
+            "structure_id",
             "telegram_user_id",
             unique=True,
             postgresql_where=text("revoked_at IS NULL"),
             sqlite_where=text("revoked_at IS NULL"),
         ),
+        _account_of_structure(),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(
         ForeignKey("families.id", ondelete="CASCADE"), index=True
     )
-    telegram_user_id: Mapped[int] = mapped_column(ForeignKey("telegram_users.id"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     linked_by: Mapped[str] = mapped_column(String(16))  # "invite" or "contact"
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -282,7 +354,7 @@ class TelegramLink(Base):
     family: Mapped[Family] = relationship()
 
 
-class Invite(Base):
+class Invite(Scoped, Base):
     """A one-time invitation code for a family; only its SHA-256 hash is stored."""
 
     __tablename__ = "invites"
@@ -299,13 +371,14 @@ class Invite(Base):
 # --- Children ------------------------------------------------------------------------------
 
 
-class Child(Base):
+class Child(Scoped, Base):
     """A child (fiche enfant). May belong to two foyers (see `FamilyChild`)."""
 
     __tablename__ = "children"
+    __table_args__ = (UniqueConstraint("structure_id", "identifier"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    identifier: Mapped[str | None] = mapped_column(String(32), unique=True)
+    identifier: Mapped[str | None] = mapped_column(String(32))
     last_name: Mapped[str] = mapped_column(String(80))
     first_name: Mapped[str] = mapped_column(String(80))
     birth_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -319,7 +392,7 @@ class Child(Base):
     family_links: Mapped[list[FamilyChild]] = relationship(back_populates="child")
 
 
-class FamilyChild(Base):
+class FamilyChild(Scoped, Base):
     """A child in a foyer, with the custody that says which weeks are that foyer's."""
 
     __tablename__ = "family_children"
@@ -335,7 +408,7 @@ class FamilyChild(Base):
     child: Mapped[Child] = relationship(back_populates="family_links")
 
 
-class Vaccination(Base):
+class Vaccination(Scoped, Base):
     """A vaccination of the child's données sanitaires."""
 
     __tablename__ = "vaccinations"
@@ -350,7 +423,7 @@ class Vaccination(Base):
     doctor: Mapped[str | None] = mapped_column(String(120))
 
 
-class HealthItem(Base):
+class HealthItem(Scoped, Base):
     """An allergy, illness, contra-indication or PAI of a child."""
 
     __tablename__ = "health_items"
@@ -361,7 +434,7 @@ class HealthItem(Base):
     description: Mapped[str] = mapped_column(String(300))
 
 
-class AuthorizedPerson(Base):
+class AuthorizedPerson(Scoped, Base):
     """A person allowed to pick the child up (Les autorisations)."""
 
     __tablename__ = "authorized_persons"
@@ -375,7 +448,7 @@ class AuthorizedPerson(Base):
     mobile: Mapped[str | None] = mapped_column(String(32))
 
 
-class Enrolment(Base):
+class Enrolment(Scoped, Base):
     """An inscription of a child to a service, billed to one foyer."""
 
     __tablename__ = "enrolments"
@@ -392,7 +465,7 @@ class Enrolment(Base):
     service: Mapped[Service] = relationship()
 
 
-class DayEntry(Base):
+class DayEntry(Scoped, Base):
     """One child's day for one service: its planning status."""
 
     __tablename__ = "day_entries"
@@ -411,7 +484,7 @@ class DayEntry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DayEntryEvent(Base):
+class DayEntryEvent(Scoped, Base):
     """History of a day entry: who changed it, when, from which request."""
 
     __tablename__ = "day_entry_events"
@@ -429,7 +502,7 @@ class DayEntryEvent(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
 
-class AttendanceSession(Base):
+class AttendanceSession(Scoped, Base):
     """One service's session on one day, as staff take attendance (pointage) and close it."""
 
     __tablename__ = "attendance_sessions"
@@ -445,7 +518,7 @@ class AttendanceSession(Base):
     them all, so two staff ticking at once see each other's ticks."""
 
 
-class AttendanceMark(Base):
+class AttendanceMark(Scoped, Base):
     """A child ticked (or unticked) at a session: who, when, arrival and departure."""
 
     __tablename__ = "attendance_marks"
@@ -468,7 +541,7 @@ class AttendanceMark(Base):
     marked_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class WaitingListEntry(Base):
+class WaitingListEntry(Scoped, Base):
     """A child waiting for a place on a full day; the first in line gets a freed place."""
 
     __tablename__ = "waiting_list"
@@ -486,11 +559,14 @@ class WaitingListEntry(Base):
 # --- Requests, messages, documents ---------------------------------------------------------
 
 
-class Request(Base):
+class Request(Scoped, Base):
     """A parent's demande, decided by staff (or at once within the rules)."""
 
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_requests_status_created", "status", "created_at"),
+        UniqueConstraint("structure_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(
@@ -513,10 +589,10 @@ class Request(Base):
     attachment_file_id: Mapped[str | None] = mapped_column(String(200))
     attachment_kind: Mapped[str | None] = mapped_column(String(16))  # photo, document
     admin_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80))
 
 
-class Message(Base):
+class Message(Scoped, Base):
     """A message of the boîte de réception, between a family and the structure."""
 
     __tablename__ = "messages"
@@ -539,7 +615,7 @@ class Message(Base):
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class Document(Base):
+class Document(Scoped, Base):
     """A document published by staff (règlement intérieur, forms): Infos/Documents."""
 
     __tablename__ = "documents"
@@ -557,14 +633,17 @@ class Document(Base):
 # --- Money ---------------------------------------------------------------------------------
 
 
-class Invoice(Base):
+class Invoice(Scoped, Base):
     """A facture of a family, numbered per régie, never renumbered."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("family_id", "regie_id", "period_start"),)
+    __table_args__ = (
+        UniqueConstraint("family_id", "regie_id", "period_start"),
+        UniqueConstraint("structure_id", "number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
     family_id: Mapped[int] = mapped_column(
         ForeignKey("families.id", ondelete="CASCADE"), index=True
     )
@@ -581,7 +660,7 @@ class Invoice(Base):
     )
 
 
-class InvoiceLine(Base):
+class InvoiceLine(Scoped, Base):
     """One line of an invoice: a child, a service, a quantity at a unit price."""
 
     __tablename__ = "invoice_lines"
@@ -600,13 +679,14 @@ class InvoiceLine(Base):
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class Payment(Base):
+class Payment(Scoped, Base):
     """A règlement, optionally allocated to one invoice."""
 
     __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("structure_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
     family_id: Mapped[int] = mapped_column(
         ForeignKey("families.id", ondelete="CASCADE"), index=True
     )
@@ -625,21 +705,25 @@ class Payment(Base):
 # --- Operations ----------------------------------------------------------------------------
 
 
-class ReminderPreference(Base):
+class ReminderPreference(Scoped, Base):
     """A parent's choice to receive one kind of reminder or not."""
 
     __tablename__ = "reminder_preferences"
+    __table_args__ = (_account_of_structure(),)
 
-    telegram_user_id: Mapped[int] = mapped_column(ForeignKey("telegram_users.id"), primary_key=True)
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id"), primary_key=True, default=current_structure
+    )
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class ReminderLog(Base):
+class ReminderLog(Scoped, Base):
     """Each reminder sent, once per (kind, recipient, subject)."""
 
     __tablename__ = "reminder_log"
-    __table_args__ = (UniqueConstraint("kind", "recipient", "subject"),)
+    __table_args__ = (UniqueConstraint("structure_id", "kind", "recipient", "subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -649,7 +733,7 @@ class ReminderLog(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class OutboxMessage(Base):
+class OutboxMessage(Scoped, Base):
     """A message the bot starts on its own, written in the transaction of the change behind it.
 
     The sender (`bot.sender`) claims pending rows, renders them with their template in the
@@ -660,7 +744,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_due", "status", "priority", "available_at", "id"),
-        UniqueConstraint("dedupe_key"),
+        UniqueConstraint("structure_id", "dedupe_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -682,7 +766,7 @@ class OutboxMessage(Base):
     message_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
 
-class AuditEntry(Base):
+class AuditEntry(Scoped, Base):
     """What was done, by whom, and whether it was allowed. Never holds health or bank data."""
 
     __tablename__ = "audit_log"
@@ -698,16 +782,19 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class HandledUpdate(Base):
+class HandledUpdate(Scoped, Base):
     """A Telegram update already acted on: a second delivery of the same id changes nothing."""
 
     __tablename__ = "handled_updates"
 
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id"), primary_key=True, default=current_structure
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class FamilyImport(Base):
+class FamilyImport(Scoped, Base):
     """One applied import of the commune's families (who, when, what file, what it did).
 
     A database with a row here holds a real commune: the demo is never loaded into it.
@@ -725,7 +812,7 @@ class FamilyImport(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class FamilyImportSnapshot(Base):
+class FamilyImportSnapshot(Scoped, Base):
     """What the last import set on a family, field by field (stored form values).
 
     A value that differs from the record now was changed since (an accepted request, staff):
@@ -742,11 +829,14 @@ class FamilyImportSnapshot(Base):
     values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class BotState(Base):
+class BotState(Scoped, Base):
     """python-telegram-bot's persisted state (conversations, user/chat/bot data)."""
 
     __tablename__ = "bot_state"
 
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id"), primary_key=True, default=current_structure
+    )
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     data: Mapped[Any] = mapped_column(JSON)

@@ -208,7 +208,9 @@ class OutboxRepository:
     async def backlog(self, now: dt.datetime) -> Backlog:
         """How many rows wait (due or not) and since when the oldest due one waits."""
         waiting = or_(OutboxMessage.status == PENDING, OutboxMessage.status == SENDING)
-        count = (await self.session.execute(select(func.count()).where(waiting))).scalar_one()
+        count = (
+            await self.session.execute(select(func.count(OutboxMessage.id)).where(waiting))
+        ).scalar_one()
         oldest = (
             await self.session.execute(
                 select(func.min(OutboxMessage.available_at)).where(
@@ -217,6 +219,15 @@ class OutboxRepository:
             )
         ).scalar_one()
         return Backlog(int(count), oldest)
+
+    async def structures_due(self, now: dt.datetime) -> set[int]:
+        """The structures with a pending row due now (a unit of work of `all_structures`)."""
+        stmt = (
+            select(OutboxMessage.structure_id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.available_at <= now)
+            .distinct()
+        )
+        return set((await self.session.execute(stmt)).scalars())
 
     async def next_due(self) -> dt.datetime | None:
         """When the next pending row becomes due."""

@@ -35,13 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._handlers.conversationhandler import PendingState
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import Database, create_engine
+from storage.db import Database
 from storage.repositories import BotStateRepository
 
 logger = logging.getLogger(__name__)
@@ -85,10 +85,11 @@ class StateKeys:
             keys.append((self.chat_id, self.user_id))
         return keys
 
-    def lock_names(self) -> tuple[str, str]:
-        """The two advisory lock names, in a fixed order so that two workers never deadlock."""
+    def lock_names(self, structure_id: int | None) -> tuple[str, str]:
+        """The two advisory lock names, in a fixed order so that two workers never deadlock
+        (each structure's bot has its own: the same person may talk to two)."""
         ids = sorted({i for i in (self.chat_id, self.user_id) if i is not None})
-        names = [f"pf-state:{i}" for i in ids]
+        names = [f"pf-state:{structure_id}:{i}" for i in ids]
         return names[0], names[-1]
 
 
@@ -119,7 +120,6 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
         self._application: Any = None
         self._user_locks: dict[int, asyncio.Lock] = {}
         self._user_waiting: dict[int, int] = {}
-        self._state_engine: AsyncEngine | None = None
         self._state_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def attach(self, application: Any) -> None:
@@ -185,13 +185,9 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     @asynccontextmanager
     async def _locked_session(self, keys: StateKeys) -> AsyncIterator[AsyncSession]:
         if self._state_sessions is None:
-            base = min(self.state_connections, 4)
-            self._state_engine = create_engine(
-                self.database.url, pool_size=base, max_overflow=self.state_connections - base
-            )
-            self._state_sessions = async_sessionmaker(self._state_engine, expire_on_commit=False)
+            self._state_sessions = self.database.state_sessions(self.state_connections)
         async with self._state_sessions() as session:
-            first, second = keys.lock_names()
+            first, second = keys.lock_names(self.database.structure_id)
             await session.execute(_LOCK, {"first": first, "second": second})
             yield session
 
@@ -372,9 +368,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
 
     async def flush(self) -> None:
         """Every update was written as it came; close the connections of the state locks."""
-        if self._state_engine is not None:
-            await self._state_engine.dispose()
-            self._state_engine = self._state_sessions = None
+        if self._state_sessions is not None:
+            await self.database.close_state_connections()
 
 
 def _not_saved(exc: Exception) -> None:

@@ -66,6 +66,8 @@ from storage.models import (
 )
 from storage.outbox_repository import OutboxRepository
 from storage.results import rows_changed
+from storage.scoping import in_structure, structure_of
+from storage.structure_registry import StructureRegistry
 
 
 class FamilyRepository:
@@ -111,7 +113,7 @@ class TelegramRepository:
 
     async def get_or_create_user(self, user_id: int) -> TelegramUser:
         """The account's row, created on first sight."""
-        user = await self.session.get(TelegramUser, user_id)
+        user = await self.session.get(TelegramUser, (structure_of(self.session), user_id))
         if user is None:
             user = TelegramUser(id=user_id)
             self.session.add(user)
@@ -120,7 +122,7 @@ class TelegramRepository:
 
     async def get_user(self, user_id: int) -> TelegramUser | None:
         """The account's row, if it was ever seen."""
-        return await self.session.get(TelegramUser, user_id)
+        return await self.session.get(TelegramUser, (structure_of(self.session), user_id))
 
     async def active_link(self, user_id: int) -> TelegramLink | None:
         """The account's current link to a family, if any."""
@@ -639,7 +641,7 @@ class BotStateRepository:
 
     async def save(self, kind: str, key: str, data: Any) -> None:
         """Insert or replace one key."""
-        row = await self.session.get(BotState, (kind, key))
+        row = await self.session.get(BotState, (structure_of(self.session), kind, key))
         if row is None:
             self.session.add(BotState(kind=kind, key=key, data=data, updated_at=utcnow()))
         else:
@@ -669,13 +671,22 @@ class BotStateRepository:
         if rows:
             dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
             insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            now = utcnow()
+            now, structure_id = utcnow(), structure_of(self.session)
             stmt = insert(BotState).values(
-                [{"kind": k, "key": key, "data": data, "updated_at": now} for k, key, data in rows]
+                [
+                    {
+                        "structure_id": structure_id,
+                        "kind": k,
+                        "key": key,
+                        "data": data,
+                        "updated_at": now,
+                    }
+                    for k, key, data in rows
+                ]
             )
             await self.session.execute(
                 stmt.on_conflict_do_update(
-                    index_elements=[BotState.kind, BotState.key],
+                    index_elements=[BotState.structure_id, BotState.kind, BotState.key],
                     set_={"data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at},
                 )
             )
@@ -1128,6 +1139,8 @@ class ExportRepository:
                 continue
             hidden = self.REDACTED_COLUMNS.get(table.name, frozenset())
             stmt = select(table).where(selected[table.name]).order_by(*table.primary_key.columns)
+            if "structure_id" in table.c:  # a Core SELECT of a Table: storage.scoping adds nothing
+                stmt = stmt.where(table.c.structure_id == structure_of(self.session))
             rows = (await self.session.execute(stmt)).mappings().all()
             result[table.name] = [
                 {key: value for key, value in row.items() if key not in hidden} for row in rows
@@ -1244,13 +1257,18 @@ class ReminderRepository:
         """Active links of reachable accounts that did not turn this kind of reminder off."""
         opted_out = (
             select(ReminderPreference.telegram_user_id)
-            .where(ReminderPreference.kind == kind, ReminderPreference.enabled.is_(False))
+            .where(
+                in_structure(self.session, ReminderPreference),
+                ReminderPreference.kind == kind,
+                ReminderPreference.enabled.is_(False),
+            )
             .scalar_subquery()
         )
         return (
             select(TelegramLink.family_id, TelegramLink.telegram_user_id, _language_of_user())
             .join(TelegramUser, TelegramUser.id == TelegramLink.telegram_user_id)
             .where(
+                in_structure(self.session, TelegramLink),
                 TelegramLink.revoked_at.is_(None),
                 TelegramUser.unreachable_since.is_(None),
                 TelegramLink.telegram_user_id.not_in(opted_out),
@@ -1270,6 +1288,7 @@ class ReminderRepository:
         booked = (
             select(DayEntry.id)
             .where(
+                in_structure(self.session, DayEntry),
                 DayEntry.child_id == Enrolment.child_id,
                 DayEntry.service_id == service_id,
                 DayEntry.day >= first,
@@ -1390,7 +1409,9 @@ class ReminderRepository:
 
     async def set_preference(self, user_id: int, kind: str, enabled: bool) -> None:
         """Turn one kind of reminder on or off for the user."""
-        row = await self.session.get(ReminderPreference, (user_id, kind))
+        row = await self.session.get(
+            ReminderPreference, (structure_of(self.session), user_id, kind)
+        )
         if row is None:
             self.session.add(
                 ReminderPreference(telegram_user_id=user_id, kind=kind, enabled=enabled)
@@ -1423,3 +1444,4 @@ class Repositories:
         self.invitations = InvitationRepository(session)
         self.accounting = AccountingRepository(session)
         self.attendance = AttendanceRepository(session)
+        self.registry = StructureRegistry(session)

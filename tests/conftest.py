@@ -47,7 +47,7 @@ async def _sqlite_database(tmp_path: Path, template: Path) -> Database:
     return Database(f"sqlite+aiosqlite:///{path}")
 
 
-async def _postgres_database() -> tuple[Database, str]:
+async def _postgres_database(revision: str = "head") -> tuple[Database, str]:
     import asyncpg
 
     if not POSTGRES_URL:
@@ -62,7 +62,7 @@ async def _postgres_database() -> tuple[Database, str]:
     finally:
         await connection.close()
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(url)
+    await upgrade_async(url, revision)
     return Database(url), name
 
 
