@@ -8,13 +8,16 @@ PTB raises the same exceptions as in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 import pytest
 import telegram
+from aiohttp import web
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -37,6 +40,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from tests.support.botapi import (
     NOT_MODIFIED,
     QUERY_TOO_OLD,
+    SECRET_HEADER,
     TINY_PNG,
     BotApiStub,
     FakeUser,
@@ -615,3 +619,297 @@ async def test_held_calls_hang_after_the_first_ones_and_are_never_carried_out(
     assert [m.text for m in stub.messages(JEAN)] == ["passes"]
     await bot.send_message(JEAN, "after the release")
     assert stub.held == 0 and len(stub.messages(JEAN)) == 2
+
+
+# --------------------------------------------------------------------------- many bots, one server
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Waits until ``condition()`` holds (fails after ``timeout`` seconds)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def communes(stub: BotApiStub) -> tuple[BotApiStub, BotApiStub, BotApiStub]:
+    """Three bots (three structures' tokens) on the one server of `stub`."""
+    return stub, stub.add_bot(username="CommuneBBot"), stub.add_bot(username="CommuneCBot")
+
+
+@pytest.fixture
+async def clients(
+    communes: tuple[BotApiStub, ...],
+) -> AsyncIterator[list[telegram.Bot]]:
+    """A PTB client per bot, all pointed at the same base URL."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                telegram.Bot(bot.token, base_url=bot.base_url, base_file_url=bot.base_file_url)
+            )
+            for bot in communes
+        ]
+
+
+async def test_bots_sharing_a_server_each_answer_their_own_get_me(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    assert {bot.base_url for bot in communes} == {communes[0].base_url}
+    assert {bot.base_file_url for bot in communes} == {communes[0].base_file_url}
+    assert len({bot.token for bot in communes}) == 3
+
+    answers = [await client.get_me() for client in clients]
+
+    assert [(me.id, me.username) for me in answers] == [
+        (bot.bot_id, bot.username) for bot in communes
+    ]
+    assert [me.username for me in answers] == ["PortailFamilleBot", "CommuneBBot", "CommuneCBot"]
+    assert communes[0].bots == list(communes) and communes[2].server is communes[0]
+
+
+async def test_a_bot_added_with_a_taken_token_or_username_is_refused(stub: BotApiStub) -> None:
+    with pytest.raises(ValueError, match="already served"):
+        BotApiStub(stub.token, server=stub)
+    with pytest.raises(ValueError, match="already a bot"):
+        stub.add_bot(username=stub.username.upper())
+    explicit = BotApiStub("7000000042:AAExplicit", username="ExplicitBot", server=stub)
+    assert explicit.server is stub and explicit.bot_id == 7000000042
+    assert explicit.base_url == stub.base_url
+
+
+async def test_each_bot_of_a_server_has_its_own_chats_messages_and_updates(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    first, second, third = communes
+    jean = first.user(JEAN, "Jean", last_name="Dupont", phone_number="+33612345678")
+    jean_second = second.same_user(jean)
+    assert jean_second is not jean and jean_second.id == jean.id == JEAN
+    assert (jean_second.last_name, jean_second.phone_number) == ("Dupont", "+33612345678")
+    assert second.same_user(jean) is jean_second
+
+    await clients[0].send_message(JEAN, "de la commune A")
+    await clients[1].send_message(JEAN, "de la commune B")
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await clients[2].send_message(JEAN, "jamais écrit à C")
+
+    assert [m.text for m in first.messages(JEAN)] == ["de la commune A"]
+    assert [m.text for m in second.messages(JEAN)] == ["de la commune B"]
+    assert (await jean_second.next_message()).text == "de la commune B"
+    assert third.calls("sendMessage") == [] and third.rejections[-1].error_code == 400
+
+    await jean_second.send("réponse à B")
+    assert await clients[0].get_updates(timeout=0) == ()
+    updates = await clients[1].get_updates(timeout=0)
+    assert [(u.update_id, u.message and u.message.text) for u in updates] == [(1, "réponse à B")]
+    assert updates[0].effective_chat and updates[0].effective_chat.id == JEAN
+    assert await clients[2].get_updates(timeout=0) == ()
+
+
+async def test_the_same_person_may_not_have_started_another_bot(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    jean = communes[0].user(JEAN, "Jean")
+    silent = communes[1].same_user(jean, started=False)
+    await clients[0].send_message(JEAN, "Bonjour")
+
+    with pytest.raises(Forbidden, match="initiate conversation"):
+        await clients[1].send_message(JEAN, "Bonjour")
+
+    await silent.send("/start")
+    await clients[1].send_message(JEAN, "Bonjour")
+    assert len(communes[1].messages(JEAN)) == 1
+
+
+async def test_unknown_and_revoked_tokens_are_unauthorized_on_a_shared_server(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    first, second, third = communes
+    async with httpx.AsyncClient() as client:
+        unknown = await client.post(f"{first.base_url}7000000099:AAUnknown/getMe")
+        assert unknown.status_code == 401
+        assert unknown.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+        poll = asyncio.create_task(clients[1].get_updates(timeout=30))
+        await until(lambda: second._poll_generation == 1)  # the poll is pending
+        second.revoke()
+        assert await asyncio.wait_for(poll, 5) == ()  # the pending poll ends at once
+        revoked = await client.post(f"{first.base_url}{second.token}/getMe")
+        assert revoked.status_code == 401
+    with pytest.raises(InvalidToken):
+        await clients[1].get_me()
+    assert (await clients[2].get_me()).username == third.username
+    assert first.bots == [first, third]
+    with pytest.raises(ValueError, match="cannot be revoked"):
+        first.revoke()
+
+
+async def test_a_flood_wait_of_one_bot_leaves_the_other_bots_sending(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    for bot in communes:
+        bot.user(JEAN, "Jean")
+    communes[1].flood_wait(30)
+
+    with pytest.raises(RetryAfter) as refused:
+        await clients[1].send_message(JEAN, "rappel B")
+    for client in (clients[0], clients[2]):
+        await client.send_message(JEAN, "rappel")
+    with pytest.raises(RetryAfter):
+        await clients[1].send_message(JEAN, "rappel B, encore")
+
+    assert 1 <= retry_after(refused.value) <= 30
+    assert [bot.flood_rejections for bot in communes] == [0, 2, 0]
+    assert communes[1].rejections[-1].description.startswith("Too Many Requests: retry after")
+    assert [len(bot.messages(JEAN)) for bot in communes] == [1, 0, 1]
+    communes[1].end_flood_wait()
+    await clients[1].send_message(JEAN, "rappel B, enfin")
+    assert [m.text for m in communes[1].messages(JEAN)] == ["rappel B, enfin"]
+
+
+async def test_rate_limits_and_injected_failures_are_per_bot(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    for bot in communes:
+        for user_id in (1, 2):
+            bot.user(user_id, f"Parent {user_id}")
+    communes[0].set_rate_limits(global_per_second=1)
+    communes[2].fail_next("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+
+    await clients[0].send_message(1, "un")
+    with pytest.raises(RetryAfter):
+        await clients[0].send_message(2, "deux")  # over the first bot's limit of 1/s
+    for user_id in (1, 2):
+        await clients[1].send_message(user_id, "la limite de A ne compte pas ici")
+    with pytest.raises(RetryAfter) as injected:
+        await clients[2].send_message(1, "refusé une fois")
+    await clients[2].send_message(1, "puis accepté")
+
+    assert retry_after(injected.value) == 7
+    assert [len(bot.calls("sendMessage")) for bot in communes] == [1, 2, 1]
+    assert [len(bot.rejections) for bot in communes] == [1, 0, 1]
+
+
+async def test_files_of_one_bot_are_not_readable_with_another_token(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    first, second, _ = communes
+    first.user(JEAN, "Jean")
+    second.user(JEAN, "Jean")
+    sent = (await clients[0].send_document(JEAN, b"facture A", filename="facture.pdf")).document
+    assert sent is not None
+    path = (await clients[0].get_file(sent.file_id)).file_path
+    assert path is not None and path.startswith(first.base_file_url + first.token + "/")
+    relative = path.removeprefix(first.base_file_url + first.token + "/")
+
+    with pytest.raises(BadRequest, match="Wrong file_id"):
+        await clients[1].get_file(sent.file_id)
+    with pytest.raises(BadRequest, match="Wrong file identifier"):
+        await clients[1].send_document(JEAN, sent.file_id)
+    own = (await clients[1].send_document(JEAN, b"facture B", filename="facture.pdf")).document
+    assert own is not None
+    async with httpx.AsyncClient() as client:
+        theirs = await client.get(f"{first.base_file_url}{second.token}/{relative}")
+        unknown = await client.get(f"{first.base_file_url}7000000099:AAUnknown/{relative}")
+        mine = await client.get(path)
+
+    assert theirs.status_code == 404 and unknown.status_code == 404
+    assert mine.content == b"facture A"
+    assert own.file_id != sent.file_id
+    assert second.file_content(own.file_id) == b"facture B"
+    assert sent.file_id not in second.files
+
+
+async def test_stopping_the_server_stops_every_bot_and_a_bot_stops_alone(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    first, second, third = communes
+    poll_third = asyncio.create_task(clients[2].get_updates(timeout=30))
+    await until(lambda: third._poll_generation == 1)
+
+    await second.stop()  # only its own polls and webhook: the server goes on
+    assert (await clients[0].get_me()).id == first.bot_id
+    assert not poll_third.done()
+    await second.start()
+    assert (await clients[1].get_me()).id == second.bot_id
+
+    await first.stop()
+    assert await asyncio.wait_for(poll_third, 5) == ()
+    with pytest.raises(NetworkError):
+        await clients[1].get_me()
+
+
+async def test_applications_of_several_bots_poll_one_server_each_with_its_token(
+    communes: tuple[BotApiStub, ...],
+) -> None:
+    async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(f"Bienvenue chez {context.bot.username}")
+
+    applications: list[Application[Any, Any, Any, Any, Any, Any]] = []
+    for bot in communes:
+        application = (
+            Application.builder()
+            .token(bot.token)
+            .base_url(bot.base_url)
+            .base_file_url(bot.base_file_url)
+            .build()
+        )
+        application.add_handler(CommandHandler("start", start))
+        applications.append(application)
+    jean = communes[0].user(JEAN, "Jean")
+    people = [jean, communes[1].same_user(jean), communes[2].same_user(jean)]
+
+    async with contextlib.AsyncExitStack() as stack:
+        for application in applications:
+            await stack.enter_async_context(application)
+            await application.start()
+            stack.push_async_callback(application.stop)
+            assert application.updater is not None
+            await application.updater.start_polling(poll_interval=0, timeout=5)
+            stack.push_async_callback(application.updater.stop)
+        for person in reversed(people):
+            await person.send_command("/start")
+        welcomes = [(await person.next_message()).text for person in people]
+
+    assert welcomes == [f"Bienvenue chez {bot.username}" for bot in communes]
+    assert all(bot.rejections == [] for bot in communes)
+
+
+async def test_webhooks_are_per_bot_each_with_its_url_and_secret(
+    communes: tuple[BotApiStub, ...], clients: list[telegram.Bot]
+) -> None:
+    received: list[tuple[str, str | None, int]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        update = await request.json()
+        received.append(
+            (request.match_info["slug"], request.headers.get(SECRET_HEADER), update["update_id"])
+        )
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/telegram/{slug}", receive)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        for client, slug in zip(clients[:2], ("a", "b"), strict=True):
+            await client.set_webhook(
+                f"http://127.0.0.1:{port}/telegram/{slug}", secret_token=f"secret-{slug}"
+            )
+        jean = communes[0].user(JEAN, "Jean")
+        await communes[1].same_user(jean).send("à B")
+        await communes[1].wait_for_delivery()
+        await jean.send("à A")
+        await communes[0].wait_for_delivery()
+        await communes[2].same_user(jean).send("à C, sans webhook")
+
+        assert received == [("b", "secret-b", 1), ("a", "secret-a", 1)]
+        infos = [await client.get_webhook_info() for client in clients]
+        assert [info.url.rsplit("/", 1)[-1] for info in infos] == ["a", "b", ""]
+        polled = await clients[2].get_updates(timeout=0)
+        assert [u.message and u.message.text for u in polled] == ["à C, sans webhook"]
+    finally:
+        await runner.cleanup()

@@ -36,6 +36,13 @@ balancer's stand-in), with the ``X-Telegram-Bot-Api-Secret-Token`` header, and
 re-sends it until an answer is 2xx, as Telegram does; ``getUpdates`` is then
 refused with 409. `webhook` holds what was set, `webhook_deliveries` every try.
 
+Many bots, one server (as api.telegram.org serves every token)::
+
+    async with BotApiStub() as stub:
+        second = stub.add_bot(username="CommuneBBot")   # same base_url, own token
+        jean_b = second.same_user(stub.user(1001, "Jean"))  # one person, two bots
+        second.flood_wait(30)   # only the second bot's messages answer 429
+
 Deliberate simplifications (the real server does more): no inline mode, plain
 http webhooks to any address, no media groups, no automatic detection of URLs
 or mentions in the bot's texts, ``tg://user?id=`` links kept as ``text_link``. A button carrying
@@ -61,7 +68,7 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -815,7 +822,8 @@ def _custom_emoji_id(url: str) -> str:
 
 def _parse_markdown_v1(src: str) -> tuple[str, list[dict[str, Any]]]:
     """TDLib's ``parse_markdown``, behind parse_mode "Markdown"."""
-    out, entities, i = _Output(), [], 0
+    out, i = _Output(), 0
+    entities: list[dict[str, Any]] = []
     while i < len(src):
         char = src[i]
         if char == "\\" and src[i + 1 : i + 2] in ("_", "*", "`", "["):
@@ -1020,26 +1028,41 @@ class FloodControl:
         self.rejections_by_chat: Counter[int] = Counter()
         self._clock = clock
         self._windows: dict[Hashable, deque[float]] = {}
+        self._waiting_until: float | None = None
 
     def consume(self, chat_id: int) -> None:
         """Counts one message to ``chat_id``, or raises the 429 `ApiError`."""
         now = self._clock()
+        if self._waiting_until is not None and now < self._waiting_until:
+            self._refuse(chat_id, self._waiting_until - now)
         rules = list(self._rules(chat_id))
         for key, limit, period in rules:
             window = self._window(key, now, period)
             if len(window) >= limit:
-                retry_after = max(1, math.ceil(window[0] + period - now))
-                self.rejections += 1
-                self.rejections_by_chat[chat_id] += 1
-                raise ApiError(
-                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-                )
+                self._refuse(chat_id, window[0] + period - now)
         for key, _, _ in rules:
             self._windows[key].append(now)
+
+    def wait(self, seconds: float) -> None:
+        """A flood wait: every message answers 429 for ``seconds`` from now, whatever the
+        limits (``retry_after`` is what remains of it), until it ends or `end_wait`."""
+        self._waiting_until = self._clock() + seconds
+
+    def end_wait(self) -> None:
+        """Ends the flood wait now."""
+        self._waiting_until = None
 
     def reset(self) -> None:
         """Forgets every message counted so far."""
         self._windows.clear()
+
+    def _refuse(self, chat_id: int, remaining: float) -> NoReturn:
+        retry_after = max(1, math.ceil(remaining))
+        self.rejections += 1
+        self.rejections_by_chat[chat_id] += 1
+        raise ApiError(
+            429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
+        )
 
     def _rules(self, chat_id: int) -> Iterator[tuple[Hashable, int, float]]:
         if self.limits.global_per_second:
@@ -1206,7 +1229,8 @@ class ChatMessage:
     @property
     def buttons(self) -> list[list[dict[str, Any]]]:
         """Rows of inline buttons (empty without an inline keyboard)."""
-        return (self.reply_markup or {}).get("inline_keyboard", [])
+        rows: list[list[dict[str, Any]]] = (self.reply_markup or {}).get("inline_keyboard", [])
+        return rows
 
     @property
     def button_labels(self) -> list[str]:
@@ -1537,6 +1561,15 @@ class BotApiStub:
     ``await stop()``), point PTB at `base_url` and `base_file_url`, create
     people with `user` and `group`, then read what the bot did with
     `next_message`, `messages`, `calls` and `next_call`.
+
+    Several bots on one server, as api.telegram.org serves every token:
+    ``second = stub.add_bot(username="CommuneBBot")`` (or
+    ``BotApiStub(token, server=stub)``) is another bot answering at the same
+    `base_url` under its own token, with its own users, chats, updates, files,
+    webhook, failures and flood control (Telegram's limits are per bot). A
+    request is served by the bot of the token in its URL; an unknown (or
+    `revoke`-d) token answers 401. `stop` of the stub that started the server
+    stops every bot on it.
     """
 
     def __init__(
@@ -1546,13 +1579,21 @@ class BotApiStub:
         username: str = "PortailFamilleBot",
         first_name: str = "Portail Famille",
         rate_limits: RateLimits | None = None,
+        server: BotApiStub | None = None,
     ) -> None:
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_id = int(prefix) if prefix.isdigit() else 1
         self.username = username
         self.first_name = first_name
-        self.port: int | None = None
+        #: The stub owning the HTTP server this bot answers on (itself unless shared).
+        self.server: BotApiStub = self if server is None else server.server
+        #: token -> bot, shared by every stub of one server.
+        self._bots: dict[str, BotApiStub] = {} if server is None else self.server._bots
+        if token in self._bots:
+            raise ValueError(f"token {token!r} is already served by this server")
+        self._bots[token] = self
+        self._port: int | None = None
         self.users: dict[int, FakeUser] = {}
         self.chats: dict[int, ChatState] = {}
         #: chat id -> ids of administrators (getChatMember / getChatAdministrators).
@@ -1591,7 +1632,10 @@ class BotApiStub:
         self._open_queries: dict[str, dict[str, Any]] = {}
         self._open_checkouts: dict[str, dict[str, Any]] = {}
         self._files_by_path: dict[str, StoredFile] = {}
-        self._file_numbers = itertools.count(1)
+        #: File numbers are unique on the server, so a file path never names two bots' files.
+        self._file_numbers: Iterator[int] = (
+            itertools.count(1) if server is None else self.server._file_numbers
+        )
         self._query_numbers = itertools.count(1)
         self._failures: dict[str, list[ApiError]] = {}
         self._overrides: dict[str, ApiHandler] = {}
@@ -1607,7 +1651,14 @@ class BotApiStub:
     # ............................................................ lifecycle
 
     async def start(self) -> BotApiStub:
-        """Binds 127.0.0.1 on a free port and starts serving."""
+        """Binds 127.0.0.1 on a free port and starts serving.
+
+        For a bot sharing another's server: only lets it serve again after `stop`
+        (the server is the other stub's to start).
+        """
+        if self.server is not self:
+            self._closing = False
+            return self
         app = web.Application(client_max_size=UPLOAD_LIMIT + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
@@ -1615,17 +1666,20 @@ class BotApiStub:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = self._runner.addresses[0][1]
-        self._closing = False
+        self._port = self._runner.addresses[0][1]
+        for bot in self._bots.values():
+            bot._closing = False
         return self
 
     async def stop(self) -> None:
-        """Answers pending long polls and shuts the server down."""
-        self._closing = True
-        self._released.set()
-        self._updates_signal.fire()
-        self._activity.fire()
-        await self._stop_webhook_delivery()
+        """Answers pending long polls and shuts the server down.
+
+        The server's own stub stops every bot on it; a bot sharing the server
+        stops only its own polls and webhook deliveries.
+        """
+        bots = list(self._bots.values()) if self.server is self else [self]
+        for bot in bots:
+            await bot._close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -1642,6 +1696,58 @@ class BotApiStub:
     ) -> None:
         await self.stop()
 
+    async def _close(self) -> None:
+        self._closing = True
+        self._released.set()
+        self._updates_signal.fire()
+        self._activity.fire()
+        await self._stop_webhook_delivery()
+
+    def add_bot(
+        self,
+        token: str | None = None,
+        *,
+        username: str | None = None,
+        first_name: str = "Portail Famille",
+        rate_limits: RateLimits | None = None,
+    ) -> BotApiStub:
+        """Another bot served at the same `base_url` (started with this server).
+
+        Without a token, the next free bot id after the server's bots is used;
+        without a username, ``PortailFamille<bot id>Bot``.
+        """
+        if token is None:
+            taken = {bot.bot_id for bot in self._bots.values()}
+            bot_id = max(taken) + 1
+            token = f"{bot_id}:AAStubTokenForLocalTestsOnly_{bot_id:010d}"
+        prefix = token.split(":", 1)[0]
+        name = username or f"PortailFamille{prefix}Bot"
+        if any(bot.username.lower() == name.lower() for bot in self._bots.values()):
+            raise ValueError(f"username {name!r} is already a bot of this server")
+        return BotApiStub(
+            token, username=name, first_name=first_name, rate_limits=rate_limits, server=self
+        )
+
+    @property
+    def bots(self) -> list[BotApiStub]:
+        """Every bot answering on this server, the server's own first."""
+        return list(self._bots.values())
+
+    def revoke(self) -> None:
+        """The token is revoked (BotFather's /revoke): its calls answer 401 from now on."""
+        if self.server is self:
+            raise ValueError("the server's own bot cannot be revoked; add another bot")
+        if self._bots.get(self.token) is self:
+            del self._bots[self.token]
+        self._closing = True  # a pending long poll ends; the next call gets 401
+        self._updates_signal.fire()
+        self._activity.fire()
+
+    @property
+    def port(self) -> int | None:
+        """The server's port, None before it started."""
+        return self.server._port
+
     @property
     def base_url(self) -> str:
         """What PTB takes as ``base_url``: ``http://127.0.0.1:PORT/bot``."""
@@ -1653,15 +1759,20 @@ class BotApiStub:
         return f"http://127.0.0.1:{self._started_port()}/file/bot"
 
     def _started_port(self) -> int:
-        if self.port is None:
+        port = self.server._port
+        if port is None:
             raise RuntimeError("BotApiStub is not started: use 'async with' or await start()")
-        return self.port
+        return port
 
     # ............................................................ HTTP
 
     async def _handle_api(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        bot = self._bots.get(request.match_info["token"])
+        if bot is None:
             return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
+        return await bot._serve_api(request)
+
+    async def _serve_api(self, request: web.Request) -> web.Response:
         method = self._methods.get(request.match_info["method"].lower())
         if method is None:
             return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
@@ -1674,15 +1785,16 @@ class BotApiStub:
                 self._reject(method, params, error)
             return _json(error.payload(), error.error_code)
         except Exception as bug:  # a bug of the stub: make it loud, not a hang
-            error = ApiError(500, f"Internal Server Error: the stub failed with {bug!r}")
-            self._reject(method, params, error)
-            return _json(error.payload(), 500)
+            failure = ApiError(500, f"Internal Server Error: the stub failed with {bug!r}")
+            self._reject(method, params, failure)
+            return _json(failure.payload(), 500)
         self._record(method, params, result)
         return _json({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        stored = self._files_by_path.get(request.match_info["path"])
-        if request.match_info["token"] != self.token or stored is None:
+        bot = self._bots.get(request.match_info["token"])
+        stored = None if bot is None else bot._files_by_path.get(request.match_info["path"])
+        if stored is None:
             return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         return web.Response(
             body=stored.content, content_type=stored.mime_type or "application/octet-stream"
@@ -2352,6 +2464,25 @@ class BotApiStub:
         self.chats[user_id] = ChatState(user_id, "private", user=user)
         return user
 
+    def same_user(self, user: FakeUser, *, started: bool = True) -> FakeUser:
+        """The person ``user`` of another bot, as this bot sees them: the same Telegram user
+        id, names, language and phone, in their own private chat with this bot (a parent
+        of two communes talking to both communes' bots).
+
+        ``started=False``: they never wrote to this bot yet.
+        """
+        if user.id in self.users:
+            return self.users[user.id]
+        return self.user(
+            user.id,
+            user.first_name,
+            last_name=user.last_name,
+            username=user.username,
+            language_code=user.language_code,
+            phone_number=user.phone_number,
+            started=started,
+        )
+
     def group(
         self,
         chat_id: int,
@@ -2400,6 +2531,15 @@ class BotApiStub:
         """Replaces the flood limits (None disables one) and forgets past counts."""
         self.flood.limits = RateLimits(global_per_second, group_per_minute, private_per_second)
         self.flood.reset()
+
+    def flood_wait(self, seconds: float) -> None:
+        """This bot (only) is in flood wait: every message it sends or edits answers 429
+        (``retry_after``: what remains) for ``seconds``, or until `end_flood_wait`."""
+        self.flood.wait(seconds)
+
+    def end_flood_wait(self) -> None:
+        """Ends this bot's flood wait: its messages are accepted again (within the limits)."""
+        self.flood.end_wait()
 
     @property
     def flood_rejections(self) -> int:
