@@ -69,7 +69,7 @@ i18n: $(STAMP)
 
 ## bench: run the benchmarks (they print figures)
 bench: install
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/[!_]*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import segno
 from telegram import Bot
 
-from bot import commune_cli, import_cli, invoicing_cli
+from bot import commune_cli, import_cli, invoicing_cli, structures_cli
 from bot.domain.rules import StructureConfigError
 from bot.logging_setup import configure_logging
 from bot.runtime import Runtime
@@ -24,6 +24,12 @@ from bot.services.linking import UnknownFamily, create_invite, invite_link
 from bot.services.structure_sync import sync_structure
 from bot.settings import Settings, SettingsError, load_settings
 from bot.structure import Structure, load_structure
+from bot.tenancy import (
+    ServedStructure,
+    TenancyError,
+    claim_env_structure,
+    served_structures,
+)
 from storage.db import Database
 from storage.migrate import schema_status, upgrade_async
 
@@ -66,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument(
         "action", choices=["upgrade"], help="apply the migrations (a release step, before `run`)"
     )
-    sub.add_parser("demo", help="load the demo structure and families (idempotent)")
+    demo = sub.add_parser("demo", help="load the demo structure and families (idempotent)")
+    structures_cli.add_structure_option(demo)
     invite = sub.add_parser("invite", help="print a one-time invitation link for a family")
+    structures_cli.add_structure_option(invite)
     invite.add_argument("family_number", help="the N° famille")
     invite.add_argument(
         "--qr", type=Path, metavar="FILE.png", help="also write a QR code of the link"
@@ -75,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoicing_cli.add_parser(sub)
     import_cli.add_parser(sub)
     commune_cli.add_parsers(sub)
+    structures_cli.add_parser(sub)
     return parser
 
 
@@ -95,29 +104,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = asyncio.run(schema_status(settings.database_url))
         print(f"database is up to date (schema revision {status.current})")
         return 0
+    if args.command == "structure":
+        return asyncio.run(structures_cli.structure_command(settings, structure, args))
+    if args.command == "import" and args.import_action == "template":
+        return import_cli.write_template(args.out)
+
+    def on_structure(command: Callable[[ServedStructure], Awaitable[int]]) -> int:
+        """The command for the structure of `--structure` (default: the `.env` one)."""
+        return asyncio.run(
+            structures_cli.on_structure(settings, structure, args.structure, command)
+        )
+
     if args.command == "invoices":
-        return asyncio.run(invoicing_cli.issue_month(settings, structure, args.month))
+        return on_structure(lambda target: invoicing_cli.issue_month(target, args.month))
     if args.command == "import":
-        if args.import_action == "template":
-            return import_cli.write_template(args.out)
-        return asyncio.run(import_cli.import_families(settings, structure, args))
+        return on_structure(lambda target: import_cli.import_families(target, args))
     if args.command == "letters":
-        return asyncio.run(_letters(settings, structure, args))
+        return on_structure(lambda target: _letters(target, args))
     if args.command == "export":
-        return asyncio.run(commune_cli.export_invoices(settings, structure, args))
+        return on_structure(lambda target: commune_cli.export_invoices(target, args))
     if args.command == "demo":
-        created = asyncio.run(_prepare(settings, structure, demo="always"))
-        print(f"demo loaded: {created} new families")
-        return 0
-    return asyncio.run(_invite(settings, structure, args.family_number, args.qr))
+        return on_structure(_demo)
+    return on_structure(lambda target: _invite(target, args.family_number, args.qr))
 
 
 def run(settings: Settings, structure: Structure, *, webhook: bool = False) -> int:
     """Check the database's schema, prepare it, then serve Telegram until stopped: long polling,
-    or the webhook with `/healthz` and `/metrics` (bot/webhook.py)."""
-    if not settings.telegram_bot_token:
-        print(NO_TOKEN_MESSAGE, file=sys.stderr)
-        return EXIT_CONFIG
+    or the webhook with `/healthz` and `/metrics` (bot/webhook.py), for every structure of the
+    registry that has a bot (bot/tenancy.py): the `.env` one and those of `structure add`."""
     if webhook and not (settings.webhook_url and settings.webhook_secret):
         print(f"portail-famille: {NO_WEBHOOK_MESSAGE}", file=sys.stderr)
         return EXIT_CONFIG
@@ -128,31 +142,63 @@ def run(settings: Settings, structure: Structure, *, webhook: bool = False) -> i
     created = asyncio.run(_prepare(settings, structure, demo="when_empty", migrate=False))
     if created:
         print(f"empty database: demo structure loaded ({created} families)")
+    try:
+        served = asyncio.run(_structures_to_serve(settings, structure))
+    except TenancyError as exc:
+        print(f"portail-famille: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not served:
+        print(NO_TOKEN_MESSAGE, file=sys.stderr)
+        return EXIT_CONFIG
     from bot.app import (  # imported late: heavy, only for run
         ALLOWED_UPDATES,
         HANDLED_UPDATES,
         build_application,
     )
+    from bot.deployment import Bot, serve_polling
 
-    runtime = Runtime(
-        settings=settings, database=Database(settings.database_url), structure=structure
-    )
-    application = build_application(runtime)
+    database = Database(settings.database_url)
+    runtimes = [item.on(database).runtime() for item in served]
+    bots = [Bot(build_application(runtime), runtime) for runtime in runtimes]
+    first = bots[0]
     if not webhook:
         if "port" in settings.model_fields_set:  # PORT set: /healthz and /metrics beside polling
             from bot.webhook import serve_operations_beside_polling
 
-            serve_operations_beside_polling(application, runtime)
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            serve_operations_beside_polling(first.application, first.runtime)
+        if len(bots) == 1:
+            first.application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            asyncio.run(serve_polling(bots, allowed_updates=ALLOWED_UPDATES))
         return 0
     from bot.webhook import ListenError, serve_webhook
 
+    others = [(bot.application, bot.runtime) for bot in bots[1:]]
     try:
-        asyncio.run(serve_webhook(application, runtime, allowed_updates=HANDLED_UPDATES))
+        asyncio.run(
+            serve_webhook(
+                first.application, first.runtime, allowed_updates=HANDLED_UPDATES, others=others
+            )
+        )
     except ListenError as exc:
         print(f"portail-famille: {exc} (LISTEN_ADDRESS, PORT)", file=sys.stderr)
         return 1
     return 0
+
+
+async def _structures_to_serve(settings: Settings, structure: Structure) -> list[ServedStructure]:
+    """Give structure 1 the bot of `.env`, mirror each structure's configuration into its
+    tables, and list the structures to serve."""
+    database = Database(settings.database_url)
+    try:
+        await claim_env_structure(settings, structure, database)
+        served = await served_structures(settings, database, structure)
+        for item in served:
+            async with item.database.transaction() as uow:
+                await sync_structure(uow, item.structure)
+        return served
+    finally:
+        await database.dispose()
 
 
 async def check_schema(settings: Settings) -> str | None:
@@ -194,18 +240,33 @@ def demo_welcome(settings: Settings) -> bool:
     return "database_url" not in settings.model_fields_set
 
 
+async def _demo(target: ServedStructure) -> int:
+    """`portail-famille demo [--structure SLUG]`."""
+    created = await _prepare(
+        target.settings, target.structure, demo="always", database=target.database
+    )
+    print(f"demo loaded: {created} new families")
+    return 0
+
+
 async def _prepare(
-    settings: Settings, structure: Structure, *, demo: str, migrate: bool = True
+    settings: Settings,
+    structure: Structure,
+    *,
+    demo: str,
+    migrate: bool = True,
+    database: Database | None = None,
 ) -> int:
     """Migrate (unless `migrate=False`: `run` checked the schema instead), mirror the
     structure, and load the demo families; return how many were created.
 
     `demo="always"` is `portail-famille demo`, said on purpose. `demo="when_empty"` loads them
     only into the default embedded database, and never into one that was ever imported into.
+    `database`: the structure's (`--structure`), else the `.env` one's.
     """
     if migrate:
         await upgrade_async(settings.database_url)
-    database = Database(settings.database_url)
+    database = database or Database(settings.database_url)
     try:
         async with database.unit_of_work() as uow:
             await sync_structure(uow, structure)
@@ -231,12 +292,9 @@ async def _prepare(
         await database.dispose()
 
 
-async def _invite(
-    settings: Settings, structure: Structure, family_number: str, qr: Path | None
-) -> int:
+async def _invite(target: ServedStructure, family_number: str, qr: Path | None) -> int:
     """Create an invite and print its link (and write its QR code)."""
-    database = Database(settings.database_url)
-    runtime = Runtime(settings=settings, database=database, structure=structure)
+    settings, database, runtime = target.settings, target.database, target.runtime()
     try:
         username = await bot_username(settings)
         async with database.unit_of_work() as uow:
@@ -261,14 +319,14 @@ async def _invite(
     return 0
 
 
-async def _letters(settings: Settings, structure: Structure, args: argparse.Namespace) -> int:
+async def _letters(target: ServedStructure, args: argparse.Namespace) -> int:
     try:
-        username = await bot_username(settings)
+        username = await bot_username(target.settings)
     except ValueError as exc:
         print(f"portail-famille: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    await upgrade_async(settings.database_url)
-    return await commune_cli.write_letters(settings, structure, args, username)
+    await upgrade_async(target.settings.database_url)
+    return await commune_cli.write_letters(target, args, username)
 
 
 async def bot_username(settings: Settings) -> str:

@@ -16,12 +16,10 @@ from bot.accounts_csv import invoices_csv, invoices_filename, payments_csv, paym
 from bot.domain.billing import parse_month
 from bot.i18n import DEFAULT_LANGUAGE, use_language
 from bot.letters import build_letters_pdf
-from bot.runtime import Runtime
 from bot.services.accounts_export import month_export
 from bot.services.invitation_letters import Selection, issue_letters
-from bot.settings import Settings
-from bot.structure import Structure
-from storage.db import Database
+from bot.structures_cli import add_structure_option
+from bot.tenancy import ServedStructure
 
 EXIT_CONFIG = 2
 
@@ -46,6 +44,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="N",
         help="only this N° famille (repeatable)",
     )
+    add_structure_option(letters)
     export = sub.add_parser("export", help="exports for the accounts")
     export.add_argument(
         "what", choices=["invoices"], help="the month's invoices and payments as CSV"
@@ -58,19 +57,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         metavar="DIR",
         help="where to write the two files",
     )
+    add_structure_option(export)
 
 
-async def write_letters(
-    settings: Settings, structure: Structure, args: argparse.Namespace, username: str
-) -> int:
+async def write_letters(target: ServedStructure, args: argparse.Namespace, username: str) -> int:
     """Issue the invitations and write the PDF."""
     selection = (
         Selection.NAMED
         if args.family and not args.all and not args.unlinked
         else (Selection.ALL if args.all else Selection.UNLINKED)
     )
-    database = Database(settings.database_url)
-    runtime = Runtime(settings=settings, database=database, structure=structure)
+    settings, structure, database = target.settings, target.structure, target.database
+    runtime = target.runtime()
     try:
         batch = await issue_letters(
             database,
@@ -102,9 +100,7 @@ async def write_letters(
     return 1 if batch.unknown else 0
 
 
-async def export_invoices(
-    settings: Settings, structure: Structure, args: argparse.Namespace
-) -> int:
+async def export_invoices(target: ServedStructure, args: argparse.Namespace) -> int:
     """Write factures-YYYY-MM.csv and reglements-YYYY-MM.csv."""
     period = parse_month(args.month)
     if period is None:
@@ -112,8 +108,7 @@ async def export_invoices(
             f"portail-famille: --month {args.month!r} is not of the form YYYY-MM", file=sys.stderr
         )
         return EXIT_CONFIG
-    database = Database(settings.database_url)
-    runtime = Runtime(settings=settings, database=database, structure=structure)
+    database, runtime = target.database, target.runtime()
     try:
         export = await month_export(
             database, period, now=runtime.now(), actor_id=None, actor_kind="system"

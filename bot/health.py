@@ -133,8 +133,8 @@ async def _select_one(runtime: Runtime) -> None:
 
 
 async def outbox_backlog(runtime: Runtime) -> Backlog:
-    """What waits in the outbox now."""
-    async with runtime.database.unit_of_work(read_only=True) as uow:
+    """What waits in the outbox now, every structure's of the database."""
+    async with runtime.database.all_structures().unit_of_work(read_only=True) as uow:
         return await asyncio.wait_for(
             uow.repos.outbox.backlog(runtime.now()), timeout=DATABASE_TIMEOUT_SECONDS
         )

@@ -13,14 +13,12 @@ from pathlib import Path
 from bot.domain.family_import import template_rows
 from bot.i18n import DEFAULT_LANGUAGE, _, use_language
 from bot.import_texts import render_report
-from bot.runtime import Runtime
 from bot.services.family_import import ImportOptions, ImportOutcome, apply_import, preview_import
 from bot.services.structure_sync import sync_structure
 from bot.services.use_case import use_case
-from bot.settings import Settings
 from bot.spreadsheets import write_csv, write_xlsx
-from bot.structure import Structure
-from storage.db import Database
+from bot.structures_cli import add_structure_option
+from bot.tenancy import ServedStructure
 from storage.migrate import upgrade_async
 
 EXIT_ERRORS = 1
@@ -54,6 +52,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="take the file's values even where they changed since the last import",
     )
+    add_structure_option(families)
     template = actions.add_parser(
         "template", help="write the empty template: the header row and one example line"
     )
@@ -73,18 +72,15 @@ def write_template(out: Path) -> int:
     return 0
 
 
-async def import_families(
-    settings: Settings, structure: Structure, args: argparse.Namespace
-) -> int:
+async def import_families(target: ServedStructure, args: argparse.Namespace) -> int:
     """Check or apply the file; print the French report."""
     path: Path = args.file
     if not path.is_file():
         print(f"portail-famille: no such file: {path}", file=sys.stderr)
         return EXIT_USAGE
     content = path.read_bytes()
-    await upgrade_async(settings.database_url)
-    database = Database(settings.database_url)
-    runtime = Runtime(settings=settings, database=database, structure=structure)
+    await upgrade_async(target.settings.database_url)
+    structure, database, runtime = target.structure, target.database, target.runtime()
     options = ImportOptions(prune=args.prune, overwrite=args.overwrite)
     try:
         async with use_case(database) as uow:

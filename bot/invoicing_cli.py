@@ -13,11 +13,9 @@ import datetime as dt
 import sys
 
 from bot.domain.billing import parse_month
-from bot.runtime import Runtime
 from bot.services.billing import IssueOutcome, MissingTariff, issue_invoices
-from bot.settings import Settings
-from bot.structure import Structure
-from storage.db import Database
+from bot.structures_cli import add_structure_option
+from bot.tenancy import ServedStructure
 
 EXIT_CONFIG = 2
 
@@ -31,16 +29,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     invoices.add_argument(
         "--month", required=True, metavar="YYYY-MM", help="the month to invoice, e.g. 2026-11"
     )
+    add_structure_option(invoices)
 
 
-async def issue_month(settings: Settings, structure: Structure, month: str) -> int:
+async def issue_month(target: ServedStructure, month: str) -> int:
     """Issue the month's invoices and tell the families; returns the exit code."""
     period = parse_month(month)
     if period is None:
         print(f"portail-famille: --month {month!r} is not of the form YYYY-MM", file=sys.stderr)
         return EXIT_CONFIG
-    database = Database(settings.database_url)
-    runtime = Runtime(settings=settings, database=database, structure=structure)
+    structure, database, runtime = target.structure, target.database, target.runtime()
     try:
         try:
             result = await issue_invoices(

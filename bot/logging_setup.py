@@ -2,7 +2,9 @@
 
 Two formats (LOG_FORMAT): `text`, one readable line per record, and `json`, one JSON object
 per line for a log collector: `time` (ISO 8601, UTC), `level`, `logger`, `message`, then the
-structured extras a call passed (`logger.info(..., extra={...})`). The messages are the same
+structured extras a call passed (`logger.info(..., extra={...})`), and `structure`, the
+short name of the structure whose bot logged it when the process serves several (text: after
+the level, in brackets). The messages are the same
 in both: the code logs ids, counts and type names, never a name, a phone number or an IBAN.
 An exception attached to a record is written without its message, which may quote data: in
 JSON as its type and where it happened (as `bot.errors.describe_error`), in text as its
@@ -15,13 +17,36 @@ import datetime as dt
 import json
 import logging
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 LOG_FORMATS = ("text", "json")
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(structure_tag)s%(name)s: %(message)s"
 _STANDARD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", logging.INFO, "", 0, "", None, None)).keys()
-) | {"message", "asctime", "taskName"}
+) | {"message", "asctime", "taskName", "structure_tag"}
+CURRENT_STRUCTURE: ContextVar[str] = ContextVar("current_structure", default="")
+"""The structure whose bot is at work in this task (and the tasks it starts)."""
+
+
+@contextmanager
+def acting_for(slug: str) -> Iterator[None]:
+    """Log what runs here, and every task started here, as the structure `slug`'s."""
+    token = CURRENT_STRUCTURE.set(slug)
+    try:
+        yield
+    finally:
+        CURRENT_STRUCTURE.reset(token)
+
+
+def _note_structure(record: logging.LogRecord) -> None:
+    """Put the current structure on the record (`structure`, and its text form)."""
+    slug = getattr(record, "structure", None) or CURRENT_STRUCTURE.get()
+    if slug:
+        record.structure = slug
+    record.structure_tag = f"[{slug}] " if slug else ""
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,6 +54,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as a JSON line."""
+        _note_structure(record)
         entry: dict[str, Any] = {
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
                 timespec="milliseconds"
@@ -66,6 +92,11 @@ def _exception_without_message(error: BaseException) -> str:
 
 class TextFormatter(logging.Formatter):
     """The readable line; an exception's traceback keeps its frames but not its message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a line, with the structure it concerns when there is one."""
+        _note_structure(record)
+        return super().format(record)
 
     def formatException(self, ei: Any) -> str:
         """The frames and the exception's type, without the message (it may quote data)."""

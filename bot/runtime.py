@@ -27,6 +27,8 @@ class Runtime:
     database: Database
     structure: Structure
     clock: Callable[[], dt.datetime] = utcnow
+    slug: str = "default"
+    """The structure's short name (`portail-famille structure list`)."""
     languages: dict[int, tuple[str, float]] = field(default_factory=dict)
     """Each account's /langue choice ("" for none) and when it was read (conversations/language.py)."""
     extensions: dict[str, Any] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from typing import Any
 from bot.health import record_tick, set_scheduler_held
 from bot.runtime import Runtime
 from storage.db import Database
-from storage.locks import AdvisoryLock
+from storage.locks import shared_lock
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class SchedulerLease:
 
     def __init__(self, database: Database, retry_seconds: float = LEASE_RETRY_SECONDS) -> None:
         self.retry_seconds = retry_seconds
-        self._lock = AdvisoryLock(database, SCHEDULER_LOCK_KEY)
+        self._lock = shared_lock(database, SCHEDULER_LOCK_KEY)
 
     @property
     def held(self) -> bool:
@@ -61,8 +61,9 @@ class SchedulerLease:
 
 
 def get_lease(runtime: Runtime) -> SchedulerLease | None:
-    """This process's scheduler lease, once a job was scheduled."""
-    lease: SchedulerLease | None = runtime.extensions.get(LEASE_KEY)
+    """This process's scheduler lease, once a job was scheduled: one for every structure the
+    process serves (the first structure's job queue renews it)."""
+    lease: SchedulerLease | None = runtime.database.shared.get(LEASE_KEY)
     return lease
 
 
@@ -70,7 +71,7 @@ def _lease(application: Any, runtime: Runtime, interval: float) -> SchedulerLeas
     """The lease shared by every job, and the job that renews it (both made once)."""
     lease = get_lease(runtime)
     if lease is None:
-        lease = runtime.extensions[LEASE_KEY] = SchedulerLease(
+        lease = runtime.database.shared[LEASE_KEY] = SchedulerLease(
             runtime.database, min(LEASE_RETRY_SECONDS, interval)
         )
 

@@ -51,7 +51,8 @@ from bot.outgoing import (
 from bot.ratelimit import TelegramRateLimiter, retry_after_seconds
 from bot.runtime import Runtime
 from bot.services.outbox import ACCOUNT, STAFF, Priority
-from storage.locks import AdvisoryLock
+from storage.db import Database
+from storage.locks import shared_lock
 from storage.models import OutboxMessage
 from storage.outbox_repository import EXPIRED, FAILED, SENT, SKIPPED, UNREACHABLE
 
@@ -65,6 +66,9 @@ INDIVIDUAL_RESERVE = 6
 GROUP_RETRY_SECONDS = 300.0
 """When the admin group cannot be written to (bot removed, wrong id), try again this much later."""
 MAX_BACKOFF_SECONDS = 300.0
+WATCHED_IDLE_SECONDS = 30.0
+"""How long an idle sender waits when the process's `OutboxWatch` wakes it for due rows."""
+WATCH_KEY = "outbox_watch"
 
 
 @dataclass
@@ -102,13 +106,14 @@ class OutboxSender:
         self.poll_seconds = poll_seconds
         self.lock_retry_seconds = lock_retry_seconds
         self.figures = SenderFigures()
-        self._lock = AdvisoryLock(runtime.database, SENDER_LOCK_KEY)
+        self._lock = shared_lock(runtime.database, SENDER_LOCK_KEY)
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._unsubscribe: Any = None
         self._claims_released = False
+        self._watch: OutboxWatch | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -118,7 +123,9 @@ class OutboxSender:
         self._event = asyncio.Event()
         self._stopping = False
         self._unsubscribe = self.runtime.database.on_outbox_commit(self.wake)
-        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+        self._watch = outbox_watch(self.runtime.database, self.poll_seconds)
+        self._watch.add(self)
+        self._task = asyncio.create_task(self._run(), name=f"outbox-sender-{self.runtime.slug}")
 
     async def stop(self) -> None:
         """Finish the sends in flight, then stop (SIGTERM loses nothing)."""
@@ -130,6 +137,9 @@ class OutboxSender:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._watch is not None:
+            await self._watch.remove(self)
+            self._watch = None
         await self._lock.release()
 
     def wake(self) -> None:
@@ -166,7 +176,7 @@ class OutboxSender:
                 handled = 0
                 await self._pause(self.poll_seconds)
             if not handled:
-                await self._pause(self.poll_seconds)
+                await self._pause(WATCHED_IDLE_SECONDS if self._watch else self.poll_seconds)
 
     async def _pause(self, seconds: float) -> None:
         assert self._event is not None
@@ -182,6 +192,11 @@ class OutboxSender:
                 "outbox: %s messages in flight at the last stop are sent again", released
             )
         self._claims_released = True
+
+    @property
+    def structure_id(self) -> int | None:
+        """The structure whose outbox this sender drains."""
+        return self.runtime.database.structure_id
 
     # ------------------------------------------------------------------ one round
 
@@ -428,3 +443,65 @@ class OutboxSender:
     @staticmethod
     def _language_of(row: OutboxMessage) -> str:
         return DEFAULT_LANGUAGE if row.audience == STAFF else normalize_language(row.language)
+
+
+class OutboxWatch:
+    """Which structures of the process have messages due: one query for all of them every
+    `poll_seconds`, and their senders woken. Without it each structure's sender would ask the
+    database every second on its own (a hundred structures, a hundred transactions a second).
+    Rows written in this process wake their sender at commit; the watch finds the others:
+    written by another worker, or due later (a retry, the morning after a night).
+    """
+
+    def __init__(self, database: Database, poll_seconds: float) -> None:
+        self.database = database.all_structures()
+        self.poll_seconds = poll_seconds
+        self._senders: dict[int | None, OutboxSender] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+
+    def add(self, sender: OutboxSender) -> None:
+        """Wake `sender` when its structure has rows due (the watch starts with its first)."""
+        self._senders[sender.structure_id] = sender
+        if self._task is None:
+            self._stop = asyncio.Event()
+            self._task = asyncio.create_task(self._run(), name="outbox-watch")
+
+    async def remove(self, sender: OutboxSender) -> None:
+        """Stop watching for `sender` (the watch stops with its last, its query finished)."""
+        self._senders.pop(sender.structure_id, None)
+        if not self._senders and self._task is not None:
+            task, self._task = self._task, None
+            self._stop.set()
+            await task
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=self.poll_seconds)
+                return
+            try:
+                await self.wake_due()
+            except Exception as exc:  # the database away a moment: the next round tries again
+                logger.warning("outbox watch: %s", describe_error(exc))
+
+    async def wake_due(self) -> None:
+        """Wake the senders of the structures with rows due now."""
+        senders = list(self._senders.values())
+        if not senders:
+            return
+        now = senders[0].runtime.now()
+        async with self.database.unit_of_work(read_only=True) as uow:
+            due = await uow.repos.outbox.structures_due(now)
+        for structure_id in due:
+            sender = self._senders.get(structure_id)
+            if sender is not None:
+                sender.wake()
+
+
+def outbox_watch(database: Database, poll_seconds: float) -> OutboxWatch:
+    """The process's one watch over the outboxes of its structures."""
+    watch: OutboxWatch | None = database.shared.get(WATCH_KEY)
+    if watch is None:
+        watch = database.shared[WATCH_KEY] = OutboxWatch(database, poll_seconds)
+    return watch

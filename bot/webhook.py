@@ -11,6 +11,9 @@ LISTEN_ADDRESS:PORT with three routes:
   library cannot decode is logged (kind and place, never content) and answered 200 so that
   Telegram moves on; a body that is not an update at all gets 400. While the process stops it
   answers 503, and Telegram re-sends to whichever worker answers.
+- `POST /tg/<slug>`: the same for each other structure the process serves (bot/tenancy.py),
+  with that structure's own secret (`portail-famille structure add` makes it): a bot's secret
+  opens its own path only.
 - `GET /healthz`: the facts of `bot.health` as JSON, 200 when healthy, 503 otherwise.
 - `GET /metrics`: Prometheus' text format (`bot.metrics`), the outbox gauges read at scrape time.
 
@@ -48,6 +51,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
+from bot.deployment import Bot, start_bot, stop_bot
 from bot.errors import describe_error
 from bot.health import age_seconds, check_health, mark_started, outbox_backlog
 from bot.runtime import Runtime
@@ -67,12 +71,30 @@ def build_webhook_app(
     *,
     path: str | None = None,
     secret: str | None = None,
+    others: Sequence[tuple[AnyApplication, Runtime]] = (),
 ) -> Starlette:
     """The ASGI app of the webhook, `/healthz` and `/metrics` (see the module's docstring).
 
-    `path` and `secret` default to the settings' (WEBHOOK_URL's path, WEBHOOK_SECRET). The
-    application must be initialised and started by the caller.
+    `path` and `secret` default to the settings' (WEBHOOK_URL's path, WEBHOOK_SECRET). `others`
+    are the bots of the process's other structures, each on its own settings' path and secret.
+    The applications must be initialised and started by the caller.
     """
+    routes = [update_route(application, runtime, path=path, secret=secret)]
+    routes += [update_route(app, its_runtime) for app, its_runtime in others]
+    paths = [route.path for route in routes]
+    if len(set(paths)) != len(paths):
+        raise ValueError(f"two bots would share one webhook path: {sorted(paths)}")
+    return Starlette(routes=[*routes, *operations_routes(runtime)], max_body_size=MAX_BODY_BYTES)
+
+
+def update_route(
+    application: AnyApplication,
+    runtime: Runtime,
+    *,
+    path: str | None = None,
+    secret: str | None = None,
+) -> Route:
+    """`POST <path>`: one bot's updates, checked against its secret."""
     route = path or runtime.settings.webhook_path
     expected = (runtime.settings.webhook_secret if secret is None else secret).encode()
     if not expected:
@@ -96,10 +118,7 @@ def build_webhook_app(
         await application.update_queue.put(update)
         return Response(status_code=200)
 
-    return Starlette(
-        routes=[Route(route, receive_update, methods=["POST"]), *operations_routes(runtime)],
-        max_body_size=MAX_BODY_BYTES,
-    )
+    return Route(route, receive_update, methods=["POST"])
 
 
 def operations_routes(runtime: Runtime) -> list[Route]:
@@ -233,54 +252,54 @@ class WebhookWorker:
         allowed_updates: Sequence[str],
         host: str | None = None,
         port: int | None = None,
+        others: Sequence[tuple[AnyApplication, Runtime]] = (),
     ) -> None:
         self.application = application
         self.runtime = runtime
+        self.others = list(others)
         self.allowed_updates = list(allowed_updates)
         settings = runtime.settings
         self.server = WebhookServer(
-            build_webhook_app(application, runtime),
+            build_webhook_app(application, runtime, others=self.others),
             settings.listen_address if host is None else host,
             settings.port if port is None else port,
         )
         self._initialized = False
 
+    @property
+    def bots(self) -> list[Bot]:
+        """Every bot this worker serves, the first one's settings giving host and port."""
+        return [Bot(self.application, self.runtime), *(Bot(a, r) for a, r in self.others)]
+
     async def start(self) -> None:
-        """Start the Application, serve, and call `setWebhook` (see the class docstring)."""
-        application, settings = self.application, self.runtime.settings
-        await application.initialize()
+        """Start the Applications, serve, and call `setWebhook` for each bot (see the class
+        docstring)."""
         self._initialized = True
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        mark_started(self.runtime)
+        for bot in self.bots:
+            await start_bot(bot)
         await self.server.start()
-        await application.bot.set_webhook(
-            url=settings.webhook_address,
-            secret_token=settings.webhook_secret,
-            allowed_updates=self.allowed_updates,
-            drop_pending_updates=False,
-        )
+        for bot in self.bots:
+            settings = bot.runtime.settings
+            await bot.application.bot.set_webhook(
+                url=settings.webhook_address,
+                secret_token=settings.webhook_secret,
+                allowed_updates=self.allowed_updates,
+                drop_pending_updates=False,
+            )
         logger.info(
             "webhook: serving %s, /healthz and /metrics on %s:%s",
-            settings.webhook_path,
+            ", ".join(bot.runtime.settings.webhook_path for bot in self.bots),
             self.server.host,
             self.server.port,
         )
 
     async def stop(self) -> None:
-        """Stop serving, handle the updates taken, stop the Application (safe to call twice)."""
-        application = self.application
+        """Stop serving, handle the updates taken, stop the Applications (safe to call twice)."""
         await self.server.stop()
-        if application.running:
-            await application.stop()
-            if application.post_stop is not None:
-                await application.post_stop(application)
         if self._initialized:
             self._initialized = False
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
+            for bot in self.bots:
+                await stop_bot(bot)
 
 
 async def serve_webhook(
@@ -289,6 +308,7 @@ async def serve_webhook(
     *,
     allowed_updates: Sequence[str],
     stop: asyncio.Event | None = None,
+    others: Sequence[tuple[AnyApplication, Runtime]] = (),
 ) -> None:
     """The life of `portail-famille run --webhook`: a `WebhookWorker` from start until SIGTERM
     or SIGINT (or until `stop` is set), then stopped in order."""
@@ -297,7 +317,7 @@ async def serve_webhook(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    worker = WebhookWorker(application, runtime, allowed_updates=allowed_updates)
+    worker = WebhookWorker(application, runtime, allowed_updates=allowed_updates, others=others)
     try:
         await worker.start()
         await stop.wait()

@@ -84,6 +84,9 @@ async def story(tmp_path: Path) -> AsyncIterator[tuple[BotApiStub, BotProcess, D
     for service in structure["services"]:
         if service["code"] == "cantine":
             service["rules"]["capacity"] = 1
+    # The bot runs on the wall clock: announcements must not wait for the morning, whatever
+    # the hour the suite runs at.
+    structure["notifications"]["daytime"] = {"from": "00:00", "to": "23:59"}
     structure_file = tmp_path / "structure.yaml"
     structure_file.write_text(yaml.safe_dump(structure, allow_unicode=True), encoding="utf-8")
     url = f"sqlite+aiosqlite:///{tmp_path / 'pf.db'}"
