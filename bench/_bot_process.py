@@ -1,7 +1,12 @@
 """A bot process for the benchmarks: Portail Famille as `portail-famille run` builds it, or a bare
 python-telegram-bot handler answering every update with one call, both polling the stand-in.
 
-    python bench/_bot_process.py portail|bare STATS_FILE
+    python bench/_bot_process.py portail|bare|structures STATS_FILE
+
+`structures`: every structure of the registry, each its bot, in this one process, as
+`portail-famille run` serves several structures (bot/deployment.py); its counters are also
+written to STATS_FILE every half second while it runs, so the benchmark reads what a window of
+time cost (bench/structures.py).
 
 Settings come from the environment (TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, DATABASE_URL…).
 On SIGTERM it stops like the real bot and writes {"updates": …, "statements": …} to STATS_FILE:
@@ -15,6 +20,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +91,71 @@ def _add_statement(counters: Counters, statement: str) -> None:
     counters.kinds[key] = counters.kinds.get(key, 0) + 1
 
 
+def serve_structures(counters: Counters, stats_file: Path) -> None:
+    """Every enabled structure's bot in one process, over one engine, until SIGTERM."""
+    from sqlalchemy import event
+    from telegram.ext import TypeHandler
+
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.deployment import Bot, serve_polling
+    from bot.settings import load_settings
+    from bot.structure import load_structure
+    from bot.tenancy import claim_env_structure, served_structures
+    from storage.db import Database
+
+    settings = load_settings()
+    env_structure = load_structure(settings.structure_file)
+    gc_seconds = _time_garbage_collection()
+
+    async def snapshots() -> None:
+        while True:
+            _write_stats(stats_file, counters, gc_seconds)
+            await asyncio.sleep(0.5)
+
+    async def serve() -> None:
+        database = Database(settings.database_url)
+        event.listen(
+            database.engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: _add_statement(counters, args[2]),
+        )
+        await claim_env_structure(settings, env_structure, database)
+        bots = []
+        for item in await served_structures(settings, database, env_structure):
+            runtime = item.runtime()
+            application = build_application(runtime)
+            application.add_handler(
+                TypeHandler(object, lambda u, c: _count_update(u, c, counters)), group=-1000
+            )
+            bots.append(Bot(application, runtime))
+        writer = asyncio.create_task(snapshots())
+        try:
+            await serve_polling(bots, allowed_updates=ALLOWED_UPDATES)
+        finally:
+            writer.cancel()
+            await database.dispose()
+            _write_stats(stats_file, counters, gc_seconds)
+
+    asyncio.run(serve())
+
+
+def _write_stats(stats_file: Path, counters: Counters, gc_seconds: list[float]) -> None:
+    """The counters as JSON, replacing STATS_FILE at once (a reader never sees half of it)."""
+    partial = stats_file.with_suffix(".partial")
+    partial.write_text(
+        json.dumps(
+            {
+                "updates": counters.updates,
+                "statements": counters.statements,
+                "kinds": counters.kinds,
+                "gc_seconds": gc_seconds[0],
+                "written_at": time.time(),
+            }
+        )
+    )
+    partial.replace(stats_file)
+
+
 def build_bare(counters: Counters) -> Any:
     """One handler answering each update with one call (the floor to compare with)."""
 
@@ -131,6 +202,9 @@ def main() -> None:
 
     kind, stats_file = sys.argv[1], Path(sys.argv[2])
     counters = Counters()
+    if kind == "structures":
+        serve_structures(counters, stats_file)
+        return
     application = build_portail(counters) if kind == "portail" else build_bare(counters)
     gc_seconds = _time_garbage_collection()
     profile_to = os.environ.get("PF_PROFILE")
@@ -154,7 +228,7 @@ def main() -> None:
             close_loop=False,
         )
     finally:
-        if profiler is not None:
+        if profiler is not None and profile_to:
             profiler.disable()
             profiler.dump_stats(profile_to)
         stats_file.write_text(

@@ -33,6 +33,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,28 @@ ANSWER_TIMEOUT = 30.0
 
 async def build_database(path: Path, families: int) -> str:
     """The demo structure and N families with one child in the cantine and the garderie."""
-    from sqlalchemy import insert
-
     from bot.services.structure_sync import sync_structure
     from bot.settings import DEMO_STRUCTURE_FILE
     from bot.structure import load_structure
     from storage.db import Database
     from storage.migrate import upgrade_async
+
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_async(url)
+    database = Database(url)
+    async with database.transaction() as uow:
+        await sync_structure(uow, load_structure(DEMO_STRUCTURE_FILE))
+        await insert_linked_families(uow, range(1, families + 1))
+    await database.dispose()
+    return url
+
+
+async def insert_linked_families(uow: Any, ids: Iterable[int]) -> None:
+    """Families of these ids (N° famille 9000000000000 + id), each with one child in the cantine
+    and the garderie du soir and a parent linked as the Telegram account FIRST_ACCOUNT + id, in
+    the structure of the unit of work (its services must be there)."""
+    from sqlalchemy import insert
+
     from storage.models import (
         Child,
         Enrolment,
@@ -66,77 +82,70 @@ async def build_database(path: Path, families: int) -> str:
         TelegramUser,
     )
 
-    url = f"sqlite+aiosqlite:///{path}"
-    await upgrade_async(url)
-    database = Database(url)
+    ids = list(ids)
     now = dt.datetime.now(dt.UTC)
-    async with database.transaction() as uow:
-        await sync_structure(uow, load_structure(DEMO_STRUCTURE_FILE))
-        services = [
-            await uow.repos.structure.service_by_code(code) for code in ("cantine", "garderie_soir")
-        ]
-        ids = range(1, families + 1)
-        session = uow.session
-        await session.execute(
-            insert(Family),
-            [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids],
-        )
-        await session.execute(
-            insert(Guardian),
-            [
-                {
-                    "family_id": i,
-                    "role": "responsable",
-                    "last_name": f"FAMILLE{i}",
-                    "first_name": "PARENT",
-                    "sms_consent": False,
-                    "email_consent": False,
-                }
-                for i in ids
-            ],
-        )
-        await session.execute(
-            insert(Child),
-            [
-                {"id": i, "last_name": f"FAMILLE{i}", "first_name": "ENFANT", "glasses": False}
-                for i in ids
-            ],
-        )
-        await session.execute(
-            insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids]
-        )
-        await session.execute(
-            insert(Enrolment),
-            [
-                {
-                    "child_id": i,
-                    "family_id": i,
-                    "service_id": s.id,
-                    "starts_on": dt.date(2026, 9, 1),
-                }
-                for i in ids
-                for s in services
-                if s
-            ],
-        )
-        await session.execute(
-            insert(TelegramUser),
-            [{"id": FIRST_ACCOUNT + i, "first_seen_at": now, "language": "fr"} for i in ids],
-        )
-        await session.execute(
-            insert(TelegramLink),
-            [
-                {
-                    "family_id": i,
-                    "telegram_user_id": FIRST_ACCOUNT + i,
-                    "linked_at": now,
-                    "linked_by": "invite",
-                }
-                for i in ids
-            ],
-        )
-    await database.dispose()
-    return url
+    services = [
+        await uow.repos.structure.service_by_code(code) for code in ("cantine", "garderie_soir")
+    ]
+    session = uow.session
+    await session.execute(
+        insert(Family),
+        [{"id": i, "number": f"{9000000000000 + i}", "direct_debit": False} for i in ids],
+    )
+    await session.execute(
+        insert(Guardian),
+        [
+            {
+                "family_id": i,
+                "role": "responsable",
+                "last_name": f"FAMILLE{i}",
+                "first_name": "PARENT",
+                "sms_consent": False,
+                "email_consent": False,
+            }
+            for i in ids
+        ],
+    )
+    await session.execute(
+        insert(Child),
+        [
+            {"id": i, "last_name": f"FAMILLE{i}", "first_name": "ENFANT", "glasses": False}
+            for i in ids
+        ],
+    )
+    await session.execute(
+        insert(FamilyChild), [{"family_id": i, "child_id": i, "custody": "full"} for i in ids]
+    )
+    await session.execute(
+        insert(Enrolment),
+        [
+            {
+                "child_id": i,
+                "family_id": i,
+                "service_id": s.id,
+                "starts_on": dt.date(2026, 9, 1),
+            }
+            for i in ids
+            for s in services
+            if s
+        ],
+    )
+    await session.execute(
+        insert(TelegramUser),
+        [{"id": FIRST_ACCOUNT + i, "first_seen_at": now, "language": "fr"} for i in ids],
+    )
+    await session.execute(
+        insert(TelegramLink),
+        [
+            {
+                "family_id": i,
+                "telegram_user_id": FIRST_ACCOUNT + i,
+                "linked_at": now,
+                "linked_by": "invite",
+            }
+            for i in ids
+        ],
+    )
 
 
 @dataclass
