@@ -140,8 +140,6 @@ def register_handlers(application: BotApplication) -> None:
 
 
 SENDER_KEY = "outbox_sender"
-BOTS_RUNNING = "bots_running"
-"""How many structures' bots of the process share its database now (`Database.shared`)."""
 
 
 def get_sender(application: BotApplication) -> OutboxSender | None:
@@ -154,8 +152,6 @@ async def _post_init(application: BotApplication) -> None:
     """Publish the command menu, read the holiday data, start the outbox sender."""
     await _publish_commands(application)
     runtime: Runtime = application.bot_data[RUNTIME_KEY]
-    shared = runtime.database.shared
-    shared[BOTS_RUNNING] = shared.get(BOTS_RUNNING, 0) + 1
     preload_calendar(runtime.structure.school_holiday_zone, None, runtime.today().year)
     preload_languages()
     limiter = application.bot.rate_limiter
@@ -180,13 +176,8 @@ async def _stop_sender(application: BotApplication) -> None:
 
 
 async def _close_database(application: BotApplication) -> None:
-    """Close the pool once the process's last bot stopped: aiosqlite's connection threads
-    would otherwise keep the process alive. Every structure's bot shares the pool; disposing
-    it under bots still stopping would strand their connections in the discarded pool, open."""
-    shared = application.bot_data[RUNTIME_KEY].database.shared
-    shared[BOTS_RUNNING] = running = max(shared.get(BOTS_RUNNING, 0) - 1, 0)
-    if not running:
-        await application.bot_data[RUNTIME_KEY].database.dispose()
+    """Close the pool: aiosqlite's connection threads would otherwise keep the process alive."""
+    await application.bot_data[RUNTIME_KEY].database.dispose()
 
 
 async def _publish_commands(application: BotApplication) -> None:
