@@ -62,15 +62,21 @@ async def stop_bot(bot: Bot) -> None:
         await application.post_shutdown(application)
 
 
-async def serve_polling(
-    bots: Sequence[Bot], *, allowed_updates: Sequence[str], stop: asyncio.Event | None = None
-) -> None:
-    """Long polling for every bot until SIGTERM or SIGINT (or `stop`), then stopped in order."""
+def stop_on_signals(stop: asyncio.Event | None = None) -> asyncio.Event:
+    """An event set on SIGTERM or SIGINT (`stop`, or a new one): how the process is told to stop."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve_polling(
+    bots: Sequence[Bot], *, allowed_updates: Sequence[str], stop: asyncio.Event | None = None
+) -> None:
+    """Long polling for every bot until SIGTERM or SIGINT (or `stop`), then stopped in order."""
+    stop = stop_on_signals(stop)
     started: list[Bot] = []
     try:
         for bot in bots:

@@ -37,7 +37,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import signal
 import socket
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeAlias
@@ -51,7 +50,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
-from bot.deployment import Bot, start_bot, stop_bot
+from bot.deployment import Bot, start_bot, stop_bot, stop_on_signals
 from bot.errors import describe_error
 from bot.health import age_seconds, check_health, mark_started, outbox_backlog
 from bot.runtime import Runtime
@@ -312,11 +311,7 @@ async def serve_webhook(
 ) -> None:
     """The life of `portail-famille run --webhook`: a `WebhookWorker` from start until SIGTERM
     or SIGINT (or until `stop` is set), then stopped in order."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals(stop)
     worker = WebhookWorker(application, runtime, allowed_updates=allowed_updates, others=others)
     try:
         await worker.start()
